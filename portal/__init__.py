@@ -1,0 +1,49 @@
+"""Rapport: a shared portal for child therapy."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+HTMX_FILE = "vendor/htmx-2.0.11.min.js"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    from portal import cli
+    from portal.config import load_config
+    from portal.extensions import csrf, database, htmx, login_manager, migrate
+    from portal.security import init_security
+    from portal.web.errors import init_errors
+    from portal.web.templating import init_templating
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    load_config(app, test_config)
+    logging.basicConfig(level=logging.INFO)
+
+    database.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    migrate.init_app(app, database, directory=str(app.root_path + "/../migrations"))
+    init_security(app)
+    init_errors(app)
+    init_templating(app)
+
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.cases.views import bp as cases_bp
+    from portal.child.views import bp as child_bp
+    from portal.family.views import bp as family_bp
+    from portal.invitations.views import bp as invitations_bp
+
+    for blueprint in (auth_bp, invitations_bp, cases_bp, family_bp, child_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,95 @@
+"""Clinic administration: the admin adds therapists, who set their own password by link."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from portal import db
+from portal.db import utcnow
+from portal.models import AccountToken, Credential, Role, User
+from portal.outbox import queue_email
+from portal.policies import can
+from portal.security import token_hash
+from portal.web.htmx import render
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+class NewTherapistForm(FlaskForm):
+    display_name = StringField(
+        "Name as families see it", validators=[DataRequired("Enter a name."), Length(max=100)]
+    )
+    email = EmailField(
+        "Work email",
+        validators=[DataRequired("Enter an email."), Email("Enter a valid email address."), Length(max=254)],
+    )
+
+
+def _admin_only() -> None:
+    if not can(current_user, "clinic.manage_therapists"):
+        abort(404)
+
+
+def _therapists() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.THERAPIST, User.clinic_id == current_user.clinic_id)
+            .order_by(User.display_name)
+        )
+    )
+
+
+@bp.get("/therapists")
+def therapists() -> Response:
+    _admin_only()
+    return render("admin/therapists.html", therapists=_therapists(), form=NewTherapistForm(formdata=None))
+
+
+@bp.post("/therapists")
+def add_therapist() -> Response:
+    _admin_only()
+    form = NewTherapistForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        if db.session.scalars(select(User.id).where(User.email == email)).first() is not None:
+            form.email.errors = ["Someone already uses this email in Rapport."]
+        else:
+            therapist = User(
+                role=Role.THERAPIST,
+                clinic_id=current_user.clinic_id,
+                email=email,
+                display_name=(form.display_name.data or "").strip(),
+                credential=Credential.PASSWORD,
+            )
+            db.session.add(therapist)
+            db.session.flush()
+            token = secrets.token_urlsafe(32)
+            db.session.add(
+                AccountToken(
+                    user_id=therapist.id,
+                    purpose="setup",
+                    token_hash=token_hash(token),
+                    expires_at=utcnow() + current_app.config["ACCOUNT_TOKEN_TTL"],
+                )
+            )
+            link = current_app.config["PORTAL_BASE_URL"].rstrip("/") + url_for(
+                "auth.setup_account", token=token
+            )
+            queue_email(
+                to=email,
+                subject="Your Rapport account",
+                body=f"An account was made for you on Rapport. Set your password within 3 days:\n{link}",
+                dedupe_key=f"account-setup:{therapist.id}",
+            )
+            db.session.commit()
+            flash(f"{therapist.display_name} was added and emailed a link to set a password.", "success")
+            return redirect(url_for("admin.therapists"), 303)  # type: ignore[return-value]
+    return render("admin/therapists.html", therapists=_therapists(), form=form, status=422)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from portal.passwords import password_problem
+
+
+class NewPasswordMixin:
+    """A new password typed twice, checked against the password rules."""
+
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a password.")],
+        description="At least 8 characters. A short phrase you will remember works well.",
+    )
+    confirm_password = PasswordField(
+        "Type it again",
+        validators=[
+            DataRequired("Type the password again."),
+            EqualTo("new_password", "The two passwords are not the same."),
+        ],
+    )
+
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "username", "inputmode": "email"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class KidsLoginForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[DataRequired("Type your username."), Length(max=40)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    secret = PasswordField(
+        "PIN or password",
+        validators=[DataRequired("Type your PIN or password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SetPasswordForm(NewPasswordMixin, FlaskForm):
+    def validate_new_password(self, field: Any) -> None:
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class LeaveChildModeForm(FlaskForm):
+    password = PasswordField(
+        "Grown-up's password",
+        validators=[DataRequired("Enter your password to leave the child's screen.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+__all__ = [
+    "ChangePasswordForm",
+    "Email",
+    "KidsLoginForm",
+    "LeaveChildModeForm",
+    "LoginForm",
+    "SetPasswordForm",
+]

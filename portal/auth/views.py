@@ -1,0 +1,162 @@
+"""Signing in and out, password changes, and the role-based home redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.auth.forms import ChangePasswordForm, KidsLoginForm, LoginForm, SetPasswordForm
+from portal.db import utcnow
+from portal.models import AccountToken, Credential, Role, User
+from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
+from portal.security import (
+    current_auth_session,
+    end_all_sessions,
+    end_session,
+    public,
+    safe_next,
+    start_session,
+    token_hash,
+)
+from portal.web.htmx import render
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "That sign-in did not work. Check your details and try again."
+
+
+def home_for(user: User) -> str:
+    if user.is_therapist:
+        return url_for("cases.caseload")
+    if user.is_guardian:
+        return url_for("family.home")
+    return url_for("child.home")
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(home_for(current_user))  # type: ignore[return-value]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response:
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(home_for(current_user))  # type: ignore[return-value]
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        user = db.session.scalars(
+            select(User).where(User.email == email, User.role != Role.CHILD)
+        ).one_or_none()
+        # Always verify a hash, so an unknown email takes as long as a wrong password (AU-04).
+        ok = verify_secret(user.password_hash if user else None, form.password.data or "")
+        if user is not None and ok and user.active:
+            start_session(user)
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
+        error = SIGN_IN_FAILED
+    status = 200 if request.method == "GET" or not error and not form.errors else 422
+    return render(
+        "auth/login.html",
+        form=form,
+        error=error,
+        expired=request.args.get("expired") == "1",
+        status=status,
+    )
+
+
+@bp.route("/login/kids", methods=["GET", "POST"])
+@public
+def kids_login() -> Response:
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(home_for(current_user))  # type: ignore[return-value]
+    form = KidsLoginForm()
+    error = None
+    if form.validate_on_submit():
+        username = (form.username.data or "").strip().lower()
+        user = db.session.scalars(
+            select(User).where(User.username == username, User.role == Role.CHILD)
+        ).one_or_none()
+        ok = verify_secret(user.password_hash if user else None, form.secret.data or "")
+        if user is not None and ok and user.active:
+            from portal.cases.queries import get_case_for_child_user
+            from portal.policies import child_data_allowed
+
+            case = get_case_for_child_user(user)
+            if case is None or not child_data_allowed(case):
+                error = "Your account is not ready yet. Ask your grown-up or your therapist."
+            else:
+                start_session(user)
+                db.session.commit()
+                return redirect(url_for("child.home"))  # type: ignore[return-value]
+        else:
+            error = "That did not work. Check your username and PIN, or ask your grown-up."
+    status = 200 if request.method == "GET" else 422
+    return render("auth/kids_login.html", form=form, error=error, status=status)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    end_session("signed out")
+    db.session.commit()
+    response = redirect(url_for("auth.login", signed_out=1))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response  # type: ignore[return-value]
+
+
+def _new_secret_problem(user: User, secret: str) -> str | None:
+    if user.credential is Credential.PIN:
+        return pin_problem(secret)
+    return password_problem(secret, sign_in_name=user.sign_in_name)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password() -> Response:
+    user: User = current_user
+    form = ChangePasswordForm()
+    if user.credential is Credential.PIN:
+        form.new_password.description = "4 to 6 numbers."
+    if form.validate_on_submit():
+        if not verify_secret(user.password_hash, form.current_password.data or ""):
+            form.current_password.errors = ["That is not your current password."]
+        elif problem := _new_secret_problem(user, form.new_password.data or ""):
+            form.new_password.errors = [problem]
+        else:
+            user.password_hash = hash_secret(form.new_password.data or "")
+            user.password_changed_at = utcnow()
+            # Every other browser signed in as this person is signed out now (SE-06).
+            end_all_sessions(user.id, "password changed", keep=current_auth_session())
+            db.session.commit()
+            flash("Your password is changed. Other devices have been signed out.", "success")
+            return redirect(home_for(user))  # type: ignore[return-value]
+    status = 422 if form.errors or request.method == "POST" else 200
+    return render("auth/change_password.html", form=form, status=status)
+
+
+@bp.route("/account/setup/<token>", methods=["GET", "POST"])
+@public
+def setup_account(token: str) -> Response:
+    account_token = db.session.scalars(
+        select(AccountToken).where(AccountToken.token_hash == token_hash(token))
+    ).one_or_none()
+    if account_token is None or account_token.used_at or account_token.expires_at <= utcnow():
+        return render("auth/link_expired.html", status=404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user = account_token.user
+        user.password_hash = hash_secret(form.new_password.data or "")
+        user.password_changed_at = utcnow()
+        account_token.used_at = utcnow()
+        end_all_sessions(user.id, "password set")
+        start_session(user)
+        db.session.commit()
+        flash("Your password is set. Welcome to Rapport.", "success")
+        return redirect(home_for(user))  # type: ignore[return-value]
+    status = 422 if request.method == "POST" else 200
+    return render("auth/setup_account.html", form=form, user=account_token.user, status=status)

@@ -1,0 +1,214 @@
+"""The therapist's side of the care team: caseload, opening a case, inviting guardians."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import db
+from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
+from portal.cases.queries import cases_for, get_case_for
+from portal.cases.services import (
+    ServiceError,
+    do_add_therapist,
+    do_create_child_account,
+    do_end_guardian_link,
+    do_invite_guardian,
+    do_open_case,
+    do_remove_therapist,
+)
+from portal.models import AgeBand, Case, Invitation, User
+from portal.passwords import password_problem, pin_problem
+from portal.policies import can, today
+from portal.web.htmx import render
+from sqlalchemy import select
+
+bp = Blueprint("cases", __name__)
+
+
+def _require(action: str, obj: object = None) -> None:
+    """A forbidden action answers exactly like a missing page (AZ-03)."""
+    if not can(current_user, action, obj):
+        abort(404)
+
+
+@bp.get("/caseload")
+def caseload() -> Response:
+    _require("caseload.view")
+    return render("cases/caseload.html", cases=cases_for(current_user))
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def open_case() -> Response:
+    _require("case.open")
+    form = OpenCaseForm()
+    if form.validate_on_submit():
+        case = do_open_case(
+            current_user,
+            first_name=form.first_name.data or "",
+            last_name=form.last_name.data or "",
+            date_of_birth=form.date_of_birth.data,  # type: ignore[arg-type]
+            concern=form.concern.data or "",
+        )
+        db.session.commit()
+        flash(f"Case opened for {case.child.first_name}. Next, invite a guardian.", "success")
+        return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+    return render("cases/open_case.html", form=form, status=422 if form.errors else 200)
+
+
+def _case_page(case: Case, *, invite_form: InviteGuardianForm | None = None,
+               therapist_form: AddTherapistForm | None = None, status: int = 200,
+               new_link: str | None = None) -> Response:
+    invitations = db.session.scalars(
+        select(Invitation).where(Invitation.case_id == case.id).order_by(Invitation.id.desc())
+    ).all()
+    return render(
+        "cases/case.html",
+        case=case,
+        invitations=invitations,
+        invite_form=invite_form or InviteGuardianForm(formdata=None),
+        therapist_form=therapist_form or AddTherapistForm(formdata=None),
+        new_link=new_link,
+        status=status,
+    )
+
+
+@bp.get("/cases/<int:case_id>")
+def case_page(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    _require("case.manage_team", case)
+    return _case_page(case)
+
+
+@bp.post("/cases/<int:case_id>/invitations")
+def invite_guardian(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    _require("case.manage_team", case)
+    form = InviteGuardianForm()
+    if form.validate_on_submit():
+        try:
+            do_invite_guardian(
+                current_user,
+                case,
+                email=form.email.data or "",
+                relationship_label=form.relationship_label.data or "",
+                household=form.household.data or "",
+                has_legal_authority=form.has_legal_authority.data,
+                can_consent=form.can_consent.data,
+            )
+        except ServiceError as exc:
+            form.email.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}. The link works for 7 days.", "success")
+            return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+    return _case_page(case, invite_form=form, status=422)
+
+
+@bp.post("/cases/<int:case_id>/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(case_id: int, invitation_id: int) -> Response:
+    from portal.db import utcnow
+
+    case = get_case_for(current_user, case_id)
+    _require("case.manage_team", case)
+    invitation = db.session.scalars(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.case_id == case.id)
+    ).one_or_none()
+    if invitation is None:
+        abort(404)
+    if invitation.used_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        db.session.commit()
+        flash("Invitation withdrawn. The link no longer works.", "success")
+    return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+@bp.post("/cases/<int:case_id>/guardians/<int:link_id>/end")
+def end_guardian_link(case_id: int, link_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    _require("case.manage_team", case)
+    link = next((lk for lk in case.guardian_links if lk.id == link_id), None)
+    if link is None:
+        abort(404)
+    if link.valid_to is None:
+        do_end_guardian_link(current_user, link)
+        db.session.commit()
+        flash(f"{link.guardian.display_name} no longer has access to this case.", "success")
+    return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+@bp.post("/cases/<int:case_id>/therapists")
+def add_therapist(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    _require("case.manage_team", case)
+    form = AddTherapistForm()
+    if form.validate_on_submit():
+        try:
+            link = do_add_therapist(current_user, case, email=form.email.data or "")
+        except ServiceError as exc:
+            form.email.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"{link.therapist.display_name} joined the case.", "success")
+            return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+    return _case_page(case, therapist_form=form, status=422)
+
+
+@bp.post("/cases/<int:case_id>/therapists/<int:link_id>/end")
+def remove_therapist(case_id: int, link_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    _require("case.manage_team", case)
+    link = next((lk for lk in case.therapist_links if lk.id == link_id and lk.is_current), None)
+    if link is None:
+        abort(404)
+    try:
+        do_remove_therapist(current_user, link)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"{link.therapist.display_name} was removed from the case.", "success")
+    if link.therapist_id == current_user.id:
+        return redirect(url_for("cases.caseload"), 303)  # type: ignore[return-value]
+    return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+def _back_to_case(user: User, case: Case) -> str:
+    if user.is_therapist:
+        return url_for("cases.case_page", case_id=case.id)
+    return url_for("family.case_page", case_id=case.id)
+
+
+@bp.route("/cases/<int:case_id>/child-account", methods=["GET", "POST"])
+def child_account(case_id: int) -> Response:
+    """A guardian with consent authority, or the therapist, creates the child's own sign-in."""
+    case = get_case_for(current_user, case_id)
+    _require("case.create_child_account", case)
+    band = case.child.age_band(today())
+    form = ChildAccountForm()
+    if form.validate_on_submit():
+        secret = form.secret.data or ""
+        problem = pin_problem(secret) if band is AgeBand.CHILD else password_problem(
+            secret, sign_in_name=form.username.data or ""
+        )
+        if problem:
+            form.secret.errors = [problem]
+        elif secret != form.confirm.data:
+            form.confirm.errors = ["The two are not the same."]
+        else:
+            try:
+                do_create_child_account(
+                    current_user, case, username=form.username.data or "", secret=secret
+                )
+            except ServiceError as exc:
+                form.username.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(
+                    f"{case.child.first_name} can now sign in as “{form.username.data}”.", "success"
+                )
+                return redirect(_back_to_case(current_user, case), 303)  # type: ignore[return-value]
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "cases/child_account.html", form=form, case=case, band=band, back=_back_to_case(current_user, case), status=status
+    )

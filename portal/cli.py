@@ -1,0 +1,62 @@
+"""Flask commands: `demo-data` loads the demo clinic, `create-admin` makes the first clinic admin."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from portal import db
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("demo-data")
+    def demo_data() -> None:
+        """Load the Willow Street demo clinic (safe to run twice)."""
+        from portal.demo import load_demo_clinic
+
+        if app.config["PORTAL_ENV"] == "production":
+            raise click.ClickException("Demo data is never loaded in production (AU-07).")
+        created = load_demo_clinic()
+        db.session.commit()
+        click.echo("Demo clinic " + ("loaded." if created else "already present; nothing changed."))
+        from portal.demo import SIGN_INS
+
+        click.echo("\nDemo sign-ins (adults and Sam: password rapport-demo-2026):")
+        for line in SIGN_INS:
+            click.echo("  " + line)
+
+    @app.cli.command("create-admin")
+    @click.option("--clinic", "clinic_name", required=True, help="Clinic name, created if new.")
+    @click.option("--email", required=True)
+    @click.option("--name", "display_name", required=True)
+    @click.password_option()
+    def create_admin(clinic_name: str, email: str, display_name: str, password: str) -> None:
+        """Create the first clinic admin (a therapist flagged admin)."""
+        from sqlalchemy import select
+
+        from portal.models import Clinic, Credential, Role, User
+        from portal.passwords import hash_secret, password_problem
+
+        if problem := password_problem(password, sign_in_name=email):
+            raise click.ClickException(problem)
+        email = email.strip().lower()
+        if db.session.scalars(select(User.id).where(User.email == email)).first():
+            raise click.ClickException("That email is already in use.")
+        clinic = db.session.scalars(select(Clinic).where(Clinic.name == clinic_name)).first()
+        if clinic is None:
+            clinic = Clinic(name=clinic_name)
+            db.session.add(clinic)
+            db.session.flush()
+        db.session.add(
+            User(
+                role=Role.THERAPIST,
+                clinic_id=clinic.id,
+                is_admin=True,
+                email=email,
+                display_name=display_name,
+                credential=Credential.PASSWORD,
+                password_hash=hash_secret(password),
+            )
+        )
+        db.session.commit()
+        click.echo(f"Clinic admin {email} created for {clinic.name}.")

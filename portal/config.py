@@ -1,0 +1,97 @@
+"""Configuration: safe defaults, then PORTAL_* / DATABASE_URL from the environment.
+
+Production (PORTAL_ENV=production) refuses to start without a real secret (SE-08) and always sets
+secure cookie flags (SE-07).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+KNOWN_DEV_SECRETS = {"dev", "changeme", "secret", "development", "rapport-dev"}
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The app refuses to start with this configuration."""
+
+
+def _dev_secret(instance_path: str) -> str:
+    """A random key kept in instance/ so development sessions survive a restart."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    return {
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'rapport.db'}",
+        "PORTAL_BASE_URL": "http://127.0.0.1:5000",
+        "SESSION_COOKIE_NAME": "rapport_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "IDLE_TIMEOUT": timedelta(minutes=30),
+        "ABSOLUTE_SESSION_LIFETIME": timedelta(hours=12),
+        "INVITATION_TTL": timedelta(days=7),
+        "ACCOUNT_TOKEN_TTL": timedelta(hours=72),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token dies with the session, which has its own limits
+        "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        "PRINT_OUTBOX": False,
+    }
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(defaults(app.instance_path))
+    env = os.environ
+    if "PORTAL_ENV" in env:
+        app.config["PORTAL_ENV"] = env["PORTAL_ENV"]
+    if "DATABASE_URL" in env:
+        app.config["DATABASE_URL"] = env["DATABASE_URL"]
+    if "PORTAL_SECRET_KEY" in env:
+        app.config["SECRET_KEY"] = env["PORTAL_SECRET_KEY"]
+    if "PORTAL_BASE_URL" in env:
+        app.config["PORTAL_BASE_URL"] = env["PORTAL_BASE_URL"]
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    if app.config["PORTAL_ENV"] == "production":
+        _harden_for_production(app)
+    else:
+        app.config.setdefault("SECRET_KEY", None)
+        if not app.config["SECRET_KEY"]:
+            app.config["SECRET_KEY"] = _dev_secret(app.instance_path)
+        if app.config["PORTAL_ENV"] == "development" and "PRINT_OUTBOX" not in (test_config or {}):
+            app.config["PRINT_OUTBOX"] = True
+
+
+def _harden_for_production(app: Flask) -> None:
+    secret = app.config.get("SECRET_KEY") or ""
+    if secret in KNOWN_DEV_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            "PORTAL_SECRET_KEY must be set to at least 32 random bytes in production "
+            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    app.config.update(
+        DEBUG=False,
+        TESTING=False,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_NAME="__Host-session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PREFERRED_URL_SCHEME="https",
+        PRINT_OUTBOX=False,
+    )

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField
+from wtforms.validators import DataRequired
+
+from portal.models import ConsentAction
+
+
+class ConsentForm(FlaskForm):
+    kind = SelectField("Consent", validators=[DataRequired()])
+    action = RadioField(
+        "Your choice",
+        choices=[
+            (ConsentAction.GRANTED.value, "I agree"),
+            (ConsentAction.REVOKED.value, "I withdraw my agreement"),
+        ],
+        validators=[DataRequired("Choose whether you agree or withdraw.")],
+    )
+
+
+__all__ = ["ConsentForm"]

@@ -1,0 +1,103 @@
+"""The guardian's family page, the child switcher, consent and handing over to child mode."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.cases.queries import cases_for, get_case_for
+from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
+from portal.consent_documents import CONSENT_DOCUMENTS
+from portal.family.forms import ConsentForm
+from portal.models import ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
+from portal.policies import can, guardian_link_of, today
+from portal.security import current_auth_session
+from portal.web.htmx import render
+
+bp = Blueprint("family", __name__)
+
+
+def _guardian_only() -> None:
+    if not current_user.is_guardian:
+        abort(404)
+
+
+@bp.get("/family")
+def home() -> Response:
+    _guardian_only()
+    cases = cases_for(current_user)
+    if cases:
+        return redirect(url_for("family.case_page", case_id=cases[0].id))  # type: ignore[return-value]
+    return render("family/no_children.html")
+
+
+def _family_page(case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200) -> Response:
+    _guardian_only()
+    case = get_case_for(current_user, case_id)
+    link = guardian_link_of(current_user, case)
+    assert link is not None
+    kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
+    records = db.session.scalars(
+        select(ConsentRecord).where(ConsentRecord.case_id == case.id).order_by(ConsentRecord.id.desc())
+    ).all()
+    form = consent_form or ConsentForm(formdata=None)
+    form.kind.choices = [(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
+    return render(
+        "family/family.html",
+        case=case,
+        link=link,
+        all_cases=cases_for(current_user),
+        consent_records=records,
+        consent_form=form,
+        documents=CONSENT_DOCUMENTS,
+        status=status,
+    )
+
+
+@bp.get("/family/<int:case_id>")
+def case_page(case_id: int) -> Response:
+    return _family_page(case_id)
+
+
+@bp.post("/family/<int:case_id>/consent")
+def record_consent(case_id: int) -> Response:
+    _guardian_only()
+    case = get_case_for(current_user, case_id)
+    link = guardian_link_of(current_user, case)
+    if link is None or not can(current_user, "case.record_own_consent", case):
+        abort(404)
+    kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
+    form = ConsentForm()
+    form.kind.choices = [(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
+    if form.validate_on_submit():
+        try:
+            do_record_consent(
+                current_user,
+                case,
+                given_by=current_user,
+                kind=ConsentKind(form.kind.data),
+                method=ConsentMethod.PORTAL,
+                action=ConsentAction(form.action.data),
+            )
+        except ServiceError as exc:
+            form.kind.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Your choice is recorded.", "success")
+            return redirect(url_for("family.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+    return _family_page(case_id, consent_form=form, status=422)
+
+
+@bp.post("/family/<int:case_id>/child-mode")
+def enter_child_mode(case_id: int) -> Response:
+    _guardian_only()
+    case = get_case_for(current_user, case_id)
+    if not can(current_user, "case.enter_child_mode", case):
+        abort(404)
+    auth_session = current_auth_session()
+    assert auth_session is not None
+    auth_session.child_mode_child_id = case.child_id
+    db.session.commit()
+    return redirect(url_for("child.home"), 303)  # type: ignore[return-value]

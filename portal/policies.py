@@ -1,0 +1,131 @@
+"""The one place where role and ownership rules live: `can(user, action, obj)`.
+
+Views first load objects through scoped queries (`portal.cases.queries`), which already return 404
+for anything outside the user's reach; `can` then decides what the user may do with what they see.
+A rule that raises denies (AZ-14).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from portal import db
+from portal.db import utcnow
+from portal.models import (
+    AgeBand,
+    Case,
+    ConsentAction,
+    ConsentKind,
+    ConsentRecord,
+    GuardianLink,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def therapist_on(user: User, case: Case) -> bool:
+    return user.is_therapist and any(
+        link.therapist_id == user.id and link.is_current for link in case.therapist_links
+    )
+
+
+def guardian_link_of(user: User, case: Case, now: datetime | None = None) -> GuardianLink | None:
+    if not user.is_guardian:
+        return None
+    now = now or utcnow()
+    for link in case.guardian_links:
+        if link.guardian_id == user.id and link.is_current(now):
+            return link
+    return None
+
+
+def is_the_child(user: User, case: Case) -> bool:
+    return user.is_child and case.child.user_id == user.id
+
+
+def consent_in_force(case: Case, kind: ConsentKind) -> bool:
+    """The latest record of this kind from any guardian with authority is a grant."""
+    authority_ids = {
+        link.guardian_id
+        for link in case.guardian_links
+        if link.has_legal_authority and link.can_consent and link.is_current(utcnow())
+    }
+    if not authority_ids:
+        return False
+    records = db.session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.case_id == case.id, ConsentRecord.kind == kind)
+        .order_by(ConsentRecord.id)
+    ).all()
+    latest: dict[int, ConsentAction] = {}
+    for record in records:
+        latest[record.given_by_id] = record.action
+    return any(latest.get(gid) is ConsentAction.GRANTED for gid in authority_ids)
+
+
+def child_data_allowed(case: Case) -> bool:
+    """COPPA (CO-01): nothing from the child until treatment consent, and for under-13s the
+    parental consent, are in force."""
+    if not consent_in_force(case, ConsentKind.TREATMENT):
+        return False
+    if case.child.age(today()) < 13:
+        return consent_in_force(case, ConsentKind.PARENTAL_CONSENT_UNDER_13)
+    return True
+
+
+def _can_create_child_account(user: User, case: Case) -> bool:
+    link = guardian_link_of(user, case)
+    actor_ok = therapist_on(user, case) or (link is not None and link.can_consent)
+    band = case.child.age_band(today())
+    return (
+        actor_ok
+        and case.child.user_id is None
+        and band is not AgeBand.YOUNG
+        and child_data_allowed(case)
+    )
+
+
+def _can_enter_child_mode(user: User, case: Case) -> bool:
+    return (
+        guardian_link_of(user, case) is not None
+        and case.child.age_band(today()) is not AgeBand.TEEN
+        and child_data_allowed(case)
+    )
+
+
+_RULES: dict[str, Callable[[User, Any], bool]] = {
+    "caseload.view": lambda user, _: user.is_therapist,
+    "case.open": lambda user, _: user.is_therapist,
+    "case.view": lambda user, case: (
+        therapist_on(user, case) or guardian_link_of(user, case) is not None
+    ),
+    "case.manage_team": therapist_on,
+    "case.create_child_account": _can_create_child_account,
+    "case.enter_child_mode": _can_enter_child_mode,
+    "case.record_own_consent": lambda user, case: guardian_link_of(user, case) is not None,
+    "child.view_own_screen": is_the_child,
+    "clinic.manage_therapists": lambda user, _: user.is_therapist and user.is_admin,
+}
+
+
+def can(user: User, action: str, obj: Any = None) -> bool:
+    rule = _RULES[action]
+    try:
+        return bool(rule(user, obj))
+    except Exception:  # fail closed (AZ-14)
+        log.exception("policy %s raised; denying", action)
+        return False
+
+
+def actions() -> list[str]:
+    return sorted(_RULES)

@@ -1,0 +1,205 @@
+"""Who is signed in, and the default-deny gate in front of every view.
+
+Every view needs a signed-in user unless it is marked @public. Sign-in state lives on the server
+(auth_sessions): the cookie holds a random token only, so sign-out, a password change or an ended
+guardian link end the session for good (SE-02, SE-06). Idle (30 min) and absolute (12 h) limits are
+checked here on every request (SE-03, SE-04); views marked @background (polls, live updates) never
+extend the idle timer, and no request parameter can change that (SE-05).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select, update
+
+from portal import db
+from portal.db import utcnow
+from portal.extensions import login_manager
+from portal.models import AuthSession, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# While a guardian has handed the device to a young child, only these views answer.
+CHILD_MODE_ENDPOINTS = {"child.home", "child.leave", "static", "auth.logout"}
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without signing in."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def background(view: F) -> F:
+    """Mark a view as a background request (poll, live stream): it never extends the idle timer."""
+    view.is_background = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_flag(name: str) -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, name, False))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> AuthSession:
+    """Sign a user in on this browser. Pre-login session keys are dropped (SE-01)."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    auth_session = AuthSession(user_id=user.id, token_hash=token_hash(token))
+    db.session.add(auth_session)
+    db.session.flush()
+    session["sid"] = token
+    session.permanent = True
+    login_user(user, remember=False, fresh=True)
+    g.auth_session = auth_session
+    return auth_session
+
+
+def end_session(reason: str) -> None:
+    auth_session: AuthSession | None = g.get("auth_session")
+    if auth_session is not None and auth_session.ended_at is None:
+        auth_session.ended_at = utcnow()
+        auth_session.end_reason = reason
+    logout_user()
+    session.clear()
+
+
+def end_all_sessions(user_id: int, reason: str, *, keep: AuthSession | None = None) -> None:
+    """End every open session of a user (password change, disabled account, revoked link)."""
+    stmt = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep.id)
+    db.session.execute(stmt)
+
+
+def current_auth_session() -> AuthSession | None:
+    _ = current_user.is_authenticated  # makes Flask-Login run the loader below
+    auth_session: AuthSession | None = g.get("auth_session")
+    return auth_session
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    token = session.get("sid")
+    if not token:
+        return None
+    auth_session = db.session.scalars(
+        select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+    ).one_or_none()
+    if auth_session is None or auth_session.ended_at is not None:
+        return None
+    if str(auth_session.user_id) != user_id or not auth_session.user.active:
+        return None
+    now = utcnow()
+    expired = _expiry_reason(auth_session, now)
+    if expired:
+        auth_session.ended_at = now
+        auth_session.end_reason = expired
+        db.session.commit()
+        g.session_expired = True
+        return None
+    g.auth_session = auth_session
+    if not _view_flag("is_background") and now - auth_session.last_active_at > _TOUCH_EVERY:
+        auth_session.last_active_at = now
+        db.session.commit()
+    return auth_session.user
+
+
+def _expiry_reason(auth_session: AuthSession, now: datetime) -> str | None:
+    if now - auth_session.last_active_at > current_app.config["IDLE_TIMEOUT"]:
+        return "idle"
+    if now - auth_session.created_at > current_app.config["ABSOLUTE_SESSION_LIFETIME"]:
+        return "absolute"
+    return None
+
+
+# Writing last_active_at on every click is wasteful; a minute of slack on 30 is harmless.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after sign-in (AU-10)."""
+    if not target:
+        return None
+    target = target.strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+def _please_sign_in() -> Response:
+    expired = bool(g.get("session_expired"))
+    login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    if expired:
+        login_url = url_for("auth.login", expired=1)
+    if request.headers.get("HX-Request") == "true":
+        response = Response("Please sign in again.", status=401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url)  # type: ignore[return-value]
+
+
+def _gate() -> Response | None:
+    if request.endpoint is None or request.endpoint == "static":
+        return None  # 404s and static files
+    if _view_flag("is_public"):
+        return None
+    if not current_user.is_authenticated:
+        return _please_sign_in()
+    auth_session = g.get("auth_session")
+    if (
+        auth_session is not None
+        and auth_session.child_mode_child_id is not None
+        and request.endpoint not in CHILD_MODE_ENDPOINTS
+    ):
+        if request.headers.get("HX-Request") == "true":
+            response = Response(status=204)
+            response.headers["HX-Redirect"] = url_for("child.home")
+            return response
+        return redirect(url_for("child.home"))  # type: ignore[return-value]
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers.add("Vary", "HX-Request")
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def init_security(app: Flask) -> None:
+    login_manager.session_protection = None  # our own server-side sessions do this job
+    login_manager.login_view = "auth.login"
+    app.before_request(_gate)
+    app.after_request(_security_headers)

@@ -1,0 +1,71 @@
+"""Generic error pages: no traceback, SQL, path or version ever reaches a person (CF-02).
+
+A database that is down or full answers 503 with "try again" rather than a 500 (RL-07, RL-08).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from portal import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Something in that request was not right", "Please go back and try again."),
+    401: ("Please sign in", "Your session has ended. Please sign in again."),
+    403: ("Not available", "This page is not available to you."),
+    404: ("Page not found", "We could not find that page. It may have moved, or the link is old."),
+    405: ("Not available", "That action is not available here."),
+    409: ("This changed meanwhile", "Someone changed this while you were working. Please reload."),
+    413: ("That was too much at once", "Please send less text or fewer files at once."),
+    422: ("Something in that request was not right", "Please check the form and try again."),
+    429: ("Too many tries", "Please wait a few minutes before trying again."),
+    500: ("Something went wrong on our side", "Please try again. If it keeps happening, call the clinic."),
+    503: ("Rapport is busy for a moment", "Please try again in a minute. Nothing you saved was lost."),
+}
+
+
+def _rollback_quietly() -> None:
+    # SQLite may already have rolled back (disk full, D8); a second rollback must not raise.
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - best effort while already handling an error
+        log.warning("rollback after error failed", exc_info=False)
+
+
+def error_response(status: int) -> Response:
+    title, text = MESSAGES.get(status, MESSAGES[500])
+    if request.headers.get("HX-Request") == "true":
+        body = render_template("errors/_message.html", title=title, text=text, status=status)
+    else:
+        body = render_template("errors/page.html", title=title, text=text, status=status)
+    response = Response(body, status=status)
+    return response
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        response = error_response(exc.code or 500)
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError) -> Response:
+        log.error("database unavailable: %s", type(exc.orig).__name__)
+        _rollback_quietly()
+        response = error_response(503)
+        response.headers["Retry-After"] = "30"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        _rollback_quietly()
+        return error_response(500)

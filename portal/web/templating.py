@@ -1,0 +1,38 @@
+"""Template globals and filters shared by every page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g
+
+from portal.policies import can, today
+
+
+def _local(value: datetime | None, fmt: str = "%b %-d, %Y %-I:%M %p") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo("America/New_York")).strftime(fmt)
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%b %-d, %Y") if value else ""
+
+
+def init_templating(app: Flask) -> None:
+    from portal import HTMX_FILE
+
+    app.jinja_env.filters["local"] = _local
+    app.jinja_env.filters["day"] = _day
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        auth_session = g.get("auth_session")
+        return {
+            "can": can,
+            "today": today(),
+            "htmx_file": HTMX_FILE,
+            "child_mode": bool(auth_session and auth_session.child_mode_child_id),
+        }
