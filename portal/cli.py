@@ -1,4 +1,4 @@
-"""Flask commands: `demo-data` loads the demo clinic, `create-admin` makes the first clinic admin."""
+"""Flask commands: `demo-data` loads the demo clinic; `create-admin` makes the first admin."""
 
 from __future__ import annotations
 

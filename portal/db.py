@@ -1,6 +1,7 @@
 """Database plumbing: declarative base, engine set-up and the per-request session.
 
-SQLite is the embedded default and PostgreSQL the production path. SQLite needs care (SECURITY D6, D7):
+SQLite is the embedded default and PostgreSQL the production path. SQLite needs care
+(SECURITY D6, D7):
 foreign keys are off on every new connection and a deferred BEGIN fails at once under concurrent
 writers, so every connection turns foreign keys and WAL on and every transaction starts IMMEDIATE.
 """

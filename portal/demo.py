@@ -94,27 +94,40 @@ def load_demo_clinic() -> bool:
 
     def open_case(first: str, last: str, born: date, concern: str, primary: User) -> Case:
         child = Child(
-            clinic_id=clinic.id, first_name=first, last_name=last, date_of_birth=born,
+            clinic_id=clinic.id,
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
             created_by_id=primary.id,
         )
         case = Case(
-            clinic_id=clinic.id, child=child, status=CaseStatus.INTAKE,
-            presenting_concern=concern, opened_by_id=primary.id,
+            clinic_id=clinic.id,
+            child=child,
+            status=CaseStatus.INTAKE,
+            presenting_concern=concern,
+            opened_by_id=primary.id,
             opened_at=utcnow() - timedelta(days=60),
         )
         db.session.add_all([child, case])
         db.session.flush()
         db.session.add(
-            CaseTherapist(case_id=case.id, therapist_id=primary.id, is_primary=True, added_by_id=primary.id)
+            CaseTherapist(
+                case_id=case.id, therapist_id=primary.id, is_primary=True, added_by_id=primary.id
+            )
         )
         return case
 
     def link(case: Case, guardian: User, relation: str, household: str) -> None:
         db.session.add(
             GuardianLink(
-                case_id=case.id, guardian_id=guardian.id, relationship_label=relation,
-                household=household, has_legal_authority=True, can_consent=True,
-                created_by_id=case.opened_by_id, valid_from=utcnow() - timedelta(days=59),
+                case_id=case.id,
+                guardian_id=guardian.id,
+                relationship_label=relation,
+                household=household,
+                has_legal_authority=True,
+                can_consent=True,
+                created_by_id=case.opened_by_id,
+                valid_from=utcnow() - timedelta(days=59),
             )
         )
         db.session.flush()
@@ -123,7 +136,9 @@ def load_demo_clinic() -> bool:
         if case.child.age(utcnow().date()) < 13:
             kinds.append(ConsentKind.PARENTAL_CONSENT_UNDER_13)
         for kind in kinds:
-            do_record_consent(guardian, case, given_by=guardian, kind=kind, method=ConsentMethod.PORTAL)
+            do_record_consent(
+                guardian, case, given_by=guardian, kind=kind, method=ConsentMethod.PORTAL
+            )
 
     maya = open_case("Maya", "Okafor", _birthday(6, 100), "Separation anxiety", rivera)
     link(maya, guardians["ana"], "Mother", "Home")

@@ -17,5 +17,5 @@ def queue_email(*, to: str, subject: str, body: str, dedupe_key: str) -> OutboxE
     db.session.add(email)
     if current_app.config.get("PRINT_OUTBOX"):
         # Development only: plain print, never the logger (tokens must not reach logs, AU-06).
-        print(f"\n--- outbox: to {to} — {subject}\n{body}\n---", flush=True)  # noqa: T201
+        print(f"\n--- outbox: to {to} — {subject}\n{body}\n---", flush=True)
     return email

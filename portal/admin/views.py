@@ -28,7 +28,11 @@ class NewTherapistForm(FlaskForm):
     )
     email = EmailField(
         "Work email",
-        validators=[DataRequired("Enter an email."), Email("Enter a valid email address."), Length(max=254)],
+        validators=[
+            DataRequired("Enter an email."),
+            Email("Enter a valid email address."),
+            Length(max=254),
+        ],
     )
 
 
@@ -50,7 +54,9 @@ def _therapists() -> list[User]:
 @bp.get("/therapists")
 def therapists() -> Response:
     _admin_only()
-    return render("admin/therapists.html", therapists=_therapists(), form=NewTherapistForm(formdata=None))
+    return render(
+        "admin/therapists.html", therapists=_therapists(), form=NewTherapistForm(formdata=None)
+    )
 
 
 @bp.post("/therapists")
@@ -86,10 +92,16 @@ def add_therapist() -> Response:
             queue_email(
                 to=email,
                 subject="Your Rapport account",
-                body=f"An account was made for you on Rapport. Set your password within 3 days:\n{link}",
+                body=(
+                    "An account was made for you on Rapport. "
+                    f"Set your password within 3 days:\n{link}"
+                ),
                 dedupe_key=f"account-setup:{therapist.id}",
             )
             db.session.commit()
-            flash(f"{therapist.display_name} was added and emailed a link to set a password.", "success")
+            flash(
+                f"{therapist.display_name} was added and emailed a link to set a password.",
+                "success",
+            )
             return redirect(url_for("admin.therapists"), 303)  # type: ignore[return-value]
     return render("admin/therapists.html", therapists=_therapists(), form=form, status=422)

@@ -26,7 +26,6 @@ class NewPasswordMixin:
     )
 
 
-
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email",

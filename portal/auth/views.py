@@ -61,7 +61,7 @@ def login() -> Response:
             db.session.commit()
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
         error = SIGN_IN_FAILED
-    status = 200 if request.method == "GET" or not error and not form.errors else 422
+    status = 200 if request.method == "GET" or (not error and not form.errors) else 422
     return render(
         "auth/login.html",
         form=form,

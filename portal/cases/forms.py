@@ -13,8 +13,12 @@ NAME = Length(max=100, message="Please keep this under 100 characters.")
 
 
 class OpenCaseForm(FlaskForm):
-    first_name = StringField("Child's first name", validators=[DataRequired("Enter the child's first name."), NAME])
-    last_name = StringField("Child's last name", validators=[DataRequired("Enter the child's last name."), NAME])
+    first_name = StringField(
+        "Child's first name", validators=[DataRequired("Enter the child's first name."), NAME]
+    )
+    last_name = StringField(
+        "Child's last name", validators=[DataRequired("Enter the child's last name."), NAME]
+    )
     date_of_birth = DateField(
         "Date of birth",
         validators=[DataRequired("Enter the date of birth as year-month-day, e.g. 2019-04-17.")],
@@ -38,11 +42,18 @@ class OpenCaseForm(FlaskForm):
 class InviteGuardianForm(FlaskForm):
     email = EmailField(
         "Guardian's email",
-        validators=[DataRequired("Enter the guardian's email."), Email("Enter a valid email address."), Length(max=254)],
+        validators=[
+            DataRequired("Enter the guardian's email."),
+            Email("Enter a valid email address."),
+            Length(max=254),
+        ],
     )
     relationship_label = StringField(
         "Relationship to the child",
-        validators=[DataRequired("Say how they are related, e.g. mother, grandfather."), Length(max=60)],
+        validators=[
+            DataRequired("Say how they are related, e.g. mother, grandfather."),
+            Length(max=60),
+        ],
     )
     household = StringField(
         "Household",
@@ -56,7 +67,10 @@ class InviteGuardianForm(FlaskForm):
 class AddTherapistForm(FlaskForm):
     email = EmailField(
         "Colleague's email",
-        validators=[DataRequired("Enter your colleague's email."), Email("Enter a valid email address.")],
+        validators=[
+            DataRequired("Enter your colleague's email."),
+            Email("Enter a valid email address."),
+        ],
     )
 
 
@@ -66,11 +80,15 @@ class ChildAccountForm(FlaskForm):
         validators=[
             DataRequired("Choose a username."),
             Length(min=3, max=40, message="A username is 3 to 40 characters."),
-            Regexp(r"^[A-Za-z0-9._-]+$", message="Use letters, numbers, dots, dashes or underscores."),
+            Regexp(
+                r"^[A-Za-z0-9._-]+$", message="Use letters, numbers, dots, dashes or underscores."
+            ),
         ],
         render_kw={"autocapitalize": "none", "spellcheck": "false"},
     )
-    secret = PasswordField("PIN or password", validators=[DataRequired("Choose a PIN or password.")])
+    secret = PasswordField(
+        "PIN or password", validators=[DataRequired("Choose a PIN or password.")]
+    )
     confirm = PasswordField("Type it again", validators=[DataRequired("Type it again.")])
 
 

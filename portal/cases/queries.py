@@ -12,7 +12,7 @@ from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
 
 
-def visible_case_ids(user: User) -> Select[tuple[int]]:
+def visible_case_ids(user: User) -> Select[int]:
     now = utcnow()
     if user.is_therapist:
         return select(CaseTherapist.case_id).where(
@@ -27,7 +27,7 @@ def visible_case_ids(user: User) -> Select[tuple[int]]:
     return select(Case.id).join(Child, Case.child_id == Child.id).where(Child.user_id == user.id)
 
 
-def _with_team(stmt: Select[tuple[Case]]) -> Select[tuple[Case]]:
+def _with_team(stmt: Select[Case]) -> Select[Case]:
     return stmt.options(
         selectinload(Case.child),
         selectinload(Case.therapist_links).selectinload(CaseTherapist.therapist),

@@ -1,4 +1,7 @@
-"""Changes to the care team. Each `do_*` takes the actor explicitly and flushes; the view commits."""
+"""Changes to the care team.
+
+Each `do_*` takes the actor explicitly and flushes; the view commits.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from flask import current_app, url_for
 from sqlalchemy import select
 
 from portal import db
+from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.db import utcnow
 from portal.models import (
     Case,
@@ -26,7 +30,6 @@ from portal.models import (
     Role,
     User,
 )
-from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.outbox import queue_email
 from portal.passwords import hash_secret
 from portal.security import end_all_sessions, token_hash
@@ -214,9 +217,9 @@ def do_record_consent(
     )
     db.session.add(record)
     db.session.flush()
-    if kind is ConsentKind.TREATMENT and action is ConsentAction.GRANTED:
-        if case.status is CaseStatus.INTAKE:
-            case.status = CaseStatus.ACTIVE
+    starts_treatment = kind is ConsentKind.TREATMENT and action is ConsentAction.GRANTED
+    if starts_treatment and case.status is CaseStatus.INTAKE:
+        case.status = CaseStatus.ACTIVE
     return record
 
 

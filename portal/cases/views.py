@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal import db
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
@@ -21,7 +22,6 @@ from portal.models import AgeBand, Case, Invitation, User
 from portal.passwords import password_problem, pin_problem
 from portal.policies import can, today
 from portal.web.htmx import render
-from sqlalchemy import select
 
 bp = Blueprint("cases", __name__)
 
@@ -47,7 +47,7 @@ def open_case() -> Response:
             current_user,
             first_name=form.first_name.data or "",
             last_name=form.last_name.data or "",
-            date_of_birth=form.date_of_birth.data,  # type: ignore[arg-type]
+            date_of_birth=form.date_of_birth.data,
             concern=form.concern.data or "",
         )
         db.session.commit()
@@ -56,9 +56,14 @@ def open_case() -> Response:
     return render("cases/open_case.html", form=form, status=422 if form.errors else 200)
 
 
-def _case_page(case: Case, *, invite_form: InviteGuardianForm | None = None,
-               therapist_form: AddTherapistForm | None = None, status: int = 200,
-               new_link: str | None = None) -> Response:
+def _case_page(
+    case: Case,
+    *,
+    invite_form: InviteGuardianForm | None = None,
+    therapist_form: AddTherapistForm | None = None,
+    status: int = 200,
+    new_link: str | None = None,
+) -> Response:
     invitations = db.session.scalars(
         select(Invitation).where(Invitation.case_id == case.id).order_by(Invitation.id.desc())
     ).all()
@@ -188,8 +193,10 @@ def child_account(case_id: int) -> Response:
     form = ChildAccountForm()
     if form.validate_on_submit():
         secret = form.secret.data or ""
-        problem = pin_problem(secret) if band is AgeBand.CHILD else password_problem(
-            secret, sign_in_name=form.username.data or ""
+        problem = (
+            pin_problem(secret)
+            if band is AgeBand.CHILD
+            else password_problem(secret, sign_in_name=form.username.data or "")
         )
         if problem:
             form.secret.errors = [problem]
@@ -210,5 +217,10 @@ def child_account(case_id: int) -> Response:
                 return redirect(_back_to_case(current_user, case), 303)  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render(
-        "cases/child_account.html", form=form, case=case, band=band, back=_back_to_case(current_user, case), status=status
+        "cases/child_account.html",
+        form=form,
+        case=case,
+        band=band,
+        back=_back_to_case(current_user, case),
+        status=status,
     )

@@ -56,7 +56,11 @@ def home() -> Response:
 def leave() -> Response:
     """Leaving child mode needs the grown-up's password, so the child cannot wander off."""
     auth_session = current_auth_session()
-    if not current_user.is_guardian or auth_session is None or auth_session.child_mode_child_id is None:
+    if (
+        not current_user.is_guardian
+        or auth_session is None
+        or auth_session.child_mode_child_id is None
+    ):
         abort(404)
     form = LeaveChildModeForm()
     if form.validate_on_submit():

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from portal.models import ConsentAction
@@ -12,8 +13,8 @@ class ConsentForm(FlaskForm):
     action = RadioField(
         "Your choice",
         choices=[
-            (ConsentAction.GRANTED.value, "I agree"),
-            (ConsentAction.REVOKED.value, "I withdraw my agreement"),
+            SelectChoice(ConsentAction.GRANTED.value, "I agree"),
+            SelectChoice(ConsentAction.REVOKED.value, "I withdraw my agreement"),
         ],
         validators=[DataRequired("Choose whether you agree or withdraw.")],
     )

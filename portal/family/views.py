@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.cases.queries import cases_for, get_case_for
@@ -33,17 +34,21 @@ def home() -> Response:
     return render("family/no_children.html")
 
 
-def _family_page(case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200) -> Response:
+def _family_page(
+    case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
+) -> Response:
     _guardian_only()
     case = get_case_for(current_user, case_id)
     link = guardian_link_of(current_user, case)
     assert link is not None
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
     records = db.session.scalars(
-        select(ConsentRecord).where(ConsentRecord.case_id == case.id).order_by(ConsentRecord.id.desc())
+        select(ConsentRecord)
+        .where(ConsentRecord.case_id == case.id)
+        .order_by(ConsentRecord.id.desc())
     ).all()
     form = consent_form or ConsentForm(formdata=None)
-    form.kind.choices = [(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
+    form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
     return render(
         "family/family.html",
         case=case,
@@ -70,7 +75,7 @@ def record_consent(case_id: int) -> Response:
         abort(404)
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
     form = ConsentForm()
-    form.kind.choices = [(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
+    form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
     if form.validate_on_submit():
         try:
             do_record_consent(

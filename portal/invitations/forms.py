@@ -14,7 +14,10 @@ class AcceptInvitationForm(FlaskForm):
 
     display_name = StringField(
         "Your name",
-        validators=[Optional(), Length(max=100, message="Please keep your name under 100 characters.")],
+        validators=[
+            Optional(),
+            Length(max=100, message="Please keep your name under 100 characters."),
+        ],
         render_kw={"autocomplete": "name"},
     )
     new_password = PasswordField(
@@ -29,10 +32,14 @@ class AcceptInvitationForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     current_password = PasswordField(
-        "Your Rapport password", validators=[Optional()], render_kw={"autocomplete": "current-password"}
+        "Your Rapport password",
+        validators=[Optional()],
+        render_kw={"autocomplete": "current-password"},
     )
     treatment = BooleanField("I consent to treatment")
-    portal_terms = BooleanField("I agree to these terms", validators=[DataRequired("Please agree to use Rapport.")])
+    portal_terms = BooleanField(
+        "I agree to these terms", validators=[DataRequired("Please agree to use Rapport.")]
+    )
     messaging_policy = BooleanField(
         "I understand messages are not for emergencies",
         validators=[DataRequired("Please confirm you have read how messages work.")],

@@ -86,7 +86,8 @@ class User(UserMixin, Base):
 
 class AuthSession(Base):
     """One signed-in browser. The cookie carries only a random token whose hash is stored here,
-    so signing out, changing a password or ending a guardian link can end it for good (SE-02, SE-06).
+    so signing out, changing a password or ending a guardian link can end it for good
+    (SE-02, SE-06).
     """
 
     __tablename__ = "auth_sessions"

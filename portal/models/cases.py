@@ -87,9 +87,7 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
-    status: Mapped[CaseStatus] = mapped_column(
-        enum_type(CaseStatus, 16), default=CaseStatus.INTAKE
-    )
+    status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus, 16), default=CaseStatus.INTAKE)
     presenting_concern: Mapped[str] = mapped_column(String(200), default="")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -132,7 +130,9 @@ class GuardianLink(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "guardian_id"),
         Index("ix_guardian_links_guardian_valid", "guardian_id", "valid_to"),
-        CheckConstraint("can_consent = false OR has_legal_authority = true", name="consent_needs_authority"),
+        CheckConstraint(
+            "can_consent = false OR has_legal_authority = true", name="consent_needs_authority"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,8 +25,14 @@ MESSAGES = {
     413: ("That was too much at once", "Please send less text or fewer files at once."),
     422: ("Something in that request was not right", "Please check the form and try again."),
     429: ("Too many tries", "Please wait a few minutes before trying again."),
-    500: ("Something went wrong on our side", "Please try again. If it keeps happening, call the clinic."),
-    503: ("Rapport is busy for a moment", "Please try again in a minute. Nothing you saved was lost."),
+    500: (
+        "Something went wrong on our side",
+        "Please try again. If it keeps happening, call the clinic.",
+    ),
+    503: (
+        "Rapport is busy for a moment",
+        "Please try again in a minute. Nothing you saved was lost.",
+    ),
 }
 
 
@@ -34,7 +40,7 @@ def _rollback_quietly() -> None:
     # SQLite may already have rolled back (disk full, D8); a second rollback must not raise.
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001 - best effort while already handling an error
+    except Exception:
         log.warning("rollback after error failed", exc_info=False)
 
 

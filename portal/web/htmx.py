@@ -22,7 +22,9 @@ def wants_fragment() -> bool:
     )
 
 
-def render(template_name: str, *, block: str | None = None, status: int = 200, **context: Any) -> Response:
+def render(
+    template_name: str, *, block: str | None = None, status: int = 200, **context: Any
+) -> Response:
     if block is not None and wants_fragment():
         env = current_app.jinja_env
         template = env.get_template(template_name)

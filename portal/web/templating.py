@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
+from portal.db import utcnow
 from portal.policies import can, today
 
 
@@ -33,6 +34,7 @@ def init_templating(app: Flask) -> None:
         return {
             "can": can,
             "today": today(),
+            "now": utcnow(),
             "htmx_file": HTMX_FILE,
             "child_mode": bool(auth_session and auth_session.child_mode_child_id),
         }

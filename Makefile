@@ -1,0 +1,45 @@
+# Rapport: `make demo` runs the demo clinic, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint typecheck pytest clean-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.runtime-installed $@
+
+demo: $(VENV)/.runtime-installed
+	mkdir -p instance
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo-data
+	@echo ""
+	@echo "Rapport demo: http://127.0.0.1:$(PORT)   (Ctrl-C stops it)"
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check portal tests migrations wsgi.py
+	$(BIN)/ruff format --check portal tests migrations wsgi.py
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev-installed
+	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
+	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean-db:
+	rm -f instance/rapport.db instance/rapport.db-wal instance/rapport.db-shm

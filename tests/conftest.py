@@ -1,0 +1,145 @@
+"""Test fixtures: a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL/DATABASE_URL),
+migrated once with Alembic; every test runs inside a transaction that is rolled back afterwards.
+CSRF stays on (STYLE.md): `Browser.post` sends the token a real page gave it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
+
+from portal import create_app
+from portal.extensions import database
+from tests.factories import World, build_world
+
+
+def _database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    return url or f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp_dir = tmp_path_factory.mktemp("db")
+    app = create_app(
+        {
+            "TESTING": True,
+            "PORTAL_ENV": "test",
+            "DATABASE_URL": _database_url(tmp_dir),
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "PORTAL_BASE_URL": "http://portal.test",
+        }
+    )
+    with app.app_context():
+        from flask_migrate import downgrade, upgrade
+
+        downgrade(revision="base")  # a PostgreSQL test database may hold an earlier run
+        upgrade()
+    yield app
+
+
+@pytest.fixture()
+def db_session(app: Flask) -> Iterator[Session]:
+    """A session for the test itself; the app's requests share its outer transaction."""
+    engine = database.engine
+    assert engine is not None
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    previous = database.sessionmaker
+    database.sessionmaker = factory
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.close()
+        database.sessionmaker = previous
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture()
+def world(db_session: Session) -> World:
+    return build_world(db_session)
+
+
+CSRF_IN_HEADERS = re.compile(r"hx-headers='(\{[^']*\})'")
+CSRF_IN_FORM = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class Browser:
+    """A test client that behaves like a person's browser: it reads CSRF tokens from pages."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.token: str | None = None
+
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
+        response = self.client.get(url, **kwargs)
+        self._remember_token(response)
+        return response
+
+    def _remember_token(self, response: TestResponse) -> None:
+        text = response.get_data(as_text=True)
+        match = CSRF_IN_HEADERS.search(text)
+        if match:
+            self.token = json.loads(match.group(1))["X-CSRFToken"]
+        elif form_match := CSRF_IN_FORM.search(text):
+            self.token = form_match.group(1)
+
+    def ensure_token(self) -> str:
+        if self.token is None:
+            self.get("/login")
+        assert self.token is not None
+        return self.token
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.ensure_token())
+        response = self.client.post(url, data=payload, **kwargs)
+        self._remember_token(response)
+        return response
+
+    def htmx(self, method: str, url: str, data: dict[str, Any] | None = None) -> TestResponse:
+        headers = {"HX-Request": "true", "X-CSRFToken": self.ensure_token()}
+        return self.client.open(url, method=method, data=data or {}, headers=headers)
+
+    def login(self, sign_in: str, secret: str = "") -> TestResponse:
+        from tests.factories import PASSWORD
+
+        self.token = None
+        if "@" in sign_in:
+            self.get("/login")
+            response = self.post("/login", {"email": sign_in, "password": secret or PASSWORD})
+        else:
+            self.get("/login/kids")
+            response = self.post("/login/kids", {"username": sign_in, "secret": secret or PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        self.token = None
+        self.get(response.headers["Location"])
+        return response
+
+
+@pytest.fixture()
+def browser(app: Flask, db_session: Session) -> Browser:
+    return Browser(app.test_client())
+
+
+@pytest.fixture()
+def new_browser(app: Flask, db_session: Session) -> Any:
+    def make() -> Browser:
+        return Browser(app.test_client())
+
+    return make

@@ -1,0 +1,191 @@
+"""Realistic fictional families for tests, shaped like SECURITY.md's fixtures:
+two families F1 (guardian G1, child C1, therapist T1) and F2 (G2, C2, T2), and a clinic admin A.
+Private fields carry sentinel strings so leak tests can search whole responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from portal.consent_documents import CONSENT_DOCUMENTS
+from portal.db import utcnow
+from portal.models import (
+    Case,
+    CaseStatus,
+    CaseTherapist,
+    Child,
+    Clinic,
+    ConsentAction,
+    ConsentKind,
+    ConsentMethod,
+    ConsentRecord,
+    Credential,
+    GuardianLink,
+    Role,
+    User,
+)
+from portal.passwords import hash_secret
+
+PASSWORD = "correct horse battery 42"
+PIN = "3579"
+_PASSWORD_HASH = hash_secret(PASSWORD)  # hashing is slow on purpose; do it once per run
+_PIN_HASH = hash_secret(PIN)
+
+
+def born_years_ago(age: int) -> date:
+    today = utcnow().date()
+    return date(today.year - age, 1, 1) if (today.month, today.day) >= (1, 1) else today
+
+
+def make_user(
+    session: Session,
+    role: Role,
+    name: str,
+    *,
+    email: str | None = None,
+    username: str | None = None,
+    clinic: Clinic | None = None,
+    admin: bool = False,
+    credential: Credential = Credential.PASSWORD,
+) -> User:
+    user = User(
+        role=role,
+        display_name=name,
+        email=email,
+        username=username,
+        clinic_id=clinic.id if clinic else None,
+        is_admin=admin,
+        credential=credential,
+        password_hash=_PIN_HASH if credential is Credential.PIN else _PASSWORD_HASH,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_case(
+    session: Session,
+    clinic: Clinic,
+    therapist: User,
+    *,
+    first: str,
+    last: str,
+    age: int,
+    concern: str = "Worries at bedtime",
+) -> Case:
+    child = Child(
+        clinic_id=clinic.id,
+        first_name=first,
+        last_name=last,
+        date_of_birth=born_years_ago(age),
+        created_by_id=therapist.id,
+    )
+    case = Case(
+        clinic_id=clinic.id,
+        child=child,
+        status=CaseStatus.ACTIVE,
+        presenting_concern=concern,
+        opened_by_id=therapist.id,
+    )
+    session.add_all([child, case])
+    session.flush()
+    session.add(
+        CaseTherapist(
+            case_id=case.id, therapist_id=therapist.id, is_primary=True, added_by_id=therapist.id
+        )
+    )
+    session.flush()
+    return case
+
+
+def link_guardian(
+    session: Session,
+    case: Case,
+    guardian: User,
+    *,
+    household: str = "Home",
+    relationship: str = "Mother",
+    consent: bool = True,
+) -> GuardianLink:
+    link = GuardianLink(
+        case_id=case.id,
+        guardian_id=guardian.id,
+        relationship_label=relationship,
+        household=household,
+        has_legal_authority=True,
+        can_consent=True,
+        created_by_id=case.opened_by_id,
+        valid_from=utcnow() - timedelta(days=1),
+    )
+    session.add(link)
+    session.flush()
+    if consent:
+        for kind in (
+            ConsentKind.TREATMENT,
+            ConsentKind.PARENTAL_CONSENT_UNDER_13,
+            ConsentKind.PORTAL_TERMS,
+            ConsentKind.MESSAGING_POLICY,
+        ):
+            session.add(
+                ConsentRecord(
+                    case_id=case.id,
+                    kind=kind,
+                    action=ConsentAction.GRANTED,
+                    given_by_id=guardian.id,
+                    recorded_by_id=guardian.id,
+                    document_version=CONSENT_DOCUMENTS[kind].version,
+                    method=ConsentMethod.PORTAL,
+                )
+            )
+        session.flush()
+    return link
+
+
+@dataclass
+class World:
+    clinic: Clinic
+    admin: User
+    t1: User
+    t2: User
+    g1: User
+    g2: User
+    c1: User
+    c2: User
+    case1: Case
+    case2: Case
+    link1: GuardianLink
+    link2: GuardianLink
+
+
+def build_world(session: Session) -> World:
+    clinic = Clinic(name="Harbour Lane Family Therapy")
+    session.add(clinic)
+    session.flush()
+    admin = make_user(
+        session, Role.THERAPIST, "Dr. Ada Admin", email="a@clinic.test", clinic=clinic, admin=True
+    )
+    t1 = make_user(session, Role.THERAPIST, "Dr. Tess One", email="t1@clinic.test", clinic=clinic)
+    t2 = make_user(session, Role.THERAPIST, "Dr. Theo Two", email="t2@clinic.test", clinic=clinic)
+    g1 = make_user(session, Role.GUARDIAN, "Gwen One", email="g1@family.test")
+    g2 = make_user(session, Role.GUARDIAN, "Gus Two", email="g2@family.test")
+    c1 = make_user(session, Role.CHILD, "Cody", username="cody1", credential=Credential.PIN)
+    c2 = make_user(session, Role.CHILD, "Cara", username="cara2", credential=Credential.PIN)
+    case1 = make_case(session, clinic, t1, first="Cody", last="SENTINEL_F1_LASTNAME_7f3a", age=10)
+    case2 = make_case(
+        session,
+        clinic,
+        t2,
+        first="Cara",
+        last="SENTINEL_F2_LASTNAME_9b1c",
+        age=9,
+        concern="SENTINEL_F2_CONCERN_41d2",
+    )
+    case1.child.user_id = c1.id
+    case2.child.user_id = c2.id
+    link1 = link_guardian(session, case1, g1, household="SENTINEL_F1_HOUSEHOLD_aa01")
+    link2 = link_guardian(session, case2, g2, household="SENTINEL_F2_HOUSEHOLD_bb02")
+    session.commit()
+    return World(clinic, admin, t1, t2, g1, g2, c1, c2, case1, case2, link1, link2)
