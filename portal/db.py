@@ -103,19 +103,34 @@ def build_engine(url: str, **options: Any) -> Engine:
     )
 
 
-class Database:
-    """Holds the engine and session factory for one app; views use `portal.db.session`."""
+class AppDatabase:
+    """One app's engine and session factory (several apps may live in one process, e.g. tests)."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.sessionmaker: sessionmaker[Session] = sessionmaker(expire_on_commit=False)
-        self.metadata = Base.metadata
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class Database:
+    """The extension: binds an AppDatabase to each app; views use `portal.db.session`."""
+
+    metadata = Base.metadata
 
     def init_app(self, app: Flask) -> None:
-        self.engine = build_engine(app.config["DATABASE_URL"])
-        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
-        app.extensions["rapport_db"] = self
+        app.extensions["rapport_db"] = AppDatabase(build_engine(app.config["DATABASE_URL"]))
         app.teardown_appcontext(_close_session)
+
+    @staticmethod
+    def for_app(app: Flask) -> AppDatabase:
+        app_database: AppDatabase = app.extensions["rapport_db"]
+        return app_database
+
+    @property
+    def engine(self) -> Engine:
+        """The current app's engine (needs an app context)."""
+        from flask import current_app
+
+        return self.for_app(current_app).engine
 
 
 def _close_session(_exc: BaseException | None) -> None:
@@ -128,8 +143,8 @@ def get_session() -> Session:
     from flask import current_app
 
     if "db_session" not in g:
-        database: Database = current_app.extensions["rapport_db"]
-        g.db_session = database.sessionmaker()
+        app_database: AppDatabase = current_app.extensions["rapport_db"]
+        g.db_session = app_database.sessionmaker()
     db_session: Session = g.db_session
     return db_session
 

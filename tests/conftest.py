@@ -51,21 +51,20 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture()
 def db_session(app: Flask) -> Iterator[Session]:
     """A session for the test itself; the app's requests share its outer transaction."""
-    engine = database.engine
-    assert engine is not None
-    connection = engine.connect()
+    app_database = database.for_app(app)
+    connection = app_database.engine.connect()
     outer = connection.begin()
     factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    previous = database.sessionmaker
-    database.sessionmaker = factory
+    previous = app_database.sessionmaker
+    app_database.sessionmaker = factory
     session = factory()
     try:
         yield session
     finally:
         session.close()
-        database.sessionmaker = previous
+        app_database.sessionmaker = previous
         outer.rollback()
         connection.close()
 
@@ -128,7 +127,7 @@ class Browser:
             response = self.post("/login/kids", {"username": sign_in, "secret": secret or PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         self.token = None
-        self.get(response.headers["Location"])
+        self.get(response.headers["Location"], follow_redirects=True)
         return response
 
 
@@ -143,3 +142,31 @@ def new_browser(app: Flask, db_session: Session) -> Any:
         return Browser(app.test_client())
 
     return make
+
+
+@pytest.fixture()
+def make_app(app: Flask, db_session: Session) -> Iterator[Any]:
+    """Build a throwaway app (its own config, room for test-only routes) that shares this test's
+    rolled-back transaction, so it sees `world` and leaves nothing behind. The shared `app` is
+    never touched: routes cannot be added to it once it has served a request."""
+    shared = database.for_app(app)
+    engines: list[Any] = []
+
+    def make(config: dict[str, Any] | None = None, *, production: bool = False) -> Flask:
+        base: dict[str, Any] = {
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "PORTAL_BASE_URL": "https://portal.test" if production else "http://portal.test",
+        }
+        if production:
+            base.update(PORTAL_ENV="production", SECRET_KEY=os.urandom(32).hex())
+        else:
+            base.update(TESTING=True, PORTAL_ENV="test", SECRET_KEY=app.config["SECRET_KEY"])
+        throwaway = create_app({**base, **(config or {})})
+        own = database.for_app(throwaway)
+        engines.append(own.engine)
+        own.sessionmaker = shared.sessionmaker
+        return throwaway
+
+    yield make
+    for engine in engines:
+        engine.dispose()

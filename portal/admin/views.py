@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
 from portal import db
 from portal.db import utcnow
@@ -18,6 +18,7 @@ from portal.outbox import queue_email
 from portal.policies import can
 from portal.security import token_hash
 from portal.web.htmx import render
+from portal.web.validators import EmailAddress
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,7 +31,7 @@ class NewTherapistForm(FlaskForm):
         "Work email",
         validators=[
             DataRequired("Enter an email."),
-            Email("Enter a valid email address."),
+            EmailAddress(),
             Length(max=254),
         ],
     )

@@ -5,9 +5,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.db import utcnow
+from portal.web.validators import EmailAddress
 
 NAME = Length(max=100, message="Please keep this under 100 characters.")
 
@@ -44,7 +45,7 @@ class InviteGuardianForm(FlaskForm):
         "Guardian's email",
         validators=[
             DataRequired("Enter the guardian's email."),
-            Email("Enter a valid email address."),
+            EmailAddress(),
             Length(max=254),
         ],
     )
@@ -69,7 +70,7 @@ class AddTherapistForm(FlaskForm):
         "Colleague's email",
         validators=[
             DataRequired("Enter your colleague's email."),
-            Email("Enter a valid email address."),
+            EmailAddress(),
         ],
     )
 

@@ -93,6 +93,7 @@ def do_invite_guardian(
     if already:
         raise ServiceError(f"{email} is already on {case.child.first_name}'s care team.")
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     invitation = Invitation(
         case_id=case.id,
         email=email,
@@ -102,7 +103,8 @@ def do_invite_guardian(
         has_legal_authority=has_legal_authority,
         can_consent=can_consent,
         invited_by_id=actor.id,
-        expires_at=utcnow() + current_app.config["INVITATION_TTL"],
+        created_at=now,
+        expires_at=now + current_app.config["INVITATION_TTL"],
     )
     db.session.add(invitation)
     db.session.flush()

@@ -1,0 +1,67 @@
+"""The demo clinic is a contract: fixed, fictional people whose sign-ins stay stable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.db import get_session, utcnow
+from portal.models import Case, Child, ConsentRecord, User
+from tests.conftest import Browser
+
+
+def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "PORTAL_ENV": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+            "SECRET_KEY": "d" * 40,
+        }
+    )
+    with app.app_context():
+        upgrade()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo-data"])
+    assert first.exit_code == 0 and "Demo clinic loaded." in first.output
+    assert "rivera@demo.rapport.test" in first.output and "PIN 2468" in first.output
+
+    def counts() -> tuple[int | None, ...]:
+        with app.app_context():
+            session = get_session()
+            return tuple(
+                session.scalar(select(func.count()).select_from(model))
+                for model in (User, Child, Case, ConsentRecord)
+            )
+
+    before = counts()
+    second = runner.invoke(args=["demo-data"])
+    assert second.exit_code == 0 and "already present" in second.output
+    assert counts() == before == (9, 3, 3, before[3])
+
+    with app.app_context():
+        session = get_session()
+        today = utcnow().date()
+        ages = {c.first_name: c.age(today) for c in session.scalars(select(Child))}
+    assert ages == {"Maya": 6, "Leo": 10, "Sam": 14}
+
+    for email in ("rivera@demo.rapport.test", "carla@demo.rapport.test"):
+        person = Browser(app.test_client())
+        assert person.login(email, "rapport-demo-2026").status_code == 302
+    assert Browser(app.test_client()).login("leo", "2468").headers["Location"] == "/me"
+
+
+def test_demo_data_refused_in_production(tmp_path: Path) -> None:
+    app = create_app(
+        {
+            "PORTAL_ENV": "production",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+            "SECRET_KEY": "p" * 64,
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code != 0 and "never loaded in production" in result.output
