@@ -46,6 +46,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         downgrade(revision="base")  # a PostgreSQL test database may hold an earlier run
         upgrade()
     yield app
+    database.for_app(app).engine.dispose()
 
 
 @pytest.fixture()
