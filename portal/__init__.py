@@ -42,8 +42,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.child.views import bp as child_bp
     from portal.family.views import bp as family_bp
     from portal.invitations.views import bp as invitations_bp
+    from portal.plans import family_views  # noqa: F401 - adds the family's plan routes to bp
+    from portal.plans.views import bp as plans_bp
 
-    for blueprint in (auth_bp, invitations_bp, cases_bp, family_bp, child_bp, admin_bp):
+    blueprints = (auth_bp, invitations_bp, cases_bp, family_bp, child_bp, admin_bp, plans_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     cli.init_app(app)
     return app

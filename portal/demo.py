@@ -67,7 +67,15 @@ def _adult(role: Role, email: str, name: str, clinic: Clinic | None, password_ha
 
 
 def load_demo_clinic() -> bool:
-    """Create the demo clinic; returns False (and changes nothing) when it already exists."""
+    """Create the demo clinic and each feature's demo history; False when nothing was missing."""
+    from portal.demo_plans import load_demo_plans
+
+    created = _load_people()
+    created = load_demo_plans() or created
+    return created
+
+
+def _load_people() -> bool:
     from portal.cases.services import do_create_child_account, do_record_consent
     from portal.passwords import hash_secret
 

@@ -103,6 +103,36 @@ def _can_enter_child_mode(user: User, case: Case) -> bool:
     )
 
 
+def _in_child_mode() -> bool:
+    from portal.security import current_auth_session
+
+    auth_session = current_auth_session()
+    return bool(auth_session and auth_session.child_mode_child_id)
+
+
+def _can_respond_to_plan(user: User, case: Case) -> bool:
+    link = guardian_link_of(user, case)
+    return link is not None and link.can_consent and not _in_child_mode()
+
+
+def _can_assent(user: User, case: Case) -> bool:
+    """The child assents themselves; a guardian may record it for a young child (or in child
+    mode, where the child is holding the guardian's device)."""
+    if is_the_child(user, case):
+        return True
+    if guardian_link_of(user, case) is None:
+        return False
+    return _in_child_mode() or case.child.age_band(today()) is AgeBand.YOUNG
+
+
+def _is_member(user: User, case: Case) -> bool:
+    return (
+        therapist_on(user, case)
+        or guardian_link_of(user, case) is not None
+        or is_the_child(user, case)
+    )
+
+
 _RULES: dict[str, Callable[[User, Any], bool]] = {
     "caseload.view": lambda user, _: user.is_therapist,
     "case.open": lambda user, _: user.is_therapist,
@@ -114,6 +144,11 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     "case.enter_child_mode": _can_enter_child_mode,
     "case.record_own_consent": lambda user, case: guardian_link_of(user, case) is not None,
     "child.view_own_screen": is_the_child,
+    "plan.edit": therapist_on,
+    "plan.respond": _can_respond_to_plan,
+    "plan.assent": _can_assent,
+    "plan.suggest": lambda user, case: guardian_link_of(user, case) is not None,
+    "goal.rate": _is_member,
     "clinic.manage_therapists": lambda user, _: user.is_therapist and user.is_admin,
 }
 

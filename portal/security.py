@@ -28,7 +28,15 @@ from portal.models import AuthSession, User
 F = TypeVar("F", bound=Callable[..., Any])
 
 # While a guardian has handed the device to a young child, only these views answer.
-CHILD_MODE_ENDPOINTS = {"child.home", "child.leave", "static", "auth.logout"}
+CHILD_MODE_ENDPOINTS = {
+    "child.home",
+    "child.leave",
+    "static",
+    "auth.logout",
+    "plans.child_plan",
+    "plans.assent",
+    "plans.rate_goal",
+}
 
 
 def public(view: F) -> F:

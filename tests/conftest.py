@@ -145,6 +145,15 @@ def new_browser(app: Flask, db_session: Session) -> Any:
     return make
 
 
+class SameOriginClient(FlaskClient):
+    """A browser on the portal's own https origin. It sends the same-origin Referer that
+    `Referrer-Policy: same-origin` keeps, which Flask-WTF requires over https (SECURITY D5)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_REFERER"] = "https://localhost/"
+
+
 @pytest.fixture()
 def make_app(app: Flask, db_session: Session) -> Iterator[Any]:
     """Build a throwaway app (its own config, room for test-only routes) that shares this test's
@@ -163,6 +172,8 @@ def make_app(app: Flask, db_session: Session) -> Iterator[Any]:
         else:
             base.update(TESTING=True, PORTAL_ENV="test", SECRET_KEY=app.config["SECRET_KEY"])
         throwaway = create_app({**base, **(config or {})})
+        if production:  # its test client speaks https (PREFERRED_URL_SCHEME), like a browser
+            throwaway.test_client_class = SameOriginClient
         own = database.for_app(throwaway)
         engines.append(own.engine)
         own.sessionmaker = shared.sessionmaker
@@ -171,3 +182,13 @@ def make_app(app: Flask, db_session: Session) -> Iterator[Any]:
     yield make
     for engine in engines:
         engine.dispose()
+
+
+@pytest.fixture()
+def in_app(app: Flask, db_session: Session) -> Iterator[Session]:
+    """Call services directly: `portal.db.session` is the test's own session."""
+    from flask import g
+
+    with app.test_request_context():
+        g.db_session = db_session
+        yield db_session

@@ -66,8 +66,10 @@ class InviteGuardianForm(FlaskForm):
 
 
 class AddTherapistForm(FlaskForm):
+    # Its own id: the case page also holds the guardian invitation's "email" field.
     email = EmailField(
         "Colleague's email",
+        id="colleague_email",
         validators=[
             DataRequired("Enter your colleague's email."),
             EmailAddress(),

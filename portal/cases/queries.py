@@ -3,8 +3,10 @@ reach is simply not found (404), exactly like one that does not exist (AZ-03, AZ
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
@@ -46,6 +48,36 @@ def get_case_for(user: User, case_id: int) -> Case:
     if case is None:
         abort(404)
     return case
+
+
+def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per case: open family requests, plan waiting for the family, review overdue.
+    Two grouped queries whatever the caseload size."""
+    from portal.models.plans import PlanStatus, PlanVersion
+    from portal.models.tasks import CaseTask
+
+    flags: dict[int, dict[str, Any]] = {
+        cid: {"tasks": 0, "proposed": False, "review_due": None} for cid in case_ids
+    }
+    if not case_ids:
+        return flags
+    for case_id, count in db.session.execute(
+        select(CaseTask.case_id, func.count())
+        .where(CaseTask.case_id.in_(case_ids), CaseTask.resolved_at.is_(None))
+        .group_by(CaseTask.case_id)
+    ):
+        flags[case_id]["tasks"] = count
+    for case_id, status, review_due in db.session.execute(
+        select(PlanVersion.case_id, PlanVersion.status, PlanVersion.review_due_on).where(
+            PlanVersion.case_id.in_(case_ids),
+            PlanVersion.status.in_([PlanStatus.PROPOSED, PlanStatus.ACTIVE]),
+        )
+    ):
+        if status is PlanStatus.PROPOSED:
+            flags[case_id]["proposed"] = True
+        else:
+            flags[case_id]["review_due"] = review_due
+    return flags
 
 
 def get_case_for_child_user(user: User) -> Case | None:

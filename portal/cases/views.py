@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
-from portal.cases.queries import cases_for, get_case_for
+from portal.cases.queries import caseload_flags, cases_for, get_case_for
 from portal.cases.services import (
     ServiceError,
     do_add_therapist,
@@ -35,7 +35,9 @@ def _require(action: str, obj: object = None) -> None:
 @bp.get("/caseload")
 def caseload() -> Response:
     _require("caseload.view")
-    return render("cases/caseload.html", cases=cases_for(current_user))
+    cases = cases_for(current_user)
+    flags = caseload_flags([case.id for case in cases])
+    return render("cases/caseload.html", cases=cases, flags=flags)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

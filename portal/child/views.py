@@ -34,20 +34,25 @@ def _child_mode_case() -> Case | None:
     return get_case_for(current_user, case_id)
 
 
-@bp.get("/me")
-def home() -> Response:
+def case_for_child_screen() -> Case:
+    """The case whose child is at the screen: the child signed in, or a child in child mode."""
     if current_user.is_child:
         case = get_case_for_child_user(current_user)
         if case is None or not can(current_user, "child.view_own_screen", case):
             abort(404)
         if not child_data_allowed(case):  # consent withdrawn since sign-in (CO-01)
             abort(404)
-    elif current_user.is_guardian:
-        case = _child_mode_case()
-        if case is None:
-            abort(404)
-    else:
-        abort(404)
+        return case
+    if current_user.is_guardian:
+        child_mode_case = _child_mode_case()
+        if child_mode_case is not None:
+            return child_mode_case
+    abort(404)
+
+
+@bp.get("/me")
+def home() -> Response:
+    case = case_for_child_screen()
     band = case.child.age_band(today())
     return render("child/home.html", case=case, child=case.child, band=band)
 

@@ -22,11 +22,19 @@ def _day(value: date | None) -> str:
     return value.strftime("%b %-d, %Y") if value else ""
 
 
+def _plan_activation(plan: Any) -> dict[str, bool]:
+    from portal.plans.services import activation_status
+
+    return activation_status(plan)
+
+
 def init_templating(app: Flask) -> None:
     from portal import HTMX_FILE
 
     app.jinja_env.filters["local"] = _local
     app.jinja_env.filters["day"] = _day
+    app.jinja_env.globals["zip"] = zip
+    app.jinja_env.globals["plan_activation"] = _plan_activation
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -1,0 +1,38 @@
+"""Tasks on the therapist's caseload: things a family asked for that need an answer."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, enum_type, utcnow
+from portal.models.accounts import User
+
+
+class TaskKind(enum.StrEnum):
+    PLAN_CHANGES_REQUESTED = "plan_changes_requested"
+    PLAN_COMMENT = "plan_comment"
+    CHILD_NOT_READY = "child_not_ready"
+    REVIEW_REQUESTED = "review_requested"
+    PRIORITY_SUGGESTION = "priority_suggestion"
+
+
+class CaseTask(Base):
+    __tablename__ = "case_tasks"
+    __table_args__ = (Index("ix_case_tasks_case_open", "case_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[TaskKind] = mapped_column(enum_type(TaskKind, 32))
+    summary: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])

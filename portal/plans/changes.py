@@ -1,0 +1,112 @@
+""" "What changed" between two plan versions, in sentences a parent understands (not a raw diff)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.models.plans import Goal, PlanVersion
+
+OWNER_WORDS = {"child": "your child", "guardian": "the family", "shared": "everyone together"}
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "added", "removed", "changed"
+    headline: str
+    before: str = ""
+    after: str = ""
+
+    @property
+    def label(self) -> str:
+        return {"added": "New", "removed": "Removed", "changed": "Changed"}[self.kind]
+
+
+def _benchmark_words(goal: Goal) -> dict[str, str]:
+    return {
+        b.measure: f"{b.measure}: {b.target} by {b.due_on.strftime('%b %-d, %Y')}"
+        for b in goal.benchmarks
+    }
+
+
+def _goal_changes(old: Goal, new: Goal) -> list[Change]:
+    name = new.child_text
+    changes = []
+    if old.child_text != new.child_text:
+        changes.append(
+            Change("changed", "A goal is worded differently", old.child_text, new.child_text)
+        )
+    if old.clinical_text != new.clinical_text:
+        changes.append(
+            Change(
+                "changed",
+                f"The therapist's description of “{name}” changed",
+                old.clinical_text,
+                new.clinical_text,
+            )
+        )
+    if old.owner != new.owner:
+        changes.append(
+            Change(
+                "changed",
+                f"Who leads “{name}” changed",
+                OWNER_WORDS[old.owner.value],
+                OWNER_WORDS[new.owner.value],
+            )
+        )
+    old_marks, new_marks = _benchmark_words(old), _benchmark_words(new)
+    for measure, words in new_marks.items():
+        if measure not in old_marks:
+            changes.append(Change("added", f"A new way to see progress on “{name}”", after=words))
+        elif old_marks[measure] != words:
+            changes.append(
+                Change("changed", f"A target for “{name}” changed", old_marks[measure], words)
+            )
+    for measure, words in old_marks.items():
+        if measure not in new_marks:
+            changes.append(
+                Change("removed", f"A way to see progress on “{name}” was dropped", before=words)
+            )
+    return changes
+
+
+def describe_changes(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
+    """Everything a family should notice moving from `old` (the active plan) to `new`."""
+    if old is None:
+        return [Change("added", "A first plan", after=new.change_summary)]
+    changes: list[Change] = []
+    old_goals = {g.lineage_key: g for g in old.goals}
+    new_goals = {g.lineage_key: g for g in new.goals}
+    for key, goal in new_goals.items():
+        if key not in old_goals:
+            changes.append(Change("added", "A new goal", after=goal.child_text))
+        else:
+            changes.extend(_goal_changes(old_goals[key], goal))
+    for key, goal in old_goals.items():
+        if key not in new_goals:
+            changes.append(Change("removed", "A goal was taken out", before=goal.child_text))
+    old_items = {i.what: i for i in old.interventions}
+    new_items = {i.what: i for i in new.interventions}
+    for what, item in new_items.items():
+        words = f"{item.what} — {item.who}, {item.how_often}"
+        if what not in old_items:
+            changes.append(Change("added", "Something new to do", after=words))
+        else:
+            before = old_items[what]
+            old_words = f"{before.what} — {before.who}, {before.how_often}"
+            if old_words != words:
+                changes.append(Change("changed", "Who does what, or how often", old_words, words))
+    for what, item in old_items.items():
+        if what not in new_items:
+            changes.append(
+                Change("removed", "Something we stop doing", before=f"{item.what} — {item.who}")
+            )
+    if old.review_interval_days != new.review_interval_days:
+        changes.append(
+            Change(
+                "changed",
+                "How often we review the plan together",
+                f"every {old.review_interval_days} days",
+                f"every {new.review_interval_days} days",
+            )
+        )
+    return changes

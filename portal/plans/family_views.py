@@ -1,0 +1,270 @@
+"""The plan as the family sees it: versions, what changed, acceptance, assent and progress."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import db
+from portal.cases.queries import get_case_for
+from portal.models import AgeBand, Case
+from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion, ResponseKind
+from portal.plans import services
+from portal.plans.changes import describe_changes
+from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
+from portal.plans.queries import get_plan_for, progress_by_goal
+from portal.plans.views import bp
+from portal.policies import can, guardian_link_of, today
+from portal.web.htmx import render
+
+THANKS = {
+    ResponseKind.ACCEPT: "Thank you. Your acceptance is recorded.",
+    ResponseKind.ACCEPT_WITH_COMMENT: "Thank you. Your acceptance and comment are recorded.",
+    ResponseKind.REQUEST_CHANGES: "Thank you. The therapist will contact you about the changes.",
+}
+
+
+def _case_of(plan: PlanVersion) -> Case:
+    return get_case_for(current_user, plan.case_id)
+
+
+def _previous_active(case: Case, plan: PlanVersion) -> PlanVersion | None:
+    """What the family compares against: the plan in force before this version."""
+    if plan.status is PlanStatus.PROPOSED or plan.status is PlanStatus.DRAFT:
+        return services.active_version(case)
+    older = [v for v in services.versions_of(case) if v.number < plan.number and v.activated_at]
+    return older[0] if older else None
+
+
+@bp.get("/plans/<int:plan_id>")
+def version(plan_id: int) -> Response:
+    plan = get_plan_for(current_user, plan_id)
+    case = _case_of(plan)
+    if current_user.is_child:
+        return redirect(url_for("plans.child_plan"))  # type: ignore[return-value]
+    return render(
+        "plans/version.html",
+        plan=plan,
+        case=case,
+        activation=services.activation_status(plan),
+        response_form=GuardianResponseForm(formdata=None),
+        assent_form=AssentForm(formdata=None),
+    )
+
+
+@bp.get("/plans/<int:plan_id>/changes")
+def changes(plan_id: int) -> Response:
+    plan = get_plan_for(current_user, plan_id)
+    if current_user.is_child:
+        abort(404)
+    case = _case_of(plan)
+    previous = _previous_active(case, plan)
+    return render(
+        "plans/changes.html",
+        plan=plan,
+        case=case,
+        previous=previous,
+        changes=describe_changes(previous, plan),
+    )
+
+
+@bp.get("/plans/<int:plan_id>/print")
+def printable(plan_id: int) -> Response:
+    plan = get_plan_for(current_user, plan_id)
+    if current_user.is_child:
+        abort(404)
+    case = _case_of(plan)
+    return render(
+        "plans/print.html", plan=plan, case=case, problems=services.ordered_problems(case)
+    )
+
+
+@bp.post("/plans/<int:plan_id>/respond")
+def respond(plan_id: int) -> Response:
+    plan = get_plan_for(current_user, plan_id)
+    case = _case_of(plan)
+    if not can(current_user, "plan.respond", case):
+        abort(404)
+    form = GuardianResponseForm()
+    if form.validate_on_submit():
+        try:
+            services.do_guardian_response(
+                current_user,
+                plan,
+                case,
+                kind=ResponseKind(form.kind.data),
+                comment=form.comment.data or "",
+            )
+        except services.PlanRuleError as exc:
+            form.comment.errors = [str(exc)]
+        else:
+            db.session.commit()
+            message = THANKS[ResponseKind(form.kind.data)]
+            if plan.status is PlanStatus.ACTIVE:
+                message += f" Version {plan.number} is now the active plan."
+            flash(message, "success")
+            return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
+    return render(
+        "plans/version.html",
+        plan=plan,
+        case=case,
+        activation=services.activation_status(plan),
+        response_form=form,
+        assent_form=AssentForm(formdata=None),
+        status=422,
+    )
+
+
+@bp.post("/plans/<int:plan_id>/assent")
+def assent(plan_id: int) -> Response:
+    """The child's assent: from the child, or recorded by a guardian for a young child."""
+    plan = get_plan_for(current_user, plan_id)
+    case = _case_of(plan)
+    if not can(current_user, "plan.assent", case):
+        abort(404)
+    form = AssentForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the answers.", "error")
+    else:
+        try:
+            services.do_record_assent(
+                current_user,
+                plan,
+                case,
+                choice=AssentChoice(form.choice.data),
+                comment=form.comment.data or "",
+            )
+        except services.PlanRuleError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Thank you! Your answer is saved.", "success")
+    if current_user.is_child or _in_child_mode():
+        return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
+    return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+def _in_child_mode() -> bool:
+    from portal.security import current_auth_session
+
+    auth_session = current_auth_session()
+    return bool(auth_session and auth_session.child_mode_child_id)
+
+
+@bp.post("/plans/<int:plan_id>/goals/<int:goal_id>/progress")
+def rate_goal(plan_id: int, goal_id: int) -> Response:
+    plan = get_plan_for(current_user, plan_id)
+    case = _case_of(plan)
+    if not can(current_user, "goal.rate", case) or plan.status is not PlanStatus.ACTIVE:
+        abort(404)
+    goal = next((g for g in plan.goals if g.id == goal_id), None)
+    if goal is None:
+        abort(404)
+    form = ProgressForm()
+    if form.validate_on_submit() and form.value.data is not None:
+        if current_user.is_therapist:
+            role = Informant.THERAPIST
+        elif current_user.is_guardian and not _in_child_mode():
+            role = Informant.GUARDIAN
+        else:
+            role = Informant.CHILD
+        services.do_rate_goal(current_user, case, goal, value=form.value.data, rater_role=role)
+        db.session.commit()
+        flash("Thanks! Your rating is saved.", "success")
+    else:
+        flash("Choose a number from 0 to 10.", "error")
+    if current_user.is_child or _in_child_mode():
+        return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
+    if current_user.is_therapist:
+        return redirect(url_for("plans.plan_hub", case_id=case.id), 303)  # type: ignore[return-value]
+    return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+def _family_page(
+    case: Case,
+    *,
+    comment_form: CommentForm | None = None,
+    review_form: CommentForm | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        "plans/family.html",
+        case=case,
+        link=guardian_link_of(current_user, case),
+        active=services.active_version(case),
+        proposed=_proposed(case),
+        problems=services.ordered_problems(case),
+        progress=progress_by_goal(case.id),
+        progress_form=ProgressForm(formdata=None),
+        comment_form=comment_form or CommentForm(formdata=None),
+        review_form=review_form or CommentForm(formdata=None, prefix="review"),
+        status=status,
+    )
+
+
+def _proposed(case: Case) -> PlanVersion | None:
+    current = services.open_version(case)
+    return current if current is not None and current.status is PlanStatus.PROPOSED else None
+
+
+@bp.get("/family/<int:case_id>/plan")
+def family_plan(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    if not current_user.is_guardian:
+        abort(404)
+    return _family_page(case)
+
+
+@bp.post("/family/<int:case_id>/priorities")
+def suggest_priorities(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    if not can(current_user, "plan.suggest", case):
+        abort(404)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _family_page(case, comment_form=form, status=422)
+    services.do_suggest_priorities(current_user, case, form.comment.data or "")
+    db.session.commit()
+    flash("Thank you. Your suggestion went to the therapist.", "success")
+    return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+@bp.post("/family/<int:case_id>/review-request")
+def request_review(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    if not can(current_user, "plan.suggest", case):
+        abort(404)
+    form = CommentForm(prefix="review")
+    if not form.validate_on_submit():
+        return _family_page(case, review_form=form, status=422)
+    services.do_request_review(current_user, case, form.comment.data or "")
+    db.session.commit()
+    flash("Thank you. The therapist will plan a review with you.", "success")
+    return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+@bp.get("/me/plan")
+def child_plan() -> Response:
+    """The plan in the child's words only: no clinical text, no adults' comments."""
+    from portal.child.views import case_for_child_screen
+
+    case = case_for_child_screen()
+    band = case.child.age_band(today())
+    progress = progress_by_goal(case.id)
+    mine = {
+        key: [r for r in ratings if r.rater_role is Informant.CHILD]
+        for key, ratings in progress.items()
+    }
+    return render(
+        "plans/child.html",
+        case=case,
+        child=case.child,
+        band=band,
+        active=services.active_version(case),
+        proposed=_proposed(case),
+        my_progress=mine,
+        assent_form=AssentForm(formdata=None),
+        progress_form=ProgressForm(formdata=None),
+        young=band is AgeBand.YOUNG,
+        request_path=request.path,
+    )

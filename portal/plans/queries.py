@@ -1,0 +1,108 @@
+"""Scoped reads for plans: a version outside the user's cases, or one they may not see yet
+(a draft, for a family), is simply not found (404)."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal import db
+from portal.cases.queries import visible_case_ids
+from portal.models import User
+from portal.models.plans import (
+    Goal,
+    GoalProgress,
+    Intervention,
+    PlanResponse,
+    PlanStatus,
+    PlanVersion,
+    Problem,
+)
+from portal.models.tasks import CaseTask
+
+FAMILY_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE, PlanStatus.SUPERSEDED)
+CHILD_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)
+
+
+def visible_statuses(user: User) -> tuple[PlanStatus, ...]:
+    if user.is_therapist:
+        return tuple(PlanStatus)
+    if user.is_guardian:
+        return FAMILY_VISIBLE
+    return CHILD_VISIBLE
+
+
+def get_plan_for(user: User, plan_id: int) -> PlanVersion:
+    plan = db.session.scalars(
+        select(PlanVersion)
+        .where(
+            PlanVersion.id == plan_id,
+            PlanVersion.case_id.in_(visible_case_ids(user)),
+            PlanVersion.status.in_(visible_statuses(user)),
+        )
+        .options(
+            selectinload(PlanVersion.goals).selectinload(Goal.benchmarks),
+            selectinload(PlanVersion.goals).selectinload(Goal.problems),
+            selectinload(PlanVersion.interventions),
+            selectinload(PlanVersion.responses).selectinload(PlanResponse.responder),
+        )
+    ).one_or_none()
+    if plan is None:
+        abort(404)
+    return plan
+
+
+def get_goal_in(plan: PlanVersion, goal_id: int) -> Goal:
+    goal = next((g for g in plan.goals if g.id == goal_id), None)
+    if goal is None:
+        abort(404)
+    return goal
+
+
+def get_intervention_in(plan: PlanVersion, item_id: int) -> Intervention:
+    item = next((i for i in plan.interventions if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+def get_problem_in(case_id: int, problem_id: int) -> Problem:
+    problem = db.session.scalars(
+        select(Problem).where(Problem.id == problem_id, Problem.case_id == case_id)
+    ).one_or_none()
+    if problem is None:
+        abort(404)
+    return problem
+
+
+def get_task_in(case_id: int, task_id: int) -> CaseTask:
+    task = db.session.scalars(
+        select(CaseTask).where(CaseTask.id == task_id, CaseTask.case_id == case_id)
+    ).one_or_none()
+    if task is None:
+        abort(404)
+    return task
+
+
+def open_tasks(case_id: int) -> list[CaseTask]:
+    return list(
+        db.session.scalars(
+            select(CaseTask)
+            .where(CaseTask.case_id == case_id, CaseTask.resolved_at.is_(None))
+            .order_by(CaseTask.id)
+        )
+    )
+
+
+def progress_by_goal(case_id: int) -> dict[str, list[GoalProgress]]:
+    ratings = db.session.scalars(
+        select(GoalProgress)
+        .where(GoalProgress.case_id == case_id)
+        .options(selectinload(GoalProgress.rater))
+        .order_by(GoalProgress.rated_at, GoalProgress.id)
+    )
+    grouped: dict[str, list[GoalProgress]] = {}
+    for rating in ratings:
+        grouped.setdefault(rating.lineage_key, []).append(rating)
+    return grouped
