@@ -1,0 +1,183 @@
+"""Browser journeys: a live Rapport with the demo clinic, driven by Debian's Chromium.
+
+The live server is its own app with its own SQLite file (never the shared test database of
+tests/conftest.py), migrated with Alembic and loaded with the Willow Street demo clinic. It runs in
+a daemon thread for the whole session. Without /usr/bin/chromium every browser test is skipped
+with a notice; `playwright install` is never needed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from sqlalchemy import select
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from portal import create_app, db
+from portal.models import OutboxEmail
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = "Chromium not found at /usr/bin/chromium: browser journeys skipped"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+E2E_DIR = Path(__file__).resolve().parent
+SCREENSHOTS = E2E_DIR.parents[1] / "test-artifacts" / "screenshots"
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=800)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in tests/e2e is a browser test, skipped with a notice when Chromium is absent."""
+    for item in items:
+        if E2E_DIR not in item.path.parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if not CHROMIUM.exists():
+            item.add_marker(pytest.mark.skip(reason=CHROMIUM_MISSING))
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+    def outbox_bodies(self, to: str) -> list[str]:
+        """The mail queued for one address, newest first, as the mail server would send it."""
+        with self.app.app_context():
+            bodies = db.session.scalars(
+                select(OutboxEmail.body)
+                .where(OutboxEmail.to_address == to)
+                .order_by(OutboxEmail.id.desc())
+            ).all()
+        return list(bodies)
+
+    def link_in_mail_to(self, to: str) -> str:
+        bodies = self.outbox_bodies(to)
+        assert bodies, f"no mail was queued for {to}"
+        match = re.search(r"https?://\S+", bodies[0])
+        assert match, bodies[0]
+        return match.group(0)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    from flask_migrate import upgrade
+
+    from portal.demo import load_demo_clinic
+
+    tmp_dir = tmp_path_factory.mktemp("e2e")
+    app = create_app(
+        {
+            "TESTING": True,
+            "PORTAL_ENV": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_dir / 'e2e.db'}",
+            "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789abcdef",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        load_demo_clinic()
+        db.session.commit()
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PORTAL_BASE_URL"] = url  # invitation links point at this server
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        app.extensions["rapport_db"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture()
+def new_page(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[[], Page]]:
+    """Open a page in a fresh browser context: a separate person on a separate device."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> Page:
+        context = chromium.new_context(base_url=live_server.url, viewport=DESKTOP)
+        context.set_default_timeout(5_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture()
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+# Controls a thumb must hit: buttons, fields, menu links, and the labels of check boxes and radios
+# (the label is the target there). Links inside a sentence are exempt, as in WCAG 2.5.8.
+_SMALL_TARGETS_JS = """
+() => {
+  const selector = 'button, select, label.check, .button, .brand, .nav-list a, .switcher a,'
+    + ' input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
+  return [...document.querySelectorAll(selector)]
+    .filter(el => el.offsetParent !== null && !el.closest('.visually-hidden'))
+    .map(el => [el.getBoundingClientRect(), (el.innerText || el.name || el.id).trim()])
+    .filter(([box]) => box.height < 44)
+    .map(([box, name]) => `${name} (${Math.round(box.height)}px high)`);
+}
+"""
+_DUPLICATE_IDS_JS = """
+() => {
+  // Hidden inputs (each form's csrf_token) have no label, so sharing an id harms nobody.
+  const ids = [...document.querySelectorAll('[id]:not([type=hidden])')].map(el => el.id);
+  return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+}
+"""
+
+
+def _sideways_overflow(page: Page) -> int:
+    overflow: int = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    return overflow
+
+
+def shoot(page: Page, name: str) -> None:
+    """Screenshot the page on a phone and on a laptop, and check what a phone user would trip on:
+    sideways scrolling, controls smaller than a fingertip (44px), labels tied to the wrong field."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size or DESKTOP
+    for size in (PHONE, DESKTOP):
+        page.set_viewport_size(size)
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"), full_page=True
+        )
+        overflow = _sideways_overflow(page)
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {size['width']}px"
+        if size is PHONE:
+            assert page.evaluate(_SMALL_TARGETS_JS) == [], f"{name}: small touch targets"
+    assert page.evaluate(_DUPLICATE_IDS_JS) == [], f"{name}: two elements share an id"
+    page.set_viewport_size(before)
