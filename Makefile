@@ -21,7 +21,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.runtime-installed
 	mkdir -p instance
-	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi db upgrade heads
 	$(BIN)/flask --app wsgi demo-data
 	@echo ""
 	@echo "Rapport demo: http://127.0.0.1:$(PORT)   (Ctrl-C stops it)"

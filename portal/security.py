@@ -61,7 +61,15 @@ def token_hash(token: str) -> str:
 
 
 def start_session(user: User) -> AuthSession:
-    """Sign a user in on this browser. Pre-login session keys are dropped (SE-01)."""
+    """Sign a user in on this browser. Pre-login session keys are dropped, and a sign-in this
+    browser still held ends on the server too, rather than lingering for a copied cookie (SE-01).
+    """
+    if previous := session.get("sid"):
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == token_hash(previous), AuthSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), end_reason="signed in again")
+        )
     session.clear()
     token = secrets.token_urlsafe(32)
     auth_session = AuthSession(user_id=user.id, token_hash=token_hash(token))

@@ -44,7 +44,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         from flask_migrate import downgrade, upgrade
 
         downgrade(revision="base")  # a PostgreSQL test database may hold an earlier run
-        upgrade()
+        upgrade(revision="heads")
     yield app
     database.for_app(app).engine.dispose()
 

@@ -24,7 +24,7 @@ def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -
         }
     )
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo-data"])
     assert first.exit_code == 0 and "Demo clinic loaded." in first.output

@@ -45,10 +45,10 @@ def test_RL10_upgrade_from_empty_then_downgrade_to_empty(tmp_path: Path) -> None
         }
     )
     with scratch.app_context():
-        upgrade()
+        upgrade(revision="heads")
         tables = set(inspect(database.engine).get_table_names())
         assert {"users", "cases", "guardian_links", "consent_records"} <= tables
         downgrade(revision="base")
         assert set(inspect(database.engine).get_table_names()) <= {"alembic_version"}
-        upgrade()
+        upgrade(revision="heads")
         assert "consent_records" in inspect(database.engine).get_table_names()

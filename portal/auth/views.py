@@ -43,10 +43,10 @@ def home() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Response:
-    if current_user.is_authenticated and request.method == "GET":
+    if current_user.is_authenticated and request.method != "POST":
         return redirect(home_for(current_user))  # type: ignore[return-value]
     form = LoginForm()
-    if request.method == "GET":
+    if request.method != "POST":
         form.next.data = request.args.get("next", "")
     error = None
     if form.validate_on_submit():
@@ -61,7 +61,7 @@ def login() -> Response:
             db.session.commit()
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
         error = SIGN_IN_FAILED
-    status = 200 if request.method == "GET" or (not error and not form.errors) else 422
+    status = 200 if request.method != "POST" or (not error and not form.errors) else 422
     return render(
         "auth/login.html",
         form=form,
@@ -74,7 +74,7 @@ def login() -> Response:
 @bp.route("/login/kids", methods=["GET", "POST"])
 @public
 def kids_login() -> Response:
-    if current_user.is_authenticated and request.method == "GET":
+    if current_user.is_authenticated and request.method != "POST":
         return redirect(home_for(current_user))  # type: ignore[return-value]
     form = KidsLoginForm()
     error = None
@@ -97,7 +97,7 @@ def kids_login() -> Response:
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
             error = "That did not work. Check your username and PIN, or ask your grown-up."
-    status = 200 if request.method == "GET" else 422
+    status = 422 if request.method == "POST" else 200
     return render("auth/kids_login.html", form=form, error=error, status=status)
 
 

@@ -88,7 +88,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         }
     )
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         load_demo_clinic()
         db.session.commit()
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
