@@ -192,3 +192,4 @@ def in_app(app: Flask, db_session: Session) -> Iterator[Session]:
     with app.test_request_context():
         g.db_session = db_session
         yield db_session
+        g.pop("db_session")  # leaving the context must not close the test's own session

@@ -36,7 +36,7 @@ class OpenCaseForm(FlaskForm):
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         if born > today:
             raise ValidationError("The date of birth is in the future.")
-        if not 3 <= age <= 17:
+        if not 4 <= age <= 17:
             raise ValidationError("Rapport is for children aged 4 to 17.")
 
 

@@ -25,6 +25,7 @@ def proposal(app, db_session: Session, world: World) -> PlanVersion:  # type: ig
         plan = proposed_plan(world.t1, world.case1)
         plan.goals[0].clinical_text = "SENTINEL_CLINICAL_TEXT_c0ff"
         db_session.commit()
+        g.pop("db_session")
     return plan
 
 
@@ -34,6 +35,7 @@ def _draft(app, db_session: Session, world: World) -> PlanVersion:  # type: igno
         draft = services.do_start_draft(world.t1, world.case1)
         services.do_add_goal(world.t1, draft, world.case1, a_goal("Draft goal SENTINEL_DRAFT_77"))
         db_session.commit()
+        g.pop("db_session")
     return draft
 
 
@@ -177,6 +179,7 @@ def test_reordering_problems_swaps_the_list_in_place_with_htmx(
                 severities={Informant.GUARDIAN: 5},
             )
         db_session.commit()
+        g.pop("db_session")
     browser.login("t1@clinic.test")
     browser.get(f"/cases/{world.case1.id}/problems")
     from portal.models import Problem
