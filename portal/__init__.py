@@ -41,11 +41,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp
     from portal.family.views import bp as family_bp
+    from portal.feedback.views import bp as feedback_bp
     from portal.invitations.views import bp as invitations_bp
+    from portal.ladders import child_views, progress_views  # noqa: F401 - add routes to bp
+    from portal.ladders.views import bp as ladders_bp
+    from portal.messaging.views import bp as messages_bp
     from portal.plans import family_views  # noqa: F401 - adds the family's plan routes to bp
     from portal.plans.views import bp as plans_bp
 
-    blueprints = (auth_bp, invitations_bp, cases_bp, family_bp, child_bp, admin_bp, plans_bp)
+    blueprints = (
+        auth_bp,
+        invitations_bp,
+        cases_bp,
+        family_bp,
+        child_bp,
+        admin_bp,
+        plans_bp,
+        feedback_bp,
+        ladders_bp,
+        messages_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -25,6 +25,34 @@ def init_app(app: Flask) -> None:
         for line in SIGN_INS:
             click.echo("  " + line)
 
+    @app.cli.command("care-scan")
+    def care_scan() -> None:
+        """Raise time-based alerts and queue reminders (run hourly, e.g. from cron)."""
+        from portal.feedback.services import scan_all
+
+        alerts, reminders = scan_all()
+        db.session.commit()
+        click.echo(f"{alerts} new alert(s), {reminders} reminder(s) queued.")
+
+    @app.cli.command("outbox-send")
+    @click.option("--loop", is_flag=True, help="Keep running, sending what is due every --every s.")
+    @click.option("--every", default=30.0, show_default=True, help="Seconds between rounds.")
+    def outbox_send(loop: bool, every: float) -> None:
+        """Deliver due outbox mail over SMTP (PORTAL_SMTP_*), with retries; run it from cron or
+        as a worker (--loop)."""
+        import time
+
+        from portal.outbox import SmtpSettings, send_due_emails
+
+        settings = SmtpSettings.from_config(app.config)
+        while True:
+            report = send_due_emails(settings)
+            db.session.close()
+            click.echo(f"outbox: {report.sent} sent, {report.failed} failed")
+            if not loop:
+                break
+            time.sleep(every)
+
     @app.cli.command("create-admin")
     @click.option("--clinic", "clinic_name", required=True, help="Clinic name, created if new.")
     @click.option("--email", required=True)

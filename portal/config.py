@@ -51,7 +51,30 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token dies with the session, which has its own limits
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
         "PRINT_OUTBOX": False,
+        # Outgoing mail (flask --app wsgi outbox-send); PORTAL_SMTP_* in the environment.
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": 25,
+        "SMTP_USER": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_SECURITY": "none",  # none | starttls | ssl
+        "MAIL_FROM": "Rapport <no-reply@rapport.invalid>",
+        # Live messaging: with REDIS_URL, server-sent events over Redis pub/sub; else polling.
+        "REDIS_URL": None,
+        "MESSAGES_POLL_SECONDS": 1,
+        "MESSAGES_STREAM_SECONDS": 25,  # a stream ends and reconnects (re-checking access)
     }
+
+
+_ENV_SETTINGS = {
+    "PORTAL_SMTP_HOST": ("SMTP_HOST", str),
+    "PORTAL_SMTP_PORT": ("SMTP_PORT", int),
+    "PORTAL_SMTP_USER": ("SMTP_USER", str),
+    "PORTAL_SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "PORTAL_SMTP_SECURITY": ("SMTP_SECURITY", str),
+    "PORTAL_MAIL_FROM": ("MAIL_FROM", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "PORTAL_MESSAGES_STREAM_SECONDS": ("MESSAGES_STREAM_SECONDS", float),
+}
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -65,8 +88,13 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = env["PORTAL_SECRET_KEY"]
     if "PORTAL_BASE_URL" in env:
         app.config["PORTAL_BASE_URL"] = env["PORTAL_BASE_URL"]
+    for variable, (key, convert) in _ENV_SETTINGS.items():
+        if env.get(variable):
+            app.config[key] = convert(env[variable])
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config["SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
+        raise ConfigError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
 
     if app.config["PORTAL_ENV"] == "production":
         _harden_for_production(app)

@@ -72,6 +72,15 @@ def load_demo_clinic() -> bool:
 
     created = _load_people()
     created = load_demo_plans() or created
+    from portal.demo_ladders import load_demo_ladders
+
+    created = load_demo_ladders() or created
+    from portal.demo_feedback import load_demo_feedback
+
+    created = load_demo_feedback() or created
+    from portal.demo_messages import load_demo_messages
+
+    created = load_demo_messages() or created
     return created
 
 

@@ -19,12 +19,14 @@ from portal.db import utcnow
 from portal.models import (
     AgeBand,
     Case,
+    Child,
     ConsentAction,
     ConsentKind,
     ConsentRecord,
     GuardianLink,
     User,
 )
+from portal.models.cases import age_on
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,40 @@ def _is_member(user: User, case: Case) -> bool:
     )
 
 
+def _at_child_screen(user: User, case: Case) -> bool:
+    """The child themself, or a guardian who handed their device over (child mode)."""
+    if is_the_child(user, case):
+        return True
+    return guardian_link_of(user, case) is not None and _in_child_mode()
+
+
+def _can_log_practice(user: User, case: Case) -> bool:
+    return _at_child_screen(user, case) and child_data_allowed(case)
+
+
+def _grown_up_of(user: User, case: Case) -> bool:
+    """A guardian acting as themself (not while the child holds the device)."""
+    return guardian_link_of(user, case) is not None and not _in_child_mode()
+
+
+def _can_suggest_step(user: User, case: Case) -> bool:
+    if _grown_up_of(user, case):
+        return True
+    return _can_log_practice(user, case) and case.child.age_band(today()) is not AgeBand.YOUNG
+
+
+def _is_teen(user: User) -> bool:
+    """A signed-in 13-17 child: the only children with messaging (the teen thread)."""
+    if not user.is_child:
+        return False
+    born = db.session.scalar(select(Child.date_of_birth).where(Child.user_id == user.id))
+    return born is not None and 13 <= age_on(born, today()) <= 17
+
+
+def _can_use_messages(user: User, _: Any) -> bool:
+    return user.is_therapist or user.is_guardian or _is_teen(user)
+
+
 _RULES: dict[str, Callable[[User, Any], bool]] = {
     "caseload.view": lambda user, _: user.is_therapist,
     "case.open": lambda user, _: user.is_therapist,
@@ -149,7 +185,30 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     "plan.assent": _can_assent,
     "plan.suggest": lambda user, case: guardian_link_of(user, case) is not None,
     "goal.rate": _is_member,
+    "feedback.manage": therapist_on,
+    "feedback.give": lambda user, case: (
+        guardian_link_of(user, case) is not None and not _in_child_mode()
+    ),
+    "ladder.edit": therapist_on,
+    "ladder.view_progress": lambda user, case: therapist_on(user, case) or _grown_up_of(user, case),
+    "practice.log": _can_log_practice,
+    "practice.cheer": lambda user, case: therapist_on(user, case) or _grown_up_of(user, case),
+    "step.suggest": _can_suggest_step,
+    "reward.add": lambda user, case: therapist_on(user, case) or _grown_up_of(user, case),
+    "reward.approve": _grown_up_of,
+    "reward.request": _can_log_practice,
+    "redemption.confirm": _grown_up_of,
     "clinic.manage_therapists": lambda user, _: user.is_therapist and user.is_admin,
+    # Messaging: threads themselves are reached only through membership (messaging.queries).
+    "messages.use": _can_use_messages,
+    "messages.case_threads": lambda user, case: (
+        therapist_on(user, case) or guardian_link_of(user, case) is not None
+    ),
+    "messages.start_family_thread": lambda user, case: (
+        therapist_on(user, case) or guardian_link_of(user, case) is not None
+    ),
+    "messages.open_thread": therapist_on,  # household and teen threads
+    "messages.office_hours": lambda user, _: user.is_therapist,
 }
 
 

@@ -36,6 +36,13 @@ CHILD_MODE_ENDPOINTS = {
     "plans.child_plan",
     "plans.assent",
     "plans.rate_goal",
+    "feedback.child_feedback",
+    "ladders.child_ladder",
+    "ladders.practice_form",
+    "ladders.log_practice",
+    "ladders.child_suggest_step",
+    "ladders.ask_reward",
+    "ladders.cheers_seen",
 }
 
 

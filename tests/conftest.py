@@ -38,6 +38,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "DATABASE_URL": _database_url(tmp_dir),
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
             "PORTAL_BASE_URL": "http://portal.test",
+            "MESSAGES_STREAM_SECONDS": 0.5,  # a live stream ends quickly in tests (REDIS_URL)
         }
     )
     with app.app_context():

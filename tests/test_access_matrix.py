@@ -20,8 +20,10 @@ if it takes a POST, put a form that succeeds for the allowed actor in FORMS.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, g, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
@@ -38,7 +41,9 @@ from werkzeug.test import TestResponse
 from portal import HTMX_FILE
 from portal.cases.services import do_invite_guardian
 from portal.db import utcnow
+from portal.feedback import services as feedback
 from portal.models import AccountToken, CaseTherapist, PlanStatus, PlanVersion, Role
+from portal.models.feedback import CareAlert, SessionMode, SessionStatus
 from portal.models.plans import (
     AssentChoice,
     Goal,
@@ -51,6 +56,8 @@ from portal.plans import services as plans
 from portal.security import token_hash
 from tests.conftest import Browser
 from tests.factories import PASSWORD, PIN, World, born_years_ago, make_user
+from tests.ladders.helpers import build_ladder_scene
+from tests.messaging.helpers import build_threads
 
 NEW_PASSWORD = "a long walk on the beach 2026"
 ModelT = TypeVar("ModelT")
@@ -111,6 +118,18 @@ S_EDT = Expect(303, "draft-editor")
 S_PRB = Expect(303, "problem-list")
 S_HUB = Expect(303, "plan-hub")
 S_FPL = Expect(303, "family-plan")
+S_LED = Expect(303, "ladder-editor")
+S_LB = Expect(303, "ladder-builder")
+S_PRG = Expect(303, "ladder-progress")
+S_LAD = Expect(303, "/me/ladder")
+S_THR = Expect(303, "family-thread")
+S_OFH = Expect(303, "/messages/office-hours")
+READ = Expect(204)  # a read mark is a background post: nothing to show
+# The live stream: without Redis there is none (204: the page polls); with REDIS_URL, 200.
+LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
+S_SES = Expect(303, "sessions")
+S_CFB = Expect(303, "case-feedback")
+S_FCK = Expect(303, "family-checkins")
 
 
 # --- Who may use a route (the classification) -----------------------------------------------------
@@ -139,6 +158,8 @@ INMODE = _access("role:guardian in child mode", "G1", "G2")
 MEMBER = _access("role:therapist, guardian or child of the case", "T1", "G1", "C1")
 ADULTS = _access("role:therapist or guardian of the case", "T1", "G1")
 ASSENT = _access("role:the child, or a guardian for a young child or in child mode", "C1", "G1")
+TALKER = _access("role:therapist, guardian or teen (messaging)", "G1", "G2", "T1", "T2", "A")
+INTHREAD = _access("role:member of the thread (case1's family thread)", "T1", "G1")
 
 
 # --- The table ------------------------------------------------------------------------------------
@@ -248,6 +269,64 @@ MATRIX: list[Row] = [
     row("plans.request_review",      POST, FAMILY, IN,    NF,    S_FPL, NF,    NF,    NF,    NF),
     row("plans.child_plan",          GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
     kid("plans.child_plan",          GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
+    # Sessions, feedback and alerts. Case1 has a held session awaiting feedback, G1's feedback on
+    # an earlier session (with an alert it raised).
+    row("feedback.sessions",          GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
+    row("feedback.record_session",    POST, ONCASE, IN,    NF,    NF,    NF,    S_SES, NF,    NF),
+    row("feedback.set_session_status", POST, ONCASE, IN,   NF,    NF,    NF,    S_SES, NF,    NF),
+    row("feedback.case_feedback",     GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
+    row("feedback.answer_feedback",   POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
+    row("feedback.resolve_alert",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
+    row("feedback.family_checkins",   GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("feedback.submit_checkin",    POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
+    row("feedback.give_feedback",     GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("feedback.give_feedback",     POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
+    row("feedback.child_feedback",    GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
+    kid("feedback.child_feedback",    GET,  SCREEN, IN,    OK,    OK,    NF,    NF,    NF,    NF),
+    row("feedback.child_feedback",    POST, SCREEN, IN,    S_ME,  NF,    NF,    NF,    NF,    NF),
+    kid("feedback.child_feedback",    POST, SCREEN, IN,    S_ME,  S_ME,  NF,    NF,    NF,    NF),
+    # Messaging. Case1's family thread has a message from T1; case2's one from T2. C1 is 10:
+    # children under 13 have no messaging.
+    row("messages.inbox",            GET,  TALKER, IN,    NF,    OK,    OK,    OK,    OK,    OK),
+    row("messages.case_threads",     GET,  ADULTS, IN,    NF,    OK,    NF,    OK,    NF,    NF),
+    row("messages.open_thread",      POST, ADULTS, IN,    NF,    S_THR, NF,    S_THR, NF,    NF),
+    row("messages.thread",           GET,  INTHREAD, IN,  NF,    OK,    NF,    OK,    NF,    NF),
+    row("messages.send",             POST, INTHREAD, IN,  NF,    S_THR, NF,    S_THR, NF,    NF),
+    row("messages.updates",          GET,  INTHREAD, IN,  NF,    OK,    NF,    OK,    NF,    NF),
+    row("messages.stream",           GET,  INTHREAD, IN,  NF,    LIVE,  NF,    LIVE,  NF,    NF),
+    row("messages.mark_read",        POST, INTHREAD, IN,  NF,    READ,  NF,    READ,  NF,    NF),
+    row("messages.office_hours",     GET,  THERAP, IN,    NF,    NF,    NF,    OK,    OK,    OK),
+    row("messages.save_office_hours", POST, THERAP, IN,   NF,    NF,    NF,    S_OFH, S_OFH, S_OFH),
+    # Fear ladders and practice (issue 4). Case1 has a ladder of 3 steps, one practice, a step
+    # idea waiting, and an approved 1-token reward that the child asked for.
+    row("ladders.builder",           GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
+    row("ladders.add_ladder",        POST, ONCASE, IN,    NF,    NF,    NF,    S_LB,  NF,    NF),
+    row("ladders.decide_suggestion", POST, ONCASE, IN,    NF,    NF,    NF,    S_LB,  NF,    NF),
+    row("ladders.ladder",            GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
+    row("ladders.save_settings",     POST, ONCASE, IN,    NF,    NF,    NF,    S_LED, NF,    NF),
+    row("ladders.add_step",          POST, ONCASE, IN,    NF,    NF,    NF,    S_LED, NF,    NF),
+    row("ladders.save_step",         POST, ONCASE, IN,    NF,    NF,    NF,    S_LED, NF,    NF),
+    row("ladders.move_step",         POST, ONCASE, IN,    NF,    NF,    NF,    S_LED, NF,    NF),
+    row("ladders.retire_step",       POST, ONCASE, IN,    NF,    NF,    NF,    S_LED, NF,    NF),
+    row("ladders.override_step",     POST, ONCASE, IN,    NF,    NF,    NF,    S_LED, NF,    NF),
+    row("ladders.progress",          GET,  ADULTS, IN,    NF,    OK,    NF,    OK,    NF,    NF),
+    row("ladders.cheer",             POST, ADULTS, IN,    NF,    S_PRG, NF,    S_PRG, NF,    NF),
+    row("ladders.add_reward",        POST, ADULTS, IN,    NF,    S_PRG, NF,    S_PRG, NF,    NF),
+    row("ladders.approve_reward",    POST, FAMILY, IN,    NF,    S_PRG, NF,    NF,    NF,    NF),
+    row("ladders.confirm_redemption", POST, FAMILY, IN,   NF,    S_PRG, NF,    NF,    NF,    NF),
+    row("ladders.suggest_step",      POST, FAMILY, IN,    NF,    S_PRG, NF,    NF,    NF,    NF),
+    row("ladders.child_ladder",      GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
+    kid("ladders.child_ladder",      GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
+    row("ladders.practice_form",     GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
+    kid("ladders.practice_form",     GET,  SCREEN, IN,    OK,    OK,    NF,    NF,    NF,    NF),
+    row("ladders.log_practice",      POST, SCREEN, IN,    S_LAD, NF,    NF,    NF,    NF,    NF),
+    kid("ladders.log_practice",      POST, SCREEN, IN,    S_LAD, S_LAD, NF,    NF,    NF,    NF),
+    row("ladders.child_suggest_step", POST, SCREEN, IN,   S_LAD, NF,    NF,    NF,    NF,    NF),
+    kid("ladders.child_suggest_step", POST, SCREEN, IN,   S_LAD, S_LAD, NO,    NF,    NF,    NF),
+    row("ladders.ask_reward",        POST, SCREEN, IN,    S_LAD, NF,    NF,    NF,    NF,    NF),
+    kid("ladders.ask_reward",        POST, SCREEN, IN,    S_LAD, S_LAD, NF,    NF,    NF,    NF),
+    row("ladders.cheers_seen",       POST, SCREEN, IN,    S_LAD, NF,    NF,    NF,    NF,    NF),
+    kid("ladders.cheers_seen",       POST, SCREEN, IN,    S_LAD, S_LAD, S_LAD, NF,    NF,    NF),
     row("static",                    GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
 ]
 # fmt: on
@@ -274,6 +353,16 @@ COMMON_ARGUMENTS = {
     "item_id": "draft_intervention",
     "problem_id": "problem",
     "task_id": "task",
+    "ladder_id": "ladder",
+    "step_id": "step",
+    "attempt_id": "attempt",
+    "suggestion_id": "suggestion",
+    "reward_id": "reward",
+    "redemption_id": "redemption",
+    "thread_id": "family_thread",
+    "session_id": "session",
+    "feedback_id": "feedback",
+    "alert_id": "alert",
 }
 
 GOAL_FORM = {
@@ -347,8 +436,79 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "plans.respond": lambda _: {"kind": "accept", "comment": ""},
     "plans.assent": lambda _: {"choice": "yes"},
     "plans.rate_goal": lambda _: {"value": "7"},
+    "messages.open_thread": lambda _: {"kind": "family"},
+    "messages.send": lambda _: {"body": "Thank you!", "idempotency_key": str(uuid.uuid4())},
+    "messages.mark_read": lambda _: {"seq": "1"},
+    "messages.save_office_hours": lambda _: {
+        "office_days": ["0", "1", "2", "3"],
+        "opens_at": "08:30",
+        "closes_at": "16:00",
+        "reply_window_days": "3",
+    },
     "plans.suggest_priorities": lambda _: {"comment": "Mornings first, please"},
     "plans.request_review": lambda _: {"review-comment": "Time to look at the plan again"},
+    "ladders.add_ladder": lambda scene: {
+        "goal": str(scene.values["goal_key"]),
+        "title": "Brave at bedtime",
+        "mastery_peak_max": "2",
+        "mastery_days": "3",
+        "weekly_target": "4",
+    },
+    "ladders.decide_suggestion": lambda _: {"decision": "approve", "fear_rating": "4"},
+    "ladders.save_settings": lambda _: {
+        "title": "Brave with dogs",
+        "mastery_peak_max": "2",
+        "mastery_days": "3",
+        "weekly_target": "5",
+    },
+    "ladders.add_step": lambda _: {"title": "Wave at a dog", "picture": "👋", "fear_rating": "3.5"},
+    "ladders.save_step": lambda _: {"title": "Dog books", "picture": "", "fear_rating": "2"},
+    "ladders.move_step": lambda _: {"direction": "down"},
+    "ladders.override_step": lambda _: {"status": "mastered"},
+    "ladders.cheer": lambda _: {"sticker": "⭐", "message": "So brave!"},
+    "ladders.add_reward": lambda _: {"title": "Pizza night", "picture": "", "cost": "10"},
+    "ladders.suggest_step": lambda scene: {
+        "ladder_id": str(scene.values["ladder"]),
+        "title": "Walk past the dog park",
+    },
+    "ladders.log_practice": lambda _: {
+        "idempotency_key": str(uuid.uuid4()),
+        "when": "now",
+        "fear_before": "3",
+        "fear_peak": "4",
+        "fear_after": "1",
+        "completion": "partial",
+        "coach": "",
+    },
+    "ladders.child_suggest_step": lambda scene: {
+        "ladder_id": str(scene.values["ladder"]),
+        "title": "Pat a puppy",
+    },
+    "feedback.record_session": lambda _: {
+        "day": (utcnow().date() + timedelta(days=7)).isoformat(),
+        "time": "16:00",
+        "mode": "video",
+        "status": "scheduled",
+        "attendees": "",
+    },
+    "feedback.set_session_status": lambda _: {"status": "missed"},
+    "feedback.answer_feedback": lambda _: {"answer": "Thank you, we changed the time."},
+    "feedback.resolve_alert": lambda _: {"note": "Phoned the family"},
+    "feedback.submit_checkin": lambda _: {
+        "idempotency_key": str(uuid.uuid4()),
+        "week": feedback.checkin_week_due().isoformat(),
+        "practice_days": "4",
+        "difficulty": "5",
+        "accommodations": "Stayed close at bedtime",
+        "reducing": "Staying close",
+        "observation": "",
+    },
+    "feedback.give_feedback": lambda _: {
+        "idempotency_key": str(uuid.uuid4()),
+        **{item: "8" for item in ("heard", "matters", "approach", "overall")},
+        "comment": "",
+    },
+    "feedback.child_feedback": lambda _: {"idempotency_key": str(uuid.uuid4()), "raw": "4"},
 }
 
 
@@ -383,6 +543,13 @@ class Scene:
             "problem-list": f"/cases/{case1}/problems",
             "plan-hub": f"/cases/{case1}/plan",
             "family-plan": f"/family/{case1}/plan",
+            "ladder-editor": f"/ladders/{self.values.get('ladder')}",
+            "ladder-builder": f"/cases/{case1}/ladders",
+            "ladder-progress": f"/cases/{case1}/progress",
+            "family-thread": f"/messages/{self.values['family_thread']}",
+            "sessions": f"/cases/{case1}/sessions",
+            "case-feedback": f"/cases/{case1}/feedback",
+            "family-checkins": f"/family/{case1}/checkins",
         }
         return named.get(name, name)
 
@@ -443,10 +610,17 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
             can_consent=True,
         )
     plan = build_plan(app, db_session, world)
+    goal_key = scene_goal_key(db_session, plan["active_goal"])
+    ladders = build_ladder_scene(app, db_session, world.t1, world.c1, world.case1, goal_key)
+    threads = build_threads(app, db_session, world)
+    sessions_and_feedback = build_feedback(app, db_session, world)
     return Scene(
         world,
         {
             **plan,
+            **ladders,
+            **threads,
+            **sessions_and_feedback,
             "case": world.case1.id,
             "guardian_link": world.link1.id,
             "therapist_link": therapist_link.id,
@@ -457,6 +631,12 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
         },
         db_session,
     )
+
+
+def scene_goal_key(db_session: Session, goal_id: int) -> str:
+    goal = db_session.get(Goal, goal_id)
+    assert goal is not None
+    return goal.lineage_key
 
 
 def build_plan(app: Flask, db_session: Session, world: World) -> dict[str, int]:
@@ -504,6 +684,35 @@ def build_plan(app: Flask, db_session: Session, world: World) -> dict[str, int]:
         "draft_goal": draft.goals[0].id,
         "draft_intervention": draft.interventions[0].id,
     }
+
+
+def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, int]:
+    """Two held sessions of case1: G1 rated the first low (raising an alert); the second waits."""
+    with services_on(app, db_session):
+        earlier, latest = (
+            feedback.do_record_session(
+                world.t1,
+                world.case1,
+                starts_at=utcnow() - timedelta(days=days),
+                mode=SessionMode.IN_PERSON,
+                status=SessionStatus.HELD,
+                attendees="Cody and Gwen",
+            )
+            for days in (8, 1)
+        )
+        given = feedback.do_submit_guardian_feedback(
+            world.g1,
+            world.case1,
+            earlier,
+            heard=2,
+            matters=6,
+            approach=6,
+            overall=5,
+            comment="SENTINEL_F1_FEEDBACK_TEXT_d00d",
+            idempotency_key=str(uuid.uuid4()),
+        )
+    alert = db_session.scalars(select(CareAlert).where(CareAlert.case_id == world.case1.id)).one()
+    return {"session": latest.id, "feedback": given.id, "alert": alert.id}
 
 
 @contextmanager
@@ -749,6 +958,13 @@ CHILD_MODE_REACHABLE = {
     "plans.child_plan",
     "plans.assent",
     "plans.rate_goal",
+    "feedback.child_feedback",
+    "ladders.child_ladder",
+    "ladders.practice_form",
+    "ladders.log_practice",
+    "ladders.child_suggest_step",
+    "ladders.ask_reward",
+    "ladders.cheers_seen",
 }
 
 

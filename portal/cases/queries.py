@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import selectinload
 
 from portal import db
@@ -51,16 +52,37 @@ def get_case_for(user: User, case_id: int) -> Case:
 
 
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per case: open family requests, plan waiting for the family, review overdue.
-    Two grouped queries whatever the caseload size."""
+    """Per case: open family requests, plan waiting for the family, review overdue, messages
+    waiting for a reply (and how many past the reply window).
+    Three grouped queries whatever the caseload size."""
+    from portal.models.messages import MessageThread
     from portal.models.plans import PlanStatus, PlanVersion
     from portal.models.tasks import CaseTask
 
     flags: dict[int, dict[str, Any]] = {
-        cid: {"tasks": 0, "proposed": False, "review_due": None} for cid in case_ids
+        cid: {
+            "tasks": 0,
+            "proposed": False,
+            "review_due": None,
+            "awaiting_reply": 0,
+            "reply_overdue": 0,
+        }
+        for cid in case_ids
     }
     if not case_ids:
         return flags
+    now = utcnow()
+    for case_id, waiting, overdue in db.session.execute(
+        select(
+            MessageThread.case_id,
+            func.count(),
+            func.sum(sql_case((MessageThread.reply_due_at < now, 1), else_=0)),
+        )
+        .where(MessageThread.case_id.in_(case_ids), MessageThread.reply_due_at.is_not(None))
+        .group_by(MessageThread.case_id)
+    ):
+        flags[case_id]["awaiting_reply"] = waiting
+        flags[case_id]["reply_overdue"] = int(overdue or 0)
     for case_id, count in db.session.execute(
         select(CaseTask.case_id, func.count())
         .where(CaseTask.case_id.in_(case_ids), CaseTask.resolved_at.is_(None))

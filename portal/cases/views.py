@@ -35,9 +35,21 @@ def _require(action: str, obj: object = None) -> None:
 @bp.get("/caseload")
 def caseload() -> Response:
     _require("caseload.view")
+    from portal.feedback.queries import open_alert_counts, open_alerts
+    from portal.ladders.queries import practice_summary
+
     cases = cases_for(current_user)
-    flags = caseload_flags([case.id for case in cases])
-    return render("cases/caseload.html", cases=cases, flags=flags)
+    case_ids = [case.id for case in cases]
+    flags = caseload_flags(case_ids)
+    return render(
+        "cases/caseload.html",
+        cases=cases,
+        flags=flags,
+        alert_counts=open_alert_counts(case_ids),
+        alerts=open_alerts(case_ids, limit=20),
+        case_names={case.id: case.child.full_name for case in cases},
+        practice=practice_summary(case_ids),
+    )
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

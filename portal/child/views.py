@@ -52,9 +52,21 @@ def case_for_child_screen() -> Case:
 
 @bp.get("/me")
 def home() -> Response:
+    from portal.feedback.services import feedback_due
+
     case = case_for_child_screen()
     band = case.child.age_band(today())
-    return render("child/home.html", case=case, child=case.child, band=band)
+    due = feedback_due(case, f"child:{case.child_id}")
+    from portal.ladders.queries import unseen_cheers
+
+    return render(
+        "child/home.html",
+        case=case,
+        child=case.child,
+        band=band,
+        feedback_due=due[:1],
+        new_cheers=len(unseen_cheers(case.id)),
+    )
 
 
 @bp.route("/me/leave", methods=["GET", "POST"])

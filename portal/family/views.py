@@ -12,6 +12,7 @@ from portal.cases.queries import cases_for, get_case_for
 from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.family.forms import ConsentForm
+from portal.ladders.queries import practice_log
 from portal.models import ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
 from portal.policies import can, guardian_link_of, today
 from portal.security import current_auth_session
@@ -47,6 +48,11 @@ def _family_page(
         .where(ConsentRecord.case_id == case.id)
         .order_by(ConsentRecord.id.desc())
     ).all()
+    from portal.feedback import services as feedback
+    from portal.feedback.queries import own_feedback
+
+    waiting = len(feedback.feedback_due(case, f"guardian:{current_user.id}"))
+    answered = [f for f in own_feedback(case.id, current_user.id) if f.answer][:3]
     form = consent_form or ConsentForm(formdata=None)
     form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
     return render(
@@ -57,6 +63,10 @@ def _family_page(
         consent_records=records,
         consent_form=form,
         documents=CONSENT_DOCUMENTS,
+        next_session=feedback.next_session(case),
+        feedback_waiting=waiting,
+        answered_feedback=answered,
+        latest_practice=practice_log(current_user, case, limit=3),
         status=status,
     )
 

@@ -49,3 +49,8 @@ class OutboxEmail(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(default=0)
+    # Not before this time: a delayed notification, the next retry, or a sender's lease.
+    send_after: Mapped[datetime | None] = mapped_column(index=True)
+    # Made pointless before it went out (the message was read in time); never sent.
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(200))

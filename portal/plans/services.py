@@ -521,4 +521,7 @@ def do_rate_goal(
     )
     db.session.add(rating)
     db.session.flush()
+    from portal.feedback.services import check_progress_alert
+
+    check_progress_alert(rating)
     return rating

@@ -55,6 +55,7 @@ from tests.factories import (
     make_case,
     make_user,
 )
+from tests.ladders.helpers import build_ladder_scene
 from tests.plans.helpers import proposed_plan
 
 NEW_PASSWORD = "a long walk on the beach 2026"
@@ -1211,6 +1212,24 @@ GUARDED = [
     Guarded("plan.assent", "C1", "POST", "/plans/{draft}/assent", ""),
     Guarded("plan.suggest", "G1", "POST", "/family/{case1}/priorities", ""),
     Guarded("goal.rate", "C1", "POST", "/plans/{active}/goals/{active_goal}/progress", ""),
+    Guarded("ladder.edit", "T1", "GET", "/cases/{case1}/ladders", "Fear ladders for Cody"),
+    Guarded("ladder.view_progress", "G1", "GET", "/cases/{case1}/progress", "Cody's brave"),
+    Guarded("practice.log", "C1", "GET", "/me/ladder", "My brave ladder"),
+    Guarded("practice.cheer", "G1", "POST", "/practice/{attempt}/cheer", ""),
+    Guarded("step.suggest", "C1", "POST", "/me/ladder/ideas", ""),
+    Guarded("reward.add", "T1", "POST", "/cases/{case1}/rewards", ""),
+    Guarded("reward.approve", "G1", "POST", "/cases/{case1}/rewards/{reward}/approve", ""),
+    Guarded("reward.request", "C1", "POST", "/me/rewards/{reward}", ""),
+    Guarded(
+        "redemption.confirm", "G1", "POST", "/cases/{case1}/redemptions/{redemption}/confirm", ""
+    ),
+    Guarded("messages.use", "G1", "GET", "/messages", "No conversations yet"),
+    Guarded("messages.case_threads", "T1", "GET", "/cases/{case1}/messages", "Messages about"),
+    Guarded("messages.start_family_thread", "G1", "POST", "/cases/{case1}/threads", ""),
+    Guarded("messages.open_thread", "T1", "POST", "/cases/{case1}/threads", ""),
+    Guarded("messages.office_hours", "T1", "GET", "/messages/office-hours", "Your office hours"),
+    Guarded("feedback.manage", "T1", "GET", "/cases/{case1}/sessions", "Sessions with Cody"),
+    Guarded("feedback.give", "G1", "GET", "/family/{case1}/checkins", "Check-ins for Cody"),
 ]
 GUARDED_FORMS = {
     "case.record_own_consent": {"kind": "portal_terms", "action": "revoked"},
@@ -1218,6 +1237,11 @@ GUARDED_FORMS = {
     "plan.assent": {"choice": "yes"},
     "plan.suggest": {"comment": "Sleep first"},
     "goal.rate": {"value": "6"},
+    "practice.cheer": {"sticker": "⭐", "message": "Great try!"},
+    "step.suggest": {"title": "Pat a puppy"},
+    "reward.add": {"title": "Pizza night", "picture": "", "cost": "5"},
+    "messages.start_family_thread": {"kind": "family"},
+    "messages.open_thread": {"kind": "teen"},
 }
 # Rules that no view asks for on its own yet; each is checked directly below.
 NOT_A_VIEW_GATE = {"case.view"}
@@ -1255,8 +1279,13 @@ def test_AZ14_a_policy_rule_that_raises_denies_and_shows_nothing(
             )
             db_session.commit()
             g.pop("db_session")
+    ladder_objects = (
+        build_ladder_scene(app, db_session, world.t1, world.c1, world.case1, "goal-lineage")
+        if guarded.action.split(".")[0] in ("ladder", "practice", "step", "reward", "redemption")
+        else {}
+    )
     browser = sign_in(guarded.actor)
-    url = guarded.url.format(case1=world.case1.id, **vars(plan1))
+    url = guarded.url.format(case1=world.case1.id, **vars(plan1), **ladder_objects)
     form = GUARDED_FORMS.get(guarded.action, {})
 
     def request() -> TestResponse:

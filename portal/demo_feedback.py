@@ -1,0 +1,259 @@
+"""Demo clinic, part three: weeks of sessions, feedback and check-ins for every family (fictional).
+
+Includes one rupture: Leo's session two weeks ago was missed without notice; at the next session
+David's ratings dropped sharply, which raised alerts on Dr. Rivera's caseload, and she answered him.
+Safe to run again: it does nothing once sessions exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from portal import db
+from portal.db import utcnow
+from portal.feedback import services
+from portal.models import Case, Child, User
+from portal.models.feedback import (
+    SessionFeedback,
+    SessionMode,
+    SessionStatus,
+    TherapySession,
+)
+
+WEEKS = 6
+
+
+def _user(email: str) -> User:
+    return db.session.scalars(select(User).where(User.email == email)).one()
+
+
+def _case(first_name: str) -> Case:
+    return db.session.scalars(
+        select(Case).join(Child, Case.child_id == Child.id).where(Child.first_name == first_name)
+    ).one()
+
+
+def _session_time(weeks_ago: int, hour_utc: int) -> datetime:
+    day = utcnow().replace(hour=hour_utc, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=7 * weeks_ago + 2)
+
+
+def _sessions(
+    therapist: User, case: Case, hour: int, missed: set[int]
+) -> dict[int, TherapySession]:
+    made = {}
+    for weeks_ago in range(WEEKS, 0, -1):
+        status = SessionStatus.MISSED if weeks_ago in missed else SessionStatus.HELD
+        made[weeks_ago] = services.do_record_session(
+            therapist,
+            case,
+            starts_at=_session_time(weeks_ago, hour),
+            mode=SessionMode.VIDEO if weeks_ago % 3 == 0 else SessionMode.IN_PERSON,
+            status=status,
+            attendees="",
+        )
+    services.do_record_session(
+        therapist,
+        case,
+        starts_at=_session_time(-1, hour),
+        mode=SessionMode.IN_PERSON,
+        status=SessionStatus.SCHEDULED,
+        attendees="",
+    )
+    return made
+
+
+def _guardian_feedback(
+    guardian: User,
+    case: Case,
+    session: TherapySession,
+    values: tuple[int, int, int, int],
+    comment: str = "",
+) -> SessionFeedback:
+    heard, matters, approach, overall = values
+    feedback = services.do_submit_guardian_feedback(
+        guardian,
+        case,
+        session,
+        heard=heard,
+        matters=matters,
+        approach=approach,
+        overall=overall,
+        comment=comment,
+        idempotency_key=str(uuid.uuid4()),
+    )
+    feedback.created_at = session.starts_at + timedelta(hours=3)
+    return feedback
+
+
+def _child_feedback(actor: User, case: Case, session: TherapySession, raw: int) -> None:
+    feedback = services.do_submit_child_feedback(
+        actor, case, session, raw=raw, comment="", idempotency_key=str(uuid.uuid4())
+    )
+    feedback.created_at = session.starts_at + timedelta(hours=1)
+
+
+def _checkins(guardian: User, case: Case, weeks: list[tuple[int, int, str, str, str]]) -> None:
+    due = services.checkin_week_due()
+    for index, (days, hard, spared, reducing, noticed) in enumerate(weeks):
+        week = due - timedelta(days=7 * (len(weeks) - 1 - index))
+        checkin = services.do_submit_checkin(
+            guardian,
+            case,
+            services.CheckinInput(week, days, hard, spared, reducing, noticed),
+            idempotency_key=str(uuid.uuid4()),
+        )
+        checkin.created_at = datetime.combine(
+            week + timedelta(days=7), datetime.min.time(), tzinfo=utcnow().tzinfo
+        )
+
+
+def load_demo_feedback() -> bool:
+    if db.session.scalars(select(TherapySession.id)).first() is not None:
+        return False
+    rivera, chen = _user("rivera@demo.rapport.test"), _user("chen@demo.rapport.test")
+    ana, ben, carla, david, erin = (
+        _user(f"{n}@demo.rapport.test") for n in ("ana", "ben", "carla", "david", "erin")
+    )
+    leo_user = db.session.scalars(select(User).where(User.username == "leo")).one()
+    sam_user = db.session.scalars(select(User).where(User.username == "sam")).one()
+    maya, leo, sam = _case("Maya"), _case("Leo"), _case("Sam")
+
+    # Maya: steady, warm feedback from Ana and Ben; Maya's faces recorded in child mode by Ana.
+    maya_sessions = _sessions(rivera, maya, 21, missed=set())
+    for weeks_ago, session in maya_sessions.items():
+        _guardian_feedback(ana, maya, session, (8, 8, 7, 8) if weeks_ago > 3 else (9, 9, 8, 9))
+        if weeks_ago % 2 == 0:
+            _guardian_feedback(ben, maya, session, (7, 8, 7, 7))
+        _child_feedback(ana, maya, session, 3 if weeks_ago < 4 else 2)
+    _checkins(
+        ana,
+        maya,
+        [
+            (
+                3,
+                7,
+                "Stayed in the classroom for ten minutes at drop-off",
+                "Staying in the classroom",
+                "Cried at the gate twice",
+            ),
+            (
+                4,
+                6,
+                "Stayed until Maya found her friend",
+                "Staying in the classroom",
+                "Went in with the teacher on Thursday",
+            ),
+            (
+                5,
+                5,
+                "Waited at the gate",
+                "Waiting at the gate",
+                "Waved goodbye by herself on Friday",
+            ),
+            (
+                5,
+                4,
+                "Short goodbye, then left",
+                "Lying down with her at bedtime",
+                "Slept alone two nights",
+            ),
+        ],
+    )
+
+    # Leo: session 2 weeks ago missed without notice; David's ratings drop sharply after it.
+    leo_sessions = _sessions(rivera, leo, 22, missed={2})
+    for weeks_ago in (6, 5, 4, 3):
+        _guardian_feedback(carla, leo, leo_sessions[weeks_ago], (8, 8, 8, 8))
+        _guardian_feedback(david, leo, leo_sessions[weeks_ago], (8, 7, 8, 8))
+        _child_feedback(leo_user, leo, leo_sessions[weeks_ago], 4)
+    _guardian_feedback(carla, leo, leo_sessions[1], (7, 8, 7, 7))
+    rupture = _guardian_feedback(
+        david,
+        leo,
+        leo_sessions[1],
+        (3, 5, 4, 3),
+        "We drove over for the session two weeks ago and nobody was there, and nobody called. "
+        "Leo was really let down. I'm not sure this is working.",
+    )
+    services.do_answer_feedback(
+        rivera,
+        rupture,
+        "You are right, and I am sorry. The session was moved in our system and the message "
+        "never reached you. From now on every change is confirmed by a message to both homes, "
+        "and I have kept Thursday 5 pm free for a catch-up with you and Leo.",
+    )
+    rupture.answered_at = rupture.created_at + timedelta(hours=20)
+    _child_feedback(leo_user, leo, leo_sessions[1], 3)
+    _checkins(
+        carla,
+        leo,
+        [
+            (
+                4,
+                5,
+                "Crossed the street when we saw a dog",
+                "Crossing the street",
+                "Looked at puppies on video",
+            ),
+            (
+                4,
+                5,
+                "Carried him past the neighbour's dog",
+                "Crossing the street",
+                "Stood at the fence for a minute",
+            ),
+            (
+                3,
+                4,
+                "Asked the neighbour to hold the dog",
+                "Crossing the street",
+                "Said hello to a dog on a lead",
+            ),
+        ],
+    )
+    _checkins(
+        david,
+        leo,
+        [
+            (2, 6, "Skipped the park", "Skipping the park", "Watched dogs from the car"),
+            (
+                1,
+                7,
+                "Skipped the park again",
+                "Skipping the park",
+                "Hard week at work, little practice",
+            ),
+        ],
+    )
+
+    # Sam: teen check-ins on 0-10; Erin's weekly check-ins.
+    sam_sessions = _sessions(chen, sam, 23, missed=set())
+    for weeks_ago, session in sam_sessions.items():
+        _guardian_feedback(erin, sam, session, (7, 8, 8, 8))
+        _child_feedback(sam_user, sam, session, 6 if weeks_ago > 2 else 7)
+    _checkins(
+        erin,
+        sam,
+        [
+            (
+                3,
+                4,
+                "Ordered food for Sam at restaurants",
+                "Ordering for Sam",
+                "Asked a question in class",
+            ),
+            (
+                4,
+                3,
+                "Called the school for Sam",
+                "Ordering for Sam",
+                "Ate lunch with a friend twice",
+            ),
+        ],
+    )
+    db.session.flush()
+    return True

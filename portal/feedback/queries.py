@@ -1,0 +1,121 @@
+"""Scoped reads for sessions, feedback and alerts: objects are found only inside a case the user
+may see (the case itself comes from `get_case_for`)."""
+
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal import db
+from portal.models.feedback import CareAlert, SessionFeedback, TherapySession, WeeklyCheckin
+
+
+def get_session_in(case_id: int, session_id: int) -> TherapySession:
+    session = db.session.scalars(
+        select(TherapySession).where(
+            TherapySession.id == session_id, TherapySession.case_id == case_id
+        )
+    ).one_or_none()
+    if session is None:
+        abort(404)
+    return session
+
+
+def get_feedback_in(case_id: int, feedback_id: int) -> SessionFeedback:
+    feedback = db.session.scalars(
+        select(SessionFeedback).where(
+            SessionFeedback.id == feedback_id, SessionFeedback.case_id == case_id
+        )
+    ).one_or_none()
+    if feedback is None:
+        abort(404)
+    return feedback
+
+
+def get_alert_in(case_id: int, alert_id: int) -> CareAlert:
+    alert = db.session.scalars(
+        select(CareAlert).where(CareAlert.id == alert_id, CareAlert.case_id == case_id)
+    ).one_or_none()
+    if alert is None:
+        abort(404)
+    return alert
+
+
+def feedback_of_case(case_id: int) -> list[SessionFeedback]:
+    """All feedback of a case: for the case's therapists only."""
+    return list(
+        db.session.scalars(
+            select(SessionFeedback)
+            .where(SessionFeedback.case_id == case_id)
+            .options(selectinload(SessionFeedback.session), selectinload(SessionFeedback.guardian))
+            .order_by(SessionFeedback.created_at, SessionFeedback.id)
+        )
+    )
+
+
+def own_feedback(case_id: int, guardian_id: int) -> list[SessionFeedback]:
+    """A guardian's own feedback, never the other guardian's or the child's."""
+    return list(
+        db.session.scalars(
+            select(SessionFeedback)
+            .where(SessionFeedback.case_id == case_id, SessionFeedback.guardian_id == guardian_id)
+            .options(selectinload(SessionFeedback.session))
+            .order_by(SessionFeedback.created_at.desc())
+        )
+    )
+
+
+def checkins_of_case(case_id: int) -> list[WeeklyCheckin]:
+    return list(
+        db.session.scalars(
+            select(WeeklyCheckin)
+            .where(WeeklyCheckin.case_id == case_id)
+            .options(selectinload(WeeklyCheckin.guardian))
+            .order_by(WeeklyCheckin.week_start, WeeklyCheckin.id)
+        )
+    )
+
+
+def own_checkins(case_id: int, guardian_id: int) -> list[WeeklyCheckin]:
+    return list(
+        db.session.scalars(
+            select(WeeklyCheckin)
+            .where(WeeklyCheckin.case_id == case_id, WeeklyCheckin.guardian_id == guardian_id)
+            .order_by(WeeklyCheckin.week_start.desc())
+        )
+    )
+
+
+def open_alerts(case_ids: list[int], limit: int = 50) -> list[CareAlert]:
+    if not case_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(CareAlert)
+            .where(CareAlert.case_id.in_(case_ids), CareAlert.resolved_at.is_(None))
+            .order_by(CareAlert.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def alerts_of_case(case_id: int) -> list[CareAlert]:
+    return list(
+        db.session.scalars(
+            select(CareAlert)
+            .where(CareAlert.case_id == case_id)
+            .order_by(CareAlert.created_at.desc())
+        )
+    )
+
+
+def open_alert_counts(case_ids: list[int]) -> dict[int, int]:
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(CareAlert.case_id, func.count())
+        .where(CareAlert.case_id.in_(case_ids), CareAlert.resolved_at.is_(None))
+        .group_by(CareAlert.case_id)
+    )
+    return {case_id: count for case_id, count in rows}

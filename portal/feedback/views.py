@@ -1,0 +1,360 @@
+"""Sessions, the family's check-ins and feedback, the therapist's answers and the alerts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import db
+from portal.cases.queries import get_case_for
+from portal.feedback import services
+from portal.feedback.charts import line_chart
+from portal.feedback.forms import (
+    AnswerForm,
+    CheckinForm,
+    ChildFeedbackForm,
+    GuardianFeedbackForm,
+    ResolveAlertForm,
+    SessionForm,
+    SessionStatusForm,
+)
+from portal.feedback.queries import (
+    alerts_of_case,
+    checkins_of_case,
+    feedback_of_case,
+    get_alert_in,
+    get_feedback_in,
+    get_session_in,
+    own_checkins,
+    own_feedback,
+)
+from portal.models import Case
+from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
+from portal.policies import can, today
+from portal.web.htmx import render
+
+bp = Blueprint("feedback", __name__)
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
+
+
+def _case(case_id: int, action: str) -> Case:
+    case = get_case_for(current_user, case_id)
+    if not can(current_user, action, case):
+        abort(404)
+    return case
+
+
+def _clinic_zone(case: Case) -> ZoneInfo:
+    from portal.models import Clinic
+
+    clinic = db.session.get(Clinic, case.clinic_id)
+    return ZoneInfo(clinic.timezone if clinic else "America/New_York")
+
+
+# --- therapist: sessions ---------------------------------------------------------------------
+
+
+def _sessions_page(case: Case, form: SessionForm | None = None, status: int = 200) -> Response:
+    return render(
+        "feedback/sessions.html",
+        case=case,
+        sessions=services.sessions_of(case),
+        form=form or SessionForm(formdata=None),
+        status_form=SessionStatusForm(formdata=None),
+        status=status,
+    )
+
+
+@bp.get("/cases/<int:case_id>/sessions")
+def sessions(case_id: int) -> Response:
+    return _sessions_page(_case(case_id, "feedback.manage"))
+
+
+@bp.post("/cases/<int:case_id>/sessions")
+def record_session(case_id: int) -> Response:
+    case = _case(case_id, "feedback.manage")
+    form = SessionForm()
+    if form.validate_on_submit() and form.day.data and form.time.data:
+        local = datetime.combine(form.day.data, form.time.data, tzinfo=_clinic_zone(case))
+        try:
+            services.do_record_session(
+                current_user,
+                case,
+                starts_at=local.astimezone(UTC),
+                mode=SessionMode(form.mode.data),
+                status=SessionStatus(form.status.data),
+                attendees=form.attendees.data or "",
+            )
+        except services.FeedbackRuleError as exc:
+            form.status.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Session saved. Families are asked for feedback after a held session.", "success")
+            return _see_other("feedback.sessions", case_id=case.id)
+    return _sessions_page(case, form, status=422)
+
+
+@bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
+def set_session_status(case_id: int, session_id: int) -> Response:
+    case = _case(case_id, "feedback.manage")
+    session = get_session_in(case.id, session_id)
+    form = SessionStatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.do_set_session_status(current_user, session, SessionStatus(form.status.data))
+    except services.FeedbackRuleError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("Session updated.", "success")
+    return _see_other("feedback.sessions", case_id=case.id)
+
+
+# --- therapist: feedback, trends, alerts -------------------------------------------------------
+
+
+def _trend_charts(case: Case) -> list[Any]:
+    feedback = feedback_of_case(case.id)
+    overall: dict[str, list[tuple[Any, float]]] = {}
+    for item in feedback:
+        name = item.guardian.display_name if item.guardian else f"{case.child.first_name} (child)"
+        overall.setdefault(name, []).append((item.session.starts_at.date(), item.overall))
+    checkins = checkins_of_case(case.id)
+    hard: dict[str, list[tuple[Any, float]]] = {}
+    days: dict[str, list[tuple[Any, float]]] = {}
+    for checkin in checkins:
+        hard.setdefault(checkin.guardian.display_name, []).append(
+            (checkin.week_start, checkin.difficulty)
+        )
+        days.setdefault(checkin.guardian.display_name, []).append(
+            (checkin.week_start, checkin.practice_days)
+        )
+    return [
+        line_chart("Session check-in: overall (0–10)", overall, 10),
+        line_chart("Weekly check-in: how hard the week was (0–10)", hard, 10),
+        line_chart("Weekly check-in: days with practice (0–7)", days, 7),
+    ]
+
+
+@bp.get("/cases/<int:case_id>/feedback")
+def case_feedback(case_id: int) -> Response:
+    case = _case(case_id, "feedback.manage")
+    return render(
+        "feedback/case.html",
+        case=case,
+        feedback=list(reversed(feedback_of_case(case.id))),
+        checkins=list(reversed(checkins_of_case(case.id))),
+        alerts=alerts_of_case(case.id),
+        charts=_trend_charts(case),
+        answer_form=AnswerForm(formdata=None),
+        resolve_form=ResolveAlertForm(formdata=None),
+    )
+
+
+@bp.post("/cases/<int:case_id>/feedback/<int:feedback_id>/answer")
+def answer_feedback(case_id: int, feedback_id: int) -> Response:
+    case = _case(case_id, "feedback.manage")
+    feedback = get_feedback_in(case.id, feedback_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        services.do_answer_feedback(current_user, feedback, form.answer.data or "")
+        db.session.commit()
+        flash("Your answer is on the family's page.", "success")
+    else:
+        flash("Write your answer before sending.", "error")
+    return redirect(
+        url_for("feedback.case_feedback", case_id=case.id) + f"#feedback-{feedback.id}", 303
+    )  # type: ignore[return-value]
+
+
+@bp.post("/cases/<int:case_id>/alerts/<int:alert_id>/resolve")
+def resolve_alert(case_id: int, alert_id: int) -> Response:
+    case = _case(case_id, "feedback.manage")
+    alert = get_alert_in(case.id, alert_id)
+    form = ResolveAlertForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.do_resolve_alert(current_user, alert, form.note.data or "")
+    db.session.commit()
+    flash("Alert resolved.", "success")
+    back = request.form.get("back") == "caseload"
+    if back:
+        return _see_other("cases.caseload")
+    return _see_other("feedback.case_feedback", case_id=case.id)
+
+
+# --- guardian ----------------------------------------------------------------------------------
+
+
+def _checkins_page(
+    case: Case, *, checkin_form: CheckinForm | None = None, status: int = 200
+) -> Response:
+    due_week = services.checkin_week_due()
+    mine = own_checkins(case.id, current_user.id)
+    form = checkin_form
+    if form is None:
+        form = CheckinForm(formdata=None)
+        form.idempotency_key.data = str(uuid.uuid4())
+        form.week.data = due_week.isoformat()
+    return render(
+        "feedback/family.html",
+        case=case,
+        due_sessions=services.feedback_due(case, f"guardian:{current_user.id}"),
+        next_session=services.next_session(case),
+        checkin_done=any(c.week_start == due_week for c in mine),
+        due_week=due_week,
+        checkin_form=form,
+        my_feedback=own_feedback(case.id, current_user.id),
+        my_checkins=mine,
+        status=status,
+    )
+
+
+@bp.get("/family/<int:case_id>/checkins")
+def family_checkins(case_id: int) -> Response:
+    return _checkins_page(_case(case_id, "feedback.give"))
+
+
+@bp.post("/family/<int:case_id>/checkin")
+def submit_checkin(case_id: int) -> Response:
+    case = _case(case_id, "feedback.give")
+    form = CheckinForm()
+    if form.validate_on_submit():
+        try:
+            week = datetime.strptime(form.week.data or "", "%Y-%m-%d").date()
+        except ValueError:
+            abort(400)
+        try:
+            services.do_submit_checkin(
+                current_user,
+                case,
+                services.CheckinInput(
+                    week=week,
+                    practice_days=form.practice_days.data or 0,
+                    difficulty=form.difficulty.data or 0,
+                    accommodations=form.accommodations.data or "",
+                    reducing=form.reducing.data or "",
+                    observation=form.observation.data or "",
+                ),
+                idempotency_key=_key(form.idempotency_key.data),
+            )
+        except services.AlreadyAnswered:
+            flash("You already sent the check-in for that week. Thank you!", "success")
+            return _see_other("feedback.family_checkins", case_id=case.id)
+        except services.FeedbackRuleError as exc:
+            form.practice_days.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Thank you! Your weekly check-in is saved.", "success")
+            return _see_other("feedback.family_checkins", case_id=case.id)
+    return _checkins_page(case, checkin_form=form, status=422)
+
+
+def _key(value: str | None) -> str:
+    try:
+        return str(uuid.UUID(value or ""))
+    except ValueError:
+        abort(400)
+
+
+def _feedback_form_page(
+    case: Case, session: TherapySession, form: Any, status: int = 200
+) -> Response:
+    return render(
+        "feedback/give.html",
+        case=case,
+        session=session,
+        form=form,
+        status=status,
+        band=case.child.age_band(today()),
+    )
+
+
+@bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+def give_feedback(case_id: int, session_id: int) -> Response:
+    case = _case(case_id, "feedback.give")
+    session = get_session_in(case.id, session_id)
+    form = GuardianFeedbackForm()
+    if request.method == "GET":
+        form.idempotency_key.data = str(uuid.uuid4())
+    elif form.validate_on_submit():
+        try:
+            services.do_submit_guardian_feedback(
+                current_user,
+                case,
+                session,
+                heard=form.heard.data,
+                matters=form.matters.data,
+                approach=form.approach.data,
+                overall=form.overall.data,
+                comment=form.comment.data or "",
+                idempotency_key=_key(form.idempotency_key.data),
+            )
+        except services.AlreadyAnswered:
+            flash("You already gave feedback on this session. Thank you!", "success")
+            return _see_other("feedback.family_checkins", case_id=case.id)
+        except services.FeedbackRuleError as exc:
+            form.overall.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Thank you! Your therapist will read your feedback.", "success")
+            return _see_other("feedback.family_checkins", case_id=case.id)
+    status = 422 if request.method == "POST" else 200
+    if session.status is not SessionStatus.HELD and request.method == "GET":
+        abort(404)
+    return _feedback_form_page(case, session, form, status)
+
+
+# --- child ---------------------------------------------------------------------------------------
+
+
+@bp.route("/me/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+def child_feedback(session_id: int) -> Response:
+    from portal.child.views import case_for_child_screen
+
+    case = case_for_child_screen()
+    session = get_session_in(case.id, session_id)
+    form = ChildFeedbackForm()
+    if request.method == "GET":
+        if session.status is not SessionStatus.HELD:
+            abort(404)
+        form.idempotency_key.data = str(uuid.uuid4())
+    elif form.validate_on_submit() and form.raw.data is not None:
+        try:
+            services.do_submit_child_feedback(
+                current_user,
+                case,
+                session,
+                raw=form.raw.data,
+                comment=form.comment.data or "",
+                idempotency_key=_key(form.idempotency_key.data),
+            )
+        except services.AlreadyAnswered:
+            flash("You already told us about this session. Thank you!", "success")
+            return _see_other("child.home")
+        except services.FeedbackRuleError as exc:
+            form.raw.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Thank you for telling us!", "success")
+            return _see_other("child.home")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "feedback/child.html",
+        case=case,
+        child=case.child,
+        session=session,
+        form=form,
+        band=case.child.age_band(today()),
+        status=status,
+        respondent=Respondent.CHILD,
+    )

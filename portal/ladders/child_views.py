@@ -1,0 +1,281 @@
+"""The child's screen: my ladder, logging a practice, my tokens or stars, cheers, rewards.
+
+The child signed in, or a young child (or 8-12) in child mode on a guardian's device; then the
+guardian is the actor and every entry is recorded as made on the child's behalf.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, abort, flash, request
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from portal import db
+from portal.child.views import case_for_child_screen
+from portal.db import utcnow
+from portal.ladders import services
+from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
+from portal.ladders.queries import (
+    get_case_step,
+    get_reward_in,
+    ladders_of,
+    practice_log,
+    redemptions_of,
+    rewards_of,
+    unseen_cheers,
+)
+from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
+from portal.ladders.views import bp, see_other
+from portal.models import AgeBand, Case
+from portal.models.ladders import Completion, LadderStep
+from portal.policies import can, is_the_child, today
+from portal.security import current_auth_session
+from portal.web.htmx import render
+
+
+def _child_case(action: str = "practice.log") -> Case:
+    case = case_for_child_screen()
+    if not can(current_user, action, case):
+        abort(404)
+    return case
+
+
+def _for_the_child() -> bool:
+    """True when a guardian enters for the child (child mode), so entries say so."""
+    auth_session = current_auth_session()
+    return bool(auth_session and auth_session.child_mode_child_id)
+
+
+def _suggest_form(case: Case, formdata: object = None) -> SuggestStepForm:
+    return suggest_step_form(ladders_of(case.id), formdata)
+
+
+def _my_ladder(
+    case: Case, *, suggest_form: SuggestStepForm | None = None, status: int = 200
+) -> Response:
+    band = case.child.age_band(today())
+    log = practice_log(current_user, case)
+    balance = services.token_balance(case.id)
+    pending = services.pending_cost(case.id)
+    return render(
+        "ladders/child.html",
+        case=case,
+        child=case.child,
+        band=band,
+        young=band is AgeBand.YOUNG,
+        ladders=ladders_of(case.id),
+        calm_days=services.calm_days,
+        recent=log[:5],
+        stars=len(log),
+        balance=balance,
+        spendable=balance - pending,
+        rewards=[r for r in rewards_of(case.id) if r.approved_at],
+        waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
+        cheers=unseen_cheers(case.id),
+        button_form=ButtonForm(formdata=None),
+        suggest_form=suggest_form or _suggest_form(case),
+        may_suggest=can(current_user, "step.suggest", case),
+        status=status,
+    )
+
+
+@bp.get("/me/ladder")
+def child_ladder() -> Response:
+    return _my_ladder(_child_case())
+
+
+# --- logging a practice --------------------------------------------------------------------------
+
+
+def _coach_choices(case: Case) -> list[SelectChoice]:
+    now = utcnow()
+    choices = [SelectChoice("", "No one, I did it on my own")]
+    for link in case.guardian_links:
+        if link.is_current(now):
+            first = link.guardian.display_name.split()[0]
+            choices.append(SelectChoice(str(link.guardian_id), f"{first} ({link.household})"))
+    return choices
+
+
+def _practice_form(case: Case, formdata: object = None) -> PracticeForm:
+    if formdata is None:
+        form = PracticeForm(formdata=None)
+        form.new_key()
+    else:
+        form = PracticeForm(formdata=formdata)
+    form.coach.choices = _coach_choices(case)
+    return form
+
+
+def _practice_page(
+    case: Case,
+    step: LadderStep,
+    form: PracticeForm,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    band = case.child.age_band(today())
+    scale = scale_for(band)
+    return render(
+        "ladders/practice.html",
+        case=case,
+        child=case.child,
+        band=band,
+        young=band is AgeBand.YOUNG,
+        step=step,
+        form=form,
+        scale=scale,
+        points=POINTS[scale],
+        completions=list(Completion),
+        for_the_child=_for_the_child(),
+        error=error,
+        status=status,
+    )
+
+
+@bp.get("/me/ladder/steps/<int:step_id>")
+def practice_form(step_id: int) -> Response:
+    case = _child_case()
+    step = get_case_step(case, step_id)
+    return _practice_page(case, step, _practice_form(case))
+
+
+def _when(choice: str | None) -> object:
+    now = utcnow()
+    if choice == "today":
+        earlier = now - timedelta(hours=1)
+        return earlier if earlier.date() == now.date() else now
+    if choice == "yesterday":
+        return now - timedelta(days=1)
+    if choice == "2":
+        return now - timedelta(days=2)
+    return now
+
+
+def _practice_input(form: PracticeForm, case: Case) -> services.PracticeInput | None:
+    """Check each rating against the child's scale; errors go on the field, nothing is lost."""
+    scale = scale_for(case.child.age_band(today()))
+    ok = True
+    for field in (form.fear_before, form.fear_peak, form.fear_after):
+        if field.data is not None:
+            try:
+                to_canonical(scale, field.data)
+            except ScaleError as exc:
+                field.errors = [str(exc)]
+                ok = False
+    if not ok or form.fear_peak.data is None:
+        return None
+    coach_id = int(form.coach.data) if form.coach.data else None
+    coach = next((c.label for c in form.coach.choices if c.value == form.coach.data), "")
+    when = _when(form.when.data)
+    return services.PracticeInput(
+        ratings=services.Ratings(
+            scale,
+            peak=form.fear_peak.data,
+            before=form.fear_before.data,
+            after=form.fear_after.data,
+        ),
+        completion=Completion(form.completion.data),
+        idempotency_key=form.idempotency_key.data or "",
+        duration_minutes=form.duration_minutes.data,
+        coach_id=coach_id,
+        coach=coach if coach_id else "",
+        prediction=form.prediction.data or "",
+        outcome=form.outcome.data or "",
+        note=form.note.data or "",
+        note_private=bool(form.note_private.data),
+        practiced_at=when,  # type: ignore[arg-type]
+    )
+
+
+@bp.post("/me/ladder/steps/<int:step_id>")
+def log_practice(step_id: int) -> Response:
+    case = _child_case()
+    step = get_case_step(case, step_id)
+    form = _practice_form(case, formdata=request.form)
+    data = _practice_input(form, case) if form.validate_on_submit() else None
+    if data is None:
+        return _practice_page(case, step, form, status=422)
+    band = case.child.age_band(today())
+    try:
+        result = services.do_log_practice(
+            current_user,
+            case,
+            step,
+            data,
+            on_behalf_of_child=_for_the_child(),
+            private_notes_allowed=band is AgeBand.TEEN and is_the_child(current_user, case),
+        )
+    except services.LadderRuleError as exc:
+        db.session.rollback()
+        return _practice_page(case, step, form, error=str(exc), status=422)
+    db.session.commit()
+    flash(_well_done(band, result), "success")
+    return see_other("ladders.child_ladder")
+
+
+def _well_done(band: AgeBand, result: services.PracticeResult) -> str:
+    if band is AgeBand.YOUNG:
+        message = "⭐ You did it! Here is your star!"
+    elif band is AgeBand.CHILD:
+        message = f"Saved! You earned {result.tokens} tokens for your jar."
+    else:
+        message = f"Practice saved. +{result.tokens} tokens."
+    if result.mastered:
+        message += " 🏆 You mastered this step!"
+        if result.unlocked:
+            message += f" Next step open: “{result.unlocked[0].title}”."
+    return message
+
+
+# --- ideas, rewards and cheers -------------------------------------------------------------------
+
+
+@bp.post("/me/ladder/ideas")
+def child_suggest_step() -> Response:
+    case = _child_case("step.suggest")
+    form = _suggest_form(case, formdata=request.form)
+    if not form.validate_on_submit():
+        return _my_ladder(case, suggest_form=form, status=422)
+    ladder = next(lad for lad in ladders_of(case.id) if lad.id == form.ladder_id.data)
+    services.do_suggest_step(
+        current_user,
+        case,
+        ladder,
+        title=form.title.data or "",
+        on_behalf_of_child=_for_the_child(),
+    )
+    db.session.commit()
+    flash("Great idea! Your therapist will look at it.", "success")
+    return see_other("ladders.child_ladder")
+
+
+@bp.post("/me/rewards/<int:reward_id>")
+def ask_reward(reward_id: int) -> Response:
+    case = _child_case("reward.request")
+    reward = get_reward_in(case.id, reward_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.do_request_reward(current_user, case, reward, on_behalf_of_child=_for_the_child())
+    except services.LadderRuleError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return see_other("ladders.child_ladder")
+    db.session.commit()
+    flash(f"You asked for “{reward.title}”. A grown-up will say yes when you get it.", "success")
+    return see_other("ladders.child_ladder")
+
+
+@bp.post("/me/cheers/seen")
+def cheers_seen() -> Response:
+    case = _child_case()
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.do_mark_cheers_seen(current_user, case)
+    db.session.commit()
+    flash("Thanks for reading your cheers!", "success")
+    return see_other("ladders.child_ladder")

@@ -1,0 +1,272 @@
+"""Scoped reads for ladders and practice. Everything is reached through a case the user may see
+(`visible_case_ids`); an object of another case is simply not found (404), like a missing one.
+
+The practice log is handed to templates as `PracticeRow`s: a teen's private note is removed here,
+before any template sees it, for everyone but the teen and the therapists (AZ-10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal import db
+from portal.cases.queries import visible_case_ids
+from portal.db import utcnow
+from portal.ladders.scales import tenths
+from portal.models import Case, User
+from portal.models.ladders import (
+    Cheer,
+    Completion,
+    Ladder,
+    LadderStep,
+    PracticeAttempt,
+    Redemption,
+    Reward,
+    StepSuggestion,
+    SuggestionStatus,
+)
+from portal.models.plans import Goal, PlanStatus, PlanVersion
+from portal.policies import is_the_child, therapist_on
+
+
+def ladders_of(case_id: int, *, include_retired: bool = False) -> list[Ladder]:
+    stmt = (
+        select(Ladder)
+        .where(Ladder.case_id == case_id)
+        .options(selectinload(Ladder.steps))
+        .order_by(Ladder.id)
+    )
+    if not include_retired:
+        stmt = stmt.where(Ladder.retired_at.is_(None))
+    return list(db.session.scalars(stmt))
+
+
+def get_ladder_for(user: User, ladder_id: int) -> Ladder:
+    ladder = db.session.scalars(
+        select(Ladder)
+        .where(Ladder.id == ladder_id, Ladder.case_id.in_(visible_case_ids(user)))
+        .options(selectinload(Ladder.steps))
+    ).one_or_none()
+    if ladder is None:
+        abort(404)
+    return ladder
+
+
+def get_step_in(ladder: Ladder, step_id: int) -> LadderStep:
+    step = next((s for s in ladder.steps if s.id == step_id), None)
+    if step is None:
+        abort(404)
+    return step
+
+
+def get_case_step(case: Case, step_id: int) -> LadderStep:
+    step = db.session.scalars(
+        select(LadderStep)
+        .join(Ladder, LadderStep.ladder_id == Ladder.id)
+        .where(
+            LadderStep.id == step_id,
+            Ladder.case_id == case.id,
+            Ladder.retired_at.is_(None),
+            LadderStep.retired_at.is_(None),
+        )
+    ).one_or_none()
+    if step is None:
+        abort(404)
+    return step
+
+
+def get_attempt_for(user: User, attempt_id: int) -> PracticeAttempt:
+    attempt = db.session.scalars(
+        select(PracticeAttempt).where(
+            PracticeAttempt.id == attempt_id,
+            PracticeAttempt.case_id.in_(visible_case_ids(user)),
+        )
+    ).one_or_none()
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+def get_suggestion_in(case_id: int, suggestion_id: int) -> StepSuggestion:
+    found = db.session.scalars(
+        select(StepSuggestion).where(
+            StepSuggestion.id == suggestion_id, StepSuggestion.case_id == case_id
+        )
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_reward_in(case_id: int, reward_id: int) -> Reward:
+    found = db.session.scalars(
+        select(Reward).where(Reward.id == reward_id, Reward.case_id == case_id)
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def get_redemption_in(case_id: int, redemption_id: int) -> Redemption:
+    found = db.session.scalars(
+        select(Redemption).where(Redemption.id == redemption_id, Redemption.case_id == case_id)
+    ).one_or_none()
+    if found is None:
+        abort(404)
+    return found
+
+
+def goals_of(case: Case) -> list[Goal]:
+    """Goals of the active plan (else the newest version), one per lineage."""
+    plans = db.session.scalars(
+        select(PlanVersion)
+        .where(PlanVersion.case_id == case.id)
+        .options(selectinload(PlanVersion.goals))
+        .order_by(PlanVersion.number.desc())
+    ).all()
+    active = next((p for p in plans if p.status is PlanStatus.ACTIVE), None)
+    chosen = active or (plans[0] if plans else None)
+    return list(chosen.goals) if chosen else []
+
+
+def rewards_of(case_id: int) -> list[Reward]:
+    return list(
+        db.session.scalars(select(Reward).where(Reward.case_id == case_id).order_by(Reward.cost))
+    )
+
+
+def redemptions_of(case_id: int) -> list[Redemption]:
+    return list(
+        db.session.scalars(
+            select(Redemption)
+            .where(Redemption.case_id == case_id)
+            .options(selectinload(Redemption.reward), selectinload(Redemption.confirmed_by))
+            .order_by(Redemption.id.desc())
+        )
+    )
+
+
+def waiting_suggestions(case_id: int) -> list[StepSuggestion]:
+    return list(
+        db.session.scalars(
+            select(StepSuggestion)
+            .where(
+                StepSuggestion.case_id == case_id,
+                StepSuggestion.status == SuggestionStatus.WAITING,
+            )
+            .options(selectinload(StepSuggestion.suggested_by))
+            .order_by(StepSuggestion.id)
+        )
+    )
+
+
+def unseen_cheers(case_id: int) -> list[Cheer]:
+    return list(
+        db.session.scalars(
+            select(Cheer)
+            .where(Cheer.case_id == case_id, Cheer.seen_at.is_(None))
+            .options(selectinload(Cheer.sent_by), selectinload(Cheer.attempt))
+            .order_by(Cheer.id)
+        )
+    )
+
+
+@dataclass
+class PracticeRow:
+    """One attempt as a viewer may see it."""
+
+    id: int
+    step_id: int
+    step_title: str
+    picture: str
+    practiced_at: datetime
+    entered_by: str
+    on_behalf_of_child: bool
+    coach: str
+    completion: Completion
+    duration_minutes: int | None
+    before: int | None
+    peak: int
+    after: int | None
+    prediction: str
+    outcome: str
+    note: str  # empty when the viewer may not read it
+    note_is_private: bool
+    cheers: list[Cheer] = field(default_factory=list)
+
+    def rating(self, which: str) -> str:
+        return tenths(getattr(self, which))
+
+
+def may_read_private_notes(user: User, case: Case) -> bool:
+    return therapist_on(user, case) or is_the_child(user, case)
+
+
+def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[PracticeRow]:
+    show_private = may_read_private_notes(user, case)
+    stmt = (
+        select(PracticeAttempt)
+        .where(PracticeAttempt.case_id == case.id)
+        .options(
+            selectinload(PracticeAttempt.step),
+            selectinload(PracticeAttempt.entered_by),
+            selectinload(PracticeAttempt.cheers).selectinload(Cheer.sent_by),
+        )
+        .order_by(PracticeAttempt.practiced_at.desc(), PracticeAttempt.id.desc())
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    rows = []
+    for attempt in db.session.scalars(stmt):
+        hidden = attempt.note_private and not show_private
+        rows.append(
+            PracticeRow(
+                id=attempt.id,
+                step_id=attempt.step_id,
+                step_title=attempt.step.title,
+                picture=attempt.step.picture,
+                practiced_at=attempt.practiced_at,
+                entered_by=attempt.entered_by.display_name,
+                on_behalf_of_child=attempt.on_behalf_of_child,
+                coach=attempt.coach,
+                completion=attempt.completion,
+                duration_minutes=attempt.duration_minutes,
+                before=attempt.fear_before,
+                peak=attempt.fear_peak,
+                after=attempt.fear_after,
+                prediction=attempt.prediction,
+                outcome=attempt.outcome,
+                note="" if hidden else attempt.note,
+                note_is_private=attempt.note_private and not hidden,
+                cheers=list(attempt.cheers),
+            )
+        )
+    return rows
+
+
+def practice_summary(case_ids: list[int]) -> dict[int, dict[str, object]]:
+    """For the caseload: practice in the last 7 days and the latest practice, per case."""
+    from datetime import timedelta
+
+    summary: dict[int, dict[str, object]] = {cid: {"week": 0, "last": None} for cid in case_ids}
+    if not case_ids:
+        return summary
+    since = utcnow() - timedelta(days=7)
+    for case_id, count in db.session.execute(
+        select(PracticeAttempt.case_id, func.count())
+        .where(PracticeAttempt.case_id.in_(case_ids), PracticeAttempt.practiced_at >= since)
+        .group_by(PracticeAttempt.case_id)
+    ):
+        summary[case_id]["week"] = count
+    for case_id, last in db.session.execute(
+        select(PracticeAttempt.case_id, func.max(PracticeAttempt.practiced_at))
+        .where(PracticeAttempt.case_id.in_(case_ids))
+        .group_by(PracticeAttempt.case_id)
+    ):
+        summary[case_id]["last"] = last
+    return summary

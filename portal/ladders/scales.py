@@ -1,0 +1,81 @@
+"""Fear scales (DESIGN §4): what each age band sees, and the canonical 0-100 stored form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.models import AgeBand
+from portal.models.ladders import FearScale
+
+
+class ScaleError(ValueError):
+    """A rating outside its scale."""
+
+
+@dataclass(frozen=True)
+class ScalePoint:
+    value: int
+    face: str
+    words: str
+
+
+# Our own wording. Faces carry the meaning for children who do not read yet.
+FACES_3 = (
+    ScalePoint(0, "😀", "Not scared"),
+    ScalePoint(1, "😐", "A bit scared"),
+    ScalePoint(2, "😨", "Very scared"),
+)
+FACES_5 = (
+    ScalePoint(0, "😀", "Calm"),
+    ScalePoint(1, "🙂", "A little worried"),
+    ScalePoint(2, "😐", "Worried"),
+    ScalePoint(3, "😟", "Very worried"),
+    ScalePoint(4, "😨", "Super scared"),
+)
+THERMOMETER = tuple(
+    ScalePoint(
+        value,
+        "😀"
+        if value <= 1
+        else "🙂"
+        if value <= 3
+        else "😐"
+        if value <= 5
+        else "😟"
+        if value <= 7
+        else "😨",
+        "Calm" if value == 0 else "Most scared ever" if value == 10 else "",
+    )
+    for value in range(10, -1, -1)
+)
+
+POINTS = {
+    FearScale.FACES_3: FACES_3,
+    FearScale.FACES_5: FACES_5,
+    FearScale.THERMOMETER_10: THERMOMETER,
+    FearScale.NUMBER_10: tuple(ScalePoint(v, "", str(v)) for v in range(11)),
+}
+
+
+def scale_for(band: AgeBand) -> FearScale:
+    return {
+        AgeBand.YOUNG: FearScale.FACES_3,
+        AgeBand.CHILD: FearScale.THERMOMETER_10,
+        AgeBand.TEEN: FearScale.NUMBER_10,
+    }[band]
+
+
+def to_canonical(scale: FearScale, raw: int) -> int:
+    """0-100, rounded to a whole number: faces-3 gives 0/50/100, faces-5 0/25/50/75/100,
+    0-10 scales ×10."""
+    if not 0 <= raw <= scale.top:
+        raise ScaleError(f"Choose a rating from 0 to {scale.top}.")
+    return round(raw * 100 / scale.top)
+
+
+def tenths(score: int | None) -> str:
+    """A canonical score as people read it: out of 10, without a trailing .0."""
+    if score is None:
+        return "–"
+    value = score / 10
+    return f"{value:g}"

@@ -1,0 +1,293 @@
+"""The therapist's ladder builder: ladders per goal, steps, mastery rule, overrides, suggestions.
+
+The family's progress pages and the child's screen add their routes to this blueprint from
+`progress_views` and `child_views`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from portal import db
+from portal.cases.queries import get_case_for
+from portal.ladders import services
+from portal.ladders.forms import (
+    ButtonForm,
+    DecisionForm,
+    LadderForm,
+    LadderSettingsForm,
+    MoveForm,
+    OverrideForm,
+    StepForm,
+)
+from portal.ladders.queries import (
+    get_ladder_for,
+    get_step_in,
+    get_suggestion_in,
+    goals_of,
+    ladders_of,
+    waiting_suggestions,
+)
+from portal.models import Case
+from portal.models.ladders import Ladder, StepStatus
+from portal.policies import can
+from portal.web.htmx import render
+
+bp = Blueprint("ladders", __name__)
+
+
+def see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
+
+
+def _therapist_case(case_id: int) -> Case:
+    case = get_case_for(current_user, case_id)
+    if not can(current_user, "ladder.edit", case):
+        abort(404)
+    return case
+
+
+def _therapist_ladder(ladder_id: int) -> tuple[Ladder, Case]:
+    ladder = get_ladder_for(current_user, ladder_id)
+    return ladder, _therapist_case(ladder.case_id)
+
+
+# --- all ladders of a case -----------------------------------------------------------------------
+
+
+def _ladder_form(case: Case, formdata: Any = None) -> LadderForm:
+    form = LadderForm(formdata=formdata) if formdata is not None else LadderForm(formdata=None)
+    form.goal.choices = [SelectChoice(g.lineage_key, g.child_text) for g in goals_of(case)]
+    return form
+
+
+def _builder(case: Case, form: LadderForm | None = None, status: int = 200) -> Response:
+    ladders = ladders_of(case.id)
+    goal_text = {g.lineage_key: g.child_text for g in goals_of(case)}
+    return render(
+        "ladders/builder.html",
+        case=case,
+        ladders=ladders,
+        goal_text=goal_text,
+        gaps={ladder.id: services.gap_warnings(ladder) for ladder in ladders},
+        suggestions=waiting_suggestions(case.id),
+        decision_form=DecisionForm(formdata=None),
+        form=form or _ladder_form(case),
+        status=status,
+    )
+
+
+@bp.get("/cases/<int:case_id>/ladders")
+def builder(case_id: int) -> Response:
+    return _builder(_therapist_case(case_id))
+
+
+@bp.post("/cases/<int:case_id>/ladders")
+def add_ladder(case_id: int) -> Response:
+    case = _therapist_case(case_id)
+    form = _ladder_form(case, formdata=request.form)
+    if not form.validate_on_submit():
+        return _builder(case, form, status=422)
+    ladder = services.do_create_ladder(
+        current_user,
+        case,
+        goal_lineage_key=form.goal.data or "",
+        title=form.title.data or "",
+        mastery_peak_max=form.mastery_peak_max.data or 0,
+        mastery_days=form.mastery_days.data or 3,
+        weekly_target=form.weekly_target.data or 4,
+    )
+    db.session.commit()
+    flash(f"Ladder “{ladder.title}” created. Next, press “Edit steps” to add its steps.", "success")
+    return see_other("ladders.builder", case_id=case.id, _anchor=f"ladder-{ladder.id}")
+
+
+@bp.post("/cases/<int:case_id>/suggestions/<int:suggestion_id>")
+def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
+    case = _therapist_case(case_id)
+    suggestion = get_suggestion_in(case.id, suggestion_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("Use a fear rating from 0 to 10.", "error")
+        return see_other("ladders.builder", case_id=case.id)
+    approve = form.decision.data == "approve"
+    score = None if form.fear_rating.data is None else round(float(form.fear_rating.data) * 10)
+    try:
+        services.do_decide_suggestion(current_user, suggestion, approve=approve, fear_score=score)
+    except services.LadderRuleError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return see_other("ladders.builder", case_id=case.id)
+    db.session.commit()
+    flash(
+        f"“{suggestion.title}” added to the ladder." if approve else "Suggestion set aside.",
+        "success",
+    )
+    return see_other("ladders.builder", case_id=case.id)
+
+
+# --- one ladder ----------------------------------------------------------------------------------
+
+
+def _editor(
+    ladder: Ladder,
+    case: Case,
+    *,
+    settings_form: LadderSettingsForm | None = None,
+    step_form: StepForm | None = None,
+    edit_forms: dict[int, StepForm] | None = None,
+    error: str | None = None,
+    status: int = 200,
+    block: str | None = None,
+    **extra: Any,
+) -> Response:
+    forms = {}
+    for step in ladder.active_steps:
+        forms[step.id] = StepForm(formdata=None, obj=step)
+        forms[step.id].fear_rating.data = step.fear_score / 10
+    forms.update(edit_forms or {})
+    for step_id, form in forms.items():  # one page holds a form per step: keep ids unique
+        for form_field in form:
+            form_field.id = form_field.label.field_id = f"s{step_id}-{form_field.name}"
+    return render(
+        "ladders/ladder.html",
+        block=block,
+        case=case,
+        ladder=ladder,
+        steps=ladder.active_steps,
+        retired=[s for s in ladder.steps if s.retired_at],
+        gaps=services.gap_warnings(ladder),
+        calm_days={s.id: services.calm_days(s) for s in ladder.active_steps},
+        settings_form=settings_form or LadderSettingsForm(formdata=None, obj=ladder),
+        step_form=step_form or StepForm(formdata=None),
+        edit_forms=forms,
+        override_form=OverrideForm(formdata=None),
+        error=error,
+        status=status,
+        **extra,
+    )
+
+
+@bp.get("/ladders/<int:ladder_id>")
+def ladder(ladder_id: int) -> Response:
+    return _editor(*_therapist_ladder(ladder_id))
+
+
+@bp.post("/ladders/<int:ladder_id>/settings")
+def save_settings(ladder_id: int) -> Response:
+    ladder, case = _therapist_ladder(ladder_id)
+    form = LadderSettingsForm()
+    if not form.validate_on_submit():
+        return _editor(ladder, case, settings_form=form, status=422)
+    services.do_save_ladder_settings(
+        current_user,
+        ladder,
+        title=form.title.data or "",
+        mastery_peak_max=form.mastery_peak_max.data or 0,
+        mastery_days=form.mastery_days.data or 3,
+        weekly_target=form.weekly_target.data or 4,
+    )
+    db.session.commit()
+    flash("Ladder settings saved.", "success")
+    return see_other("ladders.ladder", ladder_id=ladder.id)
+
+
+@bp.post("/ladders/<int:ladder_id>/steps")
+def add_step(ladder_id: int) -> Response:
+    ladder, case = _therapist_ladder(ladder_id)
+    form = StepForm()
+    if not form.validate_on_submit():
+        return _editor(ladder, case, step_form=form, status=422)
+    try:
+        step = services.do_add_step(
+            current_user,
+            ladder,
+            title=form.title.data or "",
+            fear_score=form.fear_score,
+            picture=form.picture.data or "",
+            instructions=form.instructions.data or "",
+        )
+    except services.LadderRuleError as exc:
+        db.session.rollback()
+        return _editor(ladder, case, step_form=form, error=str(exc), status=422)
+    db.session.commit()
+    flash(f"Step “{step.title}” added as step {step.position}.", "success")
+    return see_other("ladders.ladder", ladder_id=ladder.id)
+
+
+@bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>")
+def save_step(ladder_id: int, step_id: int) -> Response:
+    ladder, case = _therapist_ladder(ladder_id)
+    step = get_step_in(ladder, step_id)
+    form = StepForm()
+    if not form.validate_on_submit():
+        return _editor(ladder, case, edit_forms={step.id: form}, status=422)
+    try:
+        services.do_edit_step(
+            current_user,
+            step,
+            title=form.title.data or "",
+            fear_score=form.fear_score,
+            picture=form.picture.data or "",
+            instructions=form.instructions.data or "",
+        )
+    except services.LadderRuleError as exc:
+        db.session.rollback()
+        return _editor(ladder, case, edit_forms={step.id: form}, error=str(exc), status=422)
+    db.session.commit()
+    flash(f"Step “{step.title}” saved.", "success")
+    return see_other("ladders.ladder", ladder_id=ladder.id)
+
+
+@bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/move")
+def move_step(ladder_id: int, step_id: int) -> Response:
+    """Up/down buttons; htmx swaps the step list in place, a plain form post reloads the page."""
+    ladder, case = _therapist_ladder(ladder_id)
+    step = get_step_in(ladder, step_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    direction = form.direction.data or "up"
+    services.do_move_step(current_user, ladder, step, direction)
+    db.session.commit()
+    if request.headers.get("HX-Request") == "true":
+        return _editor(
+            ladder,
+            case,
+            block="step_list",
+            announcement=f"Moved “{step.title}” {direction}. It is now step {step.position}.",
+            focus_step=step.id,
+            focus_direction=direction,
+        )
+    flash(f"Moved “{step.title}” {direction}.", "success")
+    return see_other("ladders.ladder", ladder_id=ladder.id)
+
+
+@bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/retire")
+def retire_step(ladder_id: int, step_id: int) -> Response:
+    ladder, _case = _therapist_ladder(ladder_id)
+    step = get_step_in(ladder, step_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.do_retire_step(current_user, ladder, step)
+    db.session.commit()
+    flash(f"Step “{step.title}” retired. Its practice history is kept.", "success")
+    return see_other("ladders.ladder", ladder_id=ladder.id)
+
+
+@bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/status")
+def override_step(ladder_id: int, step_id: int) -> Response:
+    ladder, _case = _therapist_ladder(ladder_id)
+    step = get_step_in(ladder, step_id)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        abort(400)
+    status = StepStatus(form.status.data)
+    services.do_override_step(current_user, ladder, step, status)
+    db.session.commit()
+    flash(f"“{step.title}” is now {status.value}.", "success")
+    return see_other("ladders.ladder", ladder_id=ladder.id)

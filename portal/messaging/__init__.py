@@ -1,0 +1,1 @@
+"""Secure messaging between the family and the therapist (DESIGN §6)."""

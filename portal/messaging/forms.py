@@ -1,0 +1,89 @@
+"""Messaging forms: the compose box, opening a thread, the therapist's office hours."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.messaging.hours import DAY_NAMES
+from portal.models.messages import MAX_MESSAGE_LENGTH
+
+
+def _uuid(_form: Any, field: Any) -> None:
+    try:
+        uuid.UUID(str(field.data))
+    except ValueError as exc:
+        raise ValidationError("Please reload the page and send again.") from exc
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(
+        "Your message",
+        validators=[
+            DataRequired("Write a message first."),
+            Length(max=MAX_MESSAGE_LENGTH, message="A message is at most 5,000 characters."),
+        ],
+    )
+    about = SelectField("About (optional)", choices=[], default="", validate_choice=True)
+    idempotency_key = HiddenField(validators=[DataRequired(), _uuid])
+
+    def fresh_key(self) -> None:
+        self.idempotency_key.data = str(uuid.uuid4())
+
+
+class ReadForm(FlaskForm):
+    seq = IntegerField(validators=[InputRequired(), NumberRange(min=0)])
+
+
+class OpenThreadForm(FlaskForm):
+    kind = SelectField(
+        "Thread",
+        choices=[
+            SelectChoice("family", "Family"),
+            SelectChoice("household", "Household"),
+            SelectChoice("teen", "Teen"),
+        ],
+    )
+    guardian_id = SelectField("Guardian", choices=[], validate_choice=False)
+
+    def validate_guardian_id(self, field: Any) -> None:
+        if self.kind.data == "household":
+            allowed = {str(choice.value) for choice in field.choices}
+            if str(field.data) not in allowed:
+                raise ValidationError("Choose one of this child's guardians.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ServicePolicyForm(FlaskForm):
+    office_days = MultiCheckboxField(
+        "Office days",
+        choices=[SelectChoice(str(i), name) for i, name in enumerate(DAY_NAMES)],
+        validators=[DataRequired("Choose at least one office day.")],
+    )
+    opens_at = TimeField("Opens at", validators=[InputRequired()])
+    closes_at = TimeField("Closes at", validators=[InputRequired()])
+    reply_window_days = IntegerField(
+        "Reply within (office days)",
+        validators=[InputRequired(), NumberRange(min=1, max=10, message="1 to 10 office days.")],
+    )
+
+    def validate_closes_at(self, field: Any) -> None:
+        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+            raise ValidationError("Closing time must be after opening time.")

@@ -1,0 +1,98 @@
+"""The therapist's service policy: office hours, the reply window and "expect a reply by ..."."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from portal.models import ServicePolicy, User
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A therapist's policy, or the clinic default when they never saved one."""
+
+    therapist: User
+    office_days: int = 0b0011111
+    opens_at: time = time(9, 0)
+    closes_at: time = time(17, 0)
+    reply_window_days: int = 2
+
+    @classmethod
+    def of(cls, therapist: User, policy: ServicePolicy | None) -> Hours:
+        if policy is None:
+            return cls(therapist)
+        return cls(
+            therapist,
+            policy.office_days,
+            policy.opens_at,
+            policy.closes_at,
+            policy.reply_window_days,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        clinic = self.therapist.clinic
+        return ZoneInfo(clinic.timezone if clinic else DEFAULT_TIMEZONE)
+
+    def is_office_day(self, day: date) -> bool:
+        return bool(self.office_days & (1 << day.weekday()))
+
+    def in_hours(self, when: datetime) -> bool:
+        local = when.astimezone(self.zone)
+        return self.is_office_day(local.date()) and self.opens_at <= local.time() < self.closes_at
+
+    def reply_due(self, sent: datetime) -> datetime:
+        """The end of the reply window: `reply_window_days` office days after the day the message
+        arrived (a message after closing time counts from the next office day)."""
+        local = sent.astimezone(self.zone)
+        day = local.date()
+        if not self.is_office_day(day) or local.time() >= self.closes_at:
+            day = self._next_office_day(day)
+        for _ in range(self.reply_window_days):
+            day = self._next_office_day(day)
+        return datetime.combine(day, self.closes_at, tzinfo=self.zone)
+
+    def _next_office_day(self, day: date) -> date:
+        for _ in range(7):
+            day += timedelta(days=1)
+            if self.is_office_day(day):
+                return day
+        return day  # unreachable: a policy has at least one office day (CHECK constraint)
+
+    def describe(self) -> str:
+        """e.g. "Monday–Friday, 9:00 AM–5:00 PM"."""
+        days = [i for i in range(7) if self.office_days & (1 << i)]
+        runs: list[list[int]] = []
+        for i in days:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        names = ", ".join(
+            DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}–{DAY_NAMES[r[-1]]}"
+            for r in runs
+        )
+        return f"{names}, {_clock(self.opens_at)}–{_clock(self.closes_at)}"
+
+
+def _clock(value: time) -> str:
+    return value.strftime("%-I:%M %p")
+
+
+def reply_by_text(due: datetime, now: datetime, zone: ZoneInfo | None = None) -> str:
+    """The weekday ("Thursday") within the coming week, otherwise a date; clinic time zone."""
+    zone = zone or ZoneInfo(DEFAULT_TIMEZONE)
+    local_due = due.astimezone(zone)
+    days = (local_due.date() - now.astimezone(zone).date()).days
+    if days < 0:
+        return f"{local_due:%A, %b %-d} (overdue)"
+    if days == 0:
+        return "today"
+    if days < 7:
+        return DAY_NAMES[local_due.weekday()]
+    return local_due.strftime("%A, %b %-d")

@@ -1,0 +1,290 @@
+"""Scoped reads for messaging. A thread is only ever reached through `visible_thread_ids(user)`,
+so a thread someone is not in answers exactly like one that does not exist (404, AZ-03, AZ-11).
+
+Membership is derived, never stored: therapists on the case; guardians with a current link who
+acknowledged the messaging policy (the family thread, unless the therapist restricted them to their
+own household, and their own household thread); the child, aged 13-17, in the teen thread only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal import db
+from portal.cases.queries import visible_case_ids
+from portal.db import utcnow
+from portal.messaging.hours import Hours
+from portal.models import (
+    Case,
+    Child,
+    ConsentAction,
+    ConsentKind,
+    ConsentRecord,
+    GuardianLink,
+    GuardianRestriction,
+    Message,
+    MessageThread,
+    ServicePolicy,
+    ThreadKind,
+    ThreadRead,
+    User,
+)
+
+MESSAGE_PAGE = 200  # the newest messages a thread page shows
+
+
+def _years_before(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def _acknowledged_messaging_policy(user: User) -> object:
+    """The guardian's latest messaging-policy record for the thread's case is a grant."""
+    latest = (
+        select(ConsentRecord.action)
+        .where(
+            ConsentRecord.case_id == MessageThread.case_id,
+            ConsentRecord.kind == ConsentKind.MESSAGING_POLICY,
+            ConsentRecord.given_by_id == user.id,
+        )
+        .order_by(ConsentRecord.id.desc())
+        .limit(1)
+        .correlate(MessageThread)
+        .scalar_subquery()
+    )
+    return latest == ConsentAction.GRANTED.value
+
+
+def visible_thread_ids(user: User) -> Select[int]:
+    if user.is_therapist:
+        return select(MessageThread.id).where(MessageThread.case_id.in_(visible_case_ids(user)))
+    if user.is_guardian:
+        now = utcnow()
+        current_link = and_(
+            GuardianLink.case_id == MessageThread.case_id,
+            GuardianLink.guardian_id == user.id,
+            GuardianLink.valid_from <= now,
+            or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+        )
+        return (
+            select(MessageThread.id)
+            .join(GuardianLink, current_link)
+            .where(
+                _acknowledged_messaging_policy(user),  # type: ignore[arg-type]
+                or_(
+                    and_(
+                        MessageThread.kind == ThreadKind.HOUSEHOLD,
+                        MessageThread.guardian_id == user.id,
+                    ),
+                    and_(
+                        MessageThread.kind == ThreadKind.FAMILY,
+                        GuardianLink.restriction == GuardianRestriction.NONE,
+                    ),
+                ),
+            )
+        )
+    today = utcnow().date()
+    return (
+        select(MessageThread.id)
+        .join(Case, Case.id == MessageThread.case_id)
+        .join(Child, Child.id == Case.child_id)
+        .where(
+            Child.user_id == user.id,
+            MessageThread.kind == ThreadKind.TEEN,
+            Child.date_of_birth <= _years_before(today, 13),
+            Child.date_of_birth > _years_before(today, 18),
+        )
+    )
+
+
+def get_thread_for(user: User, thread_id: int) -> MessageThread:
+    thread = db.session.scalars(
+        select(MessageThread).where(
+            MessageThread.id == thread_id, MessageThread.id.in_(visible_thread_ids(user))
+        )
+    ).one_or_none()
+    if thread is None:
+        abort(404)
+    return thread
+
+
+def thread_version_for(user: User, thread_id: int) -> int:
+    """The poll's one query: the thread's change counter, or 404 for a non-member (AZ-09)."""
+    version = db.session.scalar(
+        select(MessageThread.version).where(
+            MessageThread.id == thread_id, MessageThread.id.in_(visible_thread_ids(user))
+        )
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def nav_counts(user: User) -> tuple[int, int]:
+    """(threads the user is in, messages from others past their read mark): one query, for the
+    navigation badge. Only threads the user may see count (AZ-12)."""
+    row = db.session.execute(
+        select(func.count(func.distinct(MessageThread.id)), func.count(Message.id))
+        .select_from(MessageThread)
+        .outerjoin(
+            ThreadRead,
+            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user.id),
+        )
+        .outerjoin(
+            Message,
+            and_(
+                Message.thread_id == MessageThread.id,
+                Message.author_id != user.id,
+                Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
+            ),
+        )
+        .where(MessageThread.id.in_(visible_thread_ids(user)))
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+@dataclass
+class ThreadSummary:
+    thread: MessageThread
+    case: Case
+    last_message: Message | None
+    unread: int
+
+
+def thread_summaries(user: User, case_id: int | None = None) -> list[ThreadSummary]:
+    """The inbox: every thread the user is in (of one case, or all), newest activity first.
+    Three queries whatever the number of threads."""
+    stmt = (
+        select(MessageThread)
+        .where(MessageThread.id.in_(visible_thread_ids(user)))
+        .order_by(MessageThread.last_message_at.desc().nulls_last(), MessageThread.id.desc())
+    )
+    if case_id is not None:
+        stmt = stmt.where(MessageThread.case_id == case_id)
+    threads = list(db.session.scalars(stmt))
+    if not threads:
+        return []
+    ids = [t.id for t in threads]
+    cases = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Case)
+            .where(Case.id.in_({t.case_id for t in threads}))
+            .options(selectinload(Case.child))
+        )
+    }
+    last = {
+        m.thread_id: m
+        for m in db.session.scalars(
+            select(Message)
+            .join(MessageThread, Message.thread_id == MessageThread.id)
+            .where(MessageThread.id.in_(ids), Message.seq == MessageThread.seq)
+            .options(selectinload(Message.author))
+        )
+    }
+    unread = dict(
+        db.session.execute(
+            select(Message.thread_id, func.count(Message.id))
+            .outerjoin(
+                ThreadRead,
+                and_(ThreadRead.thread_id == Message.thread_id, ThreadRead.user_id == user.id),
+            )
+            .where(
+                Message.thread_id.in_(ids),
+                Message.author_id != user.id,
+                Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
+            )
+            .group_by(Message.thread_id)
+        ).all()
+    )
+    return [
+        ThreadSummary(t, cases[t.case_id], last.get(t.id), int(unread.get(t.id, 0)))
+        for t in threads
+    ]
+
+
+def messages_of(thread: MessageThread) -> list[Message]:
+    newest = list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.thread_id == thread.id)
+            .order_by(Message.seq.desc())
+            .limit(MESSAGE_PAGE)
+            .options(selectinload(Message.author))
+        )
+    )
+    return newest[::-1]
+
+
+def read_marks(thread: MessageThread) -> dict[int, ThreadRead]:
+    return {
+        r.user_id: r
+        for r in db.session.scalars(
+            select(ThreadRead)
+            .where(ThreadRead.thread_id == thread.id)
+            .options(selectinload(ThreadRead.user))
+        )
+    }
+
+
+def _acknowledged_guardian_ids(case: Case) -> set[int]:
+    latest: dict[int, ConsentAction] = {}
+    for given_by, action in db.session.execute(
+        select(ConsentRecord.given_by_id, ConsentRecord.action)
+        .where(ConsentRecord.case_id == case.id, ConsentRecord.kind == ConsentKind.MESSAGING_POLICY)
+        .order_by(ConsentRecord.id)
+    ):
+        latest[given_by] = action
+    return {gid for gid, action in latest.items() if action is ConsentAction.GRANTED}
+
+
+def thread_members(thread: MessageThread, case: Case) -> list[User]:
+    """Everyone in the thread now, by the same rules as `visible_thread_ids`."""
+    now = utcnow()
+    members = [link.therapist for link in case.therapist_links if link.is_current]
+    if thread.kind is ThreadKind.TEEN:
+        child = case.child
+        if child.user is not None and 13 <= child.age(now.date()) <= 17:
+            members.append(child.user)
+        return members
+    acknowledged = _acknowledged_guardian_ids(case)
+    for link in case.guardian_links:
+        if not link.is_current(now) or link.guardian_id not in acknowledged:
+            continue
+        own_household = (
+            thread.kind is ThreadKind.HOUSEHOLD and link.guardian_id == thread.guardian_id
+        )
+        unrestricted_family = (
+            thread.kind is ThreadKind.FAMILY and link.restriction is GuardianRestriction.NONE
+        )
+        if own_household or unrestricted_family:
+            members.append(link.guardian)
+    return members
+
+
+def primary_therapist(case: Case) -> User | None:
+    current = [link for link in case.therapist_links if link.is_current]
+    primary = next((link for link in current if link.is_primary), None) or next(iter(current), None)
+    return primary.therapist if primary else None
+
+
+def hours_of(therapist: User) -> Hours:
+    policy = db.session.scalars(
+        select(ServicePolicy).where(ServicePolicy.therapist_id == therapist.id)
+    ).one_or_none()
+    return Hours.of(therapist, policy)
+
+
+def existing_threads(case: Case) -> list[MessageThread]:
+    return list(
+        db.session.scalars(
+            select(MessageThread).where(MessageThread.case_id == case.id).order_by(MessageThread.id)
+        )
+    )

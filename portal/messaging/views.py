@@ -1,0 +1,402 @@
+"""Messaging pages. Every view loads through scoped queries (a thread someone is not in is a 404,
+exactly like a missing one), checks `policies.can`, calls a service and commits once.
+
+Background views (the poll, the live stream, read marks) are marked @background: they still need
+a signed-in member, but never extend the idle timeout (SE-05).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
+
+from portal import db
+from portal.cases.queries import get_case_for
+from portal.db import utcnow
+from portal.messaging import live, services
+from portal.messaging.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
+from portal.messaging.hours import reply_by_text
+from portal.messaging.queries import (
+    get_thread_for,
+    hours_of,
+    messages_of,
+    nav_counts,
+    primary_therapist,
+    read_marks,
+    thread_members,
+    thread_summaries,
+    thread_version_for,
+)
+from portal.messaging.references import (
+    Reference,
+    check_reference,
+    reference_choices,
+    reference_labels,
+)
+from portal.messaging.rendering import preview, render_message
+from portal.models import Case, Message, MessageKind, MessageThread, ThreadKind, User
+from portal.policies import can, today
+from portal.security import background
+from portal.web.htmx import render, wants_fragment
+
+bp = Blueprint("messages", __name__)
+
+SENT = "Message sent."
+
+
+def _see_other(endpoint: str, **values: Any) -> Response:
+    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
+
+
+@bp.app_template_filter("message_html")
+def _message_html(text: str) -> Any:
+    return render_message(text)
+
+
+@bp.app_template_filter("preview")
+def _preview(text: str) -> str:
+    return preview(text)
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, Any]:
+    """`messages_nav()` is called by base.html only, so fragments run no query at all."""
+
+    def messages_nav() -> dict[str, int] | None:
+        if not current_user.is_authenticated:
+            return None
+        threads, unread = nav_counts(current_user)
+        if current_user.is_child and not threads:
+            return None  # children under 13 have no messaging
+        return {"unread": unread}
+
+    return {"messages_nav": messages_nav}
+
+
+def thread_title(thread: MessageThread, case: Case, viewer: User) -> str:
+    child = case.child.first_name
+    if thread.kind is ThreadKind.FAMILY:
+        return f"{child}'s family thread"
+    if thread.kind is ThreadKind.TEEN:
+        return "You and your therapist" if viewer.is_child else f"{child} (teen thread)"
+    guardian = thread.guardian.display_name if thread.guardian else "a guardian"
+    if viewer.id == thread.guardian_id:
+        return f"{child}: your household thread"
+    return f"{child}: household thread with {guardian}"
+
+
+# --- inbox ---------------------------------------------------------------------------------------
+
+
+@bp.get("/messages")
+def inbox() -> Response:
+    if not can(current_user, "messages.use"):
+        abort(404)
+    return render(
+        "messages/inbox.html",
+        summaries=thread_summaries(current_user),
+        title=thread_title,
+    )
+
+
+@bp.get("/cases/<int:case_id>/messages")
+def case_threads(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    if not can(current_user, "messages.case_threads", case):
+        abort(404)
+    return render(
+        "messages/case.html",
+        case=case,
+        summaries=thread_summaries(current_user, case.id),
+        title=thread_title,
+        open_form=_open_thread_form(case, formdata=None),
+        teen_ready=_teen_ready(case),
+    )
+
+
+def _open_thread_form(case: Case, formdata: Any = ...) -> OpenThreadForm:
+    form = OpenThreadForm() if formdata is ... else OpenThreadForm(formdata=formdata)
+    form.guardian_id.choices = [
+        SelectChoice(str(link.guardian_id), f"{link.guardian.display_name} ({link.household})")
+        for link in case.guardian_links
+        if link.is_current(utcnow())
+    ]
+    return form
+
+
+def _teen_ready(case: Case) -> bool:
+    return case.child.user_id is not None and 13 <= case.child.age(today()) <= 17
+
+
+@bp.post("/cases/<int:case_id>/threads")
+def open_thread(case_id: int) -> Response:
+    case = get_case_for(current_user, case_id)
+    form = _open_thread_form(case)
+    if not form.validate_on_submit():
+        abort(400)  # a guardian outside this case is never a recipient (AZ-11)
+    kind = ThreadKind(form.kind.data)
+    action = "messages.start_family_thread" if kind is ThreadKind.FAMILY else "messages.open_thread"
+    if not can(current_user, action, case):
+        abort(404)
+    if kind is ThreadKind.TEEN and not _teen_ready(case):
+        flash("A teen thread needs a child aged 13 to 17 with their own sign-in.", "error")
+        return _see_other("messages.case_threads", case_id=case.id)
+    guardian = None
+    if kind is ThreadKind.HOUSEHOLD:
+        guardian = next(
+            link.guardian
+            for link in case.guardian_links
+            if str(link.guardian_id) == str(form.guardian_id.data)
+        )
+    thread = services.do_open_thread(current_user, case, kind, guardian)
+    if current_user.id not in {m.id for m in thread_members(thread, case)}:
+        abort(404)
+    try:
+        db.session.commit()
+    except IntegrityError:  # opened by someone else at the same moment: use theirs
+        db.session.rollback()
+        thread = services.do_open_thread(current_user, case, kind, guardian)
+    return _see_other("messages.thread", thread_id=thread.id)
+
+
+# --- a thread ------------------------------------------------------------------------------------
+
+
+def _load(thread_id: int) -> tuple[MessageThread, Case]:
+    thread = get_thread_for(current_user, thread_id)
+    return thread, get_case_for(current_user, thread.case_id)
+
+
+def _compose_form(case: Case, formdata: Any = ...) -> MessageForm:
+    form = MessageForm() if formdata is ... else MessageForm(formdata=formdata)
+    form.about.choices = [SelectChoice("", "Nothing in particular")] + [
+        SelectChoice(value, f"{case.child.first_name} — {label}")
+        for value, label in reference_choices(case)
+    ]
+    return form
+
+
+def _receipt(
+    viewer: User, messages: list[Message], marks: dict[int, Any], members: list[User]
+) -> tuple[int, str] | None:
+    """(seq, "Read by …") for the viewer's latest own message. Families see which therapists
+    read it; therapists see who of the family has read it and who has not yet."""
+    own = [m for m in messages if m.author_id == viewer.id and m.kind is MessageKind.MESSAGE]
+    if not own:
+        return None
+    latest = own[-1]
+    others = [m for m in members if m.id != viewer.id]
+    if not viewer.is_therapist:
+        others = [m for m in others if m.is_therapist]
+    read = [m for m in others if m.id in marks and marks[m.id].last_read_seq >= latest.seq]
+    waiting = [m for m in others if m not in read]
+    if not read and not waiting:
+        return None
+    text = "Read by " + ", ".join(m.display_name for m in read) if read else "Not read yet"
+    if viewer.is_therapist and read and waiting:
+        text += " · not yet: " + ", ".join(m.display_name for m in waiting)
+    return latest.seq, text
+
+
+def _thread_context(thread: MessageThread, case: Case) -> dict[str, Any]:
+    messages = messages_of(thread)
+    marks = read_marks(thread)
+    members = thread_members(thread, case)
+    own_mark = marks.get(current_user.id)
+    unread_here = sum(
+        1
+        for m in messages
+        if m.author_id != current_user.id and m.seq > (own_mark.last_read_seq if own_mark else 0)
+    )
+    therapist = primary_therapist(case)
+    zone = hours_of(therapist).zone if therapist and thread.reply_due_at else None
+    now = utcnow()
+    return {
+        "thread": thread,
+        "case": case,
+        "messages": messages,
+        "members": members,
+        "labels": reference_labels(case, messages),
+        "receipt": _receipt(current_user, messages, marks, members),
+        "unread": unread_here > 0,
+        "unread_here": unread_here,
+        "nav_unread": None,
+        "live": live.enabled(),
+        "poll_seconds": current_app.config["MESSAGES_POLL_SECONDS"],
+        "therapist": therapist,
+        "reply_due": (
+            reply_by_text(thread.reply_due_at, now, zone)
+            if thread.reply_due_at and not current_user.is_therapist
+            else None
+        ),
+        "title": thread_title(thread, case, current_user),
+    }
+
+
+def _thread_page(
+    thread: MessageThread, case: Case, form: MessageForm, status: int = 200
+) -> Response:
+    context = _thread_context(thread, case)
+    therapist = context["therapist"]
+    hours = hours_of(therapist) if therapist else None
+    now = utcnow()
+    return render(
+        "messages/thread.html",
+        form=form,
+        hours=hours,
+        in_hours=hours.in_hours(now) if hours else True,
+        expect_by=reply_by_text(hours.reply_due(now), now, hours.zone) if hours else None,
+        status=status,
+        **context,
+    )
+
+
+@bp.get("/messages/<int:thread_id>")
+def thread(thread_id: int) -> Response:
+    thread, case = _load(thread_id)
+    form = _compose_form(case, formdata=None)
+    form.fresh_key()
+    wanted = Reference.parse(request.args.get("about"))
+    if wanted and wanted.value in {c.value for c in form.about.choices}:
+        form.about.data = wanted.value
+    return _thread_page(thread, case, form)
+
+
+@bp.post("/messages/<int:thread_id>")
+def send(thread_id: int) -> Response:
+    thread, case = _load(thread_id)  # membership is the permission to post (AZ-11)
+    form = _compose_form(case)
+    if form.validate_on_submit():
+        reference = Reference.parse(form.about.data) if form.about.data else None
+        if reference is not None and not check_reference(case, reference):
+            form.about.errors = ["Choose something from this list."]
+            return _thread_page(thread, case, form, status=422)
+        try:
+            sent = services.do_send_message(
+                current_user,
+                thread,
+                case,
+                body=form.body.data or "",
+                idempotency_key=form.idempotency_key.data,
+                reference=reference,
+            )
+        except services.MessagingError as exc:
+            db.session.rollback()
+            thread, case = _load(thread_id)
+            form.body.errors = [str(exc)]
+            return _thread_page(thread, case, form, status=422)
+        if sent.duplicate:  # the same send twice (double click, retry): one message (RL-02)
+            db.session.rollback()
+            return _see_other("messages.thread", thread_id=thread_id)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return _see_other("messages.thread", thread_id=thread_id)
+        live.publish(thread.id, thread.version)
+        flash(SENT, "success")
+        return _see_other("messages.thread", thread_id=thread.id)
+    return _thread_page(thread, case, form, status=422)
+
+
+@bp.get("/messages/<int:thread_id>/updates")
+@background
+def updates(thread_id: int) -> Response:
+    """The poll: one query when nothing changed (204); otherwise the message list fragment."""
+    version = thread_version_for(current_user, thread_id)
+    if request.args.get("v", type=int) == version:
+        return Response(status=204)
+    thread, case = _load(thread_id)
+    if not wants_fragment():  # the same URL opened as a page: the whole thread page
+        form = _compose_form(case, formdata=None)
+        form.fresh_key()
+        return _thread_page(thread, case, form)
+    context = _thread_context(thread, case)
+    # The navigation badge follows along (out of band): unread elsewhere; this thread is on screen.
+    context["nav_unread"] = nav_counts(current_user)[1] - context["unread_here"]
+    return render("messages/thread.html", block="message_list", **context)
+
+
+@bp.get("/messages/<int:thread_id>/stream")
+@background
+def stream(thread_id: int) -> Response:
+    """Server-sent events that say "this thread changed" (no content). Without Redis there is no
+    stream: 204 tells the browser's EventSource to stop, and the page polls."""
+    if not live.enabled():
+        thread_version_for(current_user, thread_id)  # 404 for a non-member, as everywhere
+        return Response(status=204)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pubsub = live.subscribe(app, thread_id)
+    try:
+        version = thread_version_for(current_user, thread_id)
+    except Exception:
+        pubsub.close()
+        raise
+    db.session.close()  # hold no database connection while the stream waits
+    response = Response(live.stream(app, pubsub, version), mimetype="text/event-stream")
+    response.call_on_close(pubsub.close)  # also when the body is never read (HEAD, hang-up)
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@bp.post("/messages/<int:thread_id>/read")
+@background
+def mark_read(thread_id: int) -> Response:
+    thread = get_thread_for(current_user, thread_id)
+    form = ReadForm()
+    if not form.validate_on_submit() or form.seq.data is None:
+        abort(400)
+    try:
+        moved = services.do_mark_read(current_user, thread, form.seq.data)
+        db.session.commit()
+    except IntegrityError:  # the same reader's other tab got there first
+        db.session.rollback()
+        return Response(status=204)
+    if moved:
+        live.publish(thread.id, thread.version)
+    return Response(status=204)
+
+
+# --- the therapist's office hours ----------------------------------------------------------------
+
+
+def _office_hours_page(form: ServicePolicyForm, status: int = 200) -> Response:
+    hours = hours_of(current_user)
+    return render("messages/office_hours.html", form=form, hours=hours, status=status)
+
+
+@bp.get("/messages/office-hours")
+def office_hours() -> Response:
+    if not can(current_user, "messages.office_hours"):
+        abort(404)
+    hours = hours_of(current_user)
+    form = ServicePolicyForm(formdata=None)
+    form.office_days.data = [str(i) for i in range(7) if hours.office_days & (1 << i)]
+    form.opens_at.data = hours.opens_at
+    form.closes_at.data = hours.closes_at
+    form.reply_window_days.data = hours.reply_window_days
+    return _office_hours_page(form)
+
+
+@bp.post("/messages/office-hours")
+def save_office_hours() -> Response:
+    if not can(current_user, "messages.office_hours"):
+        abort(404)
+    form = ServicePolicyForm()
+    if form.validate_on_submit():
+        days = sum(1 << int(day) for day in set(form.office_days.data or []))
+        services.do_save_service_policy(
+            current_user,
+            office_days=days,
+            opens_at=form.opens_at.data,
+            closes_at=form.closes_at.data,
+            reply_window_days=form.reply_window_days.data or 2,
+        )
+        db.session.commit()
+        flash("Office hours saved. Families see them on every message box.", "success")
+        return _see_other("messages.office_hours")
+    return _office_hours_page(form, status=422)

@@ -1,0 +1,178 @@
+"""Therapy sessions, the family's feedback after them, weekly home check-ins and the alerts that
+tell a therapist early when progress or the relationship slips (DESIGN §5).
+
+Feedback items are our own check-in wording, not a validated questionnaire.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, enum_type, utcnow
+from portal.models.accounts import User
+
+
+class SessionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class SessionMode(enum.StrEnum):
+    IN_PERSON = "in_person"
+    VIDEO = "video"
+
+
+class TherapySession(Base):
+    __tablename__ = "therapy_sessions"
+    __table_args__ = (Index("ix_therapy_sessions_case_when", "case_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    starts_at: Mapped[datetime] = mapped_column()
+    mode: Mapped[SessionMode] = mapped_column(enum_type(SessionMode, 16))
+    status: Mapped[SessionStatus] = mapped_column(enum_type(SessionStatus, 16))
+    attendees: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    feedback: Mapped[list[SessionFeedback]] = relationship(
+        back_populates="session", order_by="SessionFeedback.id"
+    )
+
+
+class Respondent(enum.StrEnum):
+    GUARDIAN = "guardian"
+    CHILD = "child"
+
+
+class ChildScale(enum.StrEnum):
+    FACES_3 = "faces3"  # 4-7
+    FACES_5 = "faces5"  # 8-12
+    ZERO_TEN = "zero_ten"  # 13-17
+
+
+class SessionFeedback(Base):
+    """One person's check-in after one held session. Guardians answer four items 0-10; the child
+    answers one, on the scale of their age band, stored as given and as 0-10."""
+
+    __tablename__ = "session_feedback"
+    __table_args__ = (
+        UniqueConstraint("session_id", "respondent_key"),
+        Index("ix_session_feedback_case_created", "case_id", "created_at"),
+        CheckConstraint("overall BETWEEN 0 AND 10", name="overall_range"),
+        CheckConstraint("heard IS NULL OR heard BETWEEN 0 AND 10", name="heard_range"),
+        CheckConstraint("matters IS NULL OR matters BETWEEN 0 AND 10", name="matters_range"),
+        CheckConstraint("approach IS NULL OR approach BETWEEN 0 AND 10", name="approach_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("therapy_sessions.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    respondent: Mapped[Respondent] = mapped_column(enum_type(Respondent, 16))
+    # "guardian:<user id>" or "child:<child id>": one answer per person per session.
+    respondent_key: Mapped[str] = mapped_column(String(40))
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of_child: Mapped[bool] = mapped_column(Boolean, default=False)
+    heard: Mapped[int | None] = mapped_column(Integer)
+    matters: Mapped[int | None] = mapped_column(Integer)
+    approach: Mapped[int | None] = mapped_column(Integer)
+    overall: Mapped[int] = mapped_column(Integer)
+    child_scale: Mapped[ChildScale | None] = mapped_column(enum_type(ChildScale, 16))
+    child_raw: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "You said, we did": the therapist's answer, shown to the guardian who wrote it.
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+    session: Mapped[TherapySession] = relationship(back_populates="feedback")
+    guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+    def items(self) -> dict[str, int]:
+        values = {
+            "heard": self.heard,
+            "matters": self.matters,
+            "approach": self.approach,
+            "overall": self.overall,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class WeeklyCheckin(Base):
+    __tablename__ = "weekly_checkins"
+    __table_args__ = (
+        UniqueConstraint("case_id", "guardian_id", "week_start"),
+        CheckConstraint("practice_days BETWEEN 0 AND 7", name="practice_days_range"),
+        CheckConstraint("difficulty BETWEEN 0 AND 10", name="difficulty_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    week_start: Mapped[date] = mapped_column(Date)  # the Monday of the week it is about
+    practice_days: Mapped[int] = mapped_column(Integer)
+    difficulty: Mapped[int] = mapped_column(Integer)
+    accommodations: Mapped[str] = mapped_column(Text, default="")
+    reducing: Mapped[str] = mapped_column(String(300), default="")
+    observation: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    guardian: Mapped[User] = relationship()
+
+
+class AlertKind(enum.StrEnum):
+    LOW_RATING = "low_rating"
+    RATING_DROP = "rating_drop"
+    NO_PRACTICE = "no_practice"
+    FLAT_PROGRESS = "flat_progress"
+    CHECKIN_OVERDUE = "checkin_overdue"
+
+    @property
+    def label(self) -> str:
+        return {
+            "low_rating": "Low rating",
+            "rating_drop": "Rating dropped",
+            "no_practice": "No practice for 7 days",
+            "flat_progress": "Goal progress flat",
+            "checkin_overdue": "Check-in overdue",
+        }[self.value]
+
+
+class CareAlert(Base):
+    """An early warning on the caseload; `dedupe_key` stops a rule raising the same alert twice."""
+
+    __tablename__ = "care_alerts"
+    __table_args__ = (Index("ix_care_alerts_case_open", "case_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[AlertKind] = mapped_column(enum_type(AlertKind, 24))
+    summary: Mapped[str] = mapped_column(String(300))
+    # What the alert points at: "feedback:<id>", "checkin:<id>", "goal:<lineage>", "case:<id>".
+    evidence: Mapped[str] = mapped_column(String(80))
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,229 @@
+"""Feedback over HTTP: asked, heard and answered; each guardian's words stay between them and the
+therapists."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from flask import Flask, g
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.db import utcnow
+from portal.feedback import services
+from portal.models import Role
+from portal.models.feedback import SessionFeedback, SessionMode, SessionStatus, TherapySession
+from tests.conftest import Browser
+from tests.factories import PIN, World, link_guardian, make_user
+
+SECRET_WORDS = "SENTINEL_F1_GWEN_PRIVATE_FEEDBACK_5a5a"
+
+
+@pytest.fixture()
+def held(app: Flask, db_session: Session, world: World) -> TherapySession:
+    with app.test_request_context():
+        g.db_session = db_session
+        session = services.do_record_session(
+            world.t1,
+            world.case1,
+            starts_at=utcnow() - timedelta(days=1),
+            mode=SessionMode.VIDEO,
+            status=SessionStatus.HELD,
+            attendees="Cody and Gwen",
+        )
+        db_session.commit()
+        g.pop("db_session")
+    return session
+
+
+def _form(browser: Browser, url: str) -> dict[str, str]:
+    page = browser.get(url).get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)
+    assert key, page[:400]
+    return {"idempotency_key": key.group(1)}
+
+
+def test_the_loop_guardian_rates_low_therapist_sees_the_alert_and_answers_guardian_sees_it(
+    browser: Browser, new_browser, world: World, db_session: Session, held: TherapySession
+) -> None:
+    browser.login("g1@family.test")
+    assert "A one-minute check-in about your last session is waiting" in browser.get(
+        f"/family/{world.case1.id}"
+    ).get_data(as_text=True)
+    url = f"/family/{world.case1.id}/sessions/{held.id}/feedback"
+    form = _form(browser, url)
+    sent = browser.post(
+        url,
+        {
+            **form,
+            "heard": "2",
+            "matters": "5",
+            "approach": "5",
+            "overall": "3",
+            "comment": SECRET_WORDS,
+        },
+    )
+    assert sent.status_code == 303
+
+    therapist = new_browser()
+    therapist.login("t1@clinic.test")
+    caseload = therapist.get("/caseload").get_data(as_text=True)
+    assert "1 alert" in caseload and "Low rating" in caseload
+    page = therapist.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
+    assert SECRET_WORDS in page
+    feedback = db_session.scalars(select(SessionFeedback)).one()
+    answered = therapist.post(
+        f"/cases/{world.case1.id}/feedback/{feedback.id}/answer",
+        {"answer": "We will start each session with your questions."},
+    )
+    assert answered.status_code == 303
+    family = browser.get(f"/family/{world.case1.id}").get_data(as_text=True)
+    assert (
+        "You said, we did" in family and "We will start each session with your questions." in family
+    )
+
+
+def test_a_double_submit_stores_one_answer(
+    browser: Browser, world: World, db_session: Session, held: TherapySession
+) -> None:
+    browser.login("g1@family.test")
+    url = f"/family/{world.case1.id}/sessions/{held.id}/feedback"
+    form = {**_form(browser, url), "heard": "8", "matters": "8", "approach": "8", "overall": "8"}
+    assert browser.post(url, form).status_code == 303
+    assert browser.post(url, form).status_code == 303
+    assert db_session.scalar(select(func.count()).select_from(SessionFeedback)) == 1
+
+
+def test_bad_input_gets_a_clear_answer_and_keeps_what_was_typed(
+    browser: Browser, world: World, db_session: Session, held: TherapySession
+) -> None:
+    browser.login("g1@family.test")
+    url = f"/family/{world.case1.id}/sessions/{held.id}/feedback"
+    form = {
+        **_form(browser, url),
+        "heard": "12",
+        "matters": "8",
+        "approach": "8",
+        "comment": "Please keep this text",
+    }
+    response = browser.post(url, form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose a number from 0 to 10." in page
+    assert "Please keep this text" in page
+    assert db_session.scalar(select(func.count()).select_from(SessionFeedback)) == 0
+
+
+def test_no_feedback_form_for_a_missed_session(
+    app: Flask, browser: Browser, world: World, db_session: Session
+) -> None:
+    with app.test_request_context():
+        g.db_session = db_session
+        missed = services.do_record_session(
+            world.t1,
+            world.case1,
+            starts_at=utcnow() - timedelta(days=2),
+            mode=SessionMode.IN_PERSON,
+            status=SessionStatus.MISSED,
+            attendees="",
+        )
+        db_session.commit()
+        g.pop("db_session")
+    browser.login("g1@family.test")
+    url = f"/family/{world.case1.id}/sessions/{missed.id}/feedback"
+    assert browser.get(url).status_code == 404
+    response = browser.post(
+        url,
+        {
+            "idempotency_key": str(uuid.uuid4()),
+            "heard": "8",
+            "matters": "8",
+            "approach": "8",
+            "overall": "8",
+        },
+    )
+    assert response.status_code == 422 and "marked missed" in response.get_data(as_text=True)
+
+
+def test_the_other_guardian_and_the_child_never_see_a_guardians_feedback(
+    browser: Browser, new_browser, world: World, db_session: Session, held: TherapySession
+) -> None:
+    dad = make_user(db_session, Role.GUARDIAN, "Dev One", email="dev@family.test")
+    link_guardian(db_session, world.case1, dad, household="Dad's house", relationship="Father")
+    db_session.commit()
+    browser.login("g1@family.test")
+    url = f"/family/{world.case1.id}/sessions/{held.id}/feedback"
+    browser.post(
+        url,
+        {
+            **_form(browser, url),
+            "heard": "6",
+            "matters": "6",
+            "approach": "6",
+            "overall": "6",
+            "comment": SECRET_WORDS,
+        },
+    )
+    other = new_browser()
+    other.login("dev@family.test")
+    for page_url in (
+        f"/family/{world.case1.id}",
+        f"/family/{world.case1.id}/checkins",
+        f"/family/{world.case1.id}/plan",
+    ):
+        assert SECRET_WORDS not in other.get(page_url).get_data(as_text=True)
+    assert other.get(f"/cases/{world.case1.id}/feedback").status_code == 404
+    child = new_browser()
+    child.login("cody1", PIN)
+    assert SECRET_WORDS not in child.get("/me").get_data(as_text=True)
+    assert child.get(f"/cases/{world.case1.id}/feedback").status_code == 404
+
+
+def test_the_child_answers_with_faces(
+    new_browser, world: World, db_session: Session, held: TherapySession
+) -> None:
+    child = new_browser()
+    child.login("cody1", PIN)
+    home = child.get("/me").get_data(as_text=True)
+    assert "How was your session?" in home
+    url = f"/me/sessions/{held.id}/feedback"
+    page = child.get(url).get_data(as_text=True)
+    assert page.count('class="face-button"') == 5  # faces-5 for an 8-12 year old
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)
+    assert key
+    assert child.post(url, {"idempotency_key": key.group(1), "raw": "4"}).status_code == 303
+    stored = db_session.scalars(select(SessionFeedback)).one()
+    assert (stored.child_raw, stored.overall, stored.on_behalf_of_child) == (4, 8, False)
+    assert "How was your session?" not in child.get("/me").get_data(as_text=True)
+
+
+def test_weekly_checkin_and_trend_table(
+    browser: Browser, new_browser, world: World, db_session: Session
+) -> None:
+    browser.login("g1@family.test")
+    url = f"/family/{world.case1.id}/checkins"
+    page = browser.get(url).get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)
+    week = re.search(r'name="week" type="hidden" value="([^"]+)"', page)
+    assert key and week
+    sent = browser.post(
+        f"/family/{world.case1.id}/checkin",
+        {
+            "idempotency_key": key.group(1),
+            "week": week.group(1),
+            "practice_days": "4",
+            "difficulty": "6",
+            "accommodations": "Stayed close at bedtime",
+            "reducing": "Staying close",
+            "observation": "Slept alone once",
+        },
+    )
+    assert sent.status_code == 303
+    assert "You sent the check-in" in browser.get(url).get_data(as_text=True)
+    therapist = new_browser()
+    therapist.login("t1@clinic.test")
+    trends = therapist.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
+    assert "<svg" in trends and "Show as a table" in trends and "Slept alone once" in trends
