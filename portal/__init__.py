@@ -13,7 +13,7 @@ HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal import cli
     from portal.config import load_config
-    from portal.extensions import csrf, database, htmx, login_manager, migrate
+    from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
     from portal.security import init_security
     from portal.web.errors import init_errors
     from portal.web.templating import init_templating
@@ -27,7 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     logging.basicConfig(level=logging.INFO)
 
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     database.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

@@ -194,3 +194,12 @@ def in_app(app: Flask, db_session: Session) -> Iterator[Session]:
         g.db_session = db_session
         yield db_session
         g.pop("db_session")  # leaving the context must not close the test's own session
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_throttle(app: Flask) -> Iterator[None]:
+    """Each test starts with no failed sign-ins counted against it (AU-03 counters are shared)."""
+    from portal.extensions import limiter
+
+    limiter.reset()
+    yield

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,6 +11,7 @@ from sqlalchemy import select
 from portal import db
 from portal.auth.forms import ChangePasswordForm, KidsLoginForm, LoginForm, SetPasswordForm
 from portal.db import utcnow
+from portal.extensions import limiter
 from portal.models import AccountToken, Credential, Role, User
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
 from portal.security import (
@@ -23,6 +26,36 @@ from portal.security import (
 from portal.web.htmx import render
 
 bp = Blueprint("auth", __name__)
+
+
+def _account_tried() -> str:
+    """The sign-in name typed, normalised: throttling counts failures per account (AU-03)."""
+    return (request.form.get("email") or request.form.get("username") or "").strip().lower()
+
+
+def _account_and_address() -> str:
+    return f"{request.remote_addr}|{_account_tried()}"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
+
+
+# Only failed attempts count, and a throttled account is refused even with the right secret.
+# 5 a minute per account and address; a hard ceiling of 100 an hour per account from anywhere.
+throttle_sign_in = [
+    limiter.limit(
+        "5 per minute", key_func=_account_and_address, methods=["POST"], deduct_when=_failed
+    ),
+    limiter.limit("100 per hour", key_func=_account_tried, methods=["POST"], deduct_when=_failed),
+]
+
+
+def throttled(view: Any) -> Any:
+    for rule in throttle_sign_in:
+        view = rule(view)
+    return view
+
 
 SIGN_IN_FAILED = "That sign-in did not work. Check your details and try again."
 
@@ -42,6 +75,7 @@ def home() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@throttled
 def login() -> Response:
     if current_user.is_authenticated and request.method != "POST":
         return redirect(home_for(current_user))  # type: ignore[return-value]
@@ -73,6 +107,7 @@ def login() -> Response:
 
 @bp.route("/login/kids", methods=["GET", "POST"])
 @public
+@throttled
 def kids_login() -> Response:
     if current_user.is_authenticated and request.method != "POST":
         return redirect(home_for(current_user))  # type: ignore[return-value]
