@@ -63,7 +63,7 @@ class GuardianFeedbackForm(FlaskForm):
     heard = _scale("I felt heard and understood")
     matters = _scale("We worked on what matters to us")
     approach = _scale("The way we work suits our family")
-    overall = _scale("Overall, this session was")
+    overall = _scale("Overall, how helpful was this session?")
     comment = TextAreaField(
         "Anything you want the therapist to know? (optional)",
         validators=[Optional(), Length(max=2000, message="Please keep it under 2,000 characters.")],
