@@ -36,13 +36,9 @@ from portal.feedback.queries import (
 from portal.models import Case
 from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
 from portal.policies import can, today
-from portal.web.htmx import render
+from portal.web.htmx import render, see_other
 
 bp = Blueprint("feedback", __name__)
-
-
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
 
 
 def _case(case_id: int, action: str) -> Case:
@@ -98,7 +94,7 @@ def record_session(case_id: int) -> Response:
         else:
             db.session.commit()
             flash("Session saved. Families are asked for feedback after a held session.", "success")
-            return _see_other("feedback.sessions", case_id=case.id)
+            return see_other("feedback.sessions", case_id=case.id)
     return _sessions_page(case, form, status=422)
 
 
@@ -116,7 +112,7 @@ def set_session_status(case_id: int, session_id: int) -> Response:
     else:
         db.session.commit()
         flash("Session updated.", "success")
-    return _see_other("feedback.sessions", case_id=case.id)
+    return see_other("feedback.sessions", case_id=case.id)
 
 
 # --- therapist: feedback, trends, alerts -------------------------------------------------------
@@ -188,8 +184,8 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
     flash("Alert resolved.", "success")
     back = request.form.get("back") == "caseload"
     if back:
-        return _see_other("cases.caseload")
-    return _see_other("feedback.case_feedback", case_id=case.id)
+        return see_other("cases.caseload")
+    return see_other("feedback.case_feedback", case_id=case.id)
 
 
 # --- guardian ----------------------------------------------------------------------------------
@@ -249,13 +245,13 @@ def submit_checkin(case_id: int) -> Response:
             )
         except services.AlreadyAnswered:
             flash("You already sent the check-in for that week. Thank you!", "success")
-            return _see_other("feedback.family_checkins", case_id=case.id)
+            return see_other("feedback.family_checkins", case_id=case.id)
         except services.FeedbackRuleError as exc:
             form.practice_days.errors = [str(exc)]
         else:
             db.session.commit()
             flash("Thank you! Your weekly check-in is saved.", "success")
-            return _see_other("feedback.family_checkins", case_id=case.id)
+            return see_other("feedback.family_checkins", case_id=case.id)
     return _checkins_page(case, checkin_form=form, status=422)
 
 
@@ -301,13 +297,13 @@ def give_feedback(case_id: int, session_id: int) -> Response:
             )
         except services.AlreadyAnswered:
             flash("You already gave feedback on this session. Thank you!", "success")
-            return _see_other("feedback.family_checkins", case_id=case.id)
+            return see_other("feedback.family_checkins", case_id=case.id)
         except services.FeedbackRuleError as exc:
             form.overall.errors = [str(exc)]
         else:
             db.session.commit()
             flash("Thank you! Your therapist will read your feedback.", "success")
-            return _see_other("feedback.family_checkins", case_id=case.id)
+            return see_other("feedback.family_checkins", case_id=case.id)
     status = 422 if request.method == "POST" else 200
     if session.status is not SessionStatus.HELD and request.method == "GET":
         abort(404)
@@ -340,13 +336,13 @@ def child_feedback(session_id: int) -> Response:
             )
         except services.AlreadyAnswered:
             flash("You already told us about this session. Thank you!", "success")
-            return _see_other("child.home")
+            return see_other("child.home")
         except services.FeedbackRuleError as exc:
             form.raw.errors = [str(exc)]
         else:
             db.session.commit()
             flash("Thank you for telling us!", "success")
-            return _see_other("child.home")
+            return see_other("child.home")
     status = 422 if request.method == "POST" else 200
     return render(
         "feedback/child.html",

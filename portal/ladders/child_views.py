@@ -27,12 +27,12 @@ from portal.ladders.queries import (
     unseen_cheers,
 )
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
-from portal.ladders.views import bp, see_other
+from portal.ladders.views import bp
 from portal.models import AgeBand, Case
 from portal.models.ladders import Completion, LadderStep
 from portal.policies import can, is_the_child, today
 from portal.security import current_auth_session
-from portal.web.htmx import render
+from portal.web.htmx import render, see_other
 
 
 def _child_case(action: str = "practice.log") -> Case:

@@ -31,11 +31,11 @@ from portal.ladders.queries import (
     rewards_of,
     waiting_suggestions,
 )
-from portal.ladders.views import bp, see_other
+from portal.ladders.views import bp
 from portal.models import Case
 from portal.models.ladders import StepStatus
 from portal.policies import can, guardian_link_of
-from portal.web.htmx import render
+from portal.web.htmx import render, see_other
 
 LOG_LENGTH = 12  # the charts and their tables hold every try; the log shows the latest
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, request
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -35,13 +35,9 @@ from portal.ladders.queries import (
 from portal.models import Case
 from portal.models.ladders import Ladder, StepStatus
 from portal.policies import can
-from portal.web.htmx import render
+from portal.web.htmx import render, see_other
 
 bp = Blueprint("ladders", __name__)
-
-
-def see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
 
 
 def _therapist_case(case_id: int) -> Case:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
@@ -41,15 +41,11 @@ from portal.messaging.rendering import preview, render_message
 from portal.models import Case, Message, MessageKind, MessageThread, ThreadKind, User
 from portal.policies import can, today
 from portal.security import background
-from portal.web.htmx import render, wants_fragment
+from portal.web.htmx import render, see_other, wants_fragment
 
 bp = Blueprint("messages", __name__)
 
 SENT = "Message sent."
-
-
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
 
 
 @bp.app_template_filter("message_html")
@@ -144,7 +140,7 @@ def open_thread(case_id: int) -> Response:
         abort(404)
     if kind is ThreadKind.TEEN and not _teen_ready(case):
         flash("A teen thread needs a child aged 13 to 17 with their own sign-in.", "error")
-        return _see_other("messages.case_threads", case_id=case.id)
+        return see_other("messages.case_threads", case_id=case.id)
     guardian = None
     if kind is ThreadKind.HOUSEHOLD:
         guardian = next(
@@ -160,7 +156,7 @@ def open_thread(case_id: int) -> Response:
     except IntegrityError:  # opened by someone else at the same moment: use theirs
         db.session.rollback()
         thread = services.do_open_thread(current_user, case, kind, guardian)
-    return _see_other("messages.thread", thread_id=thread.id)
+    return see_other("messages.thread", thread_id=thread.id)
 
 
 # --- a thread ------------------------------------------------------------------------------------
@@ -291,15 +287,15 @@ def send(thread_id: int) -> Response:
             return _thread_page(thread, case, form, status=422)
         if sent.duplicate:  # the same send twice (double click, retry): one message (RL-02)
             db.session.rollback()
-            return _see_other("messages.thread", thread_id=thread_id)
+            return see_other("messages.thread", thread_id=thread_id)
         try:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            return _see_other("messages.thread", thread_id=thread_id)
+            return see_other("messages.thread", thread_id=thread_id)
         live.publish(thread.id, thread.version)
         flash(SENT, "success")
-        return _see_other("messages.thread", thread_id=thread.id)
+        return see_other("messages.thread", thread_id=thread.id)
     return _thread_page(thread, case, form, status=422)
 
 
@@ -398,5 +394,5 @@ def save_office_hours() -> Response:
         )
         db.session.commit()
         flash("Office hours saved. Families see them on every message box.", "success")
-        return _see_other("messages.office_hours")
+        return see_other("messages.office_hours")
     return _office_hours_page(form, status=422)

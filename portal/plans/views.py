@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, request
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
@@ -45,7 +45,7 @@ from portal.plans.queries import (
     progress_by_goal,
 )
 from portal.policies import can
-from portal.web.htmx import render
+from portal.web.htmx import render, see_other
 
 bp = Blueprint("plans", __name__)
 
@@ -66,10 +66,6 @@ def _therapist_plan(plan_id: int) -> tuple[PlanVersion, Case]:
     plan = get_plan_for(current_user, plan_id)
     case = _therapist_case(plan.case_id)
     return plan, case
-
-
-def _see_other(endpoint: str, **values: Any) -> Response:
-    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
 
 
 # --- problem list ----------------------------------------------------------------------------
@@ -117,7 +113,7 @@ def add_problem(case_id: int) -> Response:
         )
         db.session.commit()
         flash("Problem added to the list.", "success")
-        return _see_other("plans.problems", case_id=case.id)
+        return see_other("plans.problems", case_id=case.id)
     return _problems_page(case, form, status=422)
 
 
@@ -143,7 +139,7 @@ def move_problem(case_id: int, problem_id: int) -> Response:
             focus_problem=problem.id,
             focus_direction=moved,
         )
-    return _see_other("plans.problems", case_id=case.id)
+    return see_other("plans.problems", case_id=case.id)
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/severity")
@@ -162,7 +158,7 @@ def rate_problem(case_id: int, problem_id: int) -> Response:
         flash("Rating saved.", "success")
     else:
         flash("A rating is a number from 0 to 10.", "error")
-    return _see_other("plans.problems", case_id=case.id)
+    return see_other("plans.problems", case_id=case.id)
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/status")
@@ -175,7 +171,7 @@ def set_problem_status(case_id: int, problem_id: int) -> Response:
     services.do_set_problem_status(current_user, problem, ProblemStatus(form.status.data))
     db.session.commit()
     flash("Status saved.", "success")
-    return _see_other("plans.problems", case_id=case.id)
+    return see_other("plans.problems", case_id=case.id)
 
 
 # --- the plan hub and drafting -------------------------------------------------------------------
@@ -203,7 +199,7 @@ def start_draft(case_id: int) -> Response:
     case = _therapist_case(case_id)
     draft = services.do_start_draft(current_user, case)
     db.session.commit()
-    return _see_other("plans.edit", plan_id=draft.id)
+    return see_other("plans.edit", plan_id=draft.id)
 
 
 def _goal_form(case: Case, goal: Goal | None = None, formdata: Any = None) -> GoalForm:
@@ -284,7 +280,7 @@ def _editor(
 def _editable(plan: PlanVersion, case: Case) -> Response | None:
     if plan.status is not PlanStatus.DRAFT:
         flash("This version is no longer a draft. Start a new draft to change the plan.", "error")
-        return _see_other("plans.plan_hub", case_id=case.id)
+        return see_other("plans.plan_hub", case_id=case.id)
     return None
 
 
@@ -322,7 +318,7 @@ def save_details(plan_id: int) -> Response:
         db.session.rollback()
         return _editor(plan, case, details_form=form, error=CONFLICT, status=409)
     flash("Plan details saved.", "success")
-    return _see_other("plans.edit", plan_id=plan.id)
+    return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/goals")
@@ -340,7 +336,7 @@ def add_goal(plan_id: int) -> Response:
         return _editor(plan, case, new_goal_form=form, error=str(exc), status=422)
     db.session.commit()
     flash("Goal added.", "success")
-    return _see_other("plans.edit", plan_id=plan.id)
+    return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>")
@@ -362,7 +358,7 @@ def save_goal(plan_id: int, goal_id: int) -> Response:
         db.session.rollback()
         return _editor(plan, case, goal_forms={goal.id: form}, error=CONFLICT, status=409)
     flash(f"Goal {goal.position} saved.", "success")
-    return _see_other("plans.edit", plan_id=plan.id)
+    return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>/delete")
@@ -373,7 +369,7 @@ def remove_goal(plan_id: int, goal_id: int) -> Response:
     services.do_remove_goal(current_user, get_goal_in(plan, goal_id))
     db.session.commit()
     flash("Goal removed from this draft.", "success")
-    return _see_other("plans.edit", plan_id=plan.id)
+    return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/interventions")
@@ -393,7 +389,7 @@ def add_intervention(plan_id: int) -> Response:
     )
     db.session.commit()
     flash("Added to “who does what”.", "success")
-    return _see_other("plans.edit", plan_id=plan.id)
+    return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/interventions/<int:item_id>/delete")
@@ -404,7 +400,7 @@ def remove_intervention(plan_id: int, item_id: int) -> Response:
     services.do_remove_intervention(current_user, get_intervention_in(plan, item_id))
     db.session.commit()
     flash("Removed from “who does what”.", "success")
-    return _see_other("plans.edit", plan_id=plan.id)
+    return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/propose")
@@ -430,7 +426,7 @@ def propose(plan_id: int) -> Response:
         db.session.rollback()
         return _editor(plan, case, error=CONFLICT, status=409)
     flash(f"Version {plan.number} is proposed. The family can now see it and answer.", "success")
-    return _see_other("plans.plan_hub", case_id=case.id)
+    return see_other("plans.plan_hub", case_id=case.id)
 
 
 @bp.post("/plans/<int:plan_id>/sign-off")
@@ -443,7 +439,7 @@ def sign_off(plan_id: int) -> Response:
     else:
         db.session.commit()
         flash("Signed off.", "success")
-    return _see_other("plans.plan_hub", case_id=case.id)
+    return see_other("plans.plan_hub", case_id=case.id)
 
 
 @bp.post("/cases/<int:case_id>/tasks/<int:task_id>/resolve")
@@ -456,4 +452,4 @@ def resolve_task(case_id: int, task_id: int) -> Response:
     services.do_resolve_task(current_user, task, form.note.data or "")
     db.session.commit()
     flash("Marked as done.", "success")
-    return _see_other("plans.plan_hub", case_id=case.id)
+    return see_other("plans.plan_hub", case_id=case.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, make_response, request
+from flask import Response, current_app, make_response, redirect, request, url_for
 from flask.templating import _default_template_ctx_processor
 
 
@@ -40,3 +40,8 @@ def render(
     response = make_response(body, status)
     response.headers.add("Vary", "HX-Request")
     return response
+
+
+def see_other(endpoint: str, **values: Any) -> Response:
+    """Post/Redirect/Get: after a change, 303 to the page that shows it."""
+    return redirect(url_for(endpoint, **values), 303)  # type: ignore[return-value]
