@@ -14,6 +14,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal import cli
     from portal.config import load_config
     from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
+    from portal.i18n import init_i18n
     from portal.security import init_security
     from portal.web.errors import init_errors
     from portal.web.templating import init_templating
@@ -37,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_errors(app)
     init_templating(app)
+    init_i18n(app)
 
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp

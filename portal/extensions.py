@@ -1,5 +1,6 @@
 """Extensions, created unbound; create_app() binds them."""
 
+from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from portal.db import Database
 
 database = Database()
+babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
