@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_i18n(app)
 
     from portal.admin.views import bp as admin_bp
+    from portal.auth import account, second_step  # noqa: F401 - add routes to bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp

@@ -78,7 +78,7 @@ def init_app(app: Flask) -> None:
         from portal.models import Clinic, Credential, Role, User
         from portal.passwords import hash_secret, password_problem
 
-        if problem := password_problem(password, sign_in_name=email):
+        if problem := password_problem(password, sign_in_name=email, staff=True):
             raise click.ClickException(problem)
         email = email.strip().lower()
         if db.session.scalars(select(User.id).where(User.email == email)).first():

@@ -27,11 +27,15 @@ from portal.models import (
 
 DEMO_PASSWORD = "rapport-demo-2026"  # noqa: S105 - published demo sign-in, refused in production
 LEO_PIN = "2468"
+# The demo therapists' authenticator secret (AU-08), published in README like the password.
+DEMO_TOTP_SECRET = "RAPPORTDEMOTOTP2"  # noqa: S105 - published demo sign-in, refused in production
+DEMO_EMAIL_DOMAIN = "@demo.rapport.test"
 CLINIC_NAME = "Willow Street Child & Family Clinic"
 
 SIGN_INS = [
     "Dr. Rosa Rivera (therapist, clinic admin)  rivera@demo.rapport.test",
     "Dr. Kai Chen (therapist)                   chen@demo.rapport.test",
+    "  (therapists: sign-in code from TOTP secret RAPPORTDEMOTOTP2, e.g. in an authenticator app)",
     "Ana Okafor (Maya's mother)                 ana@demo.rapport.test",
     "Ben Okafor (Maya's father)                 ben@demo.rapport.test",
     "Carla Martin (Leo's mother, Mum's house)   carla@demo.rapport.test",
@@ -62,8 +66,26 @@ def _adult(role: Role, email: str, name: str, clinic: Clinic | None, password_ha
         password_hash=password_hash,
         password_changed_at=utcnow(),
     )
+    if role is Role.THERAPIST:
+        user.totp_secret = DEMO_TOTP_SECRET
+        user.totp_enrolled_at = utcnow()
     db.session.add(user)
     return user
+
+
+def enrol_demo_therapists() -> bool:
+    """Give demo therapists from an older demo database the published authenticator secret."""
+    therapists = db.session.scalars(
+        select(User).where(
+            User.role == Role.THERAPIST,
+            User.email.like(f"%{DEMO_EMAIL_DOMAIN}"),
+            User.totp_enrolled_at.is_(None),
+        )
+    ).all()
+    for therapist in therapists:
+        therapist.totp_secret = DEMO_TOTP_SECRET
+        therapist.totp_enrolled_at = utcnow()
+    return bool(therapists)
 
 
 def load_demo_clinic() -> bool:
@@ -71,6 +93,7 @@ def load_demo_clinic() -> bool:
     from portal.demo_plans import load_demo_plans
 
     created = _load_people()
+    created = enrol_demo_therapists() or created
     created = load_demo_plans() or created
     from portal.demo_ladders import load_demo_ladders
 
