@@ -69,4 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    if app.config["PORTAL_ENV"] == "production":
+        from portal.demo import refuse_demo_accounts
+
+        refuse_demo_accounts(database.for_app(app).engine)
     return app

@@ -5,9 +5,11 @@ Ages are kept by computing birthdays from today, so Maya stays 6, Leo 10 and Sam
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from portal import db
 from portal.db import utcnow
@@ -45,6 +47,31 @@ SIGN_INS = [
     "Sam Patel, 14                              username sam",
     "Maya Okafor, 6: sign in as Ana, then “Open Maya's screen” (child mode)",
 ]
+
+
+class DemoAccountsInProduction(RuntimeError):
+    """Production refuses to start while the database holds the published demo sign-ins."""
+
+
+def refuse_demo_accounts(engine: Engine) -> None:
+    """AU-07: the demo clinic's people have a published password and authenticator secret.
+    A production app refuses to start when its database holds any of them. A database that is
+    not migrated yet (first deploy) or not reachable now is not blocked here."""
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("users"):
+                return
+            found = connection.execute(
+                select(User.email).where(User.email.like(f"%{DEMO_EMAIL_DOMAIN}")).limit(1)
+            ).first()
+    except OperationalError:
+        logging.getLogger(__name__).warning("AU-07 demo-account check skipped: no database")
+        return
+    if found is not None:
+        raise DemoAccountsInProduction(
+            "The database holds the demo clinic's accounts (published sign-ins, e.g. "
+            f"{found[0]}). Production refuses to start: use a fresh database (AU-07)."
+        )
 
 
 def _birthday(age: int, days_after_birthday: int) -> date:
