@@ -534,3 +534,25 @@ def test_AU08_the_code_step_gives_a_new_session_token(
         )
     ).all()
     assert [s.second_factor_pending for s in open_sessions] == [False]
+
+
+def test_AU08_an_admin_resets_a_lost_authenticator_from_the_command_line(
+    app: Flask, browser: Browser, world: World, db_session: Session
+) -> None:
+    from flask import g
+
+    browser.login("t1@clinic.test")
+    with app.app_context():
+        g.db_session = db_session  # the command runs in this test's transaction
+        result = app.test_cli_runner().invoke(args=["reset-second-factor", "T1@clinic.test"])
+        g.pop("db_session")
+    assert result.exit_code == 0, result.output
+    assert browser.get("/caseload").status_code == 302  # signed out everywhere
+    db_session.refresh(world.t1)
+    assert world.t1.totp_secret is None and world.t1.totp_enrolled_at is None
+    assert db_session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
+    assert half_sign_in(browser, "t1@clinic.test") == "/login/enrol"
+    reset = db_session.scalars(select(AuditLog).where(AuditLog.action == "mfa.reset")).one()
+    assert reset.object_id == world.t1.id and reset.actor_role == "system"
+    nobody = app.test_cli_runner().invoke(args=["reset-second-factor", "g1@family.test"])
+    assert nobody.exit_code != 0 and "No therapist" in nobody.output
