@@ -23,8 +23,8 @@ from portal.auth.forms import (
     ForgotPasswordForm,
     SetPasswordForm,
 )
-from portal.auth.second_step import audit_account
-from portal.auth.views import _new_secret_problem, bp, home_for, notify_account_change, throttled
+from portal.auth.second_step import audit_account, refused
+from portal.auth.views import _new_secret_problem, bp, home_for, notify_account_change
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.models import AccountToken, Role, User
@@ -44,8 +44,17 @@ RESET_TTL = timedelta(hours=1)
 RESET = "reset"
 
 
+def _confirming_account() -> str:
+    return f"confirm|{current_user.get_id()}"
+
+
 @bp.route("/account/confirm", methods=["GET", "POST"])
-@throttled
+@limiter.limit(
+    "5 per minute",
+    key_func=_confirming_account,
+    methods=["POST"],
+    deduct_when=refused,
+)
 def confirm_password() -> Response:
     """Type the password again before a sensitive change (AU-05)."""
     user: User = current_user

@@ -51,7 +51,8 @@ def _code_account_and_address() -> str:
     return f"{request.remote_addr}|{_code_account()}"
 
 
-def _failed(response: Response) -> bool:
+def refused(response: Response) -> bool:
+    """A throttle counts refused answers (422) only."""
     return response.status_code == 422
 
 
@@ -62,10 +63,10 @@ def throttled_codes(view: Any) -> Any:
             "5 per minute",
             key_func=_code_account_and_address,
             methods=["POST"],
-            deduct_when=_failed,
+            deduct_when=refused,
         ),
         limiter.limit(
-            "100 per hour", key_func=_code_account, methods=["POST"], deduct_when=_failed
+            "100 per hour", key_func=_code_account, methods=["POST"], deduct_when=refused
         ),
     ):
         view = rule(view)

@@ -220,13 +220,15 @@ def setup_account(token: str) -> Response:
             user.password_changed_at = utcnow()
             account_token.used_at = utcnow()
             end_all_sessions(user.id, "password set")
-            flash("Your password is set. Welcome to Rapport.", "success")
             if user.needs_second_factor:  # a new therapist sets up the second step next (AU-08)
                 from portal.auth.second_step import begin_second_step
 
-                return begin_second_step(user, None)
-            start_session(user)
-            db.session.commit()
-            return redirect(home_for(user))  # type: ignore[return-value]
+                response = begin_second_step(user, None)
+            else:
+                start_session(user)
+                db.session.commit()
+                response = redirect(home_for(user))  # type: ignore[assignment]
+            flash("Your password is set. Welcome to Rapport.", "success")
+            return response
     status = 422 if request.method == "POST" else 200
     return render("auth/setup_account.html", form=form, user=account_token.user, status=status)

@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 from portal import create_app
 from portal.auth.second_factor import STEP_SECONDS, time_step
 from portal.db import utcnow
-from portal.models import AccountToken, AuditLog, AuthSession, OutboxEmail, RecoveryCode, User
+from portal.models import (
+    AccountToken,
+    AuditLog,
+    AuthSession,
+    OutboxEmail,
+    RecoveryCode,
+    Role,
+    User,
+)
 from portal.passwords import common_passwords, password_problem, verify_secret
 from tests.conftest import Browser
 from tests.factories import PASSWORD, TOTP_SECRET, World
@@ -556,3 +564,49 @@ def test_AU08_an_admin_resets_a_lost_authenticator_from_the_command_line(
     assert reset.object_id == world.t1.id and reset.actor_role == "system"
     nobody = app.test_cli_runner().invoke(args=["reset-second-factor", "g1@family.test"])
     assert nobody.exit_code != 0 and "No therapist" in nobody.output
+
+
+def test_AU08_a_new_therapist_sets_a_password_of_15_then_sets_up_the_authenticator(
+    browser: Browser, world: World, db_session: Session
+) -> None:
+    import secrets
+
+    from portal.security import token_hash
+
+    newcomer = User(
+        role=Role.THERAPIST, clinic_id=world.clinic.id, email="new@clinic.test", display_name="Dr N"
+    )
+    db_session.add(newcomer)
+    db_session.flush()
+    token = secrets.token_urlsafe(32)
+    db_session.add(
+        AccountToken(
+            user_id=newcomer.id,
+            purpose="setup",
+            token_hash=token_hash(token),
+            expires_at=utcnow() + timedelta(days=3),
+        )
+    )
+    db_session.commit()
+    path = f"/account/setup/{token}"
+    browser.get(path)
+    short = browser.post(
+        path, {"new_password": "only 14 chars!", "confirm_password": "only 14 chars!"}
+    )
+    assert short.status_code == 422 and "at least 15 characters" in short.text
+    browser.auto_second_step = False
+    done = browser.post(path, {"new_password": NEW, "confirm_password": NEW})
+    assert done.headers["Location"] == "/login/enrol"
+    page = browser.get("/login/enrol")
+    assert "Your password is set." in page.text
+    assert browser.get("/caseload").status_code == 302
+
+
+def test_AU05_password_confirmation_guesses_are_throttled(browser: Browser, world: World) -> None:
+    browser.login("g1@family.test")
+    browser.get("/account/confirm")
+    answers = [
+        browser.post("/account/confirm", {"password": "wrong guess here"}).status_code
+        for _ in range(6)
+    ]
+    assert answers == [422] * 5 + [429]
