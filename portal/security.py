@@ -94,9 +94,26 @@ def start_session(user: User, *, pending_second_factor: bool = False) -> AuthSes
     session["sid"] = token
     session.permanent = True
     if not pending_second_factor:
-        login_user(user, remember=False, fresh=True)
-        g.auth_session = auth_session
+        _signed_in(auth_session)
     return auth_session
+
+
+def _signed_in(auth_session: AuthSession) -> None:
+    login_user(auth_session.user, remember=False, fresh=True)
+    g.auth_session = auth_session
+
+
+def complete_second_factor(auth_session: AuthSession) -> None:
+    """The code was right: the half sign-in becomes a real one, under a new token (SE-01)."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    auth_session.token_hash = token_hash(token)
+    auth_session.second_factor_pending = False
+    auth_session.last_active_at = utcnow()
+    db.session.flush()
+    session["sid"] = token
+    session.permanent = True
+    _signed_in(auth_session)
 
 
 # Time allowed between the password and the second step.

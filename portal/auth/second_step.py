@@ -17,10 +17,15 @@ from portal.audit import record
 from portal.auth import second_factor
 from portal.auth.forms import EnrolForm, SecondStepForm
 from portal.auth.views import bp, home_for
-from portal.db import utcnow
 from portal.extensions import limiter
 from portal.models import AuthSession, User
-from portal.security import pending_sign_in, public, safe_next, start_session
+from portal.security import (
+    complete_second_factor,
+    pending_sign_in,
+    public,
+    safe_next,
+    start_session,
+)
 from portal.web.htmx import render
 
 
@@ -74,11 +79,9 @@ def throttled_codes(view: Any) -> Any:
 
 
 def _finish(pending: AuthSession) -> str:
-    """Swap the half sign-in for a real one (a new token), and say where to go next."""
+    """Turn the half sign-in into a real one (a new token), and say where to go next."""
     target = safe_next(session.get("next")) or home_for(pending.user)
-    pending.ended_at = utcnow()
-    pending.end_reason = "second step done"
-    start_session(pending.user)
+    complete_second_factor(pending)
     return target
 
 
