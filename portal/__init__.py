@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
     from portal.i18n import init_i18n
     from portal.security import init_security
+    from portal.web.audit_trail import init_audit_trail
     from portal.web.errors import init_errors
     from portal.web.templating import init_templating
 
@@ -37,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, database, directory=str(app.root_path + "/../migrations"))
     init_security(app)
     init_errors(app)
+    init_audit_trail(app)
     init_templating(app)
     init_i18n(app)
 

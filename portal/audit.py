@@ -131,6 +131,8 @@ def record(
     )
     row_hash = chain_hash(prev_hash, canonical_row(**values))
     session.execute(insert(AuditLog).values(**values, prev_hash=prev_hash, row_hash=row_hash))
+    if has_request_context():
+        g.audit_recorded = True  # this request's row is written; the trail adds no second one
 
 
 _CHAIN_COLUMNS = (

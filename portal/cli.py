@@ -88,16 +88,21 @@ def init_app(app: Flask) -> None:
             clinic = Clinic(name=clinic_name)
             db.session.add(clinic)
             db.session.flush()
-        db.session.add(
-            User(
-                role=Role.THERAPIST,
-                clinic_id=clinic.id,
-                is_admin=True,
-                email=email,
-                display_name=display_name,
-                credential=Credential.PASSWORD,
-                password_hash=hash_secret(password),
-            )
+        admin = User(
+            role=Role.THERAPIST,
+            clinic_id=clinic.id,
+            is_admin=True,
+            email=email,
+            display_name=display_name,
+            credential=Credential.PASSWORD,
+            password_hash=hash_secret(password),
+        )
+        db.session.add(admin)
+        db.session.flush()
+        from portal.audit import record
+
+        record(
+            db.session, action="role_grant", object_type="user", object_id=admin.id, detail="admin"
         )
         db.session.commit()
         click.echo(f"Clinic admin {email} created for {clinic.name}.")
