@@ -124,6 +124,14 @@ def record(
         "source_ip": request.remote_addr if has_request_context() else None,
         "detail": detail[:200] if detail else None,
     }
+    _append(session, values)
+    if has_request_context():
+        g.audit_recorded = True  # this request's row is written; the trail adds no second one
+
+
+def _append(session: Session, values: dict[str, Any]) -> None:
+    """Chain the row onto the current head and insert it: two statements (three on PostgreSQL,
+    with the lock), whatever the table's size."""
     _lock_chain_head(session)
     prev_hash = (
         session.scalar(select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1))
@@ -131,8 +139,6 @@ def record(
     )
     row_hash = chain_hash(prev_hash, canonical_row(**values))
     session.execute(insert(AuditLog).values(**values, prev_hash=prev_hash, row_hash=row_hash))
-    if has_request_context():
-        g.audit_recorded = True  # this request's row is written; the trail adds no second one
 
 
 _CHAIN_COLUMNS = (
