@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_i18n(app)
 
     from portal.admin.views import bp as admin_bp
+    from portal.audit_report.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp
@@ -62,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         family_bp,
         child_bp,
         admin_bp,
+        audit_bp,
         plans_bp,
         feedback_bp,
         ladders_bp,

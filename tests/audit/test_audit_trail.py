@@ -31,6 +31,7 @@ NOT_A_CHILD_RECORD = {
     ("auth.home", "GET"),
     ("admin.therapists", "GET"),
     ("admin.add_therapist", "POST"),
+    ("audit.report", "GET"),
     ("cases.caseload", "GET"),
     ("cases.open_case", "GET"),
     ("family.home", "GET"),
