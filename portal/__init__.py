@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
     from portal.i18n import init_i18n
     from portal.security import init_security
+    from portal.web.audit_trail import init_audit_trail
     from portal.web.errors import init_errors
     from portal.web.templating import init_templating
 
@@ -37,10 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, database, directory=str(app.root_path + "/../migrations"))
     init_security(app)
     init_errors(app)
+    init_audit_trail(app)
     init_templating(app)
     init_i18n(app)
 
     from portal.admin.views import bp as admin_bp
+    from portal.audit_report.views import bp as audit_bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp
@@ -60,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         family_bp,
         child_bp,
         admin_bp,
+        audit_bp,
         plans_bp,
         feedback_bp,
         ladders_bp,

@@ -88,6 +88,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def build_engine(url: str, **options: Any) -> Engine:
+    # A database error's message must not carry the row it was writing (a message body, a
+    # password hash) into the error log (LG-03).
+    options.setdefault("hide_parameters", True)
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -199,6 +199,10 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     "reward.request": _can_log_practice,
     "redemption.confirm": _grown_up_of,
     "clinic.manage_therapists": lambda user, _: user.is_therapist and user.is_admin,
+    "clinic.read_audit": lambda user, _: user.is_therapist and user.is_admin,
+    "case.see_record_views": lambda user, case: (
+        therapist_on(user, case) or guardian_link_of(user, case) is not None
+    ),
     # Messaging: threads themselves are reached only through membership (messaging.queries).
     "messages.use": _can_use_messages,
     "messages.case_threads": lambda user, case: (

@@ -217,6 +217,8 @@ MATRIX: list[Row] = [
     row("invitations.accept",        POST, PUBLIC, R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1),
     row("admin.therapists",          GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
     row("admin.add_therapist",       POST, ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    S_ADM),
+    row("audit.report",              GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
+    row("audit.record_views",        GET,  ADULTS, IN,    NF,    OK,    NF,    OK,    NF,    NF),
     row("cases.caseload",            GET,  THERAP, IN,    NF,    NF,    NF,    OK,    OK,    OK),
     row("cases.open_case",           GET,  THERAP, IN,    NF,    NF,    NF,    OK,    OK,    OK),
     row("cases.open_case",           POST, THERAP, IN,    NF,    NF,    NF,    S_NEW, S_NEW, S_NEW),
