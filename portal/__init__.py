@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.messaging.views import bp as messages_bp
     from portal.plans import family_views  # noqa: F401 - adds the family's plan routes to bp
     from portal.plans.views import bp as plans_bp
+    from portal.rights.views import bp as rights_bp
 
     blueprints = (
         auth_bp,
@@ -64,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         feedback_bp,
         ladders_bp,
         messages_bp,
+        rights_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

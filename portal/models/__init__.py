@@ -66,6 +66,7 @@ from portal.models.plans import (
     ProblemStatus,
     ResponseKind,
 )
+from portal.models.rights import DataRequest, DataRequestStatus
 from portal.models.tasks import CaseTask, TaskKind
 
 __all__ = [
@@ -90,6 +91,8 @@ __all__ = [
     "ConsentMethod",
     "ConsentRecord",
     "Credential",
+    "DataRequest",
+    "DataRequestStatus",
     "FearScale",
     "Goal",
     "GoalOwner",
