@@ -53,11 +53,11 @@ def _of_case(table: Table, scope: Scope) -> ColumnElement[bool]:
     return table.c.case_id == scope.case_id
 
 
-def _ids(table: str, scope: Scope, extra: Where | None = None) -> Select[Any]:
+def _ids(table: str, scope: Scope, narrow: Where | None = None) -> Select[Any]:
     parent = _t(table)
     condition = _of_case(parent, scope)
-    if extra is not None:
-        condition = and_(condition, extra(parent, scope))
+    if narrow is not None:
+        condition = and_(condition, narrow(parent, scope))
     return select(parent.c.id).where(condition)
 
 
