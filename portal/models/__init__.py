@@ -1,6 +1,7 @@
 """All models, imported here so metadata is complete for Alembic and the tests."""
 
 from portal.models.accounts import AccountToken, AuthSession, Clinic, Credential, Role, User
+from portal.models.audit import AuditLog
 from portal.models.cases import (
     AgeBand,
     Case,
@@ -74,6 +75,7 @@ __all__ = [
     "AgeBand",
     "AlertKind",
     "AssentChoice",
+    "AuditLog",
     "AuthSession",
     "Benchmark",
     "CareAlert",
