@@ -21,7 +21,19 @@ from portal.messaging.queries import visible_thread_ids
 from portal.models import Case, PlanStatus, User
 
 # Columns that are secrets or plumbing, never part of anybody's record.
-HIDDEN_COLUMNS = frozenset({"password_hash", "token_hash", "idempotency_key", "dedupe_key"})
+HIDDEN_COLUMNS = frozenset(
+    {
+        "password_hash",
+        "token_hash",
+        "idempotency_key",
+        "dedupe_key",
+        # The audit trail's chain and other people's network addresses.
+        "prev_hash",
+        "row_hash",
+        "request_id",
+        "source_ip",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,11 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section("data_requests", "Deletion requests", _of_case),
+    Section(
+        "audit_log",
+        "Who viewed or changed the record",
+        lambda t, s: t.c.child_id == s.case.child_id,
+    ),
 )
 
 # Tables that are not exported, and why (minimum necessary, DESIGN §7; or not about the child).

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, flash, make_response
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import db
+from portal import audit, db
 from portal.cases.queries import get_case_for
 from portal.cases.services import ServiceError
 from portal.db import utcnow
@@ -29,6 +29,16 @@ def _case(case_id: int, action: str) -> Case:
     if not can(current_user, action, case):
         abort(404)
     return case
+
+
+def _audit(action: str, case: Case, object_id: int | None = None) -> None:
+    audit.record(
+        db.session,
+        action=action,
+        child_id=case.child_id,
+        object_type="data_request" if object_id else "child",
+        object_id=object_id or case.child_id,
+    )
 
 
 def _data_page(
@@ -59,22 +69,27 @@ def data_page(case_id: int) -> Response:
 @bp.get("/family/<int:case_id>/data/export.json")
 def export_json(case_id: int) -> Response:
     case = _case(case_id, "rights.export")
+    _audit("export", case)
     body = json.dumps(export.document(case, current_user, utcnow()), ensure_ascii=False, indent=2)
     response = make_response(body)
     response.mimetype = "application/json"
     filename = f"rapport-child-{case.child_id}-{utcnow():%Y%m%d}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    db.session.commit()  # the audit row
     return response
 
 
 @bp.get("/family/<int:case_id>/data/print")
 def printable(case_id: int) -> Response:
     case = _case(case_id, "rights.export")
-    return render(
+    _audit("print", case)
+    response = render(
         "rights/print.html",
         case=case,
         document=export.document(case, current_user, utcnow()),
     )
+    db.session.commit()  # the audit row
+    return response
 
 
 @bp.post("/family/<int:case_id>/data/deletion")
@@ -83,10 +98,11 @@ def request_deletion(case_id: int) -> Response:
     form = DeletionRequestForm()
     if form.validate_on_submit():
         try:
-            services.do_request_deletion(current_user, case, form.reason.data or "")
+            request = services.do_request_deletion(current_user, case, form.reason.data or "")
         except ServiceError as exc:
             form.reason.errors = [str(exc)]
         else:
+            _audit("deletion_request", case, request.id)
             db.session.commit()
             flash(
                 _("Your request is with the clinic. We will tell you when it is done."), "success"
@@ -101,10 +117,17 @@ def close_child_account(case_id: int) -> Response:
     form = CloseAccountForm()
     if form.validate_on_submit():
         try:
-            services.do_close_child_account(case)
+            closed = services.do_close_child_account(case)
         except ServiceError as exc:
             form.confirm.errors = [str(exc)]
         else:
+            audit.record(
+                db.session,
+                action="account_close",
+                child_id=case.child_id,
+                object_type="user",
+                object_id=closed.id,
+            )
             db.session.commit()
             flash(
                 _("%(name)s's account is closed.", name=case.child.first_name),
@@ -147,6 +170,7 @@ def complete_request(request_id: int) -> Response:
         except ServiceError as exc:
             form.confirm.errors = [str(exc)]
         else:
+            _audit("deletion_complete", request.case, request.id)
             db.session.commit()
             flash(_("Done. The child's personal information is removed."), "success")
             return see_other("rights.admin_requests")

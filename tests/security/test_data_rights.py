@@ -277,3 +277,47 @@ def test_CO02_closing_the_child_account_ends_sign_in_at_once(
     assert again.status_code != 302
     twice = guardian.post(f"/family/{world.case1.id}/child-account/close", {"confirm": "y"})
     assert twice.status_code == 422
+
+
+def test_CO02_exports_prints_requests_closures_and_completions_are_audited(
+    db_session: Session, world: World, new_browser: Callable[[], Browser]
+) -> None:
+    from portal.audit import verify_chain
+    from portal.models.audit import AuditLog
+
+    guardian, admin = new_browser(), new_browser()
+    guardian.login("g1@family.test")
+    admin.login("a@clinic.test")
+    base = f"/family/{world.case1.id}"
+    assert guardian.get(f"{base}/data/export.json").status_code == 200
+    assert guardian.get(f"{base}/data/print").status_code == 200
+    assert guardian.post(f"{base}/data/deletion", {"confirm": "y"}).status_code == 303
+    assert guardian.post(f"{base}/child-account/close", {"confirm": "y"}).status_code == 303
+    request = db_session.scalars(select(DataRequest)).one()
+    assert (
+        admin.post(f"/admin/data-requests/{request.id}/complete", {"confirm": "y"}).status_code
+        == 303
+    )
+
+    rows = db_session.scalars(
+        select(AuditLog)
+        .where(
+            AuditLog.action.in_(
+                ["export", "print", "deletion_request", "account_close", "deletion_complete"]
+            )
+        )
+        .order_by(AuditLog.id)
+    ).all()
+    assert [(r.action, r.actor_id, r.child_id, r.outcome) for r in rows] == [
+        ("export", world.g1.id, world.case1.child_id, "success"),
+        ("print", world.g1.id, world.case1.child_id, "success"),
+        ("deletion_request", world.g1.id, world.case1.child_id, "success"),
+        ("account_close", world.g1.id, world.case1.child_id, "success"),
+        ("deletion_complete", world.admin.id, world.case1.child_id, "success"),
+    ]
+    assert verify_chain(db_session) is None
+    # The family's copy lists the accesses too, without addresses or chain hashes.
+    body = guardian.get(f"{base}/data/export.json").get_data(as_text=True)
+    actions = [row["action"] for row in json.loads(body)["sections"]["audit_log"]["rows"]]
+    assert "export" in actions and "deletion_complete" in actions
+    assert "source_ip" not in body and "row_hash" not in body
