@@ -69,5 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    from portal.web.retry import init_retry
+
+    init_retry(app)  # after every blueprint: each view retries PostgreSQL's 40001/40P01 (RL-06)
     cli.init_app(app)
     return app

@@ -212,3 +212,119 @@ def test_RL13_messages_across_the_autumn_dst_change_keep_their_order(
     page = browser.get(f"/messages/{thread.id}").get_data(as_text=True)
     positions = [page.index(f"DST message {n}") for n in range(1, 5)]
     assert positions == sorted(positions)
+
+
+# RL-06 ----------------------------------------------------------------------------------------
+
+
+class FakeSqlState(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def flaky_app(make_app: Any, failures: int, sqlstate: str) -> tuple[Flask, list[int]]:
+    """A throwaway app whose test route fails `failures` times with `sqlstate`, then succeeds.
+    On PostgreSQL the failure is the server's own (RAISE ... USING ERRCODE)."""
+    from portal import db
+    from portal.security import public
+    from portal.web.retry import init_retry
+
+    flaky = make_app()
+    calls: list[int] = []
+
+    @public
+    def view() -> str:
+        calls.append(1)
+        if len(calls) <= failures:
+            if db.session.get_bind().dialect.name == "postgresql":
+                raise_it = f"RAISE EXCEPTION 'collide' USING ERRCODE = '{sqlstate}'"
+                db.session.execute(text(f"DO $$ BEGIN {raise_it}; END $$"))
+            raise OperationalError("UPDATE", {}, FakeSqlState(sqlstate))
+        return "done"
+
+    flaky.add_url_rule("/_test/flaky", "flaky", view)
+    init_retry(flaky)
+    return flaky, calls
+
+
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01"])
+def test_RL06_a_serialization_failure_or_deadlock_is_retried(make_app: Any, sqlstate: str) -> None:
+    flaky, calls = flaky_app(make_app, failures=2, sqlstate=sqlstate)
+    response = flaky.test_client().get("/_test/flaky")
+    assert response.status_code == 200
+    assert len(calls) == 3
+
+
+def test_RL06_three_failures_give_up_with_503(make_app: Any) -> None:
+    flaky, calls = flaky_app(make_app, failures=5, sqlstate="40001")
+    response = flaky.test_client().get("/_test/flaky")
+    assert response.status_code == 503
+    assert len(calls) == 3
+
+
+def test_RL06_other_database_errors_are_not_retried(make_app: Any) -> None:
+    flaky, calls = flaky_app(make_app, failures=5, sqlstate="57014")  # query cancelled
+    assert flaky.test_client().get("/_test/flaky").status_code == 503
+    assert len(calls) == 1
+
+
+def test_RL06_a_real_postgresql_deadlock_is_retried_to_success(app: Flask) -> None:
+    """Two transactions lock two rows in opposite order: PostgreSQL kills one (40P01); with the
+    retry both increments land."""
+    import threading
+
+    from portal.web.retry import retry_transient
+
+    engine = database.for_app(app).engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("deadlock detection is PostgreSQL's (SQLite serialises writers)")
+    with engine.begin() as setup:
+        setup.execute(text("DROP TABLE IF EXISTS rl06_pair"))
+        setup.execute(text("CREATE TABLE rl06_pair (id int PRIMARY KEY, n int NOT NULL)"))
+        setup.execute(text("INSERT INTO rl06_pair VALUES (1, 0), (2, 0)"))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    tries: list[int] = []
+
+    def worker(first: int, second: int) -> None:
+        connection = engine.connect()
+        attempt = [0]
+
+        def transaction() -> None:
+            attempt[0] += 1
+            tries.append(first)
+            with connection.begin():
+                connection.execute(text("SET LOCAL deadlock_timeout = '50ms'"))
+                connection.execute(
+                    text("UPDATE rl06_pair SET n = n + 1 WHERE id = :i"), {"i": first}
+                )
+                if attempt[0] == 1:
+                    barrier.wait(timeout=5)
+                connection.execute(
+                    text("UPDATE rl06_pair SET n = n + 1 WHERE id = :i"), {"i": second}
+                )
+
+        try:
+            retry_transient(transaction, rollback=lambda: None)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=pair) for pair in ((1, 2), (2, 1))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not errors, errors
+        assert len(tries) == 3  # one of the two was chosen as the deadlock victim and ran again
+        with engine.connect() as check:
+            assert check.execute(text("SELECT n FROM rl06_pair ORDER BY id")).scalars().all() == [
+                2,
+                2,
+            ]
+    finally:
+        with engine.begin() as cleanup:
+            cleanup.execute(text("DROP TABLE IF EXISTS rl06_pair"))
