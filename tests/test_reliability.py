@@ -328,3 +328,76 @@ def test_RL06_a_real_postgresql_deadlock_is_retried_to_success(app: Flask) -> No
     finally:
         with engine.begin() as cleanup:
             cleanup.execute(text("DROP TABLE IF EXISTS rl06_pair"))
+
+
+# RL-08 ----------------------------------------------------------------------------------------
+
+
+def test_RL08_a_full_disk_answers_503_and_keeps_everything_saved(tmp_path: Any) -> None:
+    """`PRAGMA max_page_count` pinned at the current size: the next page the database needs is
+    "disk full". SQLite has already rolled back by then (D8); the handler copes."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func
+    from sqlalchemy.orm import sessionmaker
+
+    from portal import create_app
+    from tests.factories import build_world
+
+    path = tmp_path / "full.db"
+    full = create_app(
+        {
+            "TESTING": True,
+            "PORTAL_ENV": "test",
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "DATABASE_URL": f"sqlite:///{path}",
+        }
+    )
+    engine = database.for_app(full).engine
+    try:
+        with full.app_context():
+            upgrade(revision="heads")
+        setup = sessionmaker(bind=engine, expire_on_commit=False)()
+        world = build_world(setup)
+        with full.test_request_context():
+            from flask import g
+
+            g.db_session = setup
+            opened = messaging.do_open_thread(world.t1, world.case1, ThreadKind.FAMILY)
+            setup.commit()
+            g.pop("db_session")
+        browser = Browser(full.test_client())
+        browser.login("g1@family.test")
+        assert send(browser, opened, "Saved before the disk filled").status_code == 303
+        with engine.connect() as check:
+            saved = check.execute(select(Message.body).order_by(Message.id)).scalars().all()
+        engine.dispose()
+
+        def pin_size(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            pages = cursor.execute("PRAGMA page_count").fetchone()[0]
+            cursor.execute(f"PRAGMA max_page_count = {pages}")
+            cursor.close()
+
+        event.listen(engine, "connect", pin_size)
+        try:
+            response = send(browser, opened, "A long note that needs new pages. " * 140)
+        finally:
+            event.remove(engine, "connect", pin_size)
+            engine.dispose()
+
+        assert response.status_code in (503, 507)
+        assert "A long note that needs new pages." in response.get_data(as_text=True)
+        with engine.connect() as check:
+            assert check.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+            bodies = check.execute(select(Message.body).order_by(Message.id)).scalars().all()
+            assert bodies == saved and "Saved before the disk filled" in bodies
+            assert (
+                check.execute(
+                    select(func.count()).select_from(Base.metadata.tables["users"])
+                ).scalar_one()
+                >= 7
+            )
+        # Space again: the next send works.
+        assert send(browser, opened, "After the clean-up").status_code == 303
+    finally:
+        engine.dispose()
