@@ -67,7 +67,7 @@ from portal.models.plans import (
     ProblemStatus,
     ResponseKind,
 )
-from portal.models.rights import DataRequest, DataRequestStatus
+from portal.models.rights import DataRequest, DataRequestStatus, RetentionPurge
 from portal.models.tasks import CaseTask, TaskKind
 
 __all__ = [
@@ -123,6 +123,7 @@ __all__ = [
     "ReferenceType",
     "Respondent",
     "ResponseKind",
+    "RetentionPurge",
     "Reward",
     "Role",
     "ServicePolicy",

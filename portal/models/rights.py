@@ -41,3 +41,15 @@ class DataRequest(Base):
 
     case: Mapped[Case] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+
+class RetentionPurge(Base):
+    """Present only inside the transaction that purges a case at the end of its retention period
+    (CO-04): the append-only guards of consent records and the token ledger allow DELETE of that
+    case's rows while its marker exists, and never otherwise. No foreign key: the case goes."""
+
+    __tablename__ = "retention_purges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(unique=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -204,6 +204,7 @@ NOT_EXPORTED: dict[str, str] = {
     "thread_reads": "read receipts: delivery plumbing",
     "message_notifications": "delivery plumbing",
     "service_policies": "therapists' office hours, not about the child",
+    "retention_purges": "empty outside a retention purge; holds only a case number",
 }
 
 
