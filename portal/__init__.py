@@ -15,6 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.config import load_config
     from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
     from portal.i18n import init_i18n
+    from portal.logs import init_logging
     from portal.security import init_security
     from portal.web.errors import init_errors
     from portal.web.templating import init_templating
@@ -26,7 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder="../static",
     )
     load_config(app, test_config)
-    logging.basicConfig(level=logging.INFO)
+    init_logging(logging.INFO)  # one event, one line (IN-04)
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     database.init_app(app)

@@ -4,6 +4,7 @@ child's account. Services flush, never commit; the view commits once."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -115,13 +116,21 @@ def do_complete_deletion(admin: User, request: DataRequest) -> DataRequest:
     return request
 
 
-def requests_for_admin(admin: User) -> list[DataRequest]:
+# The admin queue's sort keys (IN-01: an allowlist, never the parameter itself).
+REQUEST_SORTS = {
+    "requested": DataRequest.requested_at,
+    "status": DataRequest.status,
+    "case": DataRequest.case_id,
+}
+
+
+def requests_for_admin(admin: User, order: Any = None) -> list[DataRequest]:
     return list(
         db.session.scalars(
             select(DataRequest)
             .join(Case, Case.id == DataRequest.case_id)
             .where(Case.clinic_id == admin.clinic_id)
-            .order_by(DataRequest.status.desc(), DataRequest.requested_at)
+            .order_by(order if order is not None else DataRequest.requested_at, DataRequest.id)
         )
     )
 

@@ -18,6 +18,7 @@ from portal.policies import can
 from portal.rights import export, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
 from portal.web.htmx import render, see_other
+from portal.web.sorting import order_by_request
 
 bp = Blueprint("rights", __name__)
 
@@ -143,9 +144,12 @@ def _admin_only() -> None:
 
 
 def _queue(form: CompleteDeletionForm | None = None, status: int = 200) -> Response:
+    order, sort, direction = order_by_request(services.REQUEST_SORTS, default="requested")
     return render(
         "rights/admin_requests.html",
-        requests=services.requests_for_admin(current_user),
+        requests=services.requests_for_admin(current_user, order),
+        sort=sort,
+        direction=direction,
         form=form or CompleteDeletionForm(formdata=None),
         status=status,
     )

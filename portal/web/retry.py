@@ -42,7 +42,8 @@ def retry_transient(
         except DBAPIError as exc:
             if not is_transient(exc) or attempt == attempts:
                 raise
-            log.warning("transient database failure %s; try %d of %d", exc.orig, attempt, attempts)
+            sqlstate = getattr(exc.orig, "sqlstate", "?")
+            log.warning("transient database failure %s; try %d of %d", sqlstate, attempt, attempts)
             (rollback or db.session.rollback)()
             time.sleep(random.uniform(0, BASE_DELAY * 2**attempt))  # noqa: S311 - jitter only
     raise AssertionError("unreachable")
