@@ -9,6 +9,10 @@ from portal import db
 
 
 def init_app(app: Flask) -> None:
+    from portal import cli_ops
+
+    cli_ops.init_app(app)  # backup, restore, retention-purge
+
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Load the Willow Street demo clinic (safe to run twice)."""

@@ -67,6 +67,7 @@ from portal.models.plans import (
     ProblemStatus,
     ResponseKind,
 )
+from portal.models.rights import DataRequest, DataRequestStatus, RetentionPurge
 from portal.models.tasks import CaseTask, TaskKind
 
 __all__ = [
@@ -92,6 +93,8 @@ __all__ = [
     "ConsentMethod",
     "ConsentRecord",
     "Credential",
+    "DataRequest",
+    "DataRequestStatus",
     "FearScale",
     "Goal",
     "GoalOwner",
@@ -120,6 +123,7 @@ __all__ = [
     "ReferenceType",
     "Respondent",
     "ResponseKind",
+    "RetentionPurge",
     "Reward",
     "Role",
     "ServicePolicy",
