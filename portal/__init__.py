@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from portal.admin.views import bp as admin_bp
     from portal.audit_report.views import bp as audit_bp
+    from portal.auth import account, second_step  # noqa: F401 - add routes to bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp
@@ -78,4 +79,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_retry(app)  # after every blueprint: each view retries PostgreSQL's 40001/40P01 (RL-06)
     cli.init_app(app)
+    if app.config["PORTAL_ENV"] == "production":
+        from portal.demo import refuse_demo_accounts
+
+        refuse_demo_accounts(database.for_app(app).engine)
     return app
