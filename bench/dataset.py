@@ -184,7 +184,7 @@ _MESSAGES = [
 ]
 
 
-def build(  # noqa: PLR0915 - one linear script reads best here
+def build(
     connection: Connection,
     shape: Shape,
     *,
@@ -194,7 +194,7 @@ def build(  # noqa: PLR0915 - one linear script reads best here
     now: datetime | None = None,
 ) -> Focus:
     """Write the data set through `connection` (the caller commits) and return the focus ids."""
-    rnd = random.Random(f"{seed}-{shape.prefix}")
+    rnd = random.Random(f"{seed}-{shape.prefix}")  # noqa: S311 - fictional data, not secrets
     now = now or datetime.now(UTC)
     start = now - timedelta(days=shape.days)
     ids = _Ids(connection)
@@ -252,7 +252,7 @@ def build(  # noqa: PLR0915 - one linear script reads best here
         )
     _insert(connection, t["User"], users)
 
-    # Cases: the focus therapist (the first) holds `focus_caseload` cases, the rest share the others.
+    # Cases: the focus therapist holds `focus_caseload` cases; the others share the rest.
     first_child = ids.take(t["Child"], shape.families)
     first_case = ids.take(t["Case"], shape.families)
     owner: list[int] = []

@@ -69,9 +69,7 @@ def counting(app: Flask) -> Iterator[list[str]]:
 
 
 def _network(db_session: Session, shape: Shape) -> Focus:
-    focus = build(
-        db_session.connection(), shape, password_hash=_PASSWORD_HASH, pin_hash=_PIN_HASH
-    )
+    focus = build(db_session.connection(), shape, password_hash=_PASSWORD_HASH, pin_hash=_PIN_HASH)
     db_session.commit()
     return focus
 
@@ -168,9 +166,7 @@ def test_key_page_query_count_does_not_grow_with_data(
     assert large <= ceiling, f"{page.__name__}: {large} queries (ceiling {ceiling})"
 
 
-def test_a_long_thread_shows_a_window_of_recent_messages(
-    app: Flask, db_session: Session
-) -> None:
+def test_a_long_thread_shows_a_window_of_recent_messages(app: Flask, db_session: Session) -> None:
     """A 500-message thread renders the newest messages and a way to read earlier ones."""
     focus = _network(db_session, TEN)
     guardian = _as(app, focus.guardian_email)
