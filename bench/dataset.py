@@ -464,8 +464,10 @@ def build(
         for n, count in enumerate(counts):
             guardians, child_user = families[n]
             for k in range(count):
-                step = first_step + n * STEPS_PER_LADDER + min(2, k * 3 // max(count, 1))
-                peak = rnd.randint(0, 10)
+                index = min(2, k * 3 // max(count, 1))
+                step = first_step + n * STEPS_PER_LADDER + index
+                # Steps 0-1 were mastered; step 2 is still being practised (never calm yet).
+                peak = rnd.randint(0, 10) if index < 2 else rnd.randint(3, 10)
                 yield {
                     "id": attempt_id,
                     "case_id": first_case + n,

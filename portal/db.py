@@ -87,13 +87,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only_request() else "BEGIN IMMEDIATE")
 
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _read_only_request() -> bool:
+def read_only_request() -> bool:
     """A GET/HEAD request that has not announced a write: its transaction may start deferred.
     Everything else (POSTs, the CLI, scripts, tests' own sessions) starts IMMEDIATE (D7)."""
     return has_request_context() and request.method in _READ_METHODS and not g.get("db_will_write")
