@@ -139,10 +139,10 @@ PAGES = [tracker, log_practice, family_page, caseload, thread, what_changed, idl
 CEILINGS = {
     "tracker": 16,
     "log_practice": 15,
-    "family_page": 18,
+    "family_page": 15,
     "caseload": 13,
     "thread": 16,
-    "what_changed": 21,
+    "what_changed": 15,
 }
 EXPECTED_STATUS = {"log_practice": 303, "idle_poll": 204}
 
