@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
 from portal.db import utcnow
@@ -33,9 +33,11 @@ def visible_case_ids(user: User) -> Select[int]:
 
 def _with_team(stmt: Select[Case]) -> Select[Case]:
     return stmt.options(
-        selectinload(Case.child),
-        selectinload(Case.therapist_links).selectinload(CaseTherapist.therapist),
-        selectinload(Case.guardian_links).selectinload(GuardianLink.guardian),
+        # The team in three queries whatever the number of cases (issue 9): each case with its
+        # child, then the therapist links with their users, then the guardian links with theirs.
+        joinedload(Case.child),
+        selectinload(Case.therapist_links).joinedload(CaseTherapist.therapist),
+        selectinload(Case.guardian_links).joinedload(GuardianLink.guardian),
     )
 
 
