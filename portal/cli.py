@@ -9,6 +9,10 @@ from portal import db
 
 
 def init_app(app: Flask) -> None:
+    from portal import cli_ops
+
+    cli_ops.init_app(app)  # backup, restore, retention-purge
+
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Load the Willow Street demo clinic (safe to run twice)."""
@@ -85,7 +89,7 @@ def init_app(app: Flask) -> None:
             raise click.ClickException("No therapist has that email.")
         second_factor.reset(user)
         end_all_sessions(user.id, "second factor reset")
-        record(db.session, action="mfa.reset", actor=None, object_type="user", object_id=user.id)
+        record(db.session, action="mfa_reset", actor=None, object_type="user", object_id=user.id)
         db.session.commit()
         click.echo(f"{user.display_name} sets up a new authenticator at the next sign-in.")
 
@@ -111,16 +115,21 @@ def init_app(app: Flask) -> None:
             clinic = Clinic(name=clinic_name)
             db.session.add(clinic)
             db.session.flush()
-        db.session.add(
-            User(
-                role=Role.THERAPIST,
-                clinic_id=clinic.id,
-                is_admin=True,
-                email=email,
-                display_name=display_name,
-                credential=Credential.PASSWORD,
-                password_hash=hash_secret(password),
-            )
+        admin = User(
+            role=Role.THERAPIST,
+            clinic_id=clinic.id,
+            is_admin=True,
+            email=email,
+            display_name=display_name,
+            credential=Credential.PASSWORD,
+            password_hash=hash_secret(password),
+        )
+        db.session.add(admin)
+        db.session.flush()
+        from portal.audit import record
+
+        record(
+            db.session, action="role_grant", object_type="user", object_id=admin.id, detail="admin"
         )
         db.session.commit()
         click.echo(f"Clinic admin {email} created for {clinic.name}.")

@@ -207,6 +207,7 @@ def _load_user(user_id: str) -> User | None:
     now = utcnow()
     expired = _expiry_reason(auth_session, now)
     if expired:
+        db.will_write()
         auth_session.ended_at = now
         auth_session.end_reason = expired
         db.session.commit()
@@ -214,6 +215,7 @@ def _load_user(user_id: str) -> User | None:
         return None
     g.auth_session = auth_session
     if not _view_flag("is_background") and now - auth_session.last_active_at > _TOUCH_EVERY:
+        db.will_write()
         auth_session.last_active_at = now
         db.session.commit()
     return auth_session.user

@@ -44,7 +44,15 @@ from portal.auth.second_factor import STEP_SECONDS, time_step
 from portal.cases.services import do_invite_guardian
 from portal.db import utcnow
 from portal.feedback import services as feedback
-from portal.models import AccountToken, CaseTherapist, PlanStatus, PlanVersion, Role, User
+from portal.models import (
+    AccountToken,
+    CaseTherapist,
+    DataRequest,
+    PlanStatus,
+    PlanVersion,
+    Role,
+    User,
+)
 from portal.models.feedback import CareAlert, SessionMode, SessionStatus
 from portal.models.plans import (
     AssentChoice,
@@ -132,6 +140,8 @@ LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
 S_SES = Expect(303, "sessions")
 S_CFB = Expect(303, "case-feedback")
 S_FCK = Expect(303, "family-checkins")
+S_DAT = Expect(303, "family-data")
+S_DRQ = Expect(303, "/admin/data-requests")
 R_LOG = Expect(302, "/login")  # a public form that ends on the sign-in page (reset, forgot)
 
 
@@ -244,6 +254,8 @@ MATRIX: list[Row] = [
     row("invitations.accept",        POST, PUBLIC, R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1),
     row("admin.therapists",          GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
     row("admin.add_therapist",       POST, ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    S_ADM),
+    row("audit.report",              GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
+    row("audit.record_views",        GET,  ADULTS, IN,    NF,    OK,    NF,    OK,    NF,    NF),
     row("cases.caseload",            GET,  THERAP, IN,    NF,    NF,    NF,    OK,    OK,    OK),
     row("cases.open_case",           GET,  THERAP, IN,    NF,    NF,    NF,    OK,    OK,    OK),
     row("cases.open_case",           POST, THERAP, IN,    NF,    NF,    NF,    S_NEW, S_NEW, S_NEW),
@@ -354,6 +366,14 @@ MATRIX: list[Row] = [
     kid("ladders.ask_reward",        POST, SCREEN, IN,    S_LAD, S_LAD, NF,    NF,    NF,    NF),
     row("ladders.cheers_seen",       POST, SCREEN, IN,    S_LAD, NF,    NF,    NF,    NF,    NF),
     kid("ladders.cheers_seen",       POST, SCREEN, IN,    S_LAD, S_LAD, S_LAD, NF,    NF,    NF),
+    # Data rights (CO-02). Case2's guardian has a deletion request waiting for the clinic admin.
+    row("rights.data_page",          GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("rights.export_json",        GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("rights.printable",          GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("rights.request_deletion",   POST, FAMILY, IN,    NF,    S_DAT, NF,    NF,    NF,    NF),
+    row("rights.close_child_account", POST, FAMILY, IN,   NF,    S_DAT, NF,    NF,    NF,    NF),
+    row("rights.admin_requests",     GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
+    row("rights.complete_request",   POST, ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    S_DRQ),
     row("static",                    GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
 ]
 # fmt: on
@@ -391,6 +411,7 @@ COMMON_ARGUMENTS = {
     "session_id": "session",
     "feedback_id": "feedback",
     "alert_id": "alert",
+    "request_id": "data_request",
 }
 
 GOAL_FORM = {
@@ -546,6 +567,9 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
         "comment": "",
     },
     "feedback.child_feedback": lambda _: {"idempotency_key": str(uuid.uuid4()), "raw": "4"},
+    "rights.request_deletion": lambda _: {"reason": "We are moving away", "confirm": "y"},
+    "rights.close_child_account": lambda _: {"confirm": "y"},
+    "rights.complete_request": lambda _: {"confirm": "y"},
 }
 
 
@@ -587,6 +611,7 @@ class Scene:
             "sessions": f"/cases/{case1}/sessions",
             "case-feedback": f"/cases/{case1}/feedback",
             "family-checkins": f"/family/{case1}/checkins",
+            "family-data": f"/family/{case1}/data",
         }
         return named.get(name, name)
 
@@ -673,9 +698,18 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
             "setup_token": setup_token,
             "reset_token": reset_token,
             "static_file": HTMX_FILE,
+            "data_request": build_data_request(db_session, world),
         },
         db_session,
     )
+
+
+def build_data_request(db_session: Session, world: World) -> int:
+    """Case2's guardian asked the clinic to delete their child's data."""
+    request = DataRequest(case_id=world.case2.id, requested_by_id=world.g2.id, reason="Moving")
+    db_session.add(request)
+    db_session.commit()
+    return request.id
 
 
 def scene_goal_key(db_session: Session, goal_id: int) -> str:

@@ -180,9 +180,9 @@ def reset_password(token: str) -> Response:
             user.password_hash = hash_secret(form.new_password.data or "")
             user.password_changed_at = utcnow()
             account_token.used_at = utcnow()
-            end_all_sessions(user.id, "password reset")
+            end_all_sessions(user.id, "password_reset")
             notify_account_change(user, _("The password of your Rapport account was reset."))
-            audit_account("password.reset", user)
+            audit_account("password_reset", user)
             db.session.commit()
             flash(_("Your password is changed. Sign in with it now."), "success")
             return redirect(url_for("auth.login"))  # type: ignore[return-value]

@@ -106,12 +106,14 @@ def second_step() -> Response:
         code = form.code.data or ""
         if second_factor.check_totp(user, code):
             target = _finish(pending)
+            audit_account("login", user)
             db.session.commit()
             return redirect(target)  # type: ignore[return-value]
         if second_factor.use_recovery_code(user, code):
             target = _finish(pending)
             left = second_factor.recovery_codes_left(user)
-            audit_account("mfa.recovery_code_used", user)
+            audit_account("mfa_recovery_code", user)
+            audit_account("login", user)
             db.session.commit()
             flash(
                 _(
@@ -122,6 +124,8 @@ def second_step() -> Response:
                 "warning",
             )
             return redirect(target)  # type: ignore[return-value]
+        record(db.session, action="login", outcome="failure", object_type="user", object_id=user.id)
+        db.session.commit()  # kept, although the answer is a refusal (LG-02)
         error = _(
             "That code did not work. Type the newest code your app shows, or a recovery code."
         )
@@ -147,7 +151,8 @@ def enrol() -> Response:
     if form.validate_on_submit():
         if second_factor.check_totp(user, form.code.data or ""):
             codes = second_factor.enrol(user)
-            audit_account("mfa.enrolled", user)
+            audit_account("mfa_enrol", user)
+            audit_account("login", user)
             target = _finish(pending)
             db.session.commit()
             return render("auth/recovery_codes.html", codes=codes, continue_to=target)

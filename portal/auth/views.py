@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import db
+from portal import audit, db
 from portal.auth.forms import ChangePasswordForm, KidsLoginForm, LoginForm, SetPasswordForm
 from portal.db import utcnow
 from portal.extensions import limiter
@@ -63,6 +63,21 @@ def throttled(view: Any) -> Any:
 SIGN_IN_FAILED = "That sign-in did not work. Check your details and try again."
 
 
+def _record_sign_in(user: User | None, succeeded: bool) -> None:
+    """LG-02: every sign-in attempt that got as far as checking a secret. Only the account's id
+    is kept (when the name matched one), never what was typed."""
+    audit.record(
+        db.session,
+        action="login",
+        outcome="success" if succeeded else "failure",
+        object_type="user",
+        object_id=user.id if user else None,
+        actor=user if succeeded else None,
+    )
+    if not succeeded:
+        db.session.commit()
+
+
 def home_for(user: User) -> str:
     if user.is_therapist:
         return url_for("cases.caseload")
@@ -99,8 +114,10 @@ def login() -> Response:
 
                 return begin_second_step(user, form.next.data)
             start_session(user)
+            _record_sign_in(user, True)
             db.session.commit()
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
+        _record_sign_in(user, False)
         error = SIGN_IN_FAILED
     status = 200 if request.method != "POST" or (not error and not form.errors) else 422
     return render(
@@ -132,12 +149,15 @@ def kids_login() -> Response:
 
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
+                _record_sign_in(user, False)
                 error = "Your account is not ready yet. Ask your grown-up or your therapist."
             else:
                 start_session(user)
+                _record_sign_in(user, True)
                 db.session.commit()
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
+            _record_sign_in(user, False)
             error = "That did not work. Check your username and PIN, or ask your grown-up."
     status = 422 if request.method == "POST" else 200
     return render("auth/kids_login.html", form=form, error=error, status=status)
@@ -145,6 +165,7 @@ def kids_login() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
+    audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
     end_session("signed out")
     db.session.commit()
     response = redirect(url_for("auth.login", signed_out=1))
@@ -192,6 +213,9 @@ def change_password() -> Response:
             user.password_changed_at = utcnow()
             # Every other browser signed in as this person is signed out now (SE-06).
             end_all_sessions(user.id, "password changed", keep=current_auth_session())
+            audit.record(
+                db.session, action="password_change", object_type="user", object_id=user.id
+            )
             notify_account_change(user, _("The password of your Rapport account was changed."))
             db.session.commit()
             flash("Your password is changed. Other devices have been signed out.", "success")
@@ -220,6 +244,9 @@ def setup_account(token: str) -> Response:
             user.password_changed_at = utcnow()
             account_token.used_at = utcnow()
             end_all_sessions(user.id, "password set")
+            audit.record(
+                db.session, action="password_set", object_type="user", object_id=user.id, actor=user
+            )
             if user.needs_second_factor:  # a new therapist sets up the second step next (AU-08)
                 from portal.auth.second_step import begin_second_step
 

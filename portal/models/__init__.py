@@ -75,6 +75,7 @@ from portal.models.plans import (
     ProblemStatus,
     ResponseKind,
 )
+from portal.models.rights import DataRequest, DataRequestStatus, RetentionPurge
 from portal.models.tasks import CaseTask, TaskKind
 
 __all__ = [
@@ -100,6 +101,8 @@ __all__ = [
     "ConsentMethod",
     "ConsentRecord",
     "Credential",
+    "DataRequest",
+    "DataRequestStatus",
     "FearScale",
     "Goal",
     "GoalOwner",
@@ -129,6 +132,7 @@ __all__ = [
     "ReferenceType",
     "Respondent",
     "ResponseKind",
+    "RetentionPurge",
     "Reward",
     "Role",
     "ServicePolicy",
