@@ -197,6 +197,7 @@ NOT_EXPORTED: dict[str, str] = {
     "clinics": "the clinic's own details, not about the child",
     "account_tokens": "sign-in links of staff; secrets",
     "auth_sessions": "sign-in sessions: security plumbing, no record of the child's care",
+    "recovery_codes": "therapists' second-factor recovery codes (hashes): secrets",
     "invitations": "other adults' invitation emails and secrets",
     "outbox_emails": "delivery copies of notifications, which never carry clinical content",
     "care_alerts": "the therapist's working alerts, which quote other guardians' feedback",
