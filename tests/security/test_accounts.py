@@ -46,6 +46,23 @@ def code(step_offset: int = 0, secret: str = TOTP_SECRET) -> str:
     return pyotp.TOTP(secret).at(step * STEP_SECONDS)
 
 
+def account_link(session: Session, user: User, purpose: str, valid_for: timedelta) -> str:
+    """A single-use account link's token (only its hash is stored), committed."""
+    import secrets
+
+    from portal.security import token_hash
+
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + valid_for
+    session.add(
+        AccountToken(
+            user_id=user.id, purpose=purpose, token_hash=token_hash(token), expires_at=expires_at
+        )
+    )
+    session.commit()
+    return token
+
+
 def wrong_code() -> str:
     """A 6-digit code that none of the accepted steps (now, one before, one after) shows."""
     valid = {code(offset) for offset in (-1, 0, 1)}
@@ -569,25 +586,12 @@ def test_AU08_an_admin_resets_a_lost_authenticator_from_the_command_line(
 def test_AU08_a_new_therapist_sets_a_password_of_15_then_sets_up_the_authenticator(
     browser: Browser, world: World, db_session: Session
 ) -> None:
-    import secrets
-
-    from portal.security import token_hash
-
     newcomer = User(
         role=Role.THERAPIST, clinic_id=world.clinic.id, email="new@clinic.test", display_name="Dr N"
     )
     db_session.add(newcomer)
     db_session.flush()
-    token = secrets.token_urlsafe(32)
-    db_session.add(
-        AccountToken(
-            user_id=newcomer.id,
-            purpose="setup",
-            token_hash=token_hash(token),
-            expires_at=utcnow() + timedelta(days=3),
-        )
-    )
-    db_session.commit()
+    token = account_link(db_session, newcomer, "setup", timedelta(days=3))
     path = f"/account/setup/{token}"
     browser.get(path)
     short = browser.post(
