@@ -8,6 +8,7 @@ script, image, style, frame or form, a CSP that only allows 'self', and no cooki
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from html.parser import HTMLParser
@@ -101,7 +102,11 @@ class Resources(HTMLParser):
                 self.loaded.append(value)
 
 
-def crawl(browser: Browser, start: str, limit: int = 60) -> dict[str, list[str]]:
+def crawl(
+    browser: Browser, start: str, limit: int = 60, bodies: dict[str, tuple[str, str]] | None = None
+) -> dict[str, list[str]]:
+    """Follow same-origin links from `start`; per page, what it loads. `bodies` collects each
+    HTML page's body and Cache-Control header."""
     seen: dict[str, list[str]] = {}
     queue = [start]
     while queue and len(seen) < limit:
@@ -117,7 +122,10 @@ def crawl(browser: Browser, start: str, limit: int = 60) -> dict[str, list[str]]
             seen[url] = []
             continue
         parser = Resources()
-        parser.feed(response.get_data(as_text=True))
+        body = response.get_data(as_text=True)
+        if bodies is not None:
+            bodies[url] = (body, response.headers.get("Cache-Control", ""))
+        parser.feed(body)
         seen[url] = parser.loaded
         for link in parser.links:
             target = urljoin("http://localhost" + url, link)
@@ -164,6 +172,37 @@ def test_CO03_child_and_guardian_pages_load_no_third_party_origin(
     assert len(pages) >= 5, sorted(pages)
     offenders = {url: third_party(loaded) for url, loaded in pages.items() if third_party(loaded)}
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize(
+    ("who", "secret", "start"),
+    [
+        ("g1@family.test", None, "/family"),
+        ("cody1", PIN, "/me"),
+        ("t1@clinic.test", None, "/caseload"),
+    ],
+)
+def test_HD02_HD03_every_reachable_page_is_no_store_with_no_inline_script(
+    app: Flask,
+    db_session: Session,
+    world: World,
+    browser: Browser,
+    who: str,
+    secret: str | None,
+    start: str,
+) -> None:
+    from tests.test_access_matrix import build_plan
+
+    build_plan(app, db_session, world)
+    browser.login(who, secret or "")
+    bodies: dict[str, tuple[str, str]] = {}
+    crawl(browser, start, bodies=bodies)
+    assert len(bodies) >= 5
+    for url, (body, cache_control) in bodies.items():
+        assert "no-store" in cache_control, url
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), url
+        assert not re.search(r"\son[a-z]+\s*=", body), url
+        assert "hx-on" not in body, url
 
 
 def test_CO03_the_detector_sees_a_third_party_origin() -> None:
