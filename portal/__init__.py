@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.logs import init_logging
     from portal.security import init_security
     from portal.web.errors import init_errors
+    from portal.web.requests import PortalRequest
     from portal.web.templating import init_templating
 
     app = Flask(
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    app.request_class = PortalRequest  # NUL never reaches a form (IN-02)
     load_config(app, test_config)
     init_logging(logging.INFO)  # one event, one line (IN-04)
 
