@@ -28,6 +28,12 @@ sign_in() {  # $1 email, $2 jar
 }
 sign_in rivera@demo.rapport.test "$WORK/admin.jar"
 sign_in ana@demo.rapport.test "$WORK/guardian.jar"
+# A scan of the sign-in page alone would prove nothing: both sign-ins must have worked.
+admin_code=$(curl -s -o /dev/null -w '%{http_code}' -b "$WORK/admin.jar" "http://127.0.0.1:$PORT/admin/data-requests")
+family_to=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$WORK/guardian.jar" "http://127.0.0.1:$PORT/family")
+if [ "$admin_code" != 200 ] || [[ "$family_to" != */family/* ]]; then
+  echo "sqlmap: signing in failed (admin HTTP $admin_code, family -> $family_to)"; exit 1
+fi
 cookie() { awk '$6 == "rapport_session" {print "rapport_session=" $7}' "$1"; }
 CASE=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$WORK/guardian.jar" "http://127.0.0.1:$PORT/family" | sed 's#.*/family/##')
 

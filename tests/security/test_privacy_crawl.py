@@ -148,56 +148,55 @@ def third_party(urls: list[str]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    ("who", "secret", "start"),
-    [
-        ("g1@family.test", None, "/family"),
-        ("cody1", PIN, "/me"),
-    ],
-)
+GUARDIAN = ("g1@family.test", None, "/family")
+CHILD = ("cody1", PIN, "/me")
+THERAPIST = ("t1@clinic.test", None, "/caseload")
+
+
+def crawl_as(
+    app: Flask,
+    db_session: Session,
+    world: World,
+    browser: Browser,
+    person: tuple[str, str | None, str],
+    bodies: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, list[str]]:
+    """Case1 with a plan; sign in as `person` and crawl from their home page."""
+    from tests.test_access_matrix import build_plan
+
+    who, secret, start = person
+    build_plan(app, db_session, world)
+    browser.login(who, secret or "")
+    pages = crawl(browser, start, bodies=bodies)
+    assert len(pages) >= 5, sorted(pages)
+    return pages
+
+
+@pytest.mark.parametrize("person", [GUARDIAN, CHILD], ids=["guardian", "child"])
 def test_CO03_child_and_guardian_pages_load_no_third_party_origin(
     app: Flask,
     db_session: Session,
     world: World,
     browser: Browser,
-    who: str,
-    secret: str | None,
-    start: str,
+    person: tuple[str, str | None, str],
 ) -> None:
-    from tests.test_access_matrix import build_plan
-
-    build_plan(app, db_session, world)
-    browser.login(who, secret or "")
-    pages = crawl(browser, start)
-    assert len(pages) >= 5, sorted(pages)
+    pages = crawl_as(app, db_session, world, browser, person)
     offenders = {url: third_party(loaded) for url, loaded in pages.items() if third_party(loaded)}
     assert not offenders, offenders
 
 
 @pytest.mark.parametrize(
-    ("who", "secret", "start"),
-    [
-        ("g1@family.test", None, "/family"),
-        ("cody1", PIN, "/me"),
-        ("t1@clinic.test", None, "/caseload"),
-    ],
+    "person", [GUARDIAN, CHILD, THERAPIST], ids=["guardian", "child", "therapist"]
 )
 def test_HD02_HD03_every_reachable_page_is_no_store_with_no_inline_script(
     app: Flask,
     db_session: Session,
     world: World,
     browser: Browser,
-    who: str,
-    secret: str | None,
-    start: str,
+    person: tuple[str, str | None, str],
 ) -> None:
-    from tests.test_access_matrix import build_plan
-
-    build_plan(app, db_session, world)
-    browser.login(who, secret or "")
     bodies: dict[str, tuple[str, str]] = {}
-    crawl(browser, start, bodies=bodies)
-    assert len(bodies) >= 5
+    crawl_as(app, db_session, world, browser, person, bodies)
     for url, (body, cache_control) in bodies.items():
         assert "no-store" in cache_control, url
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), url
