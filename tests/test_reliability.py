@@ -136,6 +136,25 @@ def test_RL07_database_gone_on_write_answers_503_within_5s_with_the_typed_text(
     assert send(browser, thread, typed).status_code == 303
 
 
+def test_RL07_an_htmx_request_gets_a_503_fragment_without_the_database(
+    app: Flask, world: World, browser: Browser
+) -> None:
+    browser.login("g1@family.test")
+    engine = database.for_app(app).engine
+
+    def gone(*_args: Any) -> None:
+        raise database_gone()
+
+    event.listen(engine, "before_cursor_execute", gone)
+    try:
+        response = browser.htmx("GET", f"/family/{world.case1.id}")
+    finally:
+        event.remove(engine, "before_cursor_execute", gone)
+    assert response.status_code == 503
+    body = response.get_data(as_text=True)
+    assert "Rapport is busy for a moment" in body and "<html" not in body
+
+
 def test_RL07_a_password_is_never_shown_back(app: Flask, world: World, browser: Browser) -> None:
     browser.login("g1@family.test")
     browser.get("/account/password")
