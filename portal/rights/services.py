@@ -48,6 +48,16 @@ def pending_request(case: Case) -> DataRequest | None:
     ).first()
 
 
+def requests_of(case: Case) -> list[DataRequest]:
+    return list(
+        db.session.scalars(
+            select(DataRequest)
+            .where(DataRequest.case_id == case.id)
+            .order_by(DataRequest.id.desc())
+        )
+    )
+
+
 def do_request_deletion(guardian: User, case: Case, reason: str) -> DataRequest:
     if pending_request(case) is not None:
         raise ServiceError(
