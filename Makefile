@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck security pytest clean-db sqlmap
+.PHONY: demo test lint typecheck security pytest clean-db sqlmap bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ demo: $(VENV)/.runtime-installed
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check portal tests migrations wsgi.py
-	$(BIN)/ruff format --check portal tests migrations wsgi.py
+	$(BIN)/ruff check portal tests migrations wsgi.py bench
+	$(BIN)/ruff format --check portal tests migrations wsgi.py bench
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
@@ -53,3 +53,10 @@ sqlmap: $(VENV)/.dev-installed
 
 clean-db:
 	rm -f instance/rapport.db instance/rapport.db-wal instance/rapport.db-shm
+
+# Issue 9: the benchmark (not part of `make test`). BENCH_SCALE=0.02 for a quick small run;
+# DATABASE_URL=postgresql://... for PostgreSQL; BENCH_SERVERS=2 REDIS_URL=redis://... for two servers.
+bench: $(VENV)/.runtime-installed
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	mkdir -p bench/data
+	$(BIN)/python -m bench.run

@@ -17,6 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.i18n import init_i18n
     from portal.logs import init_logging
     from portal.security import init_security
+    from portal.web.audit_trail import init_audit_trail
     from portal.web.errors import init_errors
     from portal.web.requests import PortalRequest
     from portal.web.templating import init_templating
@@ -40,10 +41,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, database, directory=str(app.root_path + "/../migrations"))
     init_security(app)
     init_errors(app)
+    init_audit_trail(app)
     init_templating(app)
     init_i18n(app)
 
     from portal.admin.views import bp as admin_bp
+    from portal.audit_report.views import bp as audit_bp
+    from portal.auth import account, second_step  # noqa: F401 - add routes to bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp
@@ -64,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         family_bp,
         child_bp,
         admin_bp,
+        audit_bp,
         plans_bp,
         feedback_bp,
         ladders_bp,
@@ -76,4 +81,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_retry(app)  # after every blueprint: each view retries PostgreSQL's 40001/40P01 (RL-06)
     cli.init_app(app)
+    if app.config["PORTAL_ENV"] == "production":
+        from portal.demo import refuse_demo_accounts
+
+        refuse_demo_accounts(database.for_app(app).engine)
     return app

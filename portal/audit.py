@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.db import utcnow
 from portal.models.audit import OUTCOMES, AuditLog
 
@@ -110,6 +111,10 @@ def record(
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}")
+    if db.read_only_request():
+        # A GET read in a deferred transaction; end it so this row is written in one that holds
+        # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
+        db.will_write()
     actor_id, actor_role = _actor_of(actor)
     values: dict[str, Any] = {
         "created_at": utcnow(),
@@ -124,6 +129,14 @@ def record(
         "source_ip": request.remote_addr if has_request_context() else None,
         "detail": detail[:200] if detail else None,
     }
+    _append(session, values)
+    if has_request_context():
+        g.audit_recorded = True  # this request's row is written; the trail adds no second one
+
+
+def _append(session: Session, values: dict[str, Any]) -> None:
+    """Chain the row onto the current head and insert it: two statements (three on PostgreSQL,
+    with the lock), whatever the table's size."""
     _lock_chain_head(session)
     prev_hash = (
         session.scalar(select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1))

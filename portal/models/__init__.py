@@ -1,6 +1,14 @@
 """All models, imported here so metadata is complete for Alembic and the tests."""
 
-from portal.models.accounts import AccountToken, AuthSession, Clinic, Credential, Role, User
+from portal.models.accounts import (
+    AccountToken,
+    AuthSession,
+    Clinic,
+    Credential,
+    RecoveryCode,
+    Role,
+    User,
+)
 from portal.models.audit import AuditLog
 from portal.models.cases import (
     AgeBand,
@@ -119,6 +127,7 @@ __all__ = [
     "ProblemDomain",
     "ProblemSeverity",
     "ProblemStatus",
+    "RecoveryCode",
     "Redemption",
     "ReferenceType",
     "Respondent",
