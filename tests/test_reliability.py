@@ -71,7 +71,8 @@ def thread(app: Flask, db_session: Session, world: World) -> MessageThread:
 
 
 def send(browser: Browser, thread: MessageThread, body: str) -> Any:
-    browser.get(f"/messages/{thread.id}")
+    """Post a message (the CSRF token comes from the page seen at sign-in)."""
+    browser.ensure_token()
     return browser.post(
         f"/messages/{thread.id}", {"body": body, "idempotency_key": str(uuid.uuid4())}
     )

@@ -28,6 +28,9 @@ HIDDEN_COLUMNS = frozenset(
         "token_hash",
         "idempotency_key",
         "dedupe_key",
+        "totp_secret",
+        "totp_last_step",
+        "code_hash",
         # The audit trail's chain and other people's network addresses.
         "prev_hash",
         "row_hash",
@@ -197,6 +200,7 @@ SECTIONS: tuple[Section, ...] = (
 NOT_EXPORTED: dict[str, Any] = {
     "clinics": _l("the clinic's own details, not about the child"),
     "account_tokens": _l("sign-in links of staff; secrets"),
+    "recovery_codes": _l("second-factor recovery codes of staff; secrets"),
     "auth_sessions": _l("sign-in sessions: security plumbing, no record of the child's care"),
     "invitations": _l("other adults' invitation emails and secrets"),
     "outbox_emails": _l("delivery copies of notifications, which never carry clinical content"),
