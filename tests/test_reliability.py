@@ -63,6 +63,21 @@ def database_gone() -> Exception:
     return OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
 
 
+@contextmanager
+def database_away(app: Flask) -> Iterator[None]:
+    """Every statement fails as if the server had gone."""
+    engine = database.for_app(app).engine
+
+    def gone(*_args: Any) -> None:
+        raise database_gone()
+
+    event.listen(engine, "before_cursor_execute", gone)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", gone)
+
+
 @pytest.fixture()
 def thread(app: Flask, db_session: Session, world: World) -> MessageThread:
     with on_services(app, db_session):
@@ -141,16 +156,8 @@ def test_RL07_an_htmx_request_gets_a_503_fragment_without_the_database(
     app: Flask, world: World, browser: Browser
 ) -> None:
     browser.login("g1@family.test")
-    engine = database.for_app(app).engine
-
-    def gone(*_args: Any) -> None:
-        raise database_gone()
-
-    event.listen(engine, "before_cursor_execute", gone)
-    try:
+    with database_away(app):
         response = browser.htmx("GET", f"/family/{world.case1.id}")
-    finally:
-        event.remove(engine, "before_cursor_execute", gone)
     assert response.status_code == 503
     body = response.get_data(as_text=True)
     assert "Rapport is busy for a moment" in body and "<html" not in body
@@ -159,13 +166,7 @@ def test_RL07_an_htmx_request_gets_a_503_fragment_without_the_database(
 def test_RL07_a_password_is_never_shown_back(app: Flask, world: World, browser: Browser) -> None:
     browser.login("g1@family.test")
     browser.get("/account/password")
-    engine = database.for_app(app).engine
-
-    def gone(*_args: Any) -> None:
-        raise database_gone()
-
-    event.listen(engine, "before_cursor_execute", gone)
-    try:
+    with database_away(app):
         response = browser.post(
             "/account/password",
             {
@@ -174,8 +175,6 @@ def test_RL07_a_password_is_never_shown_back(app: Flask, world: World, browser: 
                 "confirm_password": "SENTINEL_PASSWORD_2",
             },
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", gone)
     assert response.status_code == 503
     assert "SENTINEL_PASSWORD" not in response.get_data(as_text=True)
 
