@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck security pytest clean-db bench
+.PHONY: demo test lint typecheck security pytest clean-db sqlmap bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ pytest: $(VENV)/.dev-installed
 	$(BIN)/pytest
 
 test: lint typecheck security pytest
+
+# IN-01: sqlmap against a throwaway local server (not part of `make test`: minutes of CPU).
+sqlmap: $(VENV)/.dev-installed
+	$(BIN)/pip install --quiet sqlmap==1.10.10
+	bash .ci/sqlmap.sh
 
 clean-db:
 	rm -f instance/rapport.db instance/rapport.db-wal instance/rapport.db-shm

@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.security import init_security
     from portal.web.audit_trail import init_audit_trail
     from portal.web.errors import init_errors
+    from portal.web.requests import PortalRequest
     from portal.web.templating import init_templating
 
     app = Flask(
@@ -27,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    app.request_class = PortalRequest  # NUL never reaches a form (IN-02)
     load_config(app, test_config)
     init_logging(logging.INFO)  # one event, one line (IN-04)
 

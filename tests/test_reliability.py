@@ -63,6 +63,21 @@ def database_gone() -> Exception:
     return OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
 
 
+@contextmanager
+def database_away(app: Flask) -> Iterator[None]:
+    """Every statement fails as if the server had gone."""
+    engine = database.for_app(app).engine
+
+    def gone(*_args: Any) -> None:
+        raise database_gone()
+
+    event.listen(engine, "before_cursor_execute", gone)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", gone)
+
+
 @pytest.fixture()
 def thread(app: Flask, db_session: Session, world: World) -> MessageThread:
     with on_services(app, db_session):
@@ -71,7 +86,8 @@ def thread(app: Flask, db_session: Session, world: World) -> MessageThread:
 
 
 def send(browser: Browser, thread: MessageThread, body: str) -> Any:
-    browser.get(f"/messages/{thread.id}")
+    """Post a message (the CSRF token comes from the page seen at sign-in)."""
+    browser.ensure_token()
     return browser.post(
         f"/messages/{thread.id}", {"body": body, "idempotency_key": str(uuid.uuid4())}
     )
@@ -136,16 +152,21 @@ def test_RL07_database_gone_on_write_answers_503_within_5s_with_the_typed_text(
     assert send(browser, thread, typed).status_code == 303
 
 
+def test_RL07_an_htmx_request_gets_a_503_fragment_without_the_database(
+    app: Flask, world: World, browser: Browser
+) -> None:
+    browser.login("g1@family.test")
+    with database_away(app):
+        response = browser.htmx("GET", f"/family/{world.case1.id}")
+    assert response.status_code == 503
+    body = response.get_data(as_text=True)
+    assert "Rapport is busy for a moment" in body and "<html" not in body
+
+
 def test_RL07_a_password_is_never_shown_back(app: Flask, world: World, browser: Browser) -> None:
     browser.login("g1@family.test")
     browser.get("/account/password")
-    engine = database.for_app(app).engine
-
-    def gone(*_args: Any) -> None:
-        raise database_gone()
-
-    event.listen(engine, "before_cursor_execute", gone)
-    try:
+    with database_away(app):
         response = browser.post(
             "/account/password",
             {
@@ -154,8 +175,6 @@ def test_RL07_a_password_is_never_shown_back(app: Flask, world: World, browser: 
                 "confirm_password": "SENTINEL_PASSWORD_2",
             },
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", gone)
     assert response.status_code == 503
     assert "SENTINEL_PASSWORD" not in response.get_data(as_text=True)
 

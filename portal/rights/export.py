@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, Table, and_, or_, select
 
 from portal import db
@@ -27,6 +28,9 @@ HIDDEN_COLUMNS = frozenset(
         "token_hash",
         "idempotency_key",
         "dedupe_key",
+        "totp_secret",
+        "totp_last_step",
+        "code_hash",
         # The audit trail's chain and other people's network addresses.
         "prev_hash",
         "row_hash",
@@ -52,7 +56,7 @@ Where = Callable[[Table, Scope], ColumnElement[bool]]
 @dataclass(frozen=True)
 class Section:
     table: str
-    title: str
+    title: Any  # a lazy translation
     where: Where
     blank: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -97,86 +101,86 @@ def _own_or_child(column: str) -> Where:
 
 def _private_note(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("note_private"):
-        row["note"] = "(kept private by your child)"
+        row["note"] = str(_l("(kept private by your child)"))
     return row
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("children", "Child", lambda t, s: t.c.id == s.case.child_id),
-    Section("users", "Child's sign-in", lambda t, s: t.c.id == s.case.child.user_id),
-    Section("cases", "Case", lambda t, s: t.c.id == s.case_id),
+    Section("children", _l("Child"), lambda t, s: t.c.id == s.case.child_id),
+    Section("users", _l("Child's sign-in"), lambda t, s: t.c.id == s.case.child.user_id),
+    Section("cases", _l("Case"), lambda t, s: t.c.id == s.case_id),
     Section(
         "guardian_links",
-        "Your link to the child",
+        _l("Your link to the child"),
         lambda t, s: and_(_of_case(t, s), t.c.guardian_id == s.guardian.id),
     ),
-    Section("case_therapists", "Therapists", _of_case),
-    Section("consent_records", "Consent records", _of_case),
-    Section("problems", "Problem list", _of_case),
+    Section("case_therapists", _l("Therapists"), _of_case),
+    Section("consent_records", _l("Consent records"), _of_case),
+    Section("problems", _l("Problem list"), _of_case),
     Section(
         "problem_severities",
-        "Problem ratings",
+        _l("Problem ratings"),
         lambda t, s: t.c.problem_id.in_(_ids("problems", s)),
     ),
     Section(
         "plan_versions",
-        "Treatment plan versions",
+        _l("Treatment plan versions"),
         lambda t, s: and_(_of_case(t, s), _shared_plan(t, s)),
     ),
-    Section("goals", "Goals", _plan_child),
+    Section("goals", _l("Goals"), _plan_child),
     Section(
         "goal_problems",
-        "Goal ↔ problem links",
+        _l("Goal ↔ problem links"),
         lambda t, s: t.c.goal_id.in_(select(_t("goals").c.id).where(_plan_child(_t("goals"), s))),
     ),
     Section(
         "benchmarks",
-        "Benchmarks",
+        _l("Benchmarks"),
         lambda t, s: t.c.goal_id.in_(select(_t("goals").c.id).where(_plan_child(_t("goals"), s))),
     ),
-    Section("interventions", "Who does what", _plan_child),
+    Section("interventions", _l("Who does what"), _plan_child),
     Section(
         "plan_responses",
-        "Plan acceptance and assent (yours and your child's)",
+        _l("Plan acceptance and assent (yours and your child's)"),
         lambda t, s: and_(_plan_child(t, s), _own_or_child("responder_id")(t, s)),
     ),
-    Section("goal_progress", "Goal progress ratings", _of_case),
-    Section("therapy_sessions", "Sessions", _of_case),
+    Section("goal_progress", _l("Goal progress ratings"), _of_case),
+    Section("therapy_sessions", _l("Sessions"), _of_case),
     Section(
         "session_feedback",
-        "Your session feedback",
+        _l("Your session feedback"),
         lambda t, s: and_(_of_case(t, s), t.c.guardian_id == s.guardian.id),
     ),
     Section(
         "weekly_checkins",
-        "Your weekly check-ins",
+        _l("Your weekly check-ins"),
         lambda t, s: and_(_of_case(t, s), t.c.guardian_id == s.guardian.id),
     ),
-    Section("ladders", "Fear ladders", _of_case),
-    Section("ladder_steps", "Ladder steps", lambda t, s: t.c.ladder_id.in_(_ids("ladders", s))),
+    Section("ladders", _l("Fear ladders"), _of_case),
+    Section("ladder_steps", _l("Ladder steps"), lambda t, s: t.c.ladder_id.in_(_ids("ladders", s))),
     Section(
         "step_ratings",
-        "Step fear ratings",
+        _l("Step fear ratings"),
         lambda t, s: t.c.step_id.in_(
             select(_t("ladder_steps").c.id).where(
                 _t("ladder_steps").c.ladder_id.in_(_ids("ladders", s))
             )
         ),
     ),
-    Section("practice_attempts", "Practice", _of_case, blank=_private_note),
-    Section("cheers", "Cheers", _of_case),
-    Section("step_suggestions", "Step ideas", _of_case),
-    Section("rewards", "Rewards", _of_case),
-    Section("redemptions", "Rewards redeemed", _of_case),
-    Section("token_entries", "Tokens", _of_case),
+    Section("practice_attempts", _l("Practice"), _of_case, blank=_private_note),
+    Section("cheers", _l("Cheers"), _of_case),
+    Section("step_suggestions", _l("Step ideas"), _of_case),
+    Section("rewards", _l("Rewards"), _of_case),
+    Section("redemptions", _l("Rewards redeemed"), _of_case),
+    Section("token_entries", _l("Tokens"), _of_case),
     Section(
         "message_threads",
-        "Message threads you are in",
+        _l("Message threads you are in"),
         lambda t, s: and_(_of_case(t, s), t.c.id.in_(visible_thread_ids(s.guardian))),
     ),
     Section(
         "messages",
-        "Messages in your threads",
+        _l("Messages in your threads"),
         lambda t, s: t.c.thread_id.in_(
             select(_t("message_threads").c.id).where(
                 _of_case(_t("message_threads"), s),
@@ -184,28 +188,28 @@ SECTIONS: tuple[Section, ...] = (
             )
         ),
     ),
-    Section("data_requests", "Deletion requests", _of_case),
+    Section("data_requests", _l("Deletion requests"), _of_case),
     Section(
         "audit_log",
-        "Who viewed or changed the record",
+        _l("Who viewed or changed the record"),
         lambda t, s: t.c.child_id == s.case.child_id,
     ),
 )
 
 # Tables that are not exported, and why (minimum necessary, DESIGN §7; or not about the child).
-NOT_EXPORTED: dict[str, str] = {
-    "clinics": "the clinic's own details, not about the child",
-    "account_tokens": "sign-in links of staff; secrets",
-    "auth_sessions": "sign-in sessions: security plumbing, no record of the child's care",
-    "recovery_codes": "therapists' second-factor recovery codes (hashes): secrets",
-    "invitations": "other adults' invitation emails and secrets",
-    "outbox_emails": "delivery copies of notifications, which never carry clinical content",
-    "care_alerts": "the therapist's working alerts, which quote other guardians' feedback",
-    "case_tasks": "the therapist's to-do list",
-    "thread_reads": "read receipts: delivery plumbing",
-    "message_notifications": "delivery plumbing",
-    "service_policies": "therapists' office hours, not about the child",
-    "retention_purges": "empty outside a retention purge; holds only a case number",
+NOT_EXPORTED: dict[str, Any] = {
+    "clinics": _l("the clinic's own details, not about the child"),
+    "account_tokens": _l("sign-in links of staff; secrets"),
+    "recovery_codes": _l("second-factor recovery codes of staff; secrets"),
+    "auth_sessions": _l("sign-in sessions: security plumbing, no record of the child's care"),
+    "invitations": _l("other adults' invitation emails and secrets"),
+    "outbox_emails": _l("delivery copies of notifications, which never carry clinical content"),
+    "care_alerts": _l("the therapist's working alerts, which quote other guardians' feedback"),
+    "case_tasks": _l("the therapist's to-do list"),
+    "thread_reads": _l("read receipts: delivery plumbing"),
+    "message_notifications": _l("delivery plumbing"),
+    "service_policies": _l("therapists' office hours, not about the child"),
+    "retention_purges": _l("empty outside a retention purge; holds only a case number"),
 }
 
 
@@ -231,7 +235,7 @@ def collect(case: Case, guardian: User) -> dict[str, dict[str, Any]]:
             row = {key: _plain(value) for key, value in record.items()}
             rows.append(section.blank(row) if section.blank else row)
         data[section.table] = {
-            "title": section.title,
+            "title": str(section.title),
             "columns": [c.name for c in columns],
             "rows": rows,
         }
@@ -244,6 +248,6 @@ def document(case: Case, guardian: User, generated_at: datetime) -> dict[str, An
         "generated_at": generated_at.isoformat(),
         "generated_for": guardian.display_name,
         "child": case.child.full_name,
-        "not_included": NOT_EXPORTED,
+        "not_included": {table: str(reason) for table, reason in NOT_EXPORTED.items()},
         "sections": collect(case, guardian),
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal import db
@@ -30,11 +32,11 @@ from portal.security import end_all_sessions
 # period the clinic sets (README "Retention"). Each line is written into the completed request so
 # the family and an auditor can see what was kept and why (flagged, never silent).
 RETAINED_RECORDS = (
-    "Treatment plan versions, goals, problems and progress ratings (clinical record)",
-    "Session dates and attendance (clinical record)",
-    "Consent records (proof of consent, COPPA 312.5)",
-    "Messages with the care team (clinical correspondence)",
-    "Practice ratings and token ledger, without the child's own words (clinical record)",
+    _l("Treatment plan versions, goals, problems and progress ratings (clinical record)"),
+    _l("Session dates and attendance (clinical record)"),
+    _l("Consent records (proof of consent, COPPA 312.5)"),
+    _l("Messages with the care team (clinical correspondence)"),
+    _l("Practice ratings and token ledger, without the child's own words (clinical record)"),
 )
 
 
@@ -46,9 +48,21 @@ def pending_request(case: Case) -> DataRequest | None:
     ).first()
 
 
+def requests_of(case: Case) -> list[DataRequest]:
+    return list(
+        db.session.scalars(
+            select(DataRequest)
+            .where(DataRequest.case_id == case.id)
+            .order_by(DataRequest.id.desc())
+        )
+    )
+
+
 def do_request_deletion(guardian: User, case: Case, reason: str) -> DataRequest:
     if pending_request(case) is not None:
-        raise ServiceError("A deletion request for this child is already waiting for the clinic.")
+        raise ServiceError(
+            _("A deletion request for this child is already waiting for the clinic.")
+        )
     request = DataRequest(case_id=case.id, requested_by_id=guardian.id, reason=reason.strip())
     db.session.add(request)
     db.session.flush()
@@ -59,7 +73,7 @@ def do_close_child_account(case: Case) -> User:
     """The child can no longer sign in, from this very moment (every open session ends)."""
     user = case.child.user
     if user is None or not user.active:
-        raise ServiceError("Your child has no open account.")
+        raise ServiceError(_("Your child has no open account."))
     user.active = False
     end_all_sessions(user.id, "account closed")
     # A guardian's device handed to the child (child mode) is handed back.
@@ -76,7 +90,7 @@ def do_complete_deletion(admin: User, request: DataRequest) -> DataRequest:
     """Remove or anonymise the child's personal information; keep (and list) what the practice
     must retain."""
     if request.status is not DataRequestStatus.PENDING:
-        raise ServiceError("This request is already completed.")
+        raise ServiceError(_("This request is already completed."))
     case = request.case
     child = case.child
     if child.user is not None:
@@ -111,7 +125,7 @@ def do_complete_deletion(admin: User, request: DataRequest) -> DataRequest:
     request.status = DataRequestStatus.COMPLETED
     request.completed_at = utcnow()
     request.completed_by_id = admin.id
-    request.retained = "\n".join(RETAINED_RECORDS)
+    request.retained = "\n".join(str(line) for line in RETAINED_RECORDS)
     db.session.flush()
     return request
 

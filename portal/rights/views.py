@@ -13,7 +13,7 @@ from portal import audit, db
 from portal.cases.queries import get_case_for
 from portal.cases.services import ServiceError
 from portal.db import utcnow
-from portal.models import Case, DataRequest
+from portal.models import Case
 from portal.policies import can
 from portal.rights import export, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
@@ -49,11 +49,10 @@ def _data_page(
     close_form: CloseAccountForm | None = None,
     status: int = 200,
 ) -> Response:
-    requests = db.session.query(DataRequest).filter(DataRequest.case_id == case.id)
     return render(
         "rights/data.html",
         case=case,
-        requests=requests.order_by(DataRequest.id.desc()).all(),
+        requests=services.requests_of(case),
         pending=services.pending_request(case),
         deletion_form=deletion_form or DeletionRequestForm(formdata=None),
         close_form=close_form or CloseAccountForm(formdata=None),

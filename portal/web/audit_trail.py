@@ -252,13 +252,15 @@ def _after_request(response: Response) -> Response:
     if status == 429 and request.endpoint in SIGN_IN_VIEWS and request.method == "POST":
         _record_lockout()
         return response
+    if status >= 500:  # nothing was done; and a 503 means the database is away (RL-07)
+        return response
     if not _traced() or not current_user.is_authenticated:
         return response
     if status in (403, 404):
         _record_denial(status)
         return response
     access: Access | None = g.get("audit_access")
-    if access is None or access.written or g.get("audit_recorded") or status >= 500:
+    if access is None or access.written or g.get("audit_recorded"):
         return response
     if _is_background() and (status == 204 or response.is_streamed):
         return response

@@ -78,13 +78,18 @@ def _render_without_database(template: str, **context: Any) -> str:
 
 def error_response(status: int) -> Response:
     title, text = MESSAGES.get(status, MESSAGES[500])
-    kept = typed_text() if status == 503 else []
-    if request.headers.get("HX-Request") == "true":
-        body = render_template("errors/_message.html", title=title, text=text, status=status)
-    elif status == 503:  # the database is away: a page that needs nothing from it
+    fragment = request.headers.get("HX-Request") == "true"
+    if status == 503:  # the database is away: a page (or fragment) that needs nothing from it
+        # htmx leaves the form and its text in place on an error; a full page shows the text back.
         body = _render_without_database(
-            "errors/unavailable.html", title=title, text=text, status=status, kept=kept
+            "errors/_message.html" if fragment else "errors/unavailable.html",
+            title=title,
+            text=text,
+            status=status,
+            kept=[] if fragment else typed_text(),
         )
+    elif fragment:
+        body = render_template("errors/_message.html", title=title, text=text, status=status)
     else:
         body = render_template("errors/page.html", title=title, text=text, status=status)
     response = Response(body, status=status)

@@ -45,7 +45,8 @@ def retry_transient(
             sqlstate = getattr(exc.orig, "sqlstate", "?")
             log.warning("transient database failure %s; try %d of %d", sqlstate, attempt, attempts)
             (rollback or db.session.rollback)()
-            time.sleep(random.uniform(0, BASE_DELAY * 2**attempt))  # noqa: S311 - jitter only
+            # Jitter only, nothing secret depends on it.
+            time.sleep(random.uniform(0, BASE_DELAY * 2**attempt))  # noqa: S311  # nosec B311
     raise AssertionError("unreachable")
 
 

@@ -1232,6 +1232,14 @@ GUARDED = [
     Guarded("messages.office_hours", "T1", "GET", "/messages/office-hours", "Your office hours"),
     Guarded("feedback.manage", "T1", "GET", "/cases/{case1}/sessions", "Sessions with Cody"),
     Guarded("feedback.give", "G1", "GET", "/family/{case1}/checkins", "Check-ins for Cody"),
+    Guarded(
+        "rights.export", "G1", "GET", "/family/{case1}/data/export.json", "SENTINEL_F1_LASTNAME"
+    ),
+    Guarded("rights.request_deletion", "G1", "POST", "/family/{case1}/data/deletion", ""),
+    Guarded("rights.close_child_account", "G1", "POST", "/family/{case1}/child-account/close", ""),
+    Guarded("rights.manage_requests", "A", "GET", "/admin/data-requests", "Deletion requests"),
+    Guarded("clinic.read_audit", "A", "GET", "/admin/audit", "Audit report for"),
+    Guarded("case.see_record_views", "T1", "GET", "/cases/{case1}/record-views", "Who viewed"),
 ]
 GUARDED_FORMS = {
     "case.record_own_consent": {"kind": "portal_terms", "action": "revoked"},
@@ -1244,6 +1252,8 @@ GUARDED_FORMS = {
     "reward.add": {"title": "Pizza night", "picture": "", "cost": "5"},
     "messages.start_family_thread": {"kind": "family"},
     "messages.open_thread": {"kind": "teen"},
+    "rights.request_deletion": {"reason": "Moving", "confirm": "y"},
+    "rights.close_child_account": {"confirm": "y"},
 }
 # Rules that no view asks for on its own yet; each is checked directly below.
 NOT_A_VIEW_GATE = {"case.view"}

@@ -8,6 +8,7 @@ script, image, style, frame or form, a CSP that only allows 'self', and no cooki
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from html.parser import HTMLParser
@@ -101,7 +102,11 @@ class Resources(HTMLParser):
                 self.loaded.append(value)
 
 
-def crawl(browser: Browser, start: str, limit: int = 60) -> dict[str, list[str]]:
+def crawl(
+    browser: Browser, start: str, limit: int = 60, bodies: dict[str, tuple[str, str]] | None = None
+) -> dict[str, list[str]]:
+    """Follow same-origin links from `start`; per page, what it loads. `bodies` collects each
+    HTML page's body and Cache-Control header."""
     seen: dict[str, list[str]] = {}
     queue = [start]
     while queue and len(seen) < limit:
@@ -117,7 +122,10 @@ def crawl(browser: Browser, start: str, limit: int = 60) -> dict[str, list[str]]
             seen[url] = []
             continue
         parser = Resources()
-        parser.feed(response.get_data(as_text=True))
+        body = response.get_data(as_text=True)
+        if bodies is not None:
+            bodies[url] = (body, response.headers.get("Cache-Control", ""))
+        parser.feed(body)
         seen[url] = parser.loaded
         for link in parser.links:
             target = urljoin("http://localhost" + url, link)
@@ -140,30 +148,60 @@ def third_party(urls: list[str]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    ("who", "secret", "start"),
-    [
-        ("g1@family.test", None, "/family"),
-        ("cody1", PIN, "/me"),
-    ],
-)
+GUARDIAN = ("g1@family.test", None, "/family")
+CHILD = ("cody1", PIN, "/me")
+THERAPIST = ("t1@clinic.test", None, "/caseload")
+
+
+def crawl_as(
+    app: Flask,
+    db_session: Session,
+    world: World,
+    browser: Browser,
+    person: tuple[str, str | None, str],
+    bodies: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, list[str]]:
+    """Case1 with a plan; sign in as `person` and crawl from their home page."""
+    from tests.test_access_matrix import build_plan
+
+    who, secret, start = person
+    build_plan(app, db_session, world)
+    browser.login(who, secret or "")
+    pages = crawl(browser, start, bodies=bodies)
+    assert len(pages) >= 5, sorted(pages)
+    return pages
+
+
+@pytest.mark.parametrize("person", [GUARDIAN, CHILD], ids=["guardian", "child"])
 def test_CO03_child_and_guardian_pages_load_no_third_party_origin(
     app: Flask,
     db_session: Session,
     world: World,
     browser: Browser,
-    who: str,
-    secret: str | None,
-    start: str,
+    person: tuple[str, str | None, str],
 ) -> None:
-    from tests.test_access_matrix import build_plan
-
-    build_plan(app, db_session, world)
-    browser.login(who, secret or "")
-    pages = crawl(browser, start)
-    assert len(pages) >= 5, sorted(pages)
+    pages = crawl_as(app, db_session, world, browser, person)
     offenders = {url: third_party(loaded) for url, loaded in pages.items() if third_party(loaded)}
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize(
+    "person", [GUARDIAN, CHILD, THERAPIST], ids=["guardian", "child", "therapist"]
+)
+def test_HD02_HD03_every_reachable_page_is_no_store_with_no_inline_script(
+    app: Flask,
+    db_session: Session,
+    world: World,
+    browser: Browser,
+    person: tuple[str, str | None, str],
+) -> None:
+    bodies: dict[str, tuple[str, str]] = {}
+    crawl_as(app, db_session, world, browser, person, bodies)
+    for url, (body, cache_control) in bodies.items():
+        assert "no-store" in cache_control, url
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), url
+        assert not re.search(r"\son[a-z]+\s*=", body), url
+        assert "hx-on" not in body, url
 
 
 def test_CO03_the_detector_sees_a_third_party_origin() -> None:
