@@ -261,7 +261,7 @@ def test_LG06_when_the_audit_insert_fails_the_change_is_rolled_back(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("audit storage unavailable")
 
-    monkeypatch.setattr("portal.audit._append", broken)
+    monkeypatch.setattr("portal.audit.append_row", broken)
     before = _last(db_session)
     response = browser.post(
         f"/messages/{thread_id}", {"body": "This must not be stored", "idempotency_key": key}
