@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.db import utcnow
 from portal.models.audit import OUTCOMES, AuditLog
 
@@ -156,6 +157,10 @@ def row_values(
 def append_row(session: Session, values: dict[str, Any]) -> None:
     """Chain the row onto the current head and insert it: two statements (three on PostgreSQL,
     with the lock), whatever the table's size."""
+    if db.read_only_request():
+        # A GET read in a deferred transaction; end it so this row is written in one that holds
+        # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
+        db.will_write()
     _lock_chain_head(session)
     prev_hash = (
         session.scalar(select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1))

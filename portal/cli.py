@@ -9,6 +9,10 @@ from portal import db
 
 
 def init_app(app: Flask) -> None:
+    from portal import cli_ops
+
+    cli_ops.init_app(app)  # backup, restore, retention-purge
+
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Load the Willow Street demo clinic (safe to run twice)."""
@@ -66,6 +70,29 @@ def init_app(app: Flask) -> None:
             )
         click.echo(f"chain intact ({count_rows(db.session)} rows)")
 
+    @app.cli.command("reset-second-factor")
+    @click.argument("email")
+    def reset_second_factor(email: str) -> None:
+        """Forget a therapist's authenticator and recovery codes (lost phone): they enrol again at
+        their next sign-in, and every session of theirs ends now (AU-08)."""
+        from sqlalchemy import select
+
+        from portal.audit import record
+        from portal.auth import second_factor
+        from portal.models import Role, User
+        from portal.security import end_all_sessions
+
+        user = db.session.scalars(
+            select(User).where(User.email == email.strip().lower(), User.role == Role.THERAPIST)
+        ).one_or_none()
+        if user is None:
+            raise click.ClickException("No therapist has that email.")
+        second_factor.reset(user)
+        end_all_sessions(user.id, "second factor reset")
+        record(db.session, action="mfa.reset", actor=None, object_type="user", object_id=user.id)
+        db.session.commit()
+        click.echo(f"{user.display_name} sets up a new authenticator at the next sign-in.")
+
     @app.cli.command("create-admin")
     @click.option("--clinic", "clinic_name", required=True, help="Clinic name, created if new.")
     @click.option("--email", required=True)
@@ -78,7 +105,7 @@ def init_app(app: Flask) -> None:
         from portal.models import Clinic, Credential, Role, User
         from portal.passwords import hash_secret, password_problem
 
-        if problem := password_problem(password, sign_in_name=email):
+        if problem := password_problem(password, sign_in_name=email, staff=True):
             raise click.ClickException(problem)
         email = email.strip().lower()
         if db.session.scalars(select(User.id).where(User.email == email)).first():

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
 from portal.cases.queries import visible_case_ids
@@ -29,6 +29,7 @@ from portal.models.ladders import (
     Reward,
     StepSuggestion,
     SuggestionStatus,
+    TokenEntry,
 )
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 from portal.policies import is_the_child, therapist_on
@@ -221,9 +222,9 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
         select(PracticeAttempt)
         .where(PracticeAttempt.case_id == case.id)
         .options(
-            selectinload(PracticeAttempt.step),
-            selectinload(PracticeAttempt.entered_by),
-            selectinload(PracticeAttempt.cheers).selectinload(Cheer.sent_by),
+            joinedload(PracticeAttempt.step),
+            joinedload(PracticeAttempt.entered_by),
+            selectinload(PracticeAttempt.cheers).joinedload(Cheer.sent_by),
         )
         .order_by(PracticeAttempt.practiced_at.desc(), PracticeAttempt.id.desc())
     )
@@ -255,6 +256,34 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class JarTotals:
+    practices: int  # every practice entry of the case (stars for the youngest)
+    balance: int  # tokens earned minus tokens spent
+    pending: int  # tokens promised to rewards a guardian has not confirmed yet
+
+
+def jar_totals(case_id: int) -> JarTotals:
+    """The child's screen's three counters in one query (not the whole practice log)."""
+    practices = (
+        select(func.count(PracticeAttempt.id))
+        .where(PracticeAttempt.case_id == case_id)
+        .scalar_subquery()
+    )
+    balance = (
+        select(func.coalesce(func.sum(TokenEntry.amount), 0))
+        .where(TokenEntry.case_id == case_id)
+        .scalar_subquery()
+    )
+    pending = (
+        select(func.coalesce(func.sum(Redemption.cost), 0))
+        .where(Redemption.case_id == case_id, Redemption.confirmed_at.is_(None))
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(practices, balance, pending)).one()
+    return JarTotals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 
 def practice_summary(case_ids: list[int]) -> dict[int, dict[str, object]]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.cases.queries import visible_case_ids
-from portal.models import User
+from portal.models import Case, User
 from portal.models.plans import (
     Goal,
     GoalProgress,
@@ -34,6 +34,28 @@ def visible_statuses(user: User) -> tuple[PlanStatus, ...]:
     return CHILD_VISIBLE
 
 
+# A version's goals (with benchmarks and problems) and interventions: a fixed number of queries,
+# never one per goal.
+_CONTENT = (
+    selectinload(PlanVersion.goals).joinedload(Goal.benchmarks),
+    selectinload(PlanVersion.goals).selectinload(Goal.problems),
+    selectinload(PlanVersion.interventions),
+)
+
+
+def previous_active_version(case: Case, plan: PlanVersion) -> PlanVersion | None:
+    """What "what changed" compares against: the plan in force before this version (the active
+    one, for a draft or proposal), with its content loaded."""
+    stmt = select(PlanVersion).where(PlanVersion.case_id == case.id).options(*_CONTENT)
+    if plan.status in (PlanStatus.PROPOSED, PlanStatus.DRAFT):
+        stmt = stmt.where(PlanVersion.status == PlanStatus.ACTIVE)
+    else:
+        stmt = stmt.where(
+            PlanVersion.number < plan.number, PlanVersion.activated_at.is_not(None)
+        ).order_by(PlanVersion.number.desc())
+    return db.session.scalars(stmt.limit(1)).first()
+
+
 def get_plan_for(user: User, plan_id: int) -> PlanVersion:
     plan = db.session.scalars(
         select(PlanVersion)
@@ -43,9 +65,7 @@ def get_plan_for(user: User, plan_id: int) -> PlanVersion:
             PlanVersion.status.in_(visible_statuses(user)),
         )
         .options(
-            selectinload(PlanVersion.goals).selectinload(Goal.benchmarks),
-            selectinload(PlanVersion.goals).selectinload(Goal.problems),
-            selectinload(PlanVersion.interventions),
+            *_CONTENT,
             selectinload(PlanVersion.responses).selectinload(PlanResponse.responder),
         )
     ).one_or_none()

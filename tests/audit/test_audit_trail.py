@@ -32,6 +32,7 @@ NOT_A_CHILD_RECORD = {
     ("admin.therapists", "GET"),
     ("admin.add_therapist", "POST"),
     ("audit.report", "GET"),
+    ("rights.admin_requests", "GET"),  # the clinic's queue of deletion requests
     ("cases.caseload", "GET"),
     ("cases.open_case", "GET"),
     ("family.home", "GET"),
@@ -131,10 +132,17 @@ def test_LG01_each_use_of_a_childs_record_writes_exactly_one_complete_row(
     assert user is not None and user.sign_in_name.startswith(
         {"C1": "cody1", "G1": "g1@", "G2": "g2@", "T1": "t1@", "T2": "t2@", "A": "a@"}[actor]
     )
-    expected = ("read", "print") if row.method == "GET" else ("create", "update", "delete")
-    assert (entry.action == "print") == (row.endpoint == "plans.printable")
-    assert entry.action in expected or entry.action.endswith(("_grant", "_revoke")), entry.action
-    if row.endpoint != "cases.open_case":
+    writes = ("create", "update", "delete")
+    expected = ("read", "print", "export") if row.method == "GET" else writes
+    assert (entry.action == "print") == (row.endpoint in ("plans.printable", "rights.printable"))
+    assert (entry.action == "export") == (row.endpoint == "rights.export_json")
+    # Data-rights changes name themselves (CO-02): a deletion asked or done, an account closed.
+    named = ("_grant", "_revoke", "deletion_request", "deletion_complete", "account_close")
+    assert entry.action in expected or entry.action.endswith(named), entry.action
+    # The admin's deletion queue holds case2's request (the matrix scene); a new case is new.
+    if row.endpoint == "rights.complete_request":
+        assert entry.child_id == world.case2.child_id
+    elif row.endpoint != "cases.open_case":
         assert entry.child_id == world.case1.child_id
 
 
