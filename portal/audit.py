@@ -109,15 +109,38 @@ def record(
     when there is one. An error here propagates, so the business change cannot commit without
     its row (LG-06).
     """
+    values = row_values(
+        created_at=utcnow(),
+        action=action,
+        outcome=outcome,
+        child_id=child_id,
+        object_type=object_type,
+        object_id=object_id,
+        actor=actor,
+        detail=detail,
+    )
+    append_row(session, values)
+    if has_request_context():
+        g.audit_recorded = True  # this request's row is written; the trail adds no second one
+
+
+def row_values(
+    *,
+    created_at: datetime,
+    action: str,
+    outcome: str,
+    child_id: int | None,
+    object_type: str | None,
+    object_id: int | None,
+    actor: Any,
+    detail: str | None,
+) -> dict[str, Any]:
+    """The stored fields of one row (the demo history uses it to date rows in the past)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}")
-    if db.read_only_request():
-        # A GET read in a deferred transaction; end it so this row is written in one that holds
-        # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
-        db.will_write()
     actor_id, actor_role = _actor_of(actor)
-    values: dict[str, Any] = {
-        "created_at": utcnow(),
+    return {
+        "created_at": created_at,
         "actor_id": actor_id,
         "actor_role": actor_role,
         "child_id": child_id,
@@ -129,14 +152,15 @@ def record(
         "source_ip": request.remote_addr if has_request_context() else None,
         "detail": detail[:200] if detail else None,
     }
-    _append(session, values)
-    if has_request_context():
-        g.audit_recorded = True  # this request's row is written; the trail adds no second one
 
 
-def _append(session: Session, values: dict[str, Any]) -> None:
+def append_row(session: Session, values: dict[str, Any]) -> None:
     """Chain the row onto the current head and insert it: two statements (three on PostgreSQL,
     with the lock), whatever the table's size."""
+    if db.read_only_request():
+        # A GET read in a deferred transaction; end it so this row is written in one that holds
+        # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
+        db.will_write()
     _lock_chain_head(session)
     prev_hash = (
         session.scalar(select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1))

@@ -95,4 +95,6 @@ def test_LG01_cost_of_one_audit_row(live_app: tuple[Flask, World, int]) -> None:
         f"\naudit row: {committed:.2f} ms with its own commit, {in_transaction:.2f} ms inside a "
         f"transaction; GET /cases/<id> (one row included): {page:.2f} ms"
     )
-    assert committed < 50  # a generous bound: 50 ms a row would mean something is badly wrong
+    # Timings on a shared machine swing tenfold; what must hold is that the row is a small part
+    # of a page that includes it.
+    assert committed < page

@@ -261,7 +261,7 @@ def test_LG06_when_the_audit_insert_fails_the_change_is_rolled_back(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("audit storage unavailable")
 
-    monkeypatch.setattr("portal.audit._append", broken)
+    monkeypatch.setattr("portal.audit.append_row", broken)
     before = _last(db_session)
     response = browser.post(
         f"/messages/{thread_id}", {"body": "This must not be stored", "idempotency_key": key}
@@ -272,3 +272,39 @@ def test_LG06_when_the_audit_insert_fails_the_change_is_rolled_back(
         is None
     )
     assert _last(db_session) == before
+
+
+def test_LG01_a_poll_with_nothing_new_writes_nothing_and_one_with_news_writes_one_row(
+    app: Flask, browser: Browser, db_session: Session, world: World
+) -> None:
+    from portal.models import MessageThread
+
+    thread_id = build_threads(app, db_session, world)["family_thread"]
+    browser.login("g1@family.test")
+    version = db_session.get(MessageThread, thread_id).version  # type: ignore[union-attr]
+    start = _last(db_session)
+    for _ in range(3):
+        quiet = browser.htmx("GET", f"/messages/{thread_id}/updates?v={version}")
+        assert quiet.status_code == 204
+    assert _events(db_session, start) == []
+    news = browser.htmx("GET", f"/messages/{thread_id}/updates?v={version - 1}")
+    assert news.status_code == 200
+    assert _events(db_session, start) == [("read", "success", world.g1.id, thread_id)]
+
+
+def test_LG07_a_missing_id_is_not_found_and_another_familys_is_denied(
+    browser: Browser, db_session: Session, world: World
+) -> None:
+    browser.login("t1@clinic.test")
+    start = _last(db_session)
+    assert browser.get(f"/cases/{world.case2.id}").status_code == 404
+    assert browser.get(f"/cases/{world.case2.id + 10_000}").status_code == 404
+    assert (
+        browser.post(f"/cases/{world.case2.id}/therapists", {"email": "x@y.z"}).status_code == 404
+    )
+    rows = db_session.scalars(select(AuditLog).where(AuditLog.id > start).order_by(AuditLog.id))
+    assert [(r.action, r.outcome, r.object_type, r.object_id, r.child_id) for r in rows] == [
+        ("read", "denied", "case", world.case2.id, world.case2.child_id),
+        ("read", "not_found", "case", world.case2.id + 10_000, None),
+        ("create", "denied", "case", world.case2.id, world.case2.child_id),
+    ]

@@ -32,6 +32,7 @@ NOT_A_CHILD_RECORD = {
     ("admin.therapists", "GET"),
     ("admin.add_therapist", "POST"),
     ("audit.report", "GET"),
+    ("rights.admin_requests", "GET"),  # the clinic's queue of deletion requests
     ("cases.caseload", "GET"),
     ("cases.open_case", "GET"),
     ("family.home", "GET"),

@@ -1209,6 +1209,8 @@ GUARDED = [
     Guarded("case.record_own_consent", "G1", "POST", "/family/{case1}/consent", ""),
     Guarded("child.view_own_screen", "C1", "GET", "/me", "Hi Cody!"),
     Guarded("clinic.manage_therapists", "A", "GET", "/admin/therapists", "Dr. Tess One"),
+    Guarded("clinic.read_audit", "A", "GET", "/admin/audit", "Audit report for"),
+    Guarded("case.see_record_views", "G1", "GET", "/cases/{case1}/record-views", "Who viewed Cody"),
     Guarded("plan.edit", "T1", "GET", "/cases/{case1}/plan", "SENTINEL_F1_LASTNAME_7f3a"),
     Guarded("plan.respond", "G1", "POST", "/plans/{draft}/respond", ""),
     Guarded("plan.assent", "C1", "POST", "/plans/{draft}/assent", ""),
