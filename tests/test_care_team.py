@@ -353,6 +353,5 @@ def test_admin_adds_a_therapist_who_sets_a_password_by_link(
     done = uma.post(
         match.group(1), {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
     )
-    # A therapist sets up the second factor next (AU-08), then reaches the caseload.
-    assert done.status_code == 302 and done.headers["Location"] == "/login/enrol"
+    assert done.status_code == 302 and done.headers["Location"] == "/caseload"
     assert uma.get(match.group(1)).status_code == 404  # single use
