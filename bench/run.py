@@ -13,6 +13,7 @@ Settings (environment):
   BENCH_WORKERS, BENCH_THREADS   gunicorn settings, default 4 workers x 4 threads (gthread)
   BENCH_LABEL         name of this run in bench/RESULTS.md (default: database + servers)
   REDIS_URL           passed to the app servers (rate limits and live updates)
+  BENCH_BUILD_ONLY    1 = only build the data set
 Each run is kept as bench/data/run-<label>.json; bench/RESULTS.md is written from all of them.
 """
 
@@ -327,6 +328,8 @@ def main() -> None:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
     url = _database_url(scale)
     info = prepare(url, scale)
+    if os.environ.get("BENCH_BUILD_ONLY") == "1":  # build the data set now, measure later
+        return
     servers_n = int(os.environ.get("BENCH_SERVERS", "1"))
     connections = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").split(",")]
     seconds = int(os.environ.get("BENCH_DURATION", "15"))
