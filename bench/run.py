@@ -14,6 +14,9 @@ Settings (environment):
   BENCH_LABEL         name of this run in bench/RESULTS.md (default: database + servers)
   REDIS_URL           passed to the app servers (rate limits and live updates)
   BENCH_BUILD_ONLY    1 = only build the data set
+  BENCH_PAGES         only the key pages whose names contain one of these words ("tracker,poll")
+  BENCH_APP           the app to serve (default wsgi:app; bench.wsgi_immediate:app = reads with
+                      BEGIN IMMEDIATE, as before issue 9, to measure the difference)
 Each run is kept as bench/data/run-<label>.json; bench/RESULTS.md is written from all of them.
 """
 
@@ -346,9 +349,13 @@ def main() -> None:
     finally:
         stop_servers(servers)
 
-    servers = start_servers(url, "wsgi:app", ports)
+    app = os.environ.get("BENCH_APP", "wsgi:app")
+    wanted = [w.strip() for w in os.environ.get("BENCH_PAGES", "").split(",") if w.strip()]
+    servers = start_servers(url, app, ports)
     try:
         pages = key_pages(ports[0], info["focus"])
+        if wanted:
+            pages = [p for p in pages if any(w in p.name for w in wanted)]
         for page in pages:
             check(ports[0], page)
         for page in pages:
@@ -369,6 +376,7 @@ def main() -> None:
         "load_before": os.getloadavg(),
         "shape": info["shape"],
         "build_seconds": info.get("build_seconds"),
+        "app": app,
         "settings": {
             "workers": os.environ.get("BENCH_WORKERS", "4"),
             "threads": os.environ.get("BENCH_THREADS", "4"),
@@ -412,6 +420,8 @@ def _command() -> str:
         "BENCH_WORKERS",
         "BENCH_THREADS",
         "BENCH_LABEL",
+        "BENCH_PAGES",
+        "BENCH_APP",
     )
     env = " ".join(f"{k}={os.environ[k]}" for k in keys if os.environ.get(k))
     return f"{env} make bench".strip()
