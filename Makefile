@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest clean-db bench
+.PHONY: demo test lint typecheck security pytest clean-db bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,17 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+# Static security gates: bandit on the app code, and the XS-02 rule against unsafe rendering.
+security: $(VENV)/.dev-installed
+	$(BIN)/bandit -q -c pyproject.toml -r portal
+	$(BIN)/python .ci/check_unsafe_rendering.py
+
 pytest: $(VENV)/.dev-installed
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
 	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck security pytest
 
 clean-db:
 	rm -f instance/rapport.db instance/rapport.db-wal instance/rapport.db-shm

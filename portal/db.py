@@ -101,13 +101,17 @@ def read_only_request() -> bool:
 
 def will_write() -> None:
     """A GET request is about to write: end its read transaction, so the next one starts
-    IMMEDIATE (a deferred reader that then writes could fail at once under load, D7)."""
-    if not g.get("db_will_write"):
+    IMMEDIATE (a deferred reader that then writes could fail at once under load, D7). Any
+    other request is IMMEDIATE already, and nothing of it is committed here."""
+    if read_only_request():
         get_session().commit()
         g.db_will_write = True
 
 
 def build_engine(url: str, **options: Any) -> Engine:
+    # A database error's message must not carry the row it was writing (a message body, a
+    # password hash) into the error log (LG-03).
+    options.setdefault("hide_parameters", True)
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -171,6 +171,11 @@ def _can_suggest_step(user: User, case: Case) -> bool:
     return _can_log_practice(user, case) and case.child.age_band(today()) is not AgeBand.YOUNG
 
 
+def _guardian_with_authority(user: User, case: Case) -> bool:
+    link = guardian_link_of(user, case)
+    return link is not None and link.can_consent and not _in_child_mode()
+
+
 def _is_teen(user: User) -> bool:
     """A signed-in 13-17 child: the only children with messaging (the teen thread)."""
     if not user.is_child:
@@ -213,6 +218,10 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     "reward.request": _can_log_practice,
     "redemption.confirm": _grown_up_of,
     "clinic.manage_therapists": lambda user, _: user.is_therapist and user.is_admin,
+    "clinic.read_audit": lambda user, _: user.is_therapist and user.is_admin,
+    "case.see_record_views": lambda user, case: (
+        therapist_on(user, case) or guardian_link_of(user, case) is not None
+    ),
     # Messaging: threads themselves are reached only through membership (messaging.queries).
     "messages.use": _can_use_messages,
     "messages.case_threads": lambda user, case: (
@@ -223,6 +232,12 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     ),
     "messages.open_thread": therapist_on,  # household and teen threads
     "messages.office_hours": lambda user, _: user.is_therapist,
+    # Data rights (CO-02): any linked guardian sees their child's data (minimum necessary);
+    # deletion and closing the child's account need a guardian who can consent.
+    "rights.export": _grown_up_of,
+    "rights.request_deletion": _guardian_with_authority,
+    "rights.close_child_account": _guardian_with_authority,
+    "rights.manage_requests": lambda user, _: user.is_therapist and user.is_admin,
 }
 
 

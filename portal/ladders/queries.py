@@ -33,6 +33,7 @@ from portal.models.ladders import (
 )
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 from portal.policies import is_the_child, therapist_on
+from portal.web.audit_trail import accessed
 
 
 def ladders_of(case_id: int, *, include_retired: bool = False) -> list[Ladder]:
@@ -55,6 +56,7 @@ def get_ladder_for(user: User, ladder_id: int) -> Ladder:
     ).one_or_none()
     if ladder is None:
         abort(404)
+    accessed("ladder", ladder.id, case_id=ladder.case_id)
     return ladder
 
 
@@ -62,6 +64,7 @@ def get_step_in(ladder: Ladder, step_id: int) -> LadderStep:
     step = next((s for s in ladder.steps if s.id == step_id), None)
     if step is None:
         abort(404)
+    accessed("ladder_step", step.id, case_id=ladder.case_id)
     return step
 
 
@@ -78,6 +81,7 @@ def get_case_step(case: Case, step_id: int) -> LadderStep:
     ).one_or_none()
     if step is None:
         abort(404)
+    accessed("ladder_step", step.id, case_id=case.id)
     return step
 
 
@@ -90,6 +94,7 @@ def get_attempt_for(user: User, attempt_id: int) -> PracticeAttempt:
     ).one_or_none()
     if attempt is None:
         abort(404)
+    accessed("practice", attempt.id, case_id=attempt.case_id)
     return attempt
 
 
@@ -101,6 +106,7 @@ def get_suggestion_in(case_id: int, suggestion_id: int) -> StepSuggestion:
     ).one_or_none()
     if found is None:
         abort(404)
+    accessed("step_suggestion", found.id, case_id=case_id)
     return found
 
 
@@ -110,6 +116,7 @@ def get_reward_in(case_id: int, reward_id: int) -> Reward:
     ).one_or_none()
     if found is None:
         abort(404)
+    accessed("reward", found.id, case_id=case_id)
     return found
 
 
@@ -119,6 +126,7 @@ def get_redemption_in(case_id: int, redemption_id: int) -> Redemption:
     ).one_or_none()
     if found is None:
         abort(404)
+    accessed("redemption", found.id, case_id=case_id)
     return found
 
 

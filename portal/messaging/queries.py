@@ -34,6 +34,7 @@ from portal.models import (
     ThreadRead,
     User,
 )
+from portal.web.audit_trail import accessed
 
 MESSAGE_PAGE = 50  # a thread page shows this many messages; "Earlier messages" pages back
 
@@ -112,6 +113,7 @@ def get_thread_for(user: User, thread_id: int) -> MessageThread:
     ).one_or_none()
     if thread is None:
         abort(404)
+    accessed("message_thread", thread.id, case_id=thread.case_id)
     return thread
 
 

@@ -20,6 +20,7 @@ from portal.models.plans import (
     Problem,
 )
 from portal.models.tasks import CaseTask
+from portal.web.audit_trail import accessed
 
 FAMILY_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE, PlanStatus.SUPERSEDED)
 CHILD_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)
@@ -70,6 +71,7 @@ def get_plan_for(user: User, plan_id: int) -> PlanVersion:
     ).one_or_none()
     if plan is None:
         abort(404)
+    accessed("plan", plan.id, case_id=plan.case_id)
     return plan
 
 
@@ -77,6 +79,7 @@ def get_goal_in(plan: PlanVersion, goal_id: int) -> Goal:
     goal = next((g for g in plan.goals if g.id == goal_id), None)
     if goal is None:
         abort(404)
+    accessed("goal", goal.id, case_id=plan.case_id)
     return goal
 
 
@@ -84,6 +87,7 @@ def get_intervention_in(plan: PlanVersion, item_id: int) -> Intervention:
     item = next((i for i in plan.interventions if i.id == item_id), None)
     if item is None:
         abort(404)
+    accessed("intervention", item.id, case_id=plan.case_id)
     return item
 
 
@@ -93,6 +97,7 @@ def get_problem_in(case_id: int, problem_id: int) -> Problem:
     ).one_or_none()
     if problem is None:
         abort(404)
+    accessed("problem", problem.id, case_id=case_id)
     return problem
 
 
@@ -102,6 +107,7 @@ def get_task_in(case_id: int, task_id: int) -> CaseTask:
     ).one_or_none()
     if task is None:
         abort(404)
+    accessed("task", task.id, case_id=case_id)
     return task
 
 
