@@ -168,6 +168,8 @@ def test_key_page_query_count_does_not_grow_with_data(
     large, _ = _count(app, db_session, TEN, page)
     assert large == small, f"{page.__name__}: {small} queries at 1×, {large} at 10×"
     ceiling = CEILINGS.get(page.__name__, CEILING)
+    if page.__name__ in CEILINGS and app.config["DATABASE_URL"].startswith("postgres"):
+        ceiling += 1  # the audit row's chain lock (pg_advisory_xact_lock) is one more statement
     assert large <= ceiling, f"{page.__name__}: {large} queries (ceiling {ceiling})"
 
 
