@@ -140,7 +140,7 @@ PAGES = [tracker, log_practice, family_page, caseload, thread, what_changed, idl
 CEILINGS = {
     "tracker": 17,
     "log_practice": 16,
-    "family_page": 19,
+    "family_page": 15,
     "thread": 18,
     "what_changed": 17,
 }

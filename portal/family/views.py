@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.cases.queries import cases_for, get_case_for
+from portal.cases.queries import cases_for, get_case_for, pick_case_for
 from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.family.forms import ConsentForm
@@ -40,7 +40,10 @@ def _family_page(
     case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
 ) -> Response:
     _guardian_only()
-    case = get_case_for(current_user, case_id)  # the scoped loader also names the audit row
+    # The child switcher needs every case of this guardian anyway: pick this one from them
+    # (the same scoped query, so another family's case is a 404 as everywhere).
+    all_cases = cases_for(current_user)
+    case = pick_case_for(all_cases, case_id)
     link = guardian_link_of(current_user, case)
     assert link is not None
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
@@ -61,7 +64,7 @@ def _family_page(
         "family/family.html",
         case=case,
         link=link,
-        all_cases=cases_for(current_user),
+        all_cases=all_cases,
         consent_records=records,
         consent_form=form,
         documents=CONSENT_DOCUMENTS,

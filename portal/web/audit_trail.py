@@ -195,7 +195,6 @@ def _record_denial(status: int) -> None:
     from portal.models import Case
 
     db.session.rollback()  # nothing the refused request did is kept
-    db.will_write()  # a GET read deferred; the audit row below takes the write lock first
     g.pop("audit_access", None)  # what it loaded before being refused is not a success
     object_type: str | None = None
     object_id: int | None = None
@@ -263,9 +262,6 @@ def _after_request(response: Response) -> Response:
         return response
     if _is_background() and (status == 204 or response.is_streamed):
         return response
-    # A page view read in a deferred transaction (issue 9): end it and write the row in one that
-    # takes the write lock when it begins, so the chain head it reads is the newest (SQLite).
-    db.will_write()
     _write(access, "success" if status < 400 else "failure")
     db.session.commit()
     return response
