@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.models import (
@@ -67,6 +67,8 @@ from portal.models import (
 )
 
 CHUNK = 5000
+# Every bench therapist's authenticator secret (fictional accounts; bench/run.py signs in with it).
+TOTP_SECRET = "RAPPORTBENCHMARKTOTPSECRETABCDEF"  # noqa: S105 - fictional bench accounts
 STEPS_PER_LADDER = 6
 GOALS_PER_PLAN = 3
 
@@ -123,6 +125,19 @@ def guardian_email(shape: Shape, n: int) -> str:
 
 def child_username(shape: Shape, n: int) -> str:
     return f"{shape.prefix}-c{n}"
+
+
+def enrol_second_factor(connection: Connection, shape: Shape) -> None:
+    """Give the bench therapists their authenticator (for a data set built before AU-08)."""
+    connection.execute(
+        update(User)
+        .where(
+            User.role == Role.THERAPIST,
+            User.email.like(f"{shape.prefix}-t%@bench.rapport.test"),
+            User.totp_secret.is_(None),
+        )
+        .values(totp_secret=TOTP_SECRET, totp_enrolled_at=datetime.now(UTC))
+    )
 
 
 class _Ids:
@@ -217,6 +232,8 @@ def build(
             "display_name": f"Dr. Bench {n + 1}",
             "credential": Credential.PASSWORD,
             "password_hash": password_hash,
+            "totp_secret": TOTP_SECRET,  # therapists sign in with a second step (AU-08)
+            "totp_enrolled_at": start,
         }
         for n, uid in enumerate(therapists)
     ]

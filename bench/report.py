@@ -16,7 +16,8 @@ Produced by `make bench` (bench/run.py); the narrative sections at the end are k
 bench/NOTES.md and appended here. Targets, on the large data set at 16 connections: every key page
 at least **0.5×** the baseline's requests per second and **p99 under 150 ms**; the idle live-update
 poll at least **3×** the baseline. "Ratio" is the page's rps divided by the baseline's rps in the
-same run and at the same number of connections. ✅ target met, ❌ missed.
+same run and at the same number of connections. ✅ target met, ❌ missed. "load" is the machine's
+1-minute load average when that measurement ended (2 cores: above 2 means work was queueing).
 """
 
 
@@ -45,8 +46,8 @@ def _section(run: dict[str, Any]) -> list[str]:
         "count",
         f"- Command: `{run['command']}`",
         "",
-        "| Page | Conns | rps | p50 ms | p95 ms | p99 ms | errors | ratio | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| Page | Conns | rps | p50 ms | p95 ms | p99 ms | errors | ratio | target | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for name, by_conn in results.items():
         for c in connections:
@@ -62,7 +63,8 @@ def _section(run: dict[str, Any]) -> list[str]:
                 verdict = ("✅" if ok else "❌") + f" ≥{wanted:g}×, p99<150"
             lines.append(
                 f"| {name} | {c} | {row['rps']:.0f} | {row['p50_ms']} | {row['p95_ms']} | "
-                f"{row['p99_ms']} | {row['errors']} | {ratio:.2f}× | {verdict} |"
+                f"{row['p99_ms']} | {row['errors']} | {ratio:.2f}× | {verdict} | "
+                f"{row.get('load1', '')} |"
             )
     lines.append("")
     return lines

@@ -13,6 +13,10 @@ Settings (environment):
   BENCH_WORKERS, BENCH_THREADS   gunicorn settings, default 4 workers x 4 threads (gthread)
   BENCH_LABEL         name of this run in bench/RESULTS.md (default: database + servers)
   REDIS_URL           passed to the app servers (rate limits and live updates)
+  BENCH_BUILD_ONLY    1 = only build the data set
+  BENCH_PAGES         only the key pages whose names contain one of these words ("tracker,poll")
+  BENCH_APP           the app to serve (default wsgi:app; bench.wsgi_immediate:app = reads with
+                      BEGIN IMMEDIATE, as before issue 9, to measure the difference)
 Each run is kept as bench/data/run-<label>.json; bench/RESULTS.md is written from all of them.
 """
 
@@ -96,6 +100,8 @@ def sign_in(port: int, who: str) -> Signed:
         raise RuntimeError(f"sign-in as {who} failed ({status})")
     cookie = headers["set-cookie"]
     location = headers["location"]
+    if location.startswith("/login/code"):  # therapists: the TOTP second step (AU-08)
+        cookie, location = _second_step(port, cookie, location)
     for _ in range(5):  # follow the landing page's redirects (e.g. /family -> /family/<case>)
         status, headers, page = _request(port, "GET", location, cookie=cookie)
         cookie = headers.get("set-cookie", cookie)  # the page put its CSRF token in the session
@@ -103,6 +109,22 @@ def sign_in(port: int, who: str) -> Signed:
             break
         location = headers["location"]
     return Signed(cookie=cookie, csrf=_csrf(page))
+
+
+def _second_step(port: int, cookie: str, location: str) -> tuple[str, str]:
+    from bench.dataset import TOTP_SECRET
+    from portal.auth.second_factor import code_at, time_step
+
+    for _attempt in range(2):  # a code is good once per 30 s step: wait for the next if used
+        _status, headers, page = _request(port, "GET", location, cookie=cookie)
+        cookie = headers.get("set-cookie", cookie)
+        code = code_at(TOTP_SECRET, time_step(datetime.now(UTC)))
+        body = urllib.parse.urlencode({"csrf_token": _csrf(page), "code": code})
+        status, headers, _ = _request(port, "POST", location, cookie=cookie, body=body)
+        if status in (302, 303):
+            return headers.get("set-cookie", cookie), headers["location"]
+        time.sleep(31)
+    raise RuntimeError("the second sign-in step failed")
 
 
 # --- the data set ---------------------------------------------------------------------------------
@@ -126,8 +148,16 @@ def prepare(url: str, scale: float) -> dict[str, Any]:
     default_rebuild = "0" if sqlite else "1"
     rebuild = os.environ.get("BENCH_REBUILD", default_rebuild) == "1"
     if marker.exists() and not rebuild:
-        print(f"bench: reusing the data set ({marker.name})")
+        print(f"bench: reusing the data set ({marker.name}), migrated to the code's head")
+        _flask(url, "db", "upgrade", "heads")
         loaded: dict[str, Any] = json.loads(marker.read_text())
+        from bench.dataset import Shape, enrol_second_factor
+        from portal.db import build_engine
+
+        engine = build_engine(url)
+        with engine.begin() as connection:
+            enrol_second_factor(connection, Shape(**loaded["shape"]))
+        engine.dispose()
         return loaded
     if sqlite:
         path = Path(url.removeprefix("sqlite:///"))
@@ -147,12 +177,8 @@ def prepare(url: str, scale: float) -> dict[str, Any]:
         focus = build(
             connection, shape, password_hash=hash_secret(PASSWORD), pin_hash=hash_secret(PIN)
         )
-    with engine.connect() as connection:
-        if sqlite:
-            connection.exec_driver_sql("ANALYZE")
-        else:
-            connection.exec_driver_sql("COMMIT")
-            connection.exec_driver_sql("ANALYZE")
+    with engine.begin() as connection:  # committed: the planner's statistics for the new rows
+        connection.exec_driver_sql("ANALYZE")
     engine.dispose()
     info = {
         "focus": asdict(focus),
@@ -259,6 +285,7 @@ def wrk(ports: list[int], page: Page, connections: int, seconds: int, run: int) 
         "p50_ms": round(max(p["p50_us"] for p in parts) / 1000, 1),
         "p95_ms": round(max(p["p95_us"] for p in parts) / 1000, 1),
         "p99_ms": round(max(p["p99_us"] for p in parts) / 1000, 1),
+        "load1": round(os.getloadavg()[0], 1),  # the machine's load as this measurement ended
     }
 
 
@@ -327,6 +354,8 @@ def main() -> None:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
     url = _database_url(scale)
     info = prepare(url, scale)
+    if os.environ.get("BENCH_BUILD_ONLY") == "1":  # build the data set now, measure later
+        return
     servers_n = int(os.environ.get("BENCH_SERVERS", "1"))
     connections = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").split(",")]
     seconds = int(os.environ.get("BENCH_DURATION", "15"))
@@ -343,9 +372,13 @@ def main() -> None:
     finally:
         stop_servers(servers)
 
-    servers = start_servers(url, "wsgi:app", ports)
+    app = os.environ.get("BENCH_APP", "wsgi:app")
+    wanted = [w.strip() for w in os.environ.get("BENCH_PAGES", "").split(",") if w.strip()]
+    servers = start_servers(url, app, ports)
     try:
         pages = key_pages(ports[0], info["focus"])
+        if wanted:
+            pages = [p for p in pages if any(w in p.name for w in wanted)]
         for page in pages:
             check(ports[0], page)
         for page in pages:
@@ -366,6 +399,7 @@ def main() -> None:
         "load_before": os.getloadavg(),
         "shape": info["shape"],
         "build_seconds": info.get("build_seconds"),
+        "app": app,
         "settings": {
             "workers": os.environ.get("BENCH_WORKERS", "4"),
             "threads": os.environ.get("BENCH_THREADS", "4"),
@@ -409,6 +443,8 @@ def _command() -> str:
         "BENCH_WORKERS",
         "BENCH_THREADS",
         "BENCH_LABEL",
+        "BENCH_PAGES",
+        "BENCH_APP",
     )
     env = " ".join(f"{k}={os.environ[k]}" for k in keys if os.environ.get(k))
     return f"{env} make bench".strip()

@@ -101,8 +101,9 @@ def read_only_request() -> bool:
 
 def will_write() -> None:
     """A GET request is about to write: end its read transaction, so the next one starts
-    IMMEDIATE (a deferred reader that then writes could fail at once under load, D7)."""
-    if not g.get("db_will_write"):
+    IMMEDIATE (a deferred reader that then writes could fail at once under load, D7). Any
+    other request is IMMEDIATE already, and nothing of it is committed here."""
+    if read_only_request():
         get_session().commit()
         g.db_will_write = True
 

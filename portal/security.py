@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.db import utcnow
@@ -196,7 +197,9 @@ def _load_user(user_id: str) -> User | None:
     if not token:
         return None
     auth_session = db.session.scalars(
-        select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+        select(AuthSession)
+        .where(AuthSession.token_hash == token_hash(token))
+        .options(joinedload(AuthSession.user))  # one query for both, on every request
     ).one_or_none()
     if auth_session is None or auth_session.ended_at is not None:
         return None

@@ -135,14 +135,14 @@ def idle_poll(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestRespo
 
 
 PAGES = [tracker, log_practice, family_page, caseload, thread, what_changed, idle_poll]
-# Pages above the 12 today, with their measured count as the ceiling (see bench/RESULTS.md).
+# Pages still above the 12, held at today's count so they cannot creep up (bench/NOTES.md).
+# A page view of a child's record includes its audit row (LG-01): the chain head and the insert.
 CEILINGS = {
-    "tracker": 16,
-    "log_practice": 15,
+    "tracker": 17,
+    "log_practice": 16,
     "family_page": 15,
-    "caseload": 13,
-    "thread": 16,
-    "what_changed": 15,
+    "thread": 18,
+    "what_changed": 17,
 }
 EXPECTED_STATUS = {"log_practice": 303, "idle_poll": 204}
 
@@ -168,6 +168,8 @@ def test_key_page_query_count_does_not_grow_with_data(
     large, _ = _count(app, db_session, TEN, page)
     assert large == small, f"{page.__name__}: {small} queries at 1×, {large} at 10×"
     ceiling = CEILINGS.get(page.__name__, CEILING)
+    if page.__name__ in CEILINGS and app.config["DATABASE_URL"].startswith("postgres"):
+        ceiling += 1  # the audit row's chain lock (pg_advisory_xact_lock) is one more statement
     assert large <= ceiling, f"{page.__name__}: {large} queries (ceiling {ceiling})"
 
 

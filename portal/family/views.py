@@ -54,10 +54,10 @@ def _family_page(
         .order_by(ConsentRecord.id.desc())
     ).all()
     from portal.feedback import services as feedback
-    from portal.feedback.queries import own_feedback
+    from portal.feedback.queries import answered_feedback
 
     waiting = len(feedback.feedback_due(case, f"guardian:{current_user.id}"))
-    answered = [f for f in own_feedback(case.id, current_user.id) if f.answer][:3]
+    answered = answered_feedback(case.id, current_user.id, limit=3)
     form = consent_form or ConsentForm(formdata=None)
     form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
     return render(

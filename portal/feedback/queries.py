@@ -70,6 +70,23 @@ def own_feedback(case_id: int, guardian_id: int) -> list[SessionFeedback]:
     )
 
 
+def answered_feedback(case_id: int, guardian_id: int, limit: int) -> list[SessionFeedback]:
+    """A guardian's own feedback that the therapist answered, newest first, at most `limit`."""
+    return list(
+        db.session.scalars(
+            select(SessionFeedback)
+            .where(
+                SessionFeedback.case_id == case_id,
+                SessionFeedback.guardian_id == guardian_id,
+                SessionFeedback.answer != "",
+            )
+            .options(selectinload(SessionFeedback.session))
+            .order_by(SessionFeedback.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def checkins_of_case(case_id: int) -> list[WeeklyCheckin]:
     return list(
         db.session.scalars(

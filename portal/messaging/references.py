@@ -92,14 +92,14 @@ def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
 
 
 def _practice_options(case_id: int) -> list[tuple[int, str]]:
-    return list(_practice(case_id, None).items())[:5]
+    return list(_practice(case_id, None, limit=5).items())
 
 
 def _practice_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
     return _practice(case_id, list(ids))
 
 
-def _practice(case_id: int, ids: list[int] | None) -> dict[int, str]:
+def _practice(case_id: int, ids: list[int] | None, limit: int = 50) -> dict[int, str]:
     # Step title and day only: a teen's private note never travels into a message.
     from portal.models.ladders import LadderStep, PracticeAttempt
 
@@ -113,7 +113,7 @@ def _practice(case_id: int, ids: list[int] | None) -> dict[int, str]:
         stmt = stmt.where(PracticeAttempt.id.in_(ids))
     return {
         attempt_id: f"practice on {when:%b %-d}: {title}"
-        for attempt_id, when, title in db.session.execute(stmt.limit(50)).all()
+        for attempt_id, when, title in db.session.execute(stmt.limit(limit)).all()
     }
 
 
