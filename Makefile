@@ -19,6 +19,11 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.runtime-installed $@
 
+# axe-core (the browser tests' accessibility checker) from the npm registry, pinned in package-lock.json.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 demo: $(VENV)/.runtime-installed
 	mkdir -p instance
 	$(BIN)/flask --app wsgi db upgrade heads
@@ -34,7 +39,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
 	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
 	$(BIN)/pytest

