@@ -7,6 +7,9 @@ runs axe on each, with every <details> opened. The htmx states (a reordered list
 message arriving in an open thread) and the error states of the main forms are checked after the
 swap. A failure lists page, rule id and the elements.
 
+English is swept on a phone (390x844), where every control must also be a fingertip (44px) and
+nothing may scroll sideways; Spanish on a laptop (1280x800), so both widths meet axe.
+
 Spanish: the person signs in, then the browser asks for Spanish (Accept-Language: es, locale es)
 on every page after, as a Spanish-speaking parent's phone would.
 """
@@ -22,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
 from tests.e2e.axe import axe_violations
-from tests.e2e.conftest import DESKTOP, LiveServer
+from tests.e2e.conftest import _SMALL_TARGETS_JS, DESKTOP, PHONE, LiveServer, _sideways_overflow
 from tests.e2e.test_journeys import ANA, RIVERA, kids_sign_in, sign_in
 
 CHEN = "chen@demo.rapport.test"
@@ -69,7 +72,7 @@ def context_for(chromium: Browser, live_server: LiveServer) -> Iterator[Callable
     def make(language: str) -> Page:
         context = chromium.new_context(
             base_url=live_server.url,
-            viewport=DESKTOP,
+            viewport=PHONE if language == "en" else DESKTOP,
             locale="es-ES" if language == "es" else "en-GB",
         )
         context.set_default_timeout(5_000)
@@ -111,6 +114,12 @@ def sweep(page: Page, who: str, live_url: str, language: str) -> tuple[list[str]
         if lang != language:
             problems.append(f"{label}: <html lang={lang!r}> on a page asked for in {language!r}")
         problems += axe_violations(page, label)
+        if page.viewport_size == PHONE:
+            problems += [
+                f"{label}: small touch target {t}" for t in page.evaluate(_SMALL_TARGETS_JS)
+            ]
+            if (overflow := _sideways_overflow(page)) > 0:
+                problems.append(f"{label}: scrolls sideways by {overflow}px on a phone")
         links: list[str] = page.eval_on_selector_all(
             "a[href]", "els => els.map(a => a.href.split('#')[0])"
         )
