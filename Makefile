@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest clean-db
+.PHONY: demo test lint typecheck security pytest clean-db bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,18 +33,30 @@ demo: $(VENV)/.runtime-installed
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check portal tests migrations wsgi.py
-	$(BIN)/ruff format --check portal tests migrations wsgi.py
+	$(BIN)/ruff check portal tests migrations wsgi.py bench
+	$(BIN)/ruff format --check portal tests migrations wsgi.py bench
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
+
+# Static security gates: bandit on the app code, and the XS-02 rule against unsafe rendering.
+security: $(VENV)/.dev-installed
+	$(BIN)/bandit -q -c pyproject.toml -r portal
+	$(BIN)/python .ci/check_unsafe_rendering.py
 
 pytest: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
 	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck security pytest
 
 clean-db:
 	rm -f instance/rapport.db instance/rapport.db-wal instance/rapport.db-shm
+
+# Issue 9: the benchmark (not part of `make test`). BENCH_SCALE=0.02 for a quick small run;
+# DATABASE_URL=postgresql://... for PostgreSQL; BENCH_SERVERS=2 REDIS_URL=redis://... for two servers.
+bench: $(VENV)/.runtime-installed
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	mkdir -p bench/data
+	$(BIN)/python -m bench.run

@@ -15,7 +15,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.config import load_config
     from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
     from portal.i18n import init_i18n
+    from portal.logs import init_logging
     from portal.security import init_security
+    from portal.web.audit_trail import init_audit_trail
     from portal.web.errors import init_errors
     from portal.web.templating import init_templating
 
@@ -26,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder="../static",
     )
     load_config(app, test_config)
-    logging.basicConfig(level=logging.INFO)
+    init_logging(logging.INFO)  # one event, one line (IN-04)
 
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     database.init_app(app)
@@ -37,10 +39,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, database, directory=str(app.root_path + "/../migrations"))
     init_security(app)
     init_errors(app)
+    init_audit_trail(app)
     init_templating(app)
     init_i18n(app)
 
     from portal.admin.views import bp as admin_bp
+    from portal.audit_report.views import bp as audit_bp
+    from portal.auth import account, second_step  # noqa: F401 - add routes to bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp
@@ -52,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.messaging.views import bp as messages_bp
     from portal.plans import family_views  # noqa: F401 - adds the family's plan routes to bp
     from portal.plans.views import bp as plans_bp
+    from portal.rights.views import bp as rights_bp
 
     blueprints = (
         auth_bp,
@@ -60,12 +66,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         family_bp,
         child_bp,
         admin_bp,
+        audit_bp,
         plans_bp,
         feedback_bp,
         ladders_bp,
         messages_bp,
+        rights_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    from portal.web.retry import init_retry
+
+    init_retry(app)  # after every blueprint: each view retries PostgreSQL's 40001/40P01 (RL-06)
     cli.init_app(app)
+    if app.config["PORTAL_ENV"] == "production":
+        from portal.demo import refuse_demo_accounts
+
+        refuse_demo_accounts(database.for_app(app).engine)
     return app

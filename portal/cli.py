@@ -9,6 +9,10 @@ from portal import db
 
 
 def init_app(app: Flask) -> None:
+    from portal import cli_ops
+
+    cli_ops.init_app(app)  # backup, restore, retention-purge
+
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Load the Willow Street demo clinic (safe to run twice)."""
@@ -53,6 +57,42 @@ def init_app(app: Flask) -> None:
                 break
             time.sleep(every)
 
+    @app.cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Check the audit trail's hash chain (LG-04); exits non-zero at the first bad row."""
+        from portal.audit import count_rows, verify_chain
+
+        bad_row = verify_chain(db.session)
+        if bad_row is not None:
+            raise click.ClickException(
+                f"audit chain broken at row {bad_row}: it was edited, inserted or follows a "
+                "deleted row"
+            )
+        click.echo(f"chain intact ({count_rows(db.session)} rows)")
+
+    @app.cli.command("reset-second-factor")
+    @click.argument("email")
+    def reset_second_factor(email: str) -> None:
+        """Forget a therapist's authenticator and recovery codes (lost phone): they enrol again at
+        their next sign-in, and every session of theirs ends now (AU-08)."""
+        from sqlalchemy import select
+
+        from portal.audit import record
+        from portal.auth import second_factor
+        from portal.models import Role, User
+        from portal.security import end_all_sessions
+
+        user = db.session.scalars(
+            select(User).where(User.email == email.strip().lower(), User.role == Role.THERAPIST)
+        ).one_or_none()
+        if user is None:
+            raise click.ClickException("No therapist has that email.")
+        second_factor.reset(user)
+        end_all_sessions(user.id, "second factor reset")
+        record(db.session, action="mfa.reset", actor=None, object_type="user", object_id=user.id)
+        db.session.commit()
+        click.echo(f"{user.display_name} sets up a new authenticator at the next sign-in.")
+
     @app.cli.command("create-admin")
     @click.option("--clinic", "clinic_name", required=True, help="Clinic name, created if new.")
     @click.option("--email", required=True)
@@ -65,7 +105,7 @@ def init_app(app: Flask) -> None:
         from portal.models import Clinic, Credential, Role, User
         from portal.passwords import hash_secret, password_problem
 
-        if problem := password_problem(password, sign_in_name=email):
+        if problem := password_problem(password, sign_in_name=email, staff=True):
             raise click.ClickException(problem)
         email = email.strip().lower()
         if db.session.scalars(select(User.id).where(User.email == email)).first():
@@ -75,16 +115,21 @@ def init_app(app: Flask) -> None:
             clinic = Clinic(name=clinic_name)
             db.session.add(clinic)
             db.session.flush()
-        db.session.add(
-            User(
-                role=Role.THERAPIST,
-                clinic_id=clinic.id,
-                is_admin=True,
-                email=email,
-                display_name=display_name,
-                credential=Credential.PASSWORD,
-                password_hash=hash_secret(password),
-            )
+        admin = User(
+            role=Role.THERAPIST,
+            clinic_id=clinic.id,
+            is_admin=True,
+            email=email,
+            display_name=display_name,
+            credential=Credential.PASSWORD,
+            password_hash=hash_secret(password),
+        )
+        db.session.add(admin)
+        db.session.flush()
+        from portal.audit import record
+
+        record(
+            db.session, action="role_grant", object_type="user", object_id=admin.id, detail="admin"
         )
         db.session.commit()
         click.echo(f"Clinic admin {email} created for {clinic.name}.")

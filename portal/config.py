@@ -62,6 +62,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": None,
         "MESSAGES_POLL_SECONDS": 1,
         "MESSAGES_STREAM_SECONDS": 25,  # a stream ends and reconnects (re-checking access)
+        # Retention (CO-04, README "Retention"): the clinic's policy, see portal/rights/retention.
+        "RETENTION_CLINICAL_YEARS": 7,
+        "RETENTION_MAJORITY_AGE": 21,
+        "RETENTION_OPERATIONAL_DAYS": 90,
     }
 
 
@@ -74,6 +78,9 @@ _ENV_SETTINGS = {
     "PORTAL_MAIL_FROM": ("MAIL_FROM", str),
     "REDIS_URL": ("REDIS_URL", str),
     "PORTAL_MESSAGES_STREAM_SECONDS": ("MESSAGES_STREAM_SECONDS", float),
+    "PORTAL_RETENTION_CLINICAL_YEARS": ("RETENTION_CLINICAL_YEARS", int),
+    "PORTAL_RETENTION_MAJORITY_AGE": ("RETENTION_MAJORITY_AGE", int),
+    "PORTAL_RETENTION_OPERATIONAL_DAYS": ("RETENTION_OPERATIONAL_DAYS", int),
 }
 
 

@@ -3,7 +3,10 @@
 SQLite is the embedded default and PostgreSQL the production path. SQLite needs care
 (SECURITY D6, D7):
 foreign keys are off on every new connection and a deferred BEGIN fails at once under concurrent
-writers, so every connection turns foreign keys and WAL on and every transaction starts IMMEDIATE.
+writers, so every connection turns foreign keys and WAL on and every transaction that may write
+starts IMMEDIATE. A GET/HEAD request only reads (issue 9): its transactions start deferred, so page
+views read side by side under WAL instead of queueing for the one write lock. The rare GET that
+writes (the sign-in check touching `last_active_at`) calls `will_write()` first.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -84,10 +87,30 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only_request() else "BEGIN IMMEDIATE")
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def read_only_request() -> bool:
+    """A GET/HEAD request that has not announced a write: its transaction may start deferred.
+    Everything else (POSTs, the CLI, scripts, tests' own sessions) starts IMMEDIATE (D7)."""
+    return has_request_context() and request.method in _READ_METHODS and not g.get("db_will_write")
+
+
+def will_write() -> None:
+    """A GET request is about to write: end its read transaction, so the next one starts
+    IMMEDIATE (a deferred reader that then writes could fail at once under load, D7)."""
+    if not g.get("db_will_write"):
+        get_session().commit()
+        g.db_will_write = True
 
 
 def build_engine(url: str, **options: Any) -> Engine:
+    # A database error's message must not carry the row it was writing (a message body, a
+    # password hash) into the error log (LG-03).
+    options.setdefault("hide_parameters", True)
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -5,9 +5,11 @@ Ages are kept by computing birthdays from today, so Maya stays 6, Leo 10 and Sam
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from portal import db
 from portal.db import utcnow
@@ -27,11 +29,15 @@ from portal.models import (
 
 DEMO_PASSWORD = "rapport-demo-2026"  # noqa: S105 - published demo sign-in, refused in production
 LEO_PIN = "2468"
+# The demo therapists' authenticator secret (AU-08), published in README like the password.
+DEMO_TOTP_SECRET = "RAPPORTDEMOTOTP2"  # noqa: S105 - published demo sign-in, refused in production
+DEMO_EMAIL_DOMAIN = "@demo.rapport.test"
 CLINIC_NAME = "Willow Street Child & Family Clinic"
 
 SIGN_INS = [
     "Dr. Rosa Rivera (therapist, clinic admin)  rivera@demo.rapport.test",
     "Dr. Kai Chen (therapist)                   chen@demo.rapport.test",
+    "  (therapists: sign-in code from TOTP secret RAPPORTDEMOTOTP2, e.g. in an authenticator app)",
     "Ana Okafor (Maya's mother)                 ana@demo.rapport.test",
     "Ben Okafor (Maya's father)                 ben@demo.rapport.test",
     "Carla Martin (Leo's mother, Mum's house)   carla@demo.rapport.test",
@@ -41,6 +47,31 @@ SIGN_INS = [
     "Sam Patel, 14                              username sam",
     "Maya Okafor, 6: sign in as Ana, then “Open Maya's screen” (child mode)",
 ]
+
+
+class DemoAccountsInProduction(RuntimeError):
+    """Production refuses to start while the database holds the published demo sign-ins."""
+
+
+def refuse_demo_accounts(engine: Engine) -> None:
+    """AU-07: the demo clinic's people have a published password and authenticator secret.
+    A production app refuses to start when its database holds any of them. A database that is
+    not migrated yet (first deploy) or not reachable now is not blocked here."""
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("users"):
+                return
+            found = connection.execute(
+                select(User.email).where(User.email.like(f"%{DEMO_EMAIL_DOMAIN}")).limit(1)
+            ).first()
+    except OperationalError:
+        logging.getLogger(__name__).warning("AU-07 demo-account check skipped: no database")
+        return
+    if found is not None:
+        raise DemoAccountsInProduction(
+            "The database holds the demo clinic's accounts (published sign-ins, e.g. "
+            f"{found[0]}). Production refuses to start: use a fresh database (AU-07)."
+        )
 
 
 def _birthday(age: int, days_after_birthday: int) -> date:
@@ -62,8 +93,26 @@ def _adult(role: Role, email: str, name: str, clinic: Clinic | None, password_ha
         password_hash=password_hash,
         password_changed_at=utcnow(),
     )
+    if role is Role.THERAPIST:
+        user.totp_secret = DEMO_TOTP_SECRET
+        user.totp_enrolled_at = utcnow()
     db.session.add(user)
     return user
+
+
+def enrol_demo_therapists() -> bool:
+    """Give demo therapists from an older demo database the published authenticator secret."""
+    therapists = db.session.scalars(
+        select(User).where(
+            User.role == Role.THERAPIST,
+            User.email.like(f"%{DEMO_EMAIL_DOMAIN}"),
+            User.totp_enrolled_at.is_(None),
+        )
+    ).all()
+    for therapist in therapists:
+        therapist.totp_secret = DEMO_TOTP_SECRET
+        therapist.totp_enrolled_at = utcnow()
+    return bool(therapists)
 
 
 def load_demo_clinic() -> bool:
@@ -71,6 +120,7 @@ def load_demo_clinic() -> bool:
     from portal.demo_plans import load_demo_plans
 
     created = _load_people()
+    created = enrol_demo_therapists() or created
     created = load_demo_plans() or created
     from portal.demo_ladders import load_demo_ladders
 

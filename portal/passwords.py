@@ -1,9 +1,19 @@
-"""Password and PIN hashing (argon2id at OWASP parameters, AU-02) and the password rules."""
+"""Password and PIN hashing (argon2id at OWASP parameters, AU-02) and the password rules (AU-01).
+
+The rules follow NIST SP 800-63B: a minimum length (8; 15 for therapists and admins, who can open
+every record of their caseload), up to 128 characters, no composition rules, and no password that
+is on the list of the 3000 most common ones or on our own list of obvious local guesses.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from importlib import resources
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import gettext
 
 # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -11,6 +21,7 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing-only")
 
 MIN_PASSWORD_LENGTH = 8
+MIN_STAFF_PASSWORD_LENGTH = 15
 MAX_PASSWORD_LENGTH = 128
 PIN_LENGTHS = range(4, 7)
 
@@ -26,14 +37,62 @@ def verify_secret(stored_hash: str | None, candidate: str) -> bool:
         return False
 
 
-def password_problem(password: str, *, sign_in_name: str = "") -> str | None:
-    """Why this password is not acceptable, in words a parent understands; None when it is fine."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters. A short phrase works well."
+# Guesses an attacker tries first against this portal: its own name, the demo clinic's name and
+# its published demo password. Compared without case, spaces or punctuation.
+LOCAL_BREACHED = (
+    "rapport",
+    "rapport1",
+    "rapport123",
+    "rapport2026",
+    "rapportportal",
+    "rapportpassword",
+    "myrapport",
+    "rapportdemo2026",
+    "rapportdemo",
+    "willowstreet",
+    "willowstreetclinic",
+    "willowstreetchildfamilyclinic",
+    "childtherapy",
+    "therapist123",
+    "mentalhealth",
+)
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The 3000 most common passwords (zxcvbn's list, see the data file for its licence)."""
+    text = resources.files("portal").joinpath("data/common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line and not line.startswith("#")
+    )
+
+
+def _(text: str, **variables: object) -> str:
+    return str(gettext(text, **variables))
+
+
+def _squashed(password: str) -> str:
+    return re.sub(r"[\W_]+", "", password.lower())
+
+
+def password_problem(password: str, *, sign_in_name: str = "", staff: bool = False) -> str | None:
+    """Why this password is not acceptable, in words a parent understands; None when it is fine.
+
+    `staff` (therapists and admins) asks for at least 15 characters. Nothing else about the
+    characters is required: length and not being a known guess are what make a password strong.
+    """
+    minimum = MIN_STAFF_PASSWORD_LENGTH if staff else MIN_PASSWORD_LENGTH
+    if len(password) < minimum:
+        return _("Use at least %(count)d characters. A short phrase works well.", count=minimum)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return _("Use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH)
     if sign_in_name and password.strip().lower() == sign_in_name.strip().lower():
-        return "Your password cannot be the same as your email or username."
+        return _("Your password cannot be the same as your email or username.")
+    if password.strip().lower() in common_passwords() or _squashed(password) in LOCAL_BREACHED:
+        return _(
+            "That password is one of the first that people try when guessing. "
+            "Choose something less common, such as a few unrelated words."
+        )
     return None
 
 

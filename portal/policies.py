@@ -8,14 +8,15 @@ A rule that raises denies (AZ-14).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from flask import g
 from sqlalchemy import select
 
 from portal import db
-from portal.db import utcnow
+from portal.db import read_only_request, utcnow
 from portal.models import (
     AgeBand,
     Case,
@@ -64,15 +65,28 @@ def consent_in_force(case: Case, kind: ConsentKind) -> bool:
     }
     if not authority_ids:
         return False
-    records = db.session.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.case_id == case.id, ConsentRecord.kind == kind)
-        .order_by(ConsentRecord.id)
-    ).all()
     latest: dict[int, ConsentAction] = {}
-    for record in records:
-        latest[record.given_by_id] = record.action
+    for record in _consent_records(case):
+        if record.kind is kind:
+            latest[record.given_by_id] = record.action
     return any(latest.get(gid) is ConsentAction.GRANTED for gid in authority_ids)
+
+
+def _consent_records(case: Case) -> Sequence[ConsentRecord]:
+    """The case's consent records, oldest first. A page view (GET) writes none, so it reads
+    them once however many checks it makes (issue 9); any other request reads them afresh."""
+    if not read_only_request():
+        return _load_consent_records(case.id)
+    cache: dict[int, Sequence[ConsentRecord]] = g.setdefault("consent_records", {})
+    if case.id not in cache:
+        cache[case.id] = _load_consent_records(case.id)
+    return cache[case.id]
+
+
+def _load_consent_records(case_id: int) -> Sequence[ConsentRecord]:
+    return db.session.scalars(
+        select(ConsentRecord).where(ConsentRecord.case_id == case_id).order_by(ConsentRecord.id)
+    ).all()
 
 
 def child_data_allowed(case: Case) -> bool:
@@ -157,6 +171,11 @@ def _can_suggest_step(user: User, case: Case) -> bool:
     return _can_log_practice(user, case) and case.child.age_band(today()) is not AgeBand.YOUNG
 
 
+def _guardian_with_authority(user: User, case: Case) -> bool:
+    link = guardian_link_of(user, case)
+    return link is not None and link.can_consent and not _in_child_mode()
+
+
 def _is_teen(user: User) -> bool:
     """A signed-in 13-17 child: the only children with messaging (the teen thread)."""
     if not user.is_child:
@@ -199,6 +218,10 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     "reward.request": _can_log_practice,
     "redemption.confirm": _grown_up_of,
     "clinic.manage_therapists": lambda user, _: user.is_therapist and user.is_admin,
+    "clinic.read_audit": lambda user, _: user.is_therapist and user.is_admin,
+    "case.see_record_views": lambda user, case: (
+        therapist_on(user, case) or guardian_link_of(user, case) is not None
+    ),
     # Messaging: threads themselves are reached only through membership (messaging.queries).
     "messages.use": _can_use_messages,
     "messages.case_threads": lambda user, case: (
@@ -209,6 +232,12 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     ),
     "messages.open_thread": therapist_on,  # household and teen threads
     "messages.office_hours": lambda user, _: user.is_therapist,
+    # Data rights (CO-02): any linked guardian sees their child's data (minimum necessary);
+    # deletion and closing the child's account need a guardian who can consent.
+    "rights.export": _grown_up_of,
+    "rights.request_deletion": _guardian_with_authority,
+    "rights.close_child_account": _guardian_with_authority,
+    "rights.manage_requests": lambda user, _: user.is_therapist and user.is_admin,
 }
 
 

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -67,9 +68,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(user: User) -> AuthSession:
+def start_session(user: User, *, pending_second_factor: bool = False) -> AuthSession:
     """Sign a user in on this browser. Pre-login session keys are dropped, and a sign-in this
     browser still held ends on the server too, rather than lingering for a copied cookie (SE-01).
+
+    With `pending_second_factor` the password was right but a TOTP code is still due (AU-08): the
+    session exists on the server only for the second-step pages and signs nobody in.
     """
     if previous := session.get("sid"):
         db.session.execute(
@@ -79,14 +83,67 @@ def start_session(user: User) -> AuthSession:
         )
     session.clear()
     token = secrets.token_urlsafe(32)
-    auth_session = AuthSession(user_id=user.id, token_hash=token_hash(token))
+    auth_session = AuthSession(
+        user_id=user.id,
+        token_hash=token_hash(token),
+        second_factor_pending=pending_second_factor,
+        password_at=utcnow(),
+    )
     db.session.add(auth_session)
     db.session.flush()
     session["sid"] = token
     session.permanent = True
-    login_user(user, remember=False, fresh=True)
-    g.auth_session = auth_session
+    if not pending_second_factor:
+        login_user(user, remember=False, fresh=True)
+        g.auth_session = auth_session
     return auth_session
+
+
+# Time allowed between the password and the second step.
+SECOND_STEP_WINDOW = timedelta(minutes=10)
+# A sensitive change (email address) wants the password typed within this time (AU-05).
+FRESH_SIGN_IN = timedelta(minutes=5)
+
+
+def pending_sign_in() -> AuthSession | None:
+    """The half-finished sign-in of this browser (password right, second step due), if any."""
+    token = session.get("sid")
+    if not token:
+        return None
+    auth_session = db.session.scalars(
+        select(AuthSession).where(
+            AuthSession.token_hash == token_hash(token),
+            AuthSession.ended_at.is_(None),
+            AuthSession.second_factor_pending.is_(True),
+        )
+    ).one_or_none()
+    if auth_session is None or not auth_session.user.active:
+        return None
+    if utcnow() - auth_session.created_at > SECOND_STEP_WINDOW:
+        auth_session.ended_at = utcnow()
+        auth_session.end_reason = "second step too late"
+        db.session.commit()
+        return None
+    return auth_session
+
+
+def password_recently_typed() -> bool:
+    auth_session = current_auth_session()
+    typed = auth_session.password_at if auth_session else None
+    return typed is not None and utcnow() - typed <= FRESH_SIGN_IN
+
+
+def fresh_sign_in_required(view: F) -> F:
+    """A view for sensitive changes: without a recent password, ask for it first (AU-05)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not password_recently_typed():
+            target = request.full_path if request.method == "GET" else request.path
+            return redirect(url_for("auth.confirm_password", next=target))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def end_session(reason: str) -> None:
@@ -126,11 +183,14 @@ def _load_user(user_id: str) -> User | None:
     ).one_or_none()
     if auth_session is None or auth_session.ended_at is not None:
         return None
+    if auth_session.second_factor_pending:
+        return None  # half signed in: no page but the second step (AU-08)
     if str(auth_session.user_id) != user_id or not auth_session.user.active:
         return None
     now = utcnow()
     expired = _expiry_reason(auth_session, now)
     if expired:
+        db.will_write()
         auth_session.ended_at = now
         auth_session.end_reason = expired
         db.session.commit()
@@ -138,6 +198,7 @@ def _load_user(user_id: str) -> User | None:
         return None
     g.auth_session = auth_session
     if not _view_flag("is_background") and now - auth_session.last_active_at > _TOUCH_EVERY:
+        db.will_write()
         auth_session.last_active_at = now
         db.session.commit()
     return auth_session.user

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -86,6 +87,10 @@ class Browser:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
         self.token: str | None = None
+        # A therapist's password sign-in goes on through the second step with their
+        # authenticator's code (AU-08), so tests sign anyone in with one post to /login.
+        # Tests of the second step itself turn this off.
+        self.auto_second_step = True
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
         response = self.client.get(url, **kwargs)
@@ -111,6 +116,14 @@ class Browser:
         payload.setdefault("csrf_token", self.ensure_token())
         response = self.client.post(url, data=payload, **kwargs)
         self._remember_token(response)
+        if (
+            self.auto_second_step
+            and not kwargs  # a test posting to another origin or with its own headers steps alone
+            and response.status_code == 302
+            and urlsplit(response.headers["Location"]).path == "/login/code"
+        ):
+            self.get("/login/code")  # the page's form (a new CSRF token: the session is new)
+            response = self.post("/login/code", {"code": self.totp_code()})
         return response
 
     def htmx(self, method: str, url: str, data: dict[str, Any] | None = None) -> TestResponse:
@@ -131,6 +144,26 @@ class Browser:
         self.token = None
         self.get(response.headers["Location"], follow_redirects=True)
         return response
+
+    def totp_code(self) -> str:
+        """A fresh code from the authenticator of the therapist half signed in on this browser
+        (tests/factories.py TOTP_SECRET)."""
+        from sqlalchemy import select
+
+        from portal import db
+        from portal.models import AuthSession
+        from portal.security import token_hash
+        from tests.factories import fresh_totp_code
+
+        with self.client.session_transaction() as cookie:
+            token = cookie["sid"]
+        with self.client.application.app_context():
+            pending = db.session.scalars(
+                select(AuthSession).where(AuthSession.token_hash == token_hash(token))
+            ).one()
+            code = fresh_totp_code(db.session, pending.user)
+            db.session.commit()
+        return code
 
 
 @pytest.fixture()

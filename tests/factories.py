@@ -31,6 +31,9 @@ from portal.passwords import hash_secret
 
 PASSWORD = "correct horse battery 42"
 PIN = "3579"
+# Every therapist made here has this authenticator secret (AU-08); the sign-in helpers of
+# tests/conftest.py and tests/e2e type its code for them.
+TOTP_SECRET = "TESTTOTPSECRETFORTHERAPISTS23456"
 _PASSWORD_HASH = hash_secret(PASSWORD)  # hashing is slow on purpose; do it once per run
 _PIN_HASH = hash_secret(PIN)
 
@@ -61,9 +64,29 @@ def make_user(
         credential=credential,
         password_hash=_PIN_HASH if credential is Credential.PIN else _PASSWORD_HASH,
     )
+    if role is Role.THERAPIST:
+        user.totp_secret = TOTP_SECRET
+        user.totp_enrolled_at = utcnow()
     session.add(user)
     session.flush()
     return user
+
+
+def fresh_totp_code(session: Session, user: User) -> str:
+    """The code the therapist's authenticator shows now, one the server has not accepted yet.
+
+    A code works once per 30-second step. Tests sign one therapist in several times within a
+    step; a person would wait for the next code, this helper winds the record of the last accepted
+    step back instead (in the test's own transaction).
+    """
+    from portal.auth.second_factor import code_at, time_step
+
+    assert user.totp_secret, f"{user.sign_in_name} has no authenticator"
+    step = time_step(utcnow())
+    if user.totp_last_step is not None and user.totp_last_step >= step:
+        user.totp_last_step = step - 1
+        session.flush()
+    return code_at(user.totp_secret, step)
 
 
 def make_case(

@@ -31,6 +31,7 @@ from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from flask import Flask, g, url_for
 from sqlalchemy import select
@@ -39,10 +40,19 @@ from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
 from portal import HTMX_FILE
+from portal.auth.second_factor import STEP_SECONDS, time_step
 from portal.cases.services import do_invite_guardian
 from portal.db import utcnow
 from portal.feedback import services as feedback
-from portal.models import AccountToken, CaseTherapist, PlanStatus, PlanVersion, Role
+from portal.models import (
+    AccountToken,
+    CaseTherapist,
+    DataRequest,
+    PlanStatus,
+    PlanVersion,
+    Role,
+    User,
+)
 from portal.models.feedback import CareAlert, SessionMode, SessionStatus
 from portal.models.plans import (
     AssentChoice,
@@ -55,7 +65,7 @@ from portal.models.plans import (
 from portal.plans import services as plans
 from portal.security import token_hash
 from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World, born_years_ago, make_user
+from tests.factories import PASSWORD, PIN, TOTP_SECRET, World, born_years_ago, make_user
 from tests.ladders.helpers import build_ladder_scene
 from tests.messaging.helpers import build_threads
 
@@ -130,6 +140,9 @@ LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
 S_SES = Expect(303, "sessions")
 S_CFB = Expect(303, "case-feedback")
 S_FCK = Expect(303, "family-checkins")
+S_DAT = Expect(303, "family-data")
+S_DRQ = Expect(303, "/admin/data-requests")
+R_LOG = Expect(302, "/login")  # a public form that ends on the sign-in page (reset, forgot)
 
 
 # --- Who may use a route (the classification) -----------------------------------------------------
@@ -159,6 +172,7 @@ MEMBER = _access("role:therapist, guardian or child of the case", "T1", "G1", "C
 ADULTS = _access("role:therapist or guardian of the case", "T1", "G1")
 ASSENT = _access("role:the child, or a guardian for a young child or in child mode", "C1", "G1")
 TALKER = _access("role:therapist, guardian or teen (messaging)", "G1", "G2", "T1", "T2", "A")
+GROWN = _access("role:therapist or guardian (signs in by email)", "G1", "G2", "T1", "T2", "A")
 INTHREAD = _access("role:member of the thread (case1's family thread)", "T1", "G1")
 
 
@@ -168,6 +182,8 @@ NORMAL = "normal"
 IN_CHILD_MODE = "child-mode"  # each guardian has handed the device to their own child
 BEFORE_CHILD_LOGIN = "no-child-login"  # case1's child has no sign-in of their own yet
 PLAN_PROPOSED = "plan-proposed"  # case1's draft v2 is proposed, not yet signed off or answered
+SECOND_STEP = "second-step"  # each therapist typed the password; the TOTP code is still due
+ENROLLING = "enrolling"  # as SECOND_STEP, for therapists whose authenticator is not set up yet
 
 
 @dataclass(frozen=True)
@@ -199,6 +215,8 @@ row = _row_maker(NORMAL)
 kid = _row_maker(IN_CHILD_MODE)
 pre = _row_maker(BEFORE_CHILD_LOGIN)
 pro = _row_maker(PLAN_PROPOSED)
+two = _row_maker(SECOND_STEP)
+enr = _row_maker(ENROLLING)
 
 # fmt: off
 MATRIX: list[Row] = [
@@ -213,10 +231,31 @@ MATRIX: list[Row] = [
     row("auth.change_password",      POST, SIGNED, IN,    NO,    HOME,  HOME,  HOME,  HOME,  HOME),
     row("auth.setup_account",        GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("auth.setup_account",        POST, PUBLIC, R_CL,  R_CL,  R_CL,  R_CL,  R_CL,  R_CL,  R_CL),
+    # The second sign-in step (AU-08): only a half sign-in reaches it; nobody else sees anything.
+    row("auth.second_step",          GET,  PUBLIC, IN,    IN,    IN,    IN,    IN,    IN,    IN),
+    two("auth.second_step",          GET,  PUBLIC, IN,    IN,    IN,    IN,    OK,    OK,    OK),
+    row("auth.second_step",          POST, PUBLIC, IN,    IN,    IN,    IN,    IN,    IN,    IN),
+    two("auth.second_step",          POST, PUBLIC, IN,    IN,    IN,    IN,    R_CL,  R_CL,  R_CL),
+    row("auth.enrol",                GET,  PUBLIC, IN,    IN,    IN,    IN,    IN,    IN,    IN),
+    enr("auth.enrol",                GET,  PUBLIC, IN,    IN,    IN,    IN,    OK,    OK,    OK),
+    row("auth.enrol",                POST, PUBLIC, IN,    IN,    IN,    IN,    IN,    IN,    IN),
+    enr("auth.enrol",                POST, PUBLIC, IN,    IN,    IN,    IN,    OK,    OK,    OK),
+    row("auth.enrol_qr",             GET,  PUBLIC, NF,    NF,    NF,    NF,    NF,    NF,    NF),
+    enr("auth.enrol_qr",             GET,  PUBLIC, NF,    NF,    NF,    NF,    OK,    OK,    OK),
+    row("auth.confirm_password",     GET,  SIGNED, IN,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("auth.confirm_password",     POST, SIGNED, IN,    NO,    HOME,  HOME,  HOME,  HOME,  HOME),
+    row("auth.change_email",         GET,  GROWN,  IN,    NF,    OK,    OK,    OK,    OK,    OK),
+    row("auth.change_email",         POST, GROWN,  IN,    NF,    HOME,  HOME,  HOME,  HOME,  HOME),
+    row("auth.forgot_password",      GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("auth.forgot_password",      POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
+    row("auth.reset_password",       GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("auth.reset_password",       POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
     row("invitations.accept",        GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("invitations.accept",        POST, PUBLIC, R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1),
     row("admin.therapists",          GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
     row("admin.add_therapist",       POST, ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    S_ADM),
+    row("audit.report",              GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
+    row("audit.record_views",        GET,  ADULTS, IN,    NF,    OK,    NF,    OK,    NF,    NF),
     row("cases.caseload",            GET,  THERAP, IN,    NF,    NF,    NF,    OK,    OK,    OK),
     row("cases.open_case",           GET,  THERAP, IN,    NF,    NF,    NF,    OK,    OK,    OK),
     row("cases.open_case",           POST, THERAP, IN,    NF,    NF,    NF,    S_NEW, S_NEW, S_NEW),
@@ -327,6 +366,14 @@ MATRIX: list[Row] = [
     kid("ladders.ask_reward",        POST, SCREEN, IN,    S_LAD, S_LAD, NF,    NF,    NF,    NF),
     row("ladders.cheers_seen",       POST, SCREEN, IN,    S_LAD, NF,    NF,    NF,    NF,    NF),
     kid("ladders.cheers_seen",       POST, SCREEN, IN,    S_LAD, S_LAD, S_LAD, NF,    NF,    NF),
+    # Data rights (CO-02). Case2's guardian has a deletion request waiting for the clinic admin.
+    row("rights.data_page",          GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("rights.export_json",        GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("rights.printable",          GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("rights.request_deletion",   POST, FAMILY, IN,    NF,    S_DAT, NF,    NF,    NF,    NF),
+    row("rights.close_child_account", POST, FAMILY, IN,   NF,    S_DAT, NF,    NF,    NF,    NF),
+    row("rights.admin_requests",     GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
+    row("rights.complete_request",   POST, ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    S_DRQ),
     row("static",                    GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
 ]
 # fmt: on
@@ -337,6 +384,7 @@ URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "cases.remove_therapist": {"link_id": "therapist_link"},
     "invitations.accept": {"token": "invitation_token"},
     "auth.setup_account": {"token": "setup_token"},
+    "auth.reset_password": {"token": "reset_token"},
     # The family-facing plan pages and progress ratings name the active plan; the proposal
     # answers name the open version (proposed in their rows' state); editing names the draft.
     "plans.version": {"plan_id": "active_plan"},
@@ -363,6 +411,7 @@ COMMON_ARGUMENTS = {
     "session_id": "session",
     "feedback_id": "feedback",
     "alert_id": "alert",
+    "request_id": "data_request",
 }
 
 GOAL_FORM = {
@@ -384,6 +433,15 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
         "confirm_password": NEW_PASSWORD,
     },
     "auth.setup_account": lambda _: {
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+    },
+    "auth.second_step": lambda _: {"code": authenticator_code()},
+    "auth.enrol": lambda _: {"code": authenticator_code()},
+    "auth.confirm_password": lambda _: {"password": PASSWORD},
+    "auth.change_email": lambda _: {"email": "moved@family.test"},
+    "auth.forgot_password": lambda _: {"email": "g1@family.test"},
+    "auth.reset_password": lambda _: {
         "new_password": NEW_PASSWORD,
         "confirm_password": NEW_PASSWORD,
     },
@@ -509,6 +567,9 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
         "comment": "",
     },
     "feedback.child_feedback": lambda _: {"idempotency_key": str(uuid.uuid4()), "raw": "4"},
+    "rights.request_deletion": lambda _: {"reason": "We are moving away", "confirm": "y"},
+    "rights.close_child_account": lambda _: {"confirm": "y"},
+    "rights.complete_request": lambda _: {"confirm": "y"},
 }
 
 
@@ -550,6 +611,7 @@ class Scene:
             "sessions": f"/cases/{case1}/sessions",
             "case-feedback": f"/cases/{case1}/feedback",
             "family-checkins": f"/family/{case1}/checkins",
+            "family-data": f"/family/{case1}/data",
         }
         return named.get(name, name)
 
@@ -587,9 +649,16 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
         db_session, Role.THERAPIST, "Dr. Fresh Start", email="fresh@clinic.test", clinic=clinic
     )
     setup_token = secrets.token_urlsafe(32)
+    reset_token = secrets.token_urlsafe(32)  # G1 asked to reset their password
     db_session.add_all(
         [
             therapist_link,
+            AccountToken(
+                user_id=world.g1.id,
+                purpose="reset",
+                token_hash=token_hash(reset_token),
+                expires_at=utcnow() + timedelta(hours=1),
+            ),
             AccountToken(
                 user_id=newcomer.id,
                 purpose="setup",
@@ -627,10 +696,20 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
             "invitation": new.invitation.id,
             "invitation_token": new.link.rsplit("/", 1)[1],
             "setup_token": setup_token,
+            "reset_token": reset_token,
             "static_file": HTMX_FILE,
+            "data_request": build_data_request(db_session, world),
         },
         db_session,
     )
+
+
+def build_data_request(db_session: Session, world: World) -> int:
+    """Case2's guardian asked the clinic to delete their child's data."""
+    request = DataRequest(case_id=world.case2.id, requested_by_id=world.g2.id, reason="Moving")
+    db_session.add(request)
+    db_session.commit()
+    return request.id
 
 
 def scene_goal_key(db_session: Session, goal_id: int) -> str:
@@ -753,6 +832,11 @@ def route_keys(app: Flask) -> set[tuple[str, str]]:
     }
 
 
+def authenticator_code() -> str:
+    """What the test therapists' authenticator app shows now (tests/factories.py TOTP_SECRET)."""
+    return pyotp.TOTP(TOTP_SECRET).at(time_step(utcnow()) * STEP_SECONDS)
+
+
 def form_for(row: Row, scene: Scene) -> dict[str, str]:
     make = FORMS.get(row.endpoint)
     return make(scene) if make else {}
@@ -774,6 +858,19 @@ def enter_state(state: str, actor: str, browser: Browser, scene: Scene, app: Fla
     elif state == BEFORE_CHILD_LOGIN:
         world.case1.child.user_id = None
         db_session.commit()
+    elif state in (SECOND_STEP, ENROLLING) and actor in ("T1", "T2", "A"):
+        email, password = SIGN_IN[actor]
+        therapist = db_session.scalars(select(User).where(User.email == email)).one()
+        therapist.totp_last_step = None  # their last code was long ago
+        if state == ENROLLING:
+            therapist.totp_enrolled_at = None
+        db_session.commit()
+        browser.post("/logout")
+        browser.auto_second_step = False
+        browser.get("/login")
+        response = browser.post("/login", {"email": email, "password": password})
+        assert response.headers["Location"] in ("/login/code", "/login/enrol"), response.headers
+        browser.get(response.headers["Location"])
     elif state == PLAN_PROPOSED:
         draft = scene.current(PlanVersion, scene.values["draft_plan"])
         with services_on(app, db_session):

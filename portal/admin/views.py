@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portal import db
+from portal import audit, db
 from portal.db import utcnow
 from portal.models import AccountToken, Credential, Role, User
 from portal.outbox import queue_email
@@ -78,6 +78,13 @@ def add_therapist() -> Response:
             )
             db.session.add(therapist)
             db.session.flush()
+            audit.record(
+                db.session,
+                action="role_grant",
+                object_type="user",
+                object_id=therapist.id,
+                detail="therapist",
+            )
             token = secrets.token_urlsafe(32)
             db.session.add(
                 AccountToken(

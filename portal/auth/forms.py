@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.passwords import password_problem
+from portal.web.validators import EmailAddress
 
 
 class NewPasswordMixin:
@@ -76,11 +78,67 @@ class LeaveChildModeForm(FlaskForm):
     )
 
 
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        _l("6-digit code"),
+        validators=[DataRequired(_l("Type the code from your authenticator app.")), Length(max=40)],
+        description=_l("From your authenticator app. Lost your phone? Type a recovery code."),
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autofocus": True,
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("6-digit code"),
+        validators=[DataRequired(_l("Type the code your app shows now.")), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
+        render_kw={"autocomplete": "username", "inputmode": "email"},
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        _l("New email address"),
+        validators=[
+            DataRequired(_l("Enter the new email address.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            EmailAddress(),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
 __all__ = [
+    "ChangeEmailForm",
     "ChangePasswordForm",
+    "ConfirmPasswordForm",
     "Email",
+    "EnrolForm",
+    "ForgotPasswordForm",
     "KidsLoginForm",
     "LeaveChildModeForm",
     "LoginForm",
+    "SecondStepForm",
     "SetPasswordForm",
 ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import db
+from portal import audit, db
 from portal.auth.forms import ChangePasswordForm, KidsLoginForm, LoginForm, SetPasswordForm
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.models import AccountToken, Credential, Role, User
+from portal.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
 from portal.security import (
     current_auth_session,
@@ -60,6 +63,21 @@ def throttled(view: Any) -> Any:
 SIGN_IN_FAILED = "That sign-in did not work. Check your details and try again."
 
 
+def _record_sign_in(user: User | None, succeeded: bool) -> None:
+    """LG-02: every sign-in attempt that got as far as checking a secret. Only the account's id
+    is kept (when the name matched one), never what was typed."""
+    audit.record(
+        db.session,
+        action="login",
+        outcome="success" if succeeded else "failure",
+        object_type="user",
+        object_id=user.id if user else None,
+        actor=user if succeeded else None,
+    )
+    if not succeeded:
+        db.session.commit()
+
+
 def home_for(user: User) -> str:
     if user.is_therapist:
         return url_for("cases.caseload")
@@ -91,9 +109,15 @@ def login() -> Response:
         # Always verify a hash, so an unknown email takes as long as a wrong password (AU-04).
         ok = verify_secret(user.password_hash if user else None, form.password.data or "")
         if user is not None and ok and user.active:
+            if user.needs_second_factor:
+                from portal.auth.second_step import begin_second_step
+
+                return begin_second_step(user, form.next.data)
             start_session(user)
+            _record_sign_in(user, True)
             db.session.commit()
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
+        _record_sign_in(user, False)
         error = SIGN_IN_FAILED
     status = 200 if request.method != "POST" or (not error and not form.errors) else 422
     return render(
@@ -125,12 +149,15 @@ def kids_login() -> Response:
 
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
+                _record_sign_in(user, False)
                 error = "Your account is not ready yet. Ask your grown-up or your therapist."
             else:
                 start_session(user)
+                _record_sign_in(user, True)
                 db.session.commit()
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
+            _record_sign_in(user, False)
             error = "That did not work. Check your username and PIN, or ask your grown-up."
     status = 422 if request.method == "POST" else 200
     return render("auth/kids_login.html", form=form, error=error, status=status)
@@ -138,6 +165,7 @@ def kids_login() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
+    audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
     end_session("signed out")
     db.session.commit()
     response = redirect(url_for("auth.login", signed_out=1))
@@ -148,13 +176,31 @@ def logout() -> Response:
 def _new_secret_problem(user: User, secret: str) -> str | None:
     if user.credential is Credential.PIN:
         return pin_problem(secret)
-    return password_problem(secret, sign_in_name=user.sign_in_name)
+    return password_problem(secret, sign_in_name=user.sign_in_name, staff=user.is_therapist)
+
+
+def notify_account_change(user: User, what: str) -> None:
+    """Tell the person their account changed (AU-05), without any health information."""
+    if not user.email:
+        return
+    queue_email(
+        to=user.email,
+        subject=_("Your Rapport account was changed"),
+        body=_(
+            "Hello %(name)s,\n\n%(what)s If this was not you, contact your clinic today.\n",
+            name=user.display_name,
+            what=what,
+        ),
+        dedupe_key=f"account-change:{user.id}:{secrets.token_hex(8)}",
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password() -> Response:
     user: User = current_user
     form = ChangePasswordForm()
+    if user.is_therapist:
+        form.new_password.description = _("At least 15 characters. A short phrase works well.")
     if user.credential is Credential.PIN:
         form.new_password.description = "4 to 6 numbers."
     if form.validate_on_submit():
@@ -167,6 +213,10 @@ def change_password() -> Response:
             user.password_changed_at = utcnow()
             # Every other browser signed in as this person is signed out now (SE-06).
             end_all_sessions(user.id, "password changed", keep=current_auth_session())
+            audit.record(
+                db.session, action="password_change", object_type="user", object_id=user.id
+            )
+            notify_account_change(user, _("The password of your Rapport account was changed."))
             db.session.commit()
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(home_for(user))  # type: ignore[return-value]
@@ -178,20 +228,32 @@ def change_password() -> Response:
 @public
 def setup_account(token: str) -> Response:
     account_token = db.session.scalars(
-        select(AccountToken).where(AccountToken.token_hash == token_hash(token))
+        select(AccountToken).where(
+            AccountToken.token_hash == token_hash(token), AccountToken.purpose == "setup"
+        )
     ).one_or_none()
     if account_token is None or account_token.used_at or account_token.expires_at <= utcnow():
         return render("auth/link_expired.html", status=404)
     form = SetPasswordForm()
     if form.validate_on_submit():
         user = account_token.user
-        user.password_hash = hash_secret(form.new_password.data or "")
-        user.password_changed_at = utcnow()
-        account_token.used_at = utcnow()
-        end_all_sessions(user.id, "password set")
-        start_session(user)
-        db.session.commit()
-        flash("Your password is set. Welcome to Rapport.", "success")
-        return redirect(home_for(user))  # type: ignore[return-value]
+        if problem := _new_secret_problem(user, form.new_password.data or ""):
+            form.new_password.errors = [problem]
+        else:
+            user.password_hash = hash_secret(form.new_password.data or "")
+            user.password_changed_at = utcnow()
+            account_token.used_at = utcnow()
+            end_all_sessions(user.id, "password set")
+            audit.record(
+                db.session, action="password_set", object_type="user", object_id=user.id, actor=user
+            )
+            flash("Your password is set. Welcome to Rapport.", "success")
+            if user.needs_second_factor:  # a new therapist sets up the second step next (AU-08)
+                from portal.auth.second_step import begin_second_step
+
+                return begin_second_step(user, None)
+            start_session(user)
+            db.session.commit()
+            return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render("auth/setup_account.html", form=form, user=account_token.user, status=status)

@@ -8,11 +8,12 @@ from typing import Any
 from flask import abort
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
+from portal.web.audit_trail import accessed
 
 
 def visible_case_ids(user: User) -> Select[int]:
@@ -32,9 +33,11 @@ def visible_case_ids(user: User) -> Select[int]:
 
 def _with_team(stmt: Select[Case]) -> Select[Case]:
     return stmt.options(
-        selectinload(Case.child),
-        selectinload(Case.therapist_links).selectinload(CaseTherapist.therapist),
-        selectinload(Case.guardian_links).selectinload(GuardianLink.guardian),
+        # The team in three queries whatever the number of cases (issue 9): each case with its
+        # child, then the therapist links with their users, then the guardian links with theirs.
+        joinedload(Case.child),
+        selectinload(Case.therapist_links).joinedload(CaseTherapist.therapist),
+        selectinload(Case.guardian_links).joinedload(GuardianLink.guardian),
     )
 
 
@@ -48,6 +51,7 @@ def get_case_for(user: User, case_id: int) -> Case:
     case = db.session.scalars(stmt).unique().one_or_none()
     if case is None:
         abort(404)
+    accessed("case", case.id, case_id=case.id, child_id=case.child_id)
     return case
 
 
@@ -106,4 +110,7 @@ def get_case_for_child_user(user: User) -> Case | None:
     stmt = _with_team(select(Case).where(Case.id.in_(visible_case_ids(user)))).order_by(
         Case.id.desc()
     )
-    return db.session.scalars(stmt).unique().first()
+    case = db.session.scalars(stmt).unique().first()
+    if case is not None:
+        accessed("case", case.id, case_id=case.id, child_id=case.child_id)
+    return case

@@ -12,7 +12,7 @@ from datetime import date
 from flask import current_app, url_for
 from sqlalchemy import select
 
-from portal import db
+from portal import audit, db
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.db import utcnow
 from portal.models import (
@@ -63,6 +63,14 @@ def do_open_case(
         CaseTherapist(case_id=case.id, therapist_id=actor.id, is_primary=True, added_by_id=actor.id)
     )
     db.session.flush()
+    audit.record(
+        db.session,
+        action="create",
+        actor=actor,
+        child_id=child.id,
+        object_type="case",
+        object_id=case.id,
+    )
     return case
 
 
@@ -174,6 +182,7 @@ def do_accept_invitation(
     invitation.used_at = now
     invitation.used_by_id = guardian.id
     db.session.flush()
+    _record_link(guardian, "guardian_link_grant", link.id, invitation.case.child_id)
     for kind in sorted(consents):
         do_record_consent(
             guardian, invitation.case, given_by=guardian, kind=kind, method=ConsentMethod.PORTAL
@@ -255,6 +264,19 @@ def do_end_guardian_link(actor: User, link: GuardianLink) -> None:
     # Their open sessions end now, not at the next idle timeout (SE-06, AZ-09).
     end_all_sessions(link.guardian_id, "guardian link ended")
     db.session.flush()
+    _record_link(actor, "guardian_link_revoke", link.id, link.case.child_id)
+
+
+def _record_link(actor: User, action: str, link_id: int, child_id: int) -> None:
+    """LG-02: who may see a child's record changed."""
+    audit.record(
+        db.session,
+        action=action,
+        actor=actor,
+        child_id=child_id,
+        object_type="care_team_link",
+        object_id=link_id,
+    )
 
 
 def do_add_therapist(actor: User, case: Case, *, email: str) -> CaseTherapist:
@@ -272,11 +294,12 @@ def do_add_therapist(actor: User, case: Case, *, email: str) -> CaseTherapist:
     if existing is not None:
         existing.ended_at = None
         existing.ended_by_id = None
-        db.session.flush()
-        return existing
-    link = CaseTherapist(case_id=case.id, therapist_id=colleague.id, added_by_id=actor.id)
-    db.session.add(link)
+        link = existing
+    else:
+        link = CaseTherapist(case_id=case.id, therapist_id=colleague.id, added_by_id=actor.id)
+        db.session.add(link)
     db.session.flush()
+    _record_link(actor, "therapist_link_grant", link.id, case.child_id)
     return link
 
 
@@ -291,3 +314,4 @@ def do_remove_therapist(actor: User, link: CaseTherapist) -> None:
         successor = next(lk for lk in current if lk.id != link.id)
         successor.is_primary = True
     db.session.flush()
+    _record_link(actor, "therapist_link_revoke", link.id, link.case.child_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
@@ -39,13 +40,19 @@ def _family_page(
     case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
 ) -> Response:
     _guardian_only()
-    case = get_case_for(current_user, case_id)
+    # The child switcher needs every case of this guardian anyway: pick this one from them
+    # (the same scoped query, so another family's case is a 404 as everywhere).
+    all_cases = cases_for(current_user)
+    case = next((c for c in all_cases if c.id == case_id), None)
+    if case is None:
+        abort(404)
     link = guardian_link_of(current_user, case)
     assert link is not None
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
     records = db.session.scalars(
         select(ConsentRecord)
         .where(ConsentRecord.case_id == case.id)
+        .options(joinedload(ConsentRecord.given_by))
         .order_by(ConsentRecord.id.desc())
     ).all()
     from portal.feedback import services as feedback
@@ -59,7 +66,7 @@ def _family_page(
         "family/family.html",
         case=case,
         link=link,
-        all_cases=cases_for(current_user),
+        all_cases=all_cases,
         consent_records=records,
         consent_form=form,
         documents=CONSENT_DOCUMENTS,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.models.feedback import CareAlert, SessionFeedback, TherapySession, WeeklyCheckin
+from portal.web.audit_trail import accessed
 
 
 def get_session_in(case_id: int, session_id: int) -> TherapySession:
@@ -19,6 +20,7 @@ def get_session_in(case_id: int, session_id: int) -> TherapySession:
     ).one_or_none()
     if session is None:
         abort(404)
+    accessed("therapy_session", session.id, case_id=case_id)
     return session
 
 
@@ -30,6 +32,7 @@ def get_feedback_in(case_id: int, feedback_id: int) -> SessionFeedback:
     ).one_or_none()
     if feedback is None:
         abort(404)
+    accessed("feedback", feedback.id, case_id=case_id)
     return feedback
 
 
@@ -39,6 +42,7 @@ def get_alert_in(case_id: int, alert_id: int) -> CareAlert:
     ).one_or_none()
     if alert is None:
         abort(404)
+    accessed("alert", alert.id, case_id=case_id)
     return alert
 
 

@@ -20,6 +20,7 @@ from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, sugg
 from portal.ladders.queries import (
     get_case_step,
     get_reward_in,
+    jar_totals,
     ladders_of,
     practice_log,
     redemptions_of,
@@ -56,26 +57,25 @@ def _my_ladder(
     case: Case, *, suggest_form: SuggestStepForm | None = None, status: int = 200
 ) -> Response:
     band = case.child.age_band(today())
-    log = practice_log(current_user, case)
-    balance = services.token_balance(case.id)
-    pending = services.pending_cost(case.id)
+    totals = jar_totals(case.id)
+    ladders = ladders_of(case.id)
     return render(
         "ladders/child.html",
         case=case,
         child=case.child,
         band=band,
         young=band is AgeBand.YOUNG,
-        ladders=ladders_of(case.id),
+        ladders=ladders,
         calm_days=services.calm_days,
-        recent=log[:5],
-        stars=len(log),
-        balance=balance,
-        spendable=balance - pending,
+        recent=practice_log(current_user, case, limit=5),
+        stars=totals.practices,
+        balance=totals.balance,
+        spendable=totals.balance - totals.pending,
         rewards=[r for r in rewards_of(case.id) if r.approved_at],
         waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
         cheers=unseen_cheers(case.id),
         button_form=ButtonForm(formdata=None),
-        suggest_form=suggest_form or _suggest_form(case),
+        suggest_form=suggest_form or suggest_step_form(ladders, None),
         may_suggest=can(current_user, "step.suggest", case),
         status=status,
     )

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
 from portal.cases.queries import visible_case_ids
@@ -29,9 +29,11 @@ from portal.models.ladders import (
     Reward,
     StepSuggestion,
     SuggestionStatus,
+    TokenEntry,
 )
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 from portal.policies import is_the_child, therapist_on
+from portal.web.audit_trail import accessed
 
 
 def ladders_of(case_id: int, *, include_retired: bool = False) -> list[Ladder]:
@@ -54,6 +56,7 @@ def get_ladder_for(user: User, ladder_id: int) -> Ladder:
     ).one_or_none()
     if ladder is None:
         abort(404)
+    accessed("ladder", ladder.id, case_id=ladder.case_id)
     return ladder
 
 
@@ -61,6 +64,7 @@ def get_step_in(ladder: Ladder, step_id: int) -> LadderStep:
     step = next((s for s in ladder.steps if s.id == step_id), None)
     if step is None:
         abort(404)
+    accessed("ladder_step", step.id, case_id=ladder.case_id)
     return step
 
 
@@ -77,6 +81,7 @@ def get_case_step(case: Case, step_id: int) -> LadderStep:
     ).one_or_none()
     if step is None:
         abort(404)
+    accessed("ladder_step", step.id, case_id=case.id)
     return step
 
 
@@ -89,6 +94,7 @@ def get_attempt_for(user: User, attempt_id: int) -> PracticeAttempt:
     ).one_or_none()
     if attempt is None:
         abort(404)
+    accessed("practice", attempt.id, case_id=attempt.case_id)
     return attempt
 
 
@@ -100,6 +106,7 @@ def get_suggestion_in(case_id: int, suggestion_id: int) -> StepSuggestion:
     ).one_or_none()
     if found is None:
         abort(404)
+    accessed("step_suggestion", found.id, case_id=case_id)
     return found
 
 
@@ -109,6 +116,7 @@ def get_reward_in(case_id: int, reward_id: int) -> Reward:
     ).one_or_none()
     if found is None:
         abort(404)
+    accessed("reward", found.id, case_id=case_id)
     return found
 
 
@@ -118,6 +126,7 @@ def get_redemption_in(case_id: int, redemption_id: int) -> Redemption:
     ).one_or_none()
     if found is None:
         abort(404)
+    accessed("redemption", found.id, case_id=case_id)
     return found
 
 
@@ -213,9 +222,9 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
         select(PracticeAttempt)
         .where(PracticeAttempt.case_id == case.id)
         .options(
-            selectinload(PracticeAttempt.step),
-            selectinload(PracticeAttempt.entered_by),
-            selectinload(PracticeAttempt.cheers).selectinload(Cheer.sent_by),
+            joinedload(PracticeAttempt.step),
+            joinedload(PracticeAttempt.entered_by),
+            selectinload(PracticeAttempt.cheers).joinedload(Cheer.sent_by),
         )
         .order_by(PracticeAttempt.practiced_at.desc(), PracticeAttempt.id.desc())
     )
@@ -247,6 +256,34 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class JarTotals:
+    practices: int  # every practice entry of the case (stars for the youngest)
+    balance: int  # tokens earned minus tokens spent
+    pending: int  # tokens promised to rewards a guardian has not confirmed yet
+
+
+def jar_totals(case_id: int) -> JarTotals:
+    """The child's screen's three counters in one query (not the whole practice log)."""
+    practices = (
+        select(func.count(PracticeAttempt.id))
+        .where(PracticeAttempt.case_id == case_id)
+        .scalar_subquery()
+    )
+    balance = (
+        select(func.coalesce(func.sum(TokenEntry.amount), 0))
+        .where(TokenEntry.case_id == case_id)
+        .scalar_subquery()
+    )
+    pending = (
+        select(func.coalesce(func.sum(Redemption.cost), 0))
+        .where(Redemption.case_id == case_id, Redemption.confirmed_at.is_(None))
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(practices, balance, pending)).one()
+    return JarTotals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 
 def practice_summary(case_ids: list[int]) -> dict[int, dict[str, object]]:

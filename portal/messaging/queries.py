@@ -13,7 +13,7 @@ from datetime import date
 
 from flask import abort
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
 from portal.cases.queries import visible_case_ids
@@ -34,8 +34,9 @@ from portal.models import (
     ThreadRead,
     User,
 )
+from portal.web.audit_trail import accessed
 
-MESSAGE_PAGE = 200  # the newest messages a thread page shows
+MESSAGE_PAGE = 50  # a thread page shows this many messages; "Earlier messages" pages back
 
 
 def _years_before(today: date, years: int) -> date:
@@ -112,6 +113,7 @@ def get_thread_for(user: User, thread_id: int) -> MessageThread:
     ).one_or_none()
     if thread is None:
         abort(404)
+    accessed("message_thread", thread.id, case_id=thread.case_id)
     return thread
 
 
@@ -210,14 +212,17 @@ def thread_summaries(user: User, case_id: int | None = None) -> list[ThreadSumma
     ]
 
 
-def messages_of(thread: MessageThread) -> list[Message]:
+def messages_of(thread: MessageThread, before: int | None = None) -> list[Message]:
+    """The newest MESSAGE_PAGE messages (before seq `before`, when paging back), oldest first:
+    one indexed range read on (thread_id, seq), however long the thread (issue 9)."""
+    stmt = select(Message).where(Message.thread_id == thread.id)
+    if before is not None:
+        stmt = stmt.where(Message.seq < before)
     newest = list(
         db.session.scalars(
-            select(Message)
-            .where(Message.thread_id == thread.id)
-            .order_by(Message.seq.desc())
+            stmt.order_by(Message.seq.desc())
             .limit(MESSAGE_PAGE)
-            .options(selectinload(Message.author))
+            .options(joinedload(Message.author))
         )
     )
     return newest[::-1]

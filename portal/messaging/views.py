@@ -198,8 +198,8 @@ def _receipt(
     return latest.seq, text
 
 
-def _thread_context(thread: MessageThread, case: Case) -> dict[str, Any]:
-    messages = messages_of(thread)
+def _thread_context(thread: MessageThread, case: Case, before: int | None = None) -> dict[str, Any]:
+    messages = messages_of(thread, before)
     marks = read_marks(thread)
     members = thread_members(thread, case)
     own_mark = marks.get(current_user.id)
@@ -230,13 +230,21 @@ def _thread_context(thread: MessageThread, case: Case) -> dict[str, Any]:
             else None
         ),
         "title": thread_title(thread, case, current_user),
+        # Paging back through a long thread: a window of older messages holds still (no live
+        # updates); "Newer messages" returns to the live end.
+        "earlier": messages[0].seq if messages and messages[0].seq > 1 else None,
+        "paging_back": before is not None,
     }
 
 
 def _thread_page(
-    thread: MessageThread, case: Case, form: MessageForm, status: int = 200
+    thread: MessageThread,
+    case: Case,
+    form: MessageForm,
+    status: int = 200,
+    before: int | None = None,
 ) -> Response:
-    context = _thread_context(thread, case)
+    context = _thread_context(thread, case, before)
     therapist = context["therapist"]
     hours = hours_of(therapist) if therapist else None
     now = utcnow()
@@ -259,7 +267,8 @@ def thread(thread_id: int) -> Response:
     wanted = Reference.parse(request.args.get("about"))
     if wanted and wanted.value in {c.value for c in form.about.choices}:
         form.about.data = wanted.value
-    return _thread_page(thread, case, form)
+    before = request.args.get("before", type=int)
+    return _thread_page(thread, case, form, before=before if before and before > 0 else None)
 
 
 @bp.post("/messages/<int:thread_id>")

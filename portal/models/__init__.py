@@ -1,6 +1,15 @@
 """All models, imported here so metadata is complete for Alembic and the tests."""
 
-from portal.models.accounts import AccountToken, AuthSession, Clinic, Credential, Role, User
+from portal.models.accounts import (
+    AccountToken,
+    AuthSession,
+    Clinic,
+    Credential,
+    RecoveryCode,
+    Role,
+    User,
+)
+from portal.models.audit import AuditLog
 from portal.models.cases import (
     AgeBand,
     Case,
@@ -66,6 +75,7 @@ from portal.models.plans import (
     ProblemStatus,
     ResponseKind,
 )
+from portal.models.rights import DataRequest, DataRequestStatus, RetentionPurge
 from portal.models.tasks import CaseTask, TaskKind
 
 __all__ = [
@@ -73,6 +83,7 @@ __all__ = [
     "AgeBand",
     "AlertKind",
     "AssentChoice",
+    "AuditLog",
     "AuthSession",
     "Benchmark",
     "CareAlert",
@@ -90,6 +101,8 @@ __all__ = [
     "ConsentMethod",
     "ConsentRecord",
     "Credential",
+    "DataRequest",
+    "DataRequestStatus",
     "FearScale",
     "Goal",
     "GoalOwner",
@@ -114,10 +127,12 @@ __all__ = [
     "ProblemDomain",
     "ProblemSeverity",
     "ProblemStatus",
+    "RecoveryCode",
     "Redemption",
     "ReferenceType",
     "Respondent",
     "ResponseKind",
+    "RetentionPurge",
     "Reward",
     "Role",
     "ServicePolicy",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_type, utcnow
@@ -60,6 +60,11 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    # Second factor (AU-08): a TOTP secret (base32), confirmed by a first code at enrolment, and the
+    # last 30-second time step accepted, so a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column()
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     clinic: Mapped[Clinic | None] = relationship()
 
@@ -83,6 +88,11 @@ class User(UserMixin, Base):
     def sign_in_name(self) -> str:
         return self.email or self.username or ""
 
+    @property
+    def needs_second_factor(self) -> bool:
+        """Therapists and admins (admins are therapists) sign in with a TOTP code too (AU-08)."""
+        return self.role is Role.THERAPIST
+
 
 class AuthSession(Base):
     """One signed-in browser. The cookie carries only a random token whose hash is stored here,
@@ -102,6 +112,13 @@ class AuthSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(40))
     # Set while a guardian has handed the device to a young child (child mode).
     child_mode_child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
+    # Half signed in: the password was right, the second factor is still to come. Such a session
+    # signs nobody in; only the second-step pages read it (AU-08).
+    second_factor_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # When the password was last typed in this session: sensitive changes want it recent (AU-05).
+    password_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
 
@@ -120,3 +137,15 @@ class AccountToken(Base):
     used_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """One of ten single-use codes that stand in for the authenticator app; only a hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column()

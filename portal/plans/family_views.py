@@ -12,7 +12,7 @@ from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion
 from portal.plans import services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
-from portal.plans.queries import get_plan_for, progress_by_goal
+from portal.plans.queries import get_plan_for, previous_active_version, progress_by_goal
 from portal.plans.views import bp
 from portal.policies import can, guardian_link_of, today
 from portal.web.htmx import render
@@ -30,10 +30,7 @@ def _case_of(plan: PlanVersion) -> Case:
 
 def _previous_active(case: Case, plan: PlanVersion) -> PlanVersion | None:
     """What the family compares against: the plan in force before this version."""
-    if plan.status is PlanStatus.PROPOSED or plan.status is PlanStatus.DRAFT:
-        return services.active_version(case)
-    older = [v for v in services.versions_of(case) if v.number < plan.number and v.activated_at]
-    return older[0] if older else None
+    return previous_active_version(case, plan)
 
 
 @bp.get("/plans/<int:plan_id>")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.cases.queries import visible_case_ids
-from portal.models import User
+from portal.models import Case, User
 from portal.models.plans import (
     Goal,
     GoalProgress,
@@ -20,6 +20,7 @@ from portal.models.plans import (
     Problem,
 )
 from portal.models.tasks import CaseTask
+from portal.web.audit_trail import accessed
 
 FAMILY_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE, PlanStatus.SUPERSEDED)
 CHILD_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)
@@ -33,6 +34,28 @@ def visible_statuses(user: User) -> tuple[PlanStatus, ...]:
     return CHILD_VISIBLE
 
 
+# A version's goals (with benchmarks and problems) and interventions: a fixed number of queries,
+# never one per goal.
+_CONTENT = (
+    selectinload(PlanVersion.goals).joinedload(Goal.benchmarks),
+    selectinload(PlanVersion.goals).selectinload(Goal.problems),
+    selectinload(PlanVersion.interventions),
+)
+
+
+def previous_active_version(case: Case, plan: PlanVersion) -> PlanVersion | None:
+    """What "what changed" compares against: the plan in force before this version (the active
+    one, for a draft or proposal), with its content loaded."""
+    stmt = select(PlanVersion).where(PlanVersion.case_id == case.id).options(*_CONTENT)
+    if plan.status in (PlanStatus.PROPOSED, PlanStatus.DRAFT):
+        stmt = stmt.where(PlanVersion.status == PlanStatus.ACTIVE)
+    else:
+        stmt = stmt.where(
+            PlanVersion.number < plan.number, PlanVersion.activated_at.is_not(None)
+        ).order_by(PlanVersion.number.desc())
+    return db.session.scalars(stmt.limit(1)).first()
+
+
 def get_plan_for(user: User, plan_id: int) -> PlanVersion:
     plan = db.session.scalars(
         select(PlanVersion)
@@ -42,14 +65,13 @@ def get_plan_for(user: User, plan_id: int) -> PlanVersion:
             PlanVersion.status.in_(visible_statuses(user)),
         )
         .options(
-            selectinload(PlanVersion.goals).selectinload(Goal.benchmarks),
-            selectinload(PlanVersion.goals).selectinload(Goal.problems),
-            selectinload(PlanVersion.interventions),
+            *_CONTENT,
             selectinload(PlanVersion.responses).selectinload(PlanResponse.responder),
         )
     ).one_or_none()
     if plan is None:
         abort(404)
+    accessed("plan", plan.id, case_id=plan.case_id)
     return plan
 
 
@@ -57,6 +79,7 @@ def get_goal_in(plan: PlanVersion, goal_id: int) -> Goal:
     goal = next((g for g in plan.goals if g.id == goal_id), None)
     if goal is None:
         abort(404)
+    accessed("goal", goal.id, case_id=plan.case_id)
     return goal
 
 
@@ -64,6 +87,7 @@ def get_intervention_in(plan: PlanVersion, item_id: int) -> Intervention:
     item = next((i for i in plan.interventions if i.id == item_id), None)
     if item is None:
         abort(404)
+    accessed("intervention", item.id, case_id=plan.case_id)
     return item
 
 
@@ -73,6 +97,7 @@ def get_problem_in(case_id: int, problem_id: int) -> Problem:
     ).one_or_none()
     if problem is None:
         abort(404)
+    accessed("problem", problem.id, case_id=case_id)
     return problem
 
 
@@ -82,6 +107,7 @@ def get_task_in(case_id: int, task_id: int) -> CaseTask:
     ).one_or_none()
     if task is None:
         abort(404)
+    accessed("task", task.id, case_id=case_id)
     return task
 
 

@@ -179,10 +179,14 @@ def set_problem_status(case_id: int, problem_id: int) -> Response:
 
 @bp.get("/cases/<int:case_id>/plan")
 def plan_hub(case_id: int) -> Response:
-    case = _therapist_case(case_id)
+    return _hub(_therapist_case(case_id))
+
+
+def _hub(case: Case, status: int = 200) -> Response:
     active = services.active_version(case)
     return render(
         "plans/hub.html",
+        status=status,
         case=case,
         active=active,
         open_version=services.open_version(case),
@@ -278,9 +282,10 @@ def _editor(
 
 
 def _editable(plan: PlanVersion, case: Case) -> Response | None:
+    """A proposed, active, superseded or closed version never changes (IN-05): 409 Conflict."""
     if plan.status is not PlanStatus.DRAFT:
         flash("This version is no longer a draft. Start a new draft to change the plan.", "error")
-        return see_other("plans.plan_hub", case_id=case.id)
+        return _hub(case, status=409)
     return None
 
 

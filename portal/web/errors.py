@@ -6,8 +6,10 @@ A database that is down or full answers 503 with "try again" rather than a 500 (
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
+from flask_babel import force_locale
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -44,10 +46,45 @@ def _rollback_quietly() -> None:
         log.warning("rollback after error failed", exc_info=False)
 
 
+# Never shown back, even to the person who typed them.
+_NOT_KEPT = ("csrf", "password", "secret", "pin", "token", "idempotency", "confirm")
+
+
+def typed_text() -> list[tuple[str, str]]:
+    """What the person typed into the form that could not be saved (RL-07): shown back, escaped,
+    so nothing is lost when the database is away. htmx forms keep it anyway (no swap on 5xx)."""
+    if request.method != "POST":
+        return []
+    try:
+        items = request.form.items(multi=True)
+        return [
+            (name, value)
+            for name, value in items
+            if value.strip() and not any(word in name.lower() for word in _NOT_KEPT)
+        ]
+    except Exception:  # an unreadable body is nothing to keep
+        return []
+
+
+def _render_without_database(template: str, **context: Any) -> str:
+    """Render with no context processors (they load the signed-in person from the database) and
+    the language from the browser alone."""
+    from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+    language = request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT_LANGUAGE
+    with force_locale(language):
+        return current_app.jinja_env.get_template(template).render(**context)
+
+
 def error_response(status: int) -> Response:
     title, text = MESSAGES.get(status, MESSAGES[500])
+    kept = typed_text() if status == 503 else []
     if request.headers.get("HX-Request") == "true":
         body = render_template("errors/_message.html", title=title, text=text, status=status)
+    elif status == 503:  # the database is away: a page that needs nothing from it
+        body = _render_without_database(
+            "errors/unavailable.html", title=title, text=text, status=status, kept=kept
+        )
     else:
         body = render_template("errors/page.html", title=title, text=text, status=status)
     response = Response(body, status=status)

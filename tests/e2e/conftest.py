@@ -73,6 +73,25 @@ class LiveServer:
         return match.group(0)
 
 
+# The live server's app, for the sign-in helper's authenticator (set by the live_server fixture).
+_LIVE: list[Flask] = []
+
+
+def live_totp_code(email: str) -> str | None:
+    """A fresh authenticator code for a therapist of the live server (None for anybody else):
+    the demo therapists' secret is RAPPORTDEMOTOTP2 (README)."""
+    from portal.models import User
+    from tests.factories import fresh_totp_code
+
+    with _LIVE[-1].app_context():
+        user = db.session.scalars(select(User).where(User.email == email)).one_or_none()
+        if user is None or not user.needs_second_factor:
+            return None
+        code = fresh_totp_code(db.session, user)
+        db.session.commit()
+    return code
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from flask_migrate import upgrade
@@ -95,6 +114,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PORTAL_BASE_URL"] = url  # invitation links point at this server
+    _LIVE.append(app)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.e2e.conftest import LiveServer, shoot
+from tests.e2e.conftest import LiveServer, live_totp_code, shoot
 
 RIVERA = "rivera@demo.rapport.test"
 ANA = "ana@demo.rapport.test"
@@ -25,6 +25,10 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    if code := live_totp_code(email):  # therapists: the second step (AU-08)
+        page.wait_for_url("**/login/code")
+        page.get_by_label("6-digit code").fill(code)
+        page.get_by_role("button", name="Sign in").click()
 
 
 def kids_sign_in(page: Page, username: str, secret: str) -> None:
@@ -200,5 +204,9 @@ def test_sign_in_works_with_the_keyboard_alone(page: Page) -> None:
     page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    page.keyboard.press("Enter")
+    code = page.get_by_label("6-digit code")  # the second step starts in its one field (AU-08)
+    expect(code).to_be_focused()
+    page.keyboard.type(live_totp_code(RIVERA) or "")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Your caseload")).to_be_visible()

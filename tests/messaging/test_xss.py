@@ -36,6 +36,7 @@ CORPUS = [
 SAFE_SCRIPTS = (
     "/static/vendor/",
     "/static/js/messages.js",
+    "/static/js/forms.js",
     "/static/js/a11y.js",
     "/static/js/read-aloud.js",
 )

@@ -29,6 +29,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 NEW_PASSWORD = "a brand new phrase 2024"
 INVITE_TOKEN = "invite-token-for-csrf-tests-0123456789abcdef"
 SETUP_TOKEN = "setup-token-for-csrf-tests-0123456789abcdef"
+RESET_TOKEN = "reset-token-for-csrf-tests-0123456789abcdef"
 HTMX = {"HX-Request": "true"}
 
 # A form each route would accept, so that a 400 can only be the missing or foreign token.
@@ -109,6 +110,17 @@ def targets(db_session: Session, world: World) -> dict[str, Any]:
             expires_at=utcnow() + timedelta(hours=72),
         )
     )
+    # The newcomer has no authenticator yet (they enrol at their first sign-in), and G1 asked
+    # for a password-reset link.
+    newcomer.totp_secret = newcomer.totp_enrolled_at = None
+    db_session.add(
+        AccountToken(
+            user_id=world.g1.id,
+            purpose="reset",
+            token_hash=token_hash(RESET_TOKEN),
+            expires_at=utcnow() + timedelta(hours=1),
+        )
+    )
     # A child with consent but no sign-in yet, so the child-account form really renders.
     case3 = make_case(db_session, world.clinic, world.t1, first="Nia", last="Three", age=10)
     link_guardian(db_session, case3, world.g1)
@@ -127,7 +139,11 @@ def targets(db_session: Session, world: World) -> dict[str, Any]:
             "cases.end_guardian_link": world.link1.id,
             "cases.remove_therapist": therapist_link_id,
         },
-        "token": {"auth.setup_account": SETUP_TOKEN, "invitations.accept": INVITE_TOKEN},
+        "token": {
+            "auth.setup_account": SETUP_TOKEN,
+            "invitations.accept": INVITE_TOKEN,
+            "auth.reset_password": RESET_TOKEN,
+        },
     }
 
 
@@ -178,6 +194,16 @@ def snapshot(db_session: Session) -> dict[str, str]:
 def signed_in(new_browser: Any, sign_in: str, secret: str = "") -> Browser:
     browser: Browser = new_browser()
     browser.login(sign_in, secret)
+    return browser
+
+
+def half_signed_in(new_browser: Any, email: str) -> Browser:
+    """A therapist whose password was right, with the second step still to do (AU-08)."""
+    browser: Browser = new_browser()
+    browser.auto_second_step = False
+    browser.get("/login")
+    response = browser.post("/login", {"email": email, "password": PASSWORD})
+    assert response.headers["Location"] in ("/login/code", "/login/enrol")
     return browser
 
 
@@ -267,6 +293,8 @@ def test_CS02_no_GET_or_HEAD_changes_the_database(
         "G2": signed_in(new_browser, "g2@family.test"),
         "C1": signed_in(new_browser, "cody1", PIN),
         "G1 in child mode": child_mode,
+        "T1 at the second step": half_signed_in(new_browser, "t1@clinic.test"),
+        "a new therapist enrolling": half_signed_in(new_browser, "nell@clinic.test"),
     }
     seen_ok = set()
     before = snapshot(db_session)

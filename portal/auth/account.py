@@ -1,0 +1,181 @@
+"""Account changes that need care (AU-05) and the forgotten-password flow (AU-04, AU-06).
+
+A reset link is a 256-bit random token (`secrets.token_urlsafe(32)`), kept only as its SHA-256
+hash, single use, valid for one hour, and never written to a log. Asking for one answers the same
+whether or not the address has an account, after the same work. A reset ends every session of the
+account. Changing the email address needs the password typed within the last five minutes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.auth.forms import (
+    ChangeEmailForm,
+    ConfirmPasswordForm,
+    ForgotPasswordForm,
+    SetPasswordForm,
+)
+from portal.auth.second_step import audit_account
+from portal.auth.views import _new_secret_problem, bp, home_for, notify_account_change, throttled
+from portal.db import utcnow
+from portal.extensions import limiter
+from portal.models import AccountToken, Role, User
+from portal.outbox import queue_email
+from portal.passwords import hash_secret, verify_secret
+from portal.security import (
+    current_auth_session,
+    end_all_sessions,
+    fresh_sign_in_required,
+    public,
+    safe_next,
+    token_hash,
+)
+from portal.web.htmx import render
+
+RESET_TTL = timedelta(hours=1)
+RESET = "reset"
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@throttled
+def confirm_password() -> Response:
+    """Type the password again before a sensitive change (AU-05)."""
+    user: User = current_user
+    form = ConfirmPasswordForm()
+    if request.method != "POST":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        if verify_secret(user.password_hash, form.password.data or ""):
+            auth_session = current_auth_session()
+            assert auth_session is not None
+            auth_session.password_at = utcnow()
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
+        form.password.errors = [_("That is not your password.")]
+    status = 422 if request.method == "POST" else 200
+    return render("auth/confirm_password.html", form=form, status=status)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@fresh_sign_in_required
+def change_email() -> Response:
+    user: User = current_user
+    if user.role is Role.CHILD:
+        abort(404)  # children sign in with a username and have no email here
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        new = (form.email.data or "").strip().lower()
+        taken = db.session.scalars(select(User.id).where(User.email == new)).first()
+        if new == user.email:
+            form.email.errors = [_("That is already your email address.")]
+        elif taken is not None:
+            form.email.errors = [_("That address cannot be used. Choose another.")]
+        else:
+            old = user.email
+            notify_account_change(
+                user,
+                _("The email address of your Rapport account was changed to %(new)s.", new=new),
+            )
+            user.email = new
+            if old:
+                notify_account_change(user, _("This is now the email address for Rapport."))
+            db.session.commit()
+            flash(_("Your email address is changed. Sign in with it from now on."), "success")
+            return redirect(home_for(user))  # type: ignore[return-value]
+    status = 422 if request.method == "POST" else 200
+    return render("auth/change_email.html", form=form, status=status)
+
+
+def _reset_link(token: str) -> str:
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    return f"{base}{url_for('auth.reset_password', token=token)}"
+
+
+def _by_address() -> str:
+    return f"forgot|{request.remote_addr}"
+
+
+@bp.route("/account/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit("10 per hour", key_func=_by_address, methods=["POST"])
+def forgot_password() -> Response:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = (form.email.data or "").strip().lower()
+        user = db.session.scalars(
+            select(User).where(User.email == email, User.role != Role.CHILD, User.active)
+        ).one_or_none()
+        # The same work for an unknown address: a token made and hashed, a mail composed (AU-04).
+        token = secrets.token_urlsafe(32)
+        hashed = token_hash(token)
+        body = _(
+            "Hello,\n\nSomeone asked to reset the password for this address on Rapport. To choose "
+            "a new password, open this link within one hour:\n\n%(link)s\n\nIf it was not you, "
+            "ignore this email: your password stays as it is.\n",
+            link=_reset_link(token),
+        )
+        if user is not None:
+            db.session.add(
+                AccountToken(
+                    user_id=user.id,
+                    purpose=RESET,
+                    token_hash=hashed,
+                    expires_at=utcnow() + RESET_TTL,
+                )
+            )
+            queue_email(
+                to=email,
+                subject=_("Reset your Rapport password"),
+                body=body,
+                dedupe_key=f"reset:{hashed}",
+            )
+            db.session.commit()
+        flash(
+            _(
+                "If that address has a Rapport account, a link to reset the password is on its "
+                "way. It works for one hour."
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"))  # type: ignore[return-value]
+    status = 422 if request.method == "POST" else 200
+    return render("auth/forgot_password.html", form=form, status=status)
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> Response:
+    account_token = db.session.scalars(
+        select(AccountToken).where(
+            AccountToken.token_hash == token_hash(token), AccountToken.purpose == RESET
+        )
+    ).one_or_none()
+    if account_token is None or account_token.used_at or account_token.expires_at <= utcnow():
+        return render("auth/link_expired.html", status=404)
+    user = account_token.user
+    form = SetPasswordForm()
+    if user.is_therapist:
+        form.new_password.description = _("At least 15 characters. A short phrase works well.")
+    if form.validate_on_submit():
+        if problem := _new_secret_problem(user, form.new_password.data or ""):
+            form.new_password.errors = [problem]
+        else:
+            user.password_hash = hash_secret(form.new_password.data or "")
+            user.password_changed_at = utcnow()
+            account_token.used_at = utcnow()
+            end_all_sessions(user.id, "password reset")
+            notify_account_change(user, _("The password of your Rapport account was reset."))
+            audit_account("password.reset", user)
+            db.session.commit()
+            flash(_("Your password is changed. Sign in with it now."), "success")
+            return redirect(url_for("auth.login"))  # type: ignore[return-value]
+    status = 422 if request.method == "POST" else 200
+    return render("auth/reset_password.html", form=form, user=user, status=status)

@@ -1,0 +1,45 @@
+"""The audit trail (LG-01..LG-07): one append-only, hash-chained row per view, change, export,
+denied attempt and sign-in event.
+
+Rows are never updated or deleted: the database refuses it (triggers, see the migration) and each
+row carries `row_hash = sha256(prev_hash ‖ canonical row)`, so an edit behind the triggers' back is
+found by `portal.audit.verify_chain`. There are deliberately no foreign keys: the trail must
+outlive the people and records it describes (a closed account or a deleted child keeps its history).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base, utcnow
+
+OUTCOMES = ("success", "denied", "failure", "not_found")
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('success', 'denied', 'failure', 'not_found')", name="known_outcome"
+        ),
+        Index("ix_audit_log_child_time", "child_id", "created_at"),
+        Index("ix_audit_log_actor_time", "actor_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column()
+    actor_role: Mapped[str] = mapped_column(String(16))
+    child_id: Mapped[int | None] = mapped_column()
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str | None] = mapped_column(String(32))
+    source_ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,181 @@
+"""Data rights (CO-02): the guardian's "Your child's data" page, the JSON download and printable
+page, a deletion request, closing the child's account; the admin's queue of deletion requests."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, make_response
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import audit, db
+from portal.cases.queries import get_case_for
+from portal.cases.services import ServiceError
+from portal.db import utcnow
+from portal.models import Case, DataRequest
+from portal.policies import can
+from portal.rights import export, services
+from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
+from portal.web.htmx import render, see_other
+from portal.web.sorting import order_by_request
+
+bp = Blueprint("rights", __name__)
+
+
+def _case(case_id: int, action: str) -> Case:
+    if not current_user.is_guardian:
+        abort(404)
+    case = get_case_for(current_user, case_id)
+    if not can(current_user, action, case):
+        abort(404)
+    return case
+
+
+def _audit(action: str, case: Case, object_id: int | None = None) -> None:
+    audit.record(
+        db.session,
+        action=action,
+        child_id=case.child_id,
+        object_type="data_request" if object_id else "child",
+        object_id=object_id or case.child_id,
+    )
+
+
+def _data_page(
+    case: Case,
+    *,
+    deletion_form: DeletionRequestForm | None = None,
+    close_form: CloseAccountForm | None = None,
+    status: int = 200,
+) -> Response:
+    requests = db.session.query(DataRequest).filter(DataRequest.case_id == case.id)
+    return render(
+        "rights/data.html",
+        case=case,
+        requests=requests.order_by(DataRequest.id.desc()).all(),
+        pending=services.pending_request(case),
+        deletion_form=deletion_form or DeletionRequestForm(formdata=None),
+        close_form=close_form or CloseAccountForm(formdata=None),
+        retained=services.RETAINED_RECORDS,
+        status=status,
+    )
+
+
+@bp.get("/family/<int:case_id>/data")
+def data_page(case_id: int) -> Response:
+    return _data_page(_case(case_id, "rights.export"))
+
+
+@bp.get("/family/<int:case_id>/data/export.json")
+def export_json(case_id: int) -> Response:
+    case = _case(case_id, "rights.export")
+    _audit("export", case)
+    body = json.dumps(export.document(case, current_user, utcnow()), ensure_ascii=False, indent=2)
+    response = make_response(body)
+    response.mimetype = "application/json"
+    filename = f"rapport-child-{case.child_id}-{utcnow():%Y%m%d}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    db.session.commit()  # the audit row
+    return response
+
+
+@bp.get("/family/<int:case_id>/data/print")
+def printable(case_id: int) -> Response:
+    case = _case(case_id, "rights.export")
+    _audit("print", case)
+    response = render(
+        "rights/print.html",
+        case=case,
+        document=export.document(case, current_user, utcnow()),
+    )
+    db.session.commit()  # the audit row
+    return response
+
+
+@bp.post("/family/<int:case_id>/data/deletion")
+def request_deletion(case_id: int) -> Response:
+    case = _case(case_id, "rights.request_deletion")
+    form = DeletionRequestForm()
+    if form.validate_on_submit():
+        try:
+            request = services.do_request_deletion(current_user, case, form.reason.data or "")
+        except ServiceError as exc:
+            form.reason.errors = [str(exc)]
+        else:
+            _audit("deletion_request", case, request.id)
+            db.session.commit()
+            flash(
+                _("Your request is with the clinic. We will tell you when it is done."), "success"
+            )
+            return see_other("rights.data_page", case_id=case.id)
+    return _data_page(case, deletion_form=form, status=422)
+
+
+@bp.post("/family/<int:case_id>/child-account/close")
+def close_child_account(case_id: int) -> Response:
+    case = _case(case_id, "rights.close_child_account")
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        try:
+            closed = services.do_close_child_account(case)
+        except ServiceError as exc:
+            form.confirm.errors = [str(exc)]
+        else:
+            audit.record(
+                db.session,
+                action="account_close",
+                child_id=case.child_id,
+                object_type="user",
+                object_id=closed.id,
+            )
+            db.session.commit()
+            flash(
+                _("%(name)s's account is closed.", name=case.child.first_name),
+                "success",
+            )
+            return see_other("rights.data_page", case_id=case.id)
+    return _data_page(case, close_form=form, status=422)
+
+
+def _admin_only() -> None:
+    if not can(current_user, "rights.manage_requests"):
+        abort(404)
+
+
+def _queue(form: CompleteDeletionForm | None = None, status: int = 200) -> Response:
+    order, sort, direction = order_by_request(services.REQUEST_SORTS, default="requested")
+    return render(
+        "rights/admin_requests.html",
+        requests=services.requests_for_admin(current_user, order),
+        sort=sort,
+        direction=direction,
+        form=form or CompleteDeletionForm(formdata=None),
+        status=status,
+    )
+
+
+@bp.get("/admin/data-requests")
+def admin_requests() -> Response:
+    _admin_only()
+    return _queue()
+
+
+@bp.post("/admin/data-requests/<int:request_id>/complete")
+def complete_request(request_id: int) -> Response:
+    _admin_only()
+    request = services.get_request_for_admin(current_user, request_id)
+    if request is None:
+        abort(404)
+    form = CompleteDeletionForm()
+    if form.validate_on_submit():
+        try:
+            services.do_complete_deletion(current_user, request)
+        except ServiceError as exc:
+            form.confirm.errors = [str(exc)]
+        else:
+            _audit("deletion_complete", request.case, request.id)
+            db.session.commit()
+            flash(_("Done. The child's personal information is removed."), "success")
+            return see_other("rights.admin_requests")
+    return _queue(form, status=422)

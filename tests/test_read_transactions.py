@@ -1,0 +1,103 @@
+"""Issue 9 and RL-05 together: on SQLite a page view (GET) reads in a deferred transaction, so it
+never queues behind a writer, while every request that may write still takes the write lock when
+its transaction begins (trap D7). The sign-in check that touches `last_active_at` on a GET says so
+first (`will_write`) and then writes IMMEDIATE as well."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, text
+
+from portal.db import build_engine, get_session, will_write
+
+
+@pytest.fixture()
+def file_engine(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
+    path = tmp_path / "reads.db"
+    engine = build_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
+        connection.execute(text("INSERT INTO note (body) VALUES ('hello')"))
+    yield engine, path
+    engine.dispose()
+
+
+def _other_writer_is_locked_out(path: Path) -> bool:
+    other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        other.close()
+    return False
+
+
+@pytest.fixture()
+def sqlite_app(app: Flask) -> Flask:
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's locking only")
+    return app
+
+
+def test_a_page_view_reads_while_another_request_holds_the_write_lock(
+    sqlite_app: Flask, file_engine: tuple[Engine, Path]
+) -> None:
+    engine, path = file_engine
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE note SET body = 'changing'")
+    try:
+        with sqlite_app.test_request_context("/family", method="GET"):
+            started = time.monotonic()
+            with engine.begin() as connection:
+                body = connection.execute(text("SELECT body FROM note")).scalar_one()
+            assert body == "hello"  # the last committed state, not the writer's half-done one
+            assert time.monotonic() - started < 1  # did not wait for the 5 s busy timeout
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_a_post_takes_the_write_lock_when_its_transaction_begins(
+    sqlite_app: Flask, file_engine: tuple[Engine, Path]
+) -> None:
+    engine, path = file_engine
+    with sqlite_app.test_request_context("/family", method="POST"), engine.begin() as connection:
+        connection.execute(text("SELECT body FROM note")).scalar_one()
+        assert _other_writer_is_locked_out(path)
+    with sqlite_app.test_request_context("/family", method="GET"), engine.begin() as connection:
+        connection.execute(text("SELECT body FROM note")).scalar_one()
+        assert not _other_writer_is_locked_out(path)
+
+
+def test_a_get_that_announces_a_write_takes_the_write_lock(
+    sqlite_app: Flask, file_engine: tuple[Engine, Path]
+) -> None:
+    engine, path = file_engine
+    with sqlite_app.test_request_context("/family", method="GET"):
+        from flask import current_app
+
+        current_app.extensions["rapport_db"].sessionmaker.configure(bind=engine)
+        try:
+            session = get_session()
+            session.execute(text("SELECT body FROM note"))
+            assert not _other_writer_is_locked_out(path)
+            will_write()
+            session.execute(text("SELECT body FROM note"))
+            assert _other_writer_is_locked_out(path)
+            session.execute(text("UPDATE note SET body = 'touched'"))
+            session.commit()
+        finally:
+            current_app.extensions["rapport_db"].sessionmaker.configure(
+                bind=current_app.extensions["rapport_db"].engine
+            )
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT body FROM note")).scalar_one() == "touched"
