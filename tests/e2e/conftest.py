@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -137,12 +138,15 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture()
-def new_page(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[[], Page]]:
-    """Open a page in a fresh browser context: a separate person on a separate device."""
+def new_page(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
+    """Open a page in a fresh browser context: a separate person on a separate device (browser
+    context options, e.g. locale or viewport, may be given)."""
     contexts: list[BrowserContext] = []
 
-    def make() -> Page:
-        context = chromium.new_context(base_url=live_server.url, viewport=DESKTOP)
+    def make(**options: Any) -> Page:
+        context = chromium.new_context(
+            **{"base_url": live_server.url, "viewport": DESKTOP, **options}
+        )
         context.set_default_timeout(5_000)
         contexts.append(context)
         return context.new_page()

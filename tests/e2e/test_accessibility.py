@@ -17,11 +17,11 @@ on every page after, as a Spanish-speaking parent's phone would.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
 from tests.e2e.axe import axe_violations
@@ -32,8 +32,8 @@ CHEN = "chen@demo.rapport.test"
 CARLA = "carla@demo.rapport.test"
 MAX_PAGES = 120  # per person: a safety net, far above the routes anyone can reach today
 PER_ROUTE = 3  # pages per route: one route shows a young child's case, an 8-12's and a teen's
-# Links the sweep never follows: signing out, live streams, static files.
-_SKIP = re.compile(r"/logout|/stream|/static/|/updates")
+# Links the sweep never follows: signing out, live streams, static files, downloads (not pages).
+_SKIP = re.compile(r"/logout|/stream|/static/|/updates|/export|\.(json|csv|zip|pdf)$")
 
 
 def _route_of(url: str) -> str:
@@ -66,22 +66,15 @@ PEOPLE: dict[str, Callable[[Page], None]] = {
 
 
 @pytest.fixture()
-def context_for(chromium: Browser, live_server: LiveServer) -> Iterator[Callable[[str], Page]]:
-    contexts: list[BrowserContext] = []
+def context_for(new_page: Callable[..., Page]) -> Callable[[str], Page]:
+    """A person's device in a language: English on a phone, Spanish on a laptop."""
 
     def make(language: str) -> Page:
-        context = chromium.new_context(
-            base_url=live_server.url,
-            viewport=PHONE if language == "en" else DESKTOP,
-            locale="es-ES" if language == "es" else "en-GB",
-        )
-        context.set_default_timeout(5_000)
-        contexts.append(context)
-        return context.new_page()
+        if language == "es":
+            return new_page(viewport=DESKTOP, locale="es-ES")
+        return new_page(viewport=PHONE, locale="en-GB")
 
-    yield make
-    for context in contexts:
-        context.close()
+    return make
 
 
 def speak(page: Page, language: str) -> None:

@@ -1,6 +1,6 @@
 """Whole journeys by keyboard alone, with a focus you can see at every stop (issue 8): Leo (10)
-logs a practice on the fear thermometers, Ana sends Dr. Rivera a message, and Dr. Rivera reorders
-a problem list (an htmx swap: the move is read out and focus stays on the button she pressed).
+logs a practice on the fear thermometers, Carla sends Leo's care team a message, and Dr. Rivera
+reorders a problem list (an htmx swap: the move is read out and focus stays on the button).
 
 Each person signs in with the journeys' helpers; from then on only Tab, arrows, Space, Enter and
 typing. `tab_to` fails when Tab never reaches the control, or when any element it passes through
@@ -17,7 +17,9 @@ from playwright.sync_api import Locator, Page, expect
 from portal.demo import LEO_PIN
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import PHONE
-from tests.e2e.test_journeys import ANA, RIVERA, kids_sign_in, sign_in
+from tests.e2e.test_journeys import RIVERA, kids_sign_in, sign_in
+
+CARLA = "carla@demo.rapport.test"
 
 # What the focused element shows: its own outline, or (for a radio drawn as its label, like a
 # thermometer cell) the label's outline. Empty when the focus is visible.
@@ -41,6 +43,7 @@ def focus_problem(page: Page) -> str:
 
 
 def tab_to(page: Page, target: Locator, most: int = 40) -> None:
+    page.wait_for_load_state()
     for _ in range(most):
         page.keyboard.press("Tab")
         assert focus_problem(page) == ""
@@ -90,19 +93,20 @@ def test_leo_logs_a_practice_by_keyboard_alone(new_page: Callable[[], Page]) -> 
     assert int(tokens.inner_text()) > before
 
 
-def test_ana_sends_a_message_by_keyboard_alone(new_page: Callable[[], Page]) -> None:
+def test_carla_sends_a_message_by_keyboard_alone(new_page: Callable[[], Page]) -> None:
     page = new_page()
-    sign_in(page, ANA)
+    sign_in(page, CARLA)
+    page.wait_for_url("**/family/**")
     nav = page.get_by_role("navigation", name="Main")
     tab_to(page, nav.get_by_role("link", name="Messages"))
     follow(page)
-    tab_to(page, page.get_by_role("link", name="Maya's family thread"))
+    tab_to(page, page.get_by_role("link", name="Leo's family thread"))
     follow(page)
-    expect(page.get_by_role("heading", name="Maya's family thread")).to_be_visible()
+    expect(page.get_by_role("heading", name="Leo's family thread")).to_be_visible()
 
     # The message list scrolls, so it is a stop on the way: arrows scroll it.
     tab_to(page, page.get_by_role("region", name="Messages", exact=True))
-    text = f"Maya packed her own bag today ({uuid.uuid4().hex[:6]})"
+    text = f"Leo patted a puppy today ({uuid.uuid4().hex[:6]})"
     tab_to(page, page.get_by_label("Your message"))
     page.keyboard.type(text)
     tab_to(page, page.get_by_role("button", name="Send"))
