@@ -1,28 +1,103 @@
 """Languages: Flask-Babel picks each person's language; English is the source, Spanish is complete.
 
-The choice, in order: the signed-in person's saved language (when the account has one), then the
-browser's Accept-Language, then English. A guardian and the therapist on one case can differ.
+The choice, in order: the signed-in person's saved language (when they picked one), then the
+language picked on this browser before signing in (a cookie), then the browser's Accept-Language,
+then English. A guardian and the therapist on one case can differ. In child mode the device is
+signed in as the guardian, so the child's screens follow the guardian's language; a child signed
+in on their own sees their own.
+
+Dates and times are shown in the viewer's clinic time zone (America/New_York by default), in the
+person's language ("Nov 30" / "30 nov").
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from babel.dates import format_skeleton
 from flask import Flask, request
+from flask_babel import format_date, format_time, get_locale, get_timezone, to_user_timezone
 from flask_login import current_user
 
 from portal.extensions import babel
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
+# Catalogs are per language; formats follow the United States variant (12-hour clock in both).
+REGIONAL = {"en": "en_US", "es": "es_US"}
+LANGUAGE_COOKIE = "rapport_lang"
+DEFAULT_TIMEZONE = "America/New_York"
 
 
-def select_locale() -> str:
+def chosen_language() -> str | None:
+    """The language this person (or, signed out, this browser) picked; None follows the browser."""
     chosen = getattr(current_user, "language", None) if current_user else None
     if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT_LANGUAGE
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    return cookie if cookie in LANGUAGES else None
+
+
+def select_language() -> str:
+    return chosen_language() or (
+        request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT_LANGUAGE
+    )
+
+
+def select_locale() -> str:
+    return REGIONAL[select_language()]
+
+
+def select_timezone() -> str:
+    clinic = getattr(current_user, "clinic", None) if current_user else None
+    return clinic.timezone if clinic is not None else DEFAULT_TIMEZONE
+
+
+# The few shapes of date the pages use, as CLDR skeletons: each language orders them its own way.
+DATE_SHAPES = {
+    "day": "MMMd",  # Nov 30 / 30 nov
+    "date": "yMMMd",  # Nov 30, 2026 / 30 nov 2026
+    "long": "yMMMMd",  # November 30, 2026 / 30 de noviembre de 2026
+    "month_day": "MMMMd",  # November 30 / 30 de noviembre
+    "weekday": "MMMEd",  # Mon, Nov 30 / lun, 30 nov
+    "weekday_long": "MMMMEEEEd",  # Monday, November 30 / lunes, 30 de noviembre
+    "weekday_year": "yMMMEd",  # Mon, Nov 30, 2026
+}
+
+
+def _shape(value: date, shape: str) -> str:
+    return format_skeleton(DATE_SHAPES[shape], value, locale=get_locale())
+
+
+def local_datetime(value: datetime | None, shape: str = "datetime") -> str:
+    """A moment in the viewer's time zone and language; shape "datetime" adds the time of day."""
+    if value is None:
+        return ""
+    local = to_user_timezone(value)
+    if shape == "time":
+        return str(format_time(local, "short"))
+    if shape == "datetime":
+        return f"{_shape(local, 'date')}, {format_time(local, 'short')}"
+    if shape.endswith("+time"):
+        return f"{_shape(local, shape.removesuffix('+time'))}, {format_time(local, 'short')}"
+    return _shape(local, shape)
+
+
+def local_date(value: date | None, shape: str = "date") -> str:
+    """A calendar day (no time zone: it is already the clinic's day) in the viewer's language."""
+    if value is None:
+        return ""
+    if shape == "date":
+        return str(format_date(value, "medium"))
+    return _shape(value, shape)
+
+
+def timezone_name() -> str:
+    return str(get_timezone())
 
 
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -130,6 +130,7 @@ LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
 S_SES = Expect(303, "sessions")
 S_CFB = Expect(303, "case-feedback")
 S_FCK = Expect(303, "family-checkins")
+S_BAK = Expect(303, "/account/password")  # back to the page the language was picked on
 
 
 # --- Who may use a route (the classification) -----------------------------------------------------
@@ -213,6 +214,7 @@ MATRIX: list[Row] = [
     row("auth.change_password",      POST, SIGNED, IN,    NO,    HOME,  HOME,  HOME,  HOME,  HOME),
     row("auth.setup_account",        GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("auth.setup_account",        POST, PUBLIC, R_CL,  R_CL,  R_CL,  R_CL,  R_CL,  R_CL,  R_CL),
+    row("auth.set_language",         POST, PUBLIC, S_BAK, S_BAK, S_BAK, S_BAK, S_BAK, S_BAK, S_BAK),
     row("invitations.accept",        GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("invitations.accept",        POST, PUBLIC, R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1),
     row("admin.therapists",          GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
@@ -387,6 +389,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
         "new_password": NEW_PASSWORD,
         "confirm_password": NEW_PASSWORD,
     },
+    "auth.set_language": lambda _: {"language": "es", "next": "/account/password"},
     "invitations.accept": lambda _: {
         "display_name": "Alex Aunt",
         "new_password": NEW_PASSWORD,

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, ValidationError
 
+from portal.i18n import LANGUAGES
 from portal.passwords import password_problem
 
 
@@ -84,3 +86,14 @@ __all__ = [
     "LoginForm",
     "SetPasswordForm",
 ]
+
+
+class LanguageForm(FlaskForm):
+    """The language picker on every page: "" means follow the browser's language."""
+
+    # A plain field checked against the list (the <select> is drawn in base.html).
+    language = StringField(
+        lazy_gettext("Language"),
+        validators=[AnyOf(["", *LANGUAGES], lazy_gettext("Choose a language from the list."))],
+    )
+    next = HiddenField()

@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
-from portal.auth.forms import ChangePasswordForm, KidsLoginForm, LoginForm, SetPasswordForm
+from portal.auth.forms import (
+    ChangePasswordForm,
+    KidsLoginForm,
+    LanguageForm,
+    LoginForm,
+    SetPasswordForm,
+)
 from portal.db import utcnow
 from portal.extensions import limiter
+from portal.i18n import LANGUAGE_COOKIE
 from portal.models import AccountToken, Credential, Role, User
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
 from portal.security import (
@@ -195,3 +203,31 @@ def setup_account(token: str) -> Response:
         return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render("auth/setup_account.html", form=form, user=account_token.user, status=status)
+
+
+@bp.post("/language")
+@public
+def set_language() -> Response:
+    """The language picker: saved on the account when signed in, else on this browser (a cookie)."""
+    form = LanguageForm()
+    back = safe_next(form.next.data) or url_for("auth.home")
+    if not form.validate_on_submit():
+        flash(_("Choose a language from the list."), "error")
+        return redirect(back, 303)  # type: ignore[return-value]
+    language = form.language.data or None
+    response = redirect(back, 303)
+    if current_user.is_authenticated:
+        current_user.language = language
+        db.session.commit()
+    if language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        response.delete_cookie(LANGUAGE_COOKIE)
+    return response  # type: ignore[return-value]

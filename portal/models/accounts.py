@@ -60,6 +60,8 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column()
+    # The person's own language ("en", "es"); None follows the browser (portal/i18n.py).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     clinic: Mapped[Clinic | None] = relationship()
 
