@@ -9,6 +9,7 @@ from flask_babel import format_decimal, get_locale
 
 from portal.db import utcnow
 from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
+from portal.labels import label
 from portal.policies import can, today
 
 
@@ -25,6 +26,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["local"] = local_datetime
     app.jinja_env.filters["day"] = local_date
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["label"] = label
     app.jinja_env.globals["zip"] = zip
     app.jinja_env.globals["plan_activation"] = _plan_activation
 

@@ -350,7 +350,14 @@ def test_AU10_a_signed_out_visit_comes_back_to_the_same_page(
 # AU-09 -------------------------------------------------------------------------------------------
 
 # Every door that opens without signing in. A new one must be reviewed: none may create a child.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.kids_login", "auth.setup_account", "invitations.accept"}
+# The language picker is public too: signed out it only sets a cookie (no account, no data).
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "auth.kids_login",
+    "auth.setup_account",
+    "invitations.accept",
+    "auth.set_language",
+}
 
 
 def test_AU09_the_only_public_doors_are_sign_in_and_single_use_links(app: Flask) -> None:
