@@ -12,11 +12,14 @@ person's language ("Nov 30" / "30 nov").
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
+from typing import Any
 
-from babel.dates import format_skeleton
+import flask_babel
+from babel.dates import format_skeleton, get_day_names
+from babel.dates import format_time as babel_format_time
 from flask import Flask, request
-from flask_babel import format_date, format_time, get_locale, get_timezone, to_user_timezone
+from flask_babel import format_date, get_locale, get_timezone, to_user_timezone
 from flask_login import current_user
 
 from portal.extensions import babel
@@ -27,6 +30,11 @@ DEFAULT_LANGUAGE = "en"
 REGIONAL = {"en": "en_US", "es": "es_US"}
 LANGUAGE_COOKIE = "rapport_lang"
 DEFAULT_TIMEZONE = "America/New_York"
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """flask_babel.gettext with a type: for functions that promise to return a str."""
+    return str(flask_babel.gettext(string, **variables))
 
 
 def chosen_language() -> str | None:
@@ -69,17 +77,27 @@ def _shape(value: date, shape: str) -> str:
     return format_skeleton(DATE_SHAPES[shape], value, locale=get_locale())
 
 
+def clock(value: time | datetime) -> str:
+    """A time of day in the person's language ("9:00 AM" / "9:00 a.m."), no zone change."""
+    return str(babel_format_time(value, "short", locale=get_locale())).replace("\u202f", " ")
+
+
+def day_name(weekday: int) -> str:
+    """Monday is 0, as in datetime.weekday()."""
+    return str(get_day_names("wide", locale=get_locale())[weekday])
+
+
 def local_datetime(value: datetime | None, shape: str = "datetime") -> str:
     """A moment in the viewer's time zone and language; shape "datetime" adds the time of day."""
     if value is None:
         return ""
     local = to_user_timezone(value)
     if shape == "time":
-        return str(format_time(local, "short"))
+        return clock(local)
     if shape == "datetime":
-        return f"{_shape(local, 'date')}, {format_time(local, 'short')}"
+        return f"{_shape(local, 'date')}, {clock(local)}"
     if shape.endswith("+time"):
-        return f"{_shape(local, shape.removesuffix('+time'))}, {format_time(local, 'short')}"
+        return f"{_shape(local, shape.removesuffix('+time'))}, {clock(local)}"
     return _shape(local, shape)
 
 

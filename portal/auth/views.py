@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -65,7 +66,7 @@ def throttled(view: Any) -> Any:
     return view
 
 
-SIGN_IN_FAILED = "That sign-in did not work. Check your details and try again."
+SIGN_IN_FAILED = _l("That sign-in did not work. Check your details and try again.")
 
 
 def home_for(user: User) -> str:
@@ -133,20 +134,20 @@ def kids_login() -> Response:
 
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
-                error = "Your account is not ready yet. Ask your grown-up or your therapist."
+                error = _("Your account is not ready yet. Ask your grown-up or your therapist.")
             else:
                 start_session(user)
                 db.session.commit()
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
-            error = "That did not work. Check your username and PIN, or ask your grown-up."
+            error = _("That did not work. Check your username and PIN, or ask your grown-up.")
     status = 422 if request.method == "POST" else 200
     return render("auth/kids_login.html", form=form, error=error, status=status)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    end_session("signed out")
+    end_session(_("signed out"))
     db.session.commit()
     response = redirect(url_for("auth.login", signed_out=1))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
@@ -164,19 +165,19 @@ def change_password() -> Response:
     user: User = current_user
     form = ChangePasswordForm()
     if user.credential is Credential.PIN:
-        form.new_password.description = "4 to 6 numbers."
+        form.new_password.description = _("4 to 6 numbers.")
     if form.validate_on_submit():
         if not verify_secret(user.password_hash, form.current_password.data or ""):
-            form.current_password.errors = ["That is not your current password."]
+            form.current_password.errors = [_("That is not your current password.")]
         elif problem := _new_secret_problem(user, form.new_password.data or ""):
             form.new_password.errors = [problem]
         else:
             user.password_hash = hash_secret(form.new_password.data or "")
             user.password_changed_at = utcnow()
             # Every other browser signed in as this person is signed out now (SE-06).
-            end_all_sessions(user.id, "password changed", keep=current_auth_session())
+            end_all_sessions(user.id, _("password changed"), keep=current_auth_session())
             db.session.commit()
-            flash("Your password is changed. Other devices have been signed out.", "success")
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if form.errors or request.method == "POST" else 200
     return render("auth/change_password.html", form=form, status=status)
@@ -196,10 +197,10 @@ def setup_account(token: str) -> Response:
         user.password_hash = hash_secret(form.new_password.data or "")
         user.password_changed_at = utcnow()
         account_token.used_at = utcnow()
-        end_all_sessions(user.id, "password set")
+        end_all_sessions(user.id, _("password set"))
         start_session(user)
         db.session.commit()
-        flash("Your password is set. Welcome to Rapport.", "success")
+        flash(_("Your password is set. Welcome to Rapport."), "success")
         return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render("auth/setup_account.html", form=form, user=account_token.user, status=status)
@@ -226,7 +227,7 @@ def set_language() -> Response:
             max_age=365 * 24 * 3600,
             secure=request.is_secure,
             httponly=True,
-            samesite="Lax",
+            samesite=_("Lax"),
         )
     else:
         response.delete_cookie(LANGUAGE_COOKIE)

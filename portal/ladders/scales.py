@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from portal.models import AgeBand
 from portal.models.ladders import FearScale
 
@@ -69,7 +71,7 @@ def to_canonical(scale: FearScale, raw: int) -> int:
     """0-100, rounded to a whole number: faces-3 gives 0/50/100, faces-5 0/25/50/75/100,
     0-10 scales ×10."""
     if not 0 <= raw <= scale.top:
-        raise ScaleError(f"Choose a rating from 0 to {scale.top}.")
+        raise ScaleError(_("Choose a rating from 0 to %(top)s.", top=scale.top))
     return round(raw * 100 / scale.top)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, select, update
 
 from portal import db
@@ -61,7 +62,7 @@ def do_open_thread(
     stmt = select(MessageThread).where(MessageThread.case_id == case.id, MessageThread.kind == kind)
     if kind is ThreadKind.HOUSEHOLD:
         if guardian is None:
-            raise MessagingError("Choose the guardian for the household thread.")
+            raise MessagingError(_("Choose the guardian for the household thread."))
         stmt = stmt.where(MessageThread.guardian_id == guardian.id)
     thread = db.session.scalars(stmt).one_or_none()
     if thread is not None:
@@ -281,13 +282,13 @@ def do_save_service_policy(
     actor: User, *, office_days: int, opens_at: time, closes_at: time, reply_window_days: int
 ) -> ServicePolicy:
     if not actor.is_therapist:
-        raise MessagingError("Only therapists have office hours.")
+        raise MessagingError(_("Only therapists have office hours."))
     if not 1 <= office_days <= 127:
-        raise MessagingError("Choose at least one office day.")
+        raise MessagingError(_("Choose at least one office day."))
     if opens_at >= closes_at:
-        raise MessagingError("Office hours must open before they close.")
+        raise MessagingError(_("Office hours must open before they close."))
     if not 1 <= reply_window_days <= 10:
-        raise MessagingError("The reply window is 1 to 10 office days.")
+        raise MessagingError(_("The reply window is 1 to 10 office days."))
     policy = db.session.scalars(
         select(ServicePolicy).where(ServicePolicy.therapist_id == actor.id)
     ).one_or_none()
