@@ -12,13 +12,15 @@ person's language ("Nov 30" / "30 nov").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from typing import Any
 
 import flask_babel
 from babel.dates import format_skeleton, get_day_names
 from babel.dates import format_time as babel_format_time
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import format_date, get_locale, get_timezone, to_user_timezone
 from flask_login import current_user
 
@@ -37,6 +39,14 @@ def gettext(string: str, **variables: Any) -> str:
     return str(flask_babel.gettext(string, **variables))
 
 
+@contextmanager
+def language_of(person: object) -> Iterator[None]:
+    """Write to someone (an email) in the language they chose; English when they chose none."""
+    language = getattr(person, "language", None) or DEFAULT_LANGUAGE
+    with flask_babel.force_locale(REGIONAL.get(language, REGIONAL[DEFAULT_LANGUAGE])):
+        yield
+
+
 def chosen_language() -> str | None:
     """The language this person (or, signed out, this browser) picked; None follows the browser."""
     chosen = getattr(current_user, "language", None) if current_user else None
@@ -47,6 +57,8 @@ def chosen_language() -> str | None:
 
 
 def select_language() -> str:
+    if not has_request_context():  # workers, the CLI, the demo loader: English
+        return DEFAULT_LANGUAGE
     return chosen_language() or (
         request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT_LANGUAGE
     )
@@ -57,6 +69,8 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return DEFAULT_TIMEZONE
     clinic = getattr(current_user, "clinic", None) if current_user else None
     return clinic.timezone if clinic is not None else DEFAULT_TIMEZONE
 

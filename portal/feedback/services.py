@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.db import utcnow
+from portal.i18n import language_of
 from portal.models import AgeBand, Case, CaseStatus, OutboxEmail, User
 from portal.models.feedback import (
     AlertKind,
@@ -501,15 +502,17 @@ def queue_reminders(case: Case, now: datetime) -> int:
             ).first()
             if queued_before is not None:
                 continue
-            queue_email(
-                to=guardian.email or "",
-                subject="A short check-in is waiting in Rapport",
-                body=(
-                    "A short check-in is waiting for you in Rapport. It takes about a minute.\n\n"
-                    f"{base}/login"
-                ),
-                dedupe_key=key,
-            )
+            with language_of(guardian):
+                queue_email(
+                    to=guardian.email or "",
+                    subject=_("A short check-in is waiting in Rapport"),
+                    body=_(
+                        "A short check-in is waiting for you in Rapport. "
+                        "It takes about a minute.\n\n%(link)s",
+                        link=f"{base}/login",
+                    ),
+                    dedupe_key=key,
+                )
             queued += 1
     return queued
 

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 
 from portal import db
 from portal.db import utcnow
+from portal.i18n import language_of
 from portal.messaging.hours import reply_by_text
 from portal.messaging.queries import hours_of, primary_therapist, thread_members
 from portal.messaging.references import Reference
@@ -34,7 +37,7 @@ from portal.outbox import queue_email
 
 NOTIFY_AFTER = timedelta(minutes=10)
 NOTICE_EVERY = timedelta(hours=12)  # at most one out-of-hours notice per thread in this time
-NOTIFICATION_SUBJECT = "You have a new message in Rapport"
+NOTIFICATION_SUBJECT = _l("You have a new message in Rapport")
 
 
 class MessagingError(Exception):
@@ -95,7 +98,9 @@ def do_send_message(
     now = now or utcnow()
     body = normalise_body(body)
     if not body or len(body) > MAX_MESSAGE_LENGTH:
-        raise MessagingError(f"A message is 1 to {MAX_MESSAGE_LENGTH:,} characters.")
+        raise MessagingError(
+            _("A message is 1 to %(most)s characters.", most=format_decimal(MAX_MESSAGE_LENGTH))
+        )
     # Take the thread's row lock first (SQLite: the whole database, BEGIN IMMEDIATE), so numbers
     # follow commit order and a second copy of this form waits here and then finds the first.
     db.session.refresh(thread, with_for_update=True)
@@ -212,16 +217,18 @@ def _queue_notifications(
     for recipient in recipients:
         if recipient.id in waiting:
             continue
-        email = queue_email(
-            to=recipient.email or "",
-            subject=NOTIFICATION_SUBJECT,
-            body=(
-                f"Hello,\n\nYou have a new message in Rapport.\n\nSign in to read it:\n{link}\n\n"
-                "Rapport is not for emergencies. In a crisis call 911, or 988.\n"
-            ),
-            dedupe_key=f"message:{message.id}:to:{recipient.id}",
-            send_after=now + NOTIFY_AFTER,
-        )
+        with language_of(recipient):
+            email = queue_email(
+                to=recipient.email or "",
+                subject=str(NOTIFICATION_SUBJECT),
+                body=_(
+                    "Hello,\n\nYou have a new message in Rapport.\n\nSign in to read it:\n"
+                    "%(link)s\n\nRapport is not for emergencies. In a crisis call 911, or 988.\n",
+                    link=link,
+                ),
+                dedupe_key=f"message:{message.id}:to:{recipient.id}",
+                send_after=now + NOTIFY_AFTER,
+            )
         db.session.flush()
         db.session.add(
             MessageNotification(
