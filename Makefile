@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck pytest clean-db
+.PHONY: demo test lint typecheck pytest clean-db translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,16 @@ test: lint typecheck pytest
 
 clean-db:
 	rm -f instance/rapport.db instance/rapport.db-wal instance/rapport.db-shm
+
+# Languages (issue 8): `make translations` extracts every _() / _l() / {% trans %} into the
+# catalog template and merges it into each language's .po; fill in the new msgstr lines, then
+# `make compile-translations` writes the .mo that is committed with the .po.
+CATALOGS := portal/translations
+
+translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		--project Rapport --no-wrap -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(CATALOGS)/messages.pot -d $(CATALOGS)
+
+compile-translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS)

@@ -147,7 +147,7 @@ def kids_login() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    end_session(_("signed out"))
+    end_session("signed out")
     db.session.commit()
     response = redirect(url_for("auth.login", signed_out=1))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
@@ -175,7 +175,7 @@ def change_password() -> Response:
             user.password_hash = hash_secret(form.new_password.data or "")
             user.password_changed_at = utcnow()
             # Every other browser signed in as this person is signed out now (SE-06).
-            end_all_sessions(user.id, _("password changed"), keep=current_auth_session())
+            end_all_sessions(user.id, "password changed", keep=current_auth_session())
             db.session.commit()
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_for(user))  # type: ignore[return-value]
@@ -197,7 +197,7 @@ def setup_account(token: str) -> Response:
         user.password_hash = hash_secret(form.new_password.data or "")
         user.password_changed_at = utcnow()
         account_token.used_at = utcnow()
-        end_all_sessions(user.id, _("password set"))
+        end_all_sessions(user.id, "password set")
         start_session(user)
         db.session.commit()
         flash(_("Your password is set. Welcome to Rapport."), "success")
@@ -227,7 +227,7 @@ def set_language() -> Response:
             max_age=365 * 24 * 3600,
             secure=request.is_secure,
             httponly=True,
-            samesite=_("Lax"),
+            samesite="Lax",
         )
     else:
         response.delete_cookie(LANGUAGE_COOKIE)

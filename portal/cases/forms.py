@@ -93,7 +93,7 @@ class ChildAccountForm(FlaskForm):
             DataRequired(_l("Choose a username.")),
             Length(min=3, max=40, message=_l("A username is 3 to 40 characters.")),
             Regexp(
-                _l(r"^[A-Za-z0-9._-]+$"),
+                r"^[A-Za-z0-9._-]+$",
                 message=_l("Use letters, numbers, dots, dashes or underscores."),
             ),
         ],
@@ -106,8 +106,8 @@ class ChildAccountForm(FlaskForm):
 
 
 __all__ = [
-    _l("AddTherapistForm"),
-    _l("ChildAccountForm"),
-    _l("InviteGuardianForm"),
-    _l("OpenCaseForm"),
+    "AddTherapistForm",
+    "ChildAccountForm",
+    "InviteGuardianForm",
+    "OpenCaseForm",
 ]

@@ -53,7 +53,7 @@ def _clinic_zone(case: Case) -> ZoneInfo:
     from portal.models import Clinic
 
     clinic = db.session.get(Clinic, case.clinic_id)
-    return ZoneInfo(clinic.timezone if clinic else _("America/New_York"))
+    return ZoneInfo(clinic.timezone if clinic else "America/New_York")
 
 
 # --- therapist: sessions ---------------------------------------------------------------------

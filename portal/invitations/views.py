@@ -49,7 +49,7 @@ def accept(token: str) -> Response:
                 consents=consents,
             )
             if current_user.is_authenticated:
-                end_session(_("switched account"))
+                end_session("switched account")
             start_session(guardian)
             db.session.commit()
             flash(
