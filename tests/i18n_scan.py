@@ -153,16 +153,28 @@ def _keep_opening_tag(match: re.Match[str]) -> str:
     return opening + "\n" * block.count("\n", len(opening))
 
 
-def untranslated(env: Environment, path: Path) -> list[Finding]:
-    source = path.read_text(encoding="utf-8")
-    name = str(path.relative_to(TEMPLATES))
+SHADOWS_GETTEXT = re.compile(r"\{%-?\s*(set|for)\s+_\s*(=|in\b)")
+
+
+def untranslated_source(env: Environment, source: str, name: str) -> list[Finding]:
     parser = _Texts()
     parser.feed(_masked(source))
     parser.close()
     found = [Finding(name, line, text) for line, text in parser.found]
     outside_trans = TRANS_BLOCK.sub(_keep_opening_tag, source)
     found += [Finding(name, line, text) for line, text in _expression_literals(env, outside_trans)]
+    # `{% set _ = ... %}` would hide gettext for the rest of the template.
+    found += [
+        Finding(name, source.count("\n", 0, m.start()) + 1, "assigns _ (hides gettext)")
+        for m in SHADOWS_GETTEXT.finditer(source)
+    ]
     return sorted(found, key=lambda f: f.line)
+
+
+def untranslated(env: Environment, path: Path) -> list[Finding]:
+    return untranslated_source(
+        env, path.read_text(encoding="utf-8"), str(path.relative_to(TEMPLATES))
+    )
 
 
 def all_templates() -> list[Path]:

@@ -502,6 +502,7 @@ def queue_reminders(case: Case, now: datetime) -> int:
             ).first()
             if queued_before is not None:
                 continue
+            sign_in_link = f"{base}/login"
             with language_of(guardian):
                 queue_email(
                     to=guardian.email or "",
@@ -509,7 +510,7 @@ def queue_reminders(case: Case, now: datetime) -> int:
                     body=_(
                         "A short check-in is waiting for you in Rapport. "
                         "It takes about a minute.\n\n%(link)s",
-                        link=f"{base}/login",
+                        link=sign_in_link,
                     ),
                     dedupe_key=key,
                 )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -166,7 +167,7 @@ class PracticeForm(FlaskForm):
     fear_after = IntegerField(_l("After"), validators=[Optional(), NumberRange(0, 10)])
     completion = RadioField(
         _l("How much did you do?"),
-        choices=_choices([(c.value, c.label) for c in Completion]),
+        choices=_choices([(c.value, LazyString(lambda c=c: c.label)) for c in Completion]),
         default=Completion.FULL.value,
         validators=[InputRequired(_l("Choose how much you did."))],
     )

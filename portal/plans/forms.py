@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -40,7 +41,9 @@ class ProblemForm(FlaskForm):
         validators=[DataRequired(_l("Write the clinical description.")), Length(max=300)],
     )
     domain = SelectField(
-        _l("Area"), choices=_choices([(d.value, d.label) for d in ProblemDomain]), default="other"
+        _l("Area"),
+        choices=_choices([(d.value, LazyString(lambda d=d: d.label)) for d in ProblemDomain]),
+        default="other",
     )
     reported_by = StringField(
         _l("Who reported it"),
