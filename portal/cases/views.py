@@ -128,8 +128,8 @@ def invite_guardian(case_id: int) -> Response:
             db.session.commit()
             flash(
                 _(
-                    "Invitation sent to %(value)s. The link works for 7 days.",
-                    value=form.email.data,
+                    "Invitation sent to %(email)s. The link works for 7 days.",
+                    email=form.email.data,
                 ),
                 "success",
             )
@@ -255,9 +255,9 @@ def child_account(case_id: int) -> Response:
                 db.session.commit()
                 flash(
                     _(
-                        "%(first_name)s can now sign in as “%(value)s”.",
+                        "%(first_name)s can now sign in as “%(username)s”.",
                         first_name=case.child.first_name,
-                        value=form.username.data,
+                        username=form.username.data,
                     ),
                     "success",
                 )

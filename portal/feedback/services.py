@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from portal import db
 from portal.db import utcnow
 from portal.i18n import language_of
+from portal.labels import label
 from portal.models import AgeBand, Case, CaseStatus, OutboxEmail, User
 from portal.models.feedback import (
     AlertKind,
@@ -154,8 +155,8 @@ def _check_session(case: Case, session: TherapySession) -> None:
     if session.status is not SessionStatus.HELD:
         raise FeedbackRuleError(
             _(
-                "Feedback is for a session that took place. This one is marked %(value)s.",
-                value=session.status.value,
+                "Feedback is for a session that took place. This one is marked %(status)s.",
+                status=label(session.status).lower(),
             )
         )
 

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.cases.queries import get_case_for
+from portal.labels import label
 from portal.ladders import services
 from portal.ladders.forms import (
     ButtonForm,
@@ -302,5 +303,8 @@ def override_step(ladder_id: int, step_id: int) -> Response:
     status = StepStatus(form.status.data)
     services.do_override_step(current_user, ladder, step, status)
     db.session.commit()
-    flash(_("“%(title)s” is now %(value)s.", title=step.title, value=status.value), "success")
+    flash(
+        _("“%(title)s” is now %(status)s.", title=step.title, status=label(status).lower()),
+        "success",
+    )
     return see_other("ladders.ladder", ladder_id=ladder.id)
