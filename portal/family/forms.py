@@ -14,8 +14,8 @@ class ConsentForm(FlaskForm):
     action = RadioField(
         _l("Your choice"),
         choices=[
-            SelectChoice(ConsentAction.GRANTED.value, "I agree"),
-            SelectChoice(ConsentAction.REVOKED.value, "I withdraw my agreement"),
+            SelectChoice(ConsentAction.GRANTED.value, _l("I agree")),
+            SelectChoice(ConsentAction.REVOKED.value, _l("I withdraw my agreement")),
         ],
         validators=[DataRequired(_l("Choose whether you agree or withdraw."))],
     )

@@ -125,7 +125,11 @@ def _trend_charts(case: Case) -> list[Any]:
     feedback = feedback_of_case(case.id)
     overall: dict[str, list[tuple[Any, float]]] = {}
     for item in feedback:
-        name = item.guardian.display_name if item.guardian else f"{case.child.first_name} (child)"
+        name = (
+            item.guardian.display_name
+            if item.guardian
+            else _("%(name)s (child)", name=case.child.first_name)
+        )
         overall.setdefault(name, []).append((item.session.starts_at.date(), item.overall))
     checkins = checkins_of_case(case.id)
     hard: dict[str, list[tuple[Any, float]]] = {}
