@@ -227,7 +227,9 @@ def test_child_screens_use_the_childs_own_language_or_in_child_mode_the_guardian
     db_session.commit()
     child = new_browser()
     child.login("cody1", PIN)
-    assert "¡Hola, Cody!" in child.get("/me").get_data(as_text=True)
+    own_screen = child.get("/me").get_data(as_text=True)
+    assert "¡Hola, Cody!" in own_screen
+    assert "llama al <strong>911</strong>" in own_screen  # a child is spoken to as tú
 
     young = make_case(db_session, world.clinic, world.t1, first="Mia", last="One", age=6)
     link_guardian(db_session, young, world.g1)
