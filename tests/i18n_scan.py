@@ -89,7 +89,17 @@ def _is_words(text: str) -> bool:
 ATTRIBUTE_OPEN = re.compile(r"([\w:-]+)=\"[^\"]*$")
 COMPARISONS = {"==", "!=", "in"}
 # Calls whose string arguments are code, not text shown to anyone.
-NOT_SHOWN_CALLS = {"url_for", "startswith", "endswith", "get", "format", "join", "split", "replace"}
+NOT_SHOWN_CALLS = {
+    "url_for",
+    "startswith",
+    "endswith",
+    "get",
+    "format",
+    "join",
+    "split",
+    "replace",
+    "dict",
+}
 # Values that are code: true/false, CSS classes and theme names.
 CODE_WORD = re.compile(r"^(true|false|theme-[a-z-]+|[a-z]+(-[a-z]+)+)?$")
 
