@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck security pytest clean-db bench
+.PHONY: demo test lint typecheck security pytest clean-db bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,15 @@ bench: $(VENV)/.runtime-installed
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	mkdir -p bench/data
 	$(BIN)/python -m bench.run
+# Languages (issue 8): `make translations` extracts every _() / _l() / {% trans %} into the
+# catalog template and merges it into each language's .po; fill in the new msgstr lines, then
+# `make compile-translations` writes the .mo that is committed with the .po.
+CATALOGS := portal/translations
+
+translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		--project Rapport --no-wrap -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(CATALOGS)/messages.pot -d $(CATALOGS)
+
+compile-translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS)
