@@ -25,6 +25,7 @@ from flask_login import current_user
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.db import utcnow
 from portal.models.audit import OUTCOMES, AuditLog
 
@@ -110,6 +111,10 @@ def record(
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}")
+    if db.read_only_request():
+        # A GET read in a deferred transaction; end it so this row is written in one that holds
+        # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
+        db.will_write()
     actor_id, actor_role = _actor_of(actor)
     values: dict[str, Any] = {
         "created_at": utcnow(),

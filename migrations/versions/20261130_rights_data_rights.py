@@ -5,7 +5,7 @@ rows while that case's retention_purges marker exists (inside the purge's own tr
 UPDATE stays refused always. Downgrade restores the original guards.
 
 Revision ID: 7c0e5a2d9b41
-Revises: 3fc683726733
+Revises: 20261130auth
 Create Date: 2026-11-30 11:42:07.244939
 """
 
@@ -16,7 +16,7 @@ import portal.db
 
 
 revision = '7c0e5a2d9b41'
-down_revision = '3fc683726733'
+down_revision = '20261130auth'  # re-chained at merge: audit -> auth -> rights
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.cases.queries import cases_for, get_case_for
+from portal.cases.queries import cases_for, get_case_for, pick_case_for
 from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.family.forms import ConsentForm
@@ -44,9 +44,7 @@ def _family_page(
     # The child switcher needs every case of this guardian anyway: pick this one from them
     # (the same scoped query, so another family's case is a 404 as everywhere).
     all_cases = cases_for(current_user)
-    case = next((c for c in all_cases if c.id == case_id), None)
-    if case is None:
-        abort(404)
+    case = pick_case_for(all_cases, case_id)
     link = guardian_link_of(current_user, case)
     assert link is not None
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))

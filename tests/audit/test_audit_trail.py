@@ -131,9 +131,13 @@ def test_LG01_each_use_of_a_childs_record_writes_exactly_one_complete_row(
     assert user is not None and user.sign_in_name.startswith(
         {"C1": "cody1", "G1": "g1@", "G2": "g2@", "T1": "t1@", "T2": "t2@", "A": "a@"}[actor]
     )
-    expected = ("read", "print") if row.method == "GET" else ("create", "update", "delete")
-    assert (entry.action == "print") == (row.endpoint == "plans.printable")
-    assert entry.action in expected or entry.action.endswith(("_grant", "_revoke")), entry.action
+    writes = ("create", "update", "delete")
+    expected = ("read", "print", "export") if row.method == "GET" else writes
+    assert (entry.action == "print") == (row.endpoint in ("plans.printable", "rights.printable"))
+    assert (entry.action == "export") == (row.endpoint == "rights.export_json")
+    # Data-rights changes name themselves (CO-02): a deletion asked or done, an account closed.
+    named = ("_grant", "_revoke", "deletion_request", "deletion_complete", "account_close")
+    assert entry.action in expected or entry.action.endswith(named), entry.action
     if row.endpoint != "cases.open_case":
         assert entry.child_id == world.case1.child_id
 
