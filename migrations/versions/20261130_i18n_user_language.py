@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7a1e18c0de55"
-down_revision = "3fc683726733"
+down_revision = "7c0e5a2d9b41"  # re-chained after main (audit -> auth -> rights) on branch a11y
 branch_labels = None
 depends_on = None
 
