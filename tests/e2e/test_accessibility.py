@@ -10,8 +10,8 @@ swap. A failure lists page, rule id and the elements.
 English is swept on a phone (390x844), where every control must also be a fingertip (44px) and
 nothing may scroll sideways; Spanish on a laptop (1280x800), so both widths meet axe.
 
-Spanish: the person signs in, then the browser asks for Spanish (Accept-Language: es, locale es)
-on every page after, as a Spanish-speaking parent's phone would.
+Spanish: the person signs in, then the browser asks for Spanish (Accept-Language: es) on every
+page after, as a Spanish-speaking parent's phone would.
 """
 
 from __future__ import annotations
@@ -70,9 +70,12 @@ def context_for(new_page: Callable[..., Page]) -> Callable[[str], Page]:
     """A person's device in a language: English on a phone, Spanish on a laptop."""
 
     def make(language: str) -> Page:
+        # Signing in happens in English (the journeys' helpers find fields by their English
+        # names); `speak` then makes every request ask for the language (Accept-Language).
+        english = {"Accept-Language": "en"}
         if language == "es":
-            return new_page(viewport=DESKTOP, locale="es-ES")
-        return new_page(viewport=PHONE, locale="en-GB")
+            return new_page(viewport=DESKTOP, extra_http_headers=english)
+        return new_page(viewport=PHONE, extra_http_headers=english)
 
     return make
 
