@@ -213,7 +213,7 @@ def test_error_states_pass_axe(language: str, context_for: Callable[[str], Page]
     page.goto("/login/kids")
     page.locator("input[name=username]").fill("nobody")
     page.locator("input[name=secret], input[type=password]").first.fill("0000")
-    page.locator("button[type=submit]").click()
+    page.locator("main button[type=submit]").click()
     expect(page.locator(".error-summary, .error").first).to_be_visible()
     assert_no_violations(page, f"[{language}] error: kids sign in")
 
