@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck security pytest clean-db sqlmap bench
+.PHONY: demo test lint typecheck security pytest clean-db sqlmap bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(VENV)/.runtime-installed: pyproject.toml | $(BIN)/python
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.runtime-installed $@
+
+# axe-core (the browser tests' accessibility checker) from the npm registry, pinned in package-lock.json.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 demo: $(VENV)/.runtime-installed
 	mkdir -p instance
@@ -39,7 +44,7 @@ security: $(VENV)/.dev-installed
 	$(BIN)/bandit -q -c pyproject.toml -r portal
 	$(BIN)/python .ci/check_unsafe_rendering.py
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
 	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
 	$(BIN)/pytest
@@ -60,3 +65,15 @@ bench: $(VENV)/.runtime-installed
 	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
 	mkdir -p bench/data
 	$(BIN)/python -m bench.run
+# Languages (issue 8): `make translations` extracts every _() / _l() / {% trans %} into the
+# catalog template and merges it into each language's .po; fill in the new msgstr lines, then
+# `make compile-translations` writes the .mo that is committed with the .po.
+CATALOGS := portal/translations
+
+translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		--project Rapport --no-wrap -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i $(CATALOGS)/messages.pot -d $(CATALOGS)
+
+compile-translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel compile --statistics -d $(CATALOGS)

@@ -41,7 +41,7 @@ SIGN_INS = [
     "Ana Okafor (Maya's mother)                 ana@demo.rapport.test",
     "Ben Okafor (Maya's father)                 ben@demo.rapport.test",
     "Carla Martin (Leo's mother, Mum's house)   carla@demo.rapport.test",
-    "David Martin (Leo's father, Dad's house)   david@demo.rapport.test",
+    "David Martin (Leo's father, Dad's house)   david@demo.rapport.test  (in Spanish)",
     "Erin Patel (Sam's mother)                  erin@demo.rapport.test",
     "Leo Martin, 10                             username leo, PIN 2468",
     "Sam Patel, 14                              username sam",
@@ -160,6 +160,8 @@ def _load_people() -> bool:
             ("erin", "Erin Patel"),
         ]
     }
+    # Issue 8: one family member reads Rapport in Spanish while Dr. Rivera and Carla use English.
+    guardians["david"].language = "es"
     db.session.flush()
 
     def open_case(first: str, last: str, born: date, concern: str, primary: User) -> Case:

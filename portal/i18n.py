@@ -1,28 +1,135 @@
 """Languages: Flask-Babel picks each person's language; English is the source, Spanish is complete.
 
-The choice, in order: the signed-in person's saved language (when the account has one), then the
-browser's Accept-Language, then English. A guardian and the therapist on one case can differ.
+The choice, in order: the signed-in person's saved language (when they picked one), then the
+language picked on this browser before signing in (a cookie), then the browser's Accept-Language,
+then English. A guardian and the therapist on one case can differ. In child mode the device is
+signed in as the guardian, so the child's screens follow the guardian's language; a child signed
+in on their own sees their own.
+
+Dates and times are shown in the viewer's clinic time zone (America/New_York by default), in the
+person's language ("Nov 30" / "30 nov").
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from typing import Any
+
+import flask_babel
+from babel.dates import format_skeleton, get_day_names
+from babel.dates import format_time as babel_format_time
+from flask import Flask, has_request_context, request
+from flask_babel import format_date, get_locale, get_timezone, to_user_timezone
 from flask_login import current_user
 
 from portal.extensions import babel
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
+# Catalogs are per language; formats follow the United States variant (12-hour clock in both).
+REGIONAL = {"en": "en_US", "es": "es_US"}
+LANGUAGE_COOKIE = "rapport_lang"
+DEFAULT_TIMEZONE = "America/New_York"
 
 
-def select_locale() -> str:
+def gettext(string: str, **variables: Any) -> str:
+    """flask_babel.gettext with a type: for functions that promise to return a str."""
+    return str(flask_babel.gettext(string, **variables))
+
+
+@contextmanager
+def language_of(person: object) -> Iterator[None]:
+    """Write to someone (an email) in the language they chose; English when they chose none."""
+    language = getattr(person, "language", None) or DEFAULT_LANGUAGE
+    with flask_babel.force_locale(REGIONAL.get(language, REGIONAL[DEFAULT_LANGUAGE])):
+        yield
+
+
+def chosen_language() -> str | None:
+    """The language this person (or, signed out, this browser) picked; None follows the browser."""
     chosen = getattr(current_user, "language", None) if current_user else None
     if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT_LANGUAGE
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    return cookie if cookie in LANGUAGES else None
+
+
+def select_language() -> str:
+    if not has_request_context():  # workers, the CLI, the demo loader: English
+        return DEFAULT_LANGUAGE
+    return chosen_language() or (
+        request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT_LANGUAGE
+    )
+
+
+def select_locale() -> str:
+    return REGIONAL[select_language()]
+
+
+def select_timezone() -> str:
+    if not has_request_context():
+        return DEFAULT_TIMEZONE
+    clinic = getattr(current_user, "clinic", None) if current_user else None
+    return clinic.timezone if clinic is not None else DEFAULT_TIMEZONE
+
+
+# The few shapes of date the pages use, as CLDR skeletons: each language orders them its own way.
+DATE_SHAPES = {
+    "day": "MMMd",  # Nov 30 / 30 nov
+    "date": "yMMMd",  # Nov 30, 2026 / 30 nov 2026
+    "long": "yMMMMd",  # November 30, 2026 / 30 de noviembre de 2026
+    "month_day": "MMMMd",  # November 30 / 30 de noviembre
+    "weekday": "MMMEd",  # Mon, Nov 30 / lun, 30 nov
+    "weekday_long": "MMMMEEEEd",  # Monday, November 30 / lunes, 30 de noviembre
+    "weekday_year": "yMMMEd",  # Mon, Nov 30, 2026
+}
+
+
+def _shape(value: date, shape: str) -> str:
+    return format_skeleton(DATE_SHAPES[shape], value, locale=get_locale())
+
+
+def clock(value: time | datetime) -> str:
+    """A time of day in the person's language ("9:00 AM" / "9:00 a.m."), no zone change."""
+    return str(babel_format_time(value, "short", locale=get_locale())).replace("\u202f", " ")
+
+
+def day_name(weekday: int) -> str:
+    """Monday is 0, as in datetime.weekday()."""
+    return str(get_day_names("wide", locale=get_locale())[weekday])
+
+
+def local_datetime(value: datetime | None, shape: str = "datetime") -> str:
+    """A moment in the viewer's time zone and language; shape "datetime" adds the time of day."""
+    if value is None:
+        return ""
+    local = to_user_timezone(value)
+    if shape == "time":
+        return clock(local)
+    if shape == "datetime":
+        return f"{_shape(local, 'date')}, {clock(local)}"
+    if shape.endswith("+time"):
+        return f"{_shape(local, shape.removesuffix('+time'))}, {clock(local)}"
+    return _shape(local, shape)
+
+
+def local_date(value: date | None, shape: str = "date") -> str:
+    """A calendar day (no time zone: it is already the clinic's day) in the viewer's language."""
+    if value is None:
+        return ""
+    if shape == "date":
+        return str(format_date(value, "medium"))
+    return _shape(value, shape)
+
+
+def timezone_name() -> str:
+    return str(get_timezone())
 
 
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

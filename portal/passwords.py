@@ -98,7 +98,7 @@ def password_problem(password: str, *, sign_in_name: str = "", staff: bool = Fal
 
 def pin_problem(pin: str) -> str | None:
     if not pin.isdigit() or len(pin) not in PIN_LENGTHS:
-        return "A PIN is 4 to 6 numbers."
+        return _("A PIN is 4 to 6 numbers.")
     if len(set(pin)) == 1:
-        return "Choose a PIN that is not the same number again and again."
+        return _("Choose a PIN that is not the same number again and again.")
     return None

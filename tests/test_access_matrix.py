@@ -143,6 +143,7 @@ S_FCK = Expect(303, "family-checkins")
 S_DAT = Expect(303, "family-data")
 S_DRQ = Expect(303, "/admin/data-requests")
 R_LOG = Expect(302, "/login")  # a public form that ends on the sign-in page (reset, forgot)
+S_BAK = Expect(303, "/account/password")  # back to the page the language was picked on
 
 
 # --- Who may use a route (the classification) -----------------------------------------------------
@@ -250,6 +251,7 @@ MATRIX: list[Row] = [
     row("auth.forgot_password",      POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
     row("auth.reset_password",       GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("auth.reset_password",       POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
+    row("auth.set_language",         POST, PUBLIC, S_BAK, S_BAK, S_BAK, S_BAK, S_BAK, S_BAK, S_BAK),
     row("invitations.accept",        GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("invitations.accept",        POST, PUBLIC, R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1,  R_F1),
     row("admin.therapists",          GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
@@ -445,6 +447,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
         "new_password": NEW_PASSWORD,
         "confirm_password": NEW_PASSWORD,
     },
+    "auth.set_language": lambda _: {"language": "es", "next": "/account/password"},
     "invitations.accept": lambda _: {
         "display_name": "Alex Aunt",
         "new_password": NEW_PASSWORD,

@@ -61,6 +61,15 @@ def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -
         assert person.login(email, "rapport-demo-2026").status_code == 302
     assert Browser(app.test_client()).login("leo", "2468").headers["Location"] == "/me"
 
+    # Issue 8: on Leo's case David reads Rapport in Spanish, Carla in English.
+    pages = {}
+    for email in ("david@demo.rapport.test", "carla@demo.rapport.test"):
+        person = Browser(app.test_client())
+        person.login(email, "rapport-demo-2026")
+        pages[email] = person.get("/family", follow_redirects=True).get_data(as_text=True)
+    assert "Cerrar sesión" in pages["david@demo.rapport.test"]
+    assert "Sign out" in pages["carla@demo.rapport.test"]
+
 
 def test_demo_data_refused_in_production(tmp_path: Path) -> None:
     app = create_app(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -25,12 +27,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 class NewTherapistForm(FlaskForm):
     display_name = StringField(
-        "Name as families see it", validators=[DataRequired("Enter a name."), Length(max=100)]
+        _l("Name as families see it"),
+        validators=[DataRequired(_l("Enter a name.")), Length(max=100)],
     )
     email = EmailField(
-        "Work email",
+        _l("Work email"),
         validators=[
-            DataRequired("Enter an email."),
+            DataRequired(_l("Enter an email.")),
             EmailAddress(),
             Length(max=254),
         ],
@@ -67,7 +70,7 @@ def add_therapist() -> Response:
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
         if db.session.scalars(select(User.id).where(User.email == email)).first() is not None:
-            form.email.errors = ["Someone already uses this email in Rapport."]
+            form.email.errors = [_("Someone already uses this email in Rapport.")]
         else:
             therapist = User(
                 role=Role.THERAPIST,
@@ -99,16 +102,22 @@ def add_therapist() -> Response:
             )
             queue_email(
                 to=email,
-                subject="Your Rapport account",
+                subject=_("Your Rapport account"),
                 body=(
-                    "An account was made for you on Rapport. "
-                    f"Set your password within 3 days:\n{link}"
+                    _(
+                        "An account was made for you on Rapport. "
+                        "Set your password within 3 days:\n%(link)s",
+                        link=link,
+                    )
                 ),
                 dedupe_key=f"account-setup:{therapist.id}",
             )
             db.session.commit()
             flash(
-                f"{therapist.display_name} was added and emailed a link to set a password.",
+                _(
+                    "%(display_name)s was added and emailed a link to set a password.",
+                    display_name=therapist.display_name,
+                ),
                 "success",
             )
             return redirect(url_for("admin.therapists"), 303)  # type: ignore[return-value]

@@ -7,13 +7,21 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import audit, db
-from portal.auth.forms import ChangePasswordForm, KidsLoginForm, LoginForm, SetPasswordForm
+from portal.auth.forms import (
+    ChangePasswordForm,
+    KidsLoginForm,
+    LanguageForm,
+    LoginForm,
+    SetPasswordForm,
+)
 from portal.db import utcnow
 from portal.extensions import limiter
+from portal.i18n import LANGUAGE_COOKIE
 from portal.models import AccountToken, Credential, Role, User
 from portal.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
@@ -60,7 +68,7 @@ def throttled(view: Any) -> Any:
     return view
 
 
-SIGN_IN_FAILED = "That sign-in did not work. Check your details and try again."
+SIGN_IN_FAILED = _l("That sign-in did not work. Check your details and try again.")
 
 
 def _record_sign_in(user: User | None, succeeded: bool) -> None:
@@ -150,7 +158,7 @@ def kids_login() -> Response:
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
                 _record_sign_in(user, False)
-                error = "Your account is not ready yet. Ask your grown-up or your therapist."
+                error = _("Your account is not ready yet. Ask your grown-up or your therapist.")
             else:
                 start_session(user)
                 _record_sign_in(user, True)
@@ -158,7 +166,7 @@ def kids_login() -> Response:
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
             _record_sign_in(user, False)
-            error = "That did not work. Check your username and PIN, or ask your grown-up."
+            error = _("That did not work. Check your username and PIN, or ask your grown-up.")
     status = 422 if request.method == "POST" else 200
     return render("auth/kids_login.html", form=form, error=error, status=status)
 
@@ -202,10 +210,10 @@ def change_password() -> Response:
     if user.is_therapist:
         form.new_password.description = _("At least 15 characters. A short phrase works well.")
     if user.credential is Credential.PIN:
-        form.new_password.description = "4 to 6 numbers."
+        form.new_password.description = _("4 to 6 numbers.")
     if form.validate_on_submit():
         if not verify_secret(user.password_hash, form.current_password.data or ""):
-            form.current_password.errors = ["That is not your current password."]
+            form.current_password.errors = [_("That is not your current password.")]
         elif problem := _new_secret_problem(user, form.new_password.data or ""):
             form.new_password.errors = [problem]
         else:
@@ -218,7 +226,7 @@ def change_password() -> Response:
             )
             notify_account_change(user, _("The password of your Rapport account was changed."))
             db.session.commit()
-            flash("Your password is changed. Other devices have been signed out.", "success")
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if form.errors or request.method == "POST" else 200
     return render("auth/change_password.html", form=form, status=status)
@@ -255,7 +263,35 @@ def setup_account(token: str) -> Response:
                 start_session(user)
                 db.session.commit()
                 response = redirect(home_for(user))  # type: ignore[assignment]
-            flash("Your password is set. Welcome to Rapport.", "success")
+            flash(_("Your password is set. Welcome to Rapport."), "success")
             return response
     status = 422 if request.method == "POST" else 200
     return render("auth/setup_account.html", form=form, user=account_token.user, status=status)
+
+
+@bp.post("/language")
+@public
+def set_language() -> Response:
+    """The language picker: saved on the account when signed in, else on this browser (a cookie)."""
+    form = LanguageForm()
+    back = safe_next(form.next.data) or url_for("auth.home")
+    if not form.validate_on_submit():
+        flash(_("Choose a language from the list."), "error")
+        return redirect(back, 303)  # type: ignore[return-value]
+    language = form.language.data or None
+    response = redirect(back, 303)
+    if current_user.is_authenticated:
+        current_user.language = language
+        db.session.commit()
+    if language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        response.delete_cookie(LANGUAGE_COOKIE)
+    return response  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import audit, db
@@ -92,14 +93,20 @@ def do_invite_guardian(
 ) -> NewInvitation:
     email = email.strip().lower()
     if can_consent and not has_legal_authority:
-        raise ServiceError("Only a guardian with legal authority can give consent.")
+        raise ServiceError(_("Only a guardian with legal authority can give consent."))
     already = [
         link
         for link in case.guardian_links
         if link.guardian.email == email and link.is_current(utcnow())
     ]
     if already:
-        raise ServiceError(f"{email} is already on {case.child.first_name}'s care team.")
+        raise ServiceError(
+            _(
+                "%(email)s is already on %(first_name)s's care team.",
+                email=email,
+                first_name=case.child.first_name,
+            )
+        )
     token = secrets.token_urlsafe(32)
     now = utcnow()
     invitation = Invitation(
@@ -216,7 +223,7 @@ def do_record_consent(
             None,
         )
         if link is None:
-            raise ServiceError("Only a guardian who can consent may give this consent.")
+            raise ServiceError(_("Only a guardian who can consent may give this consent."))
     record = ConsentRecord(
         case_id=case.id,
         kind=kind,
@@ -241,7 +248,7 @@ def do_create_child_account(actor: User, case: Case, *, username: str, secret: s
     username = username.strip().lower()
     taken = db.session.scalars(select(User.id).where(User.username == username)).first()
     if taken is not None:
-        raise ServiceError("That username is taken. Try adding a number or an initial.")
+        raise ServiceError(_("That username is taken. Try adding a number or an initial."))
     band_is_teen = case.child.age(today()) >= 13
     child_user = User(
         role=Role.CHILD,
@@ -287,10 +294,12 @@ def do_add_therapist(actor: User, case: Case, *, email: str) -> CaseTherapist:
         )
     ).one_or_none()
     if colleague is None:
-        raise ServiceError("No therapist of this clinic has that email address.")
+        raise ServiceError(_("No therapist of this clinic has that email address."))
     existing = next((lk for lk in case.therapist_links if lk.therapist_id == colleague.id), None)
     if existing is not None and existing.is_current:
-        raise ServiceError(f"{colleague.display_name} is already on this case.")
+        raise ServiceError(
+            _("%(display_name)s is already on this case.", display_name=colleague.display_name)
+        )
     if existing is not None:
         existing.ended_at = None
         existing.ended_by_id = None
@@ -306,7 +315,7 @@ def do_add_therapist(actor: User, case: Case, *, email: str) -> CaseTherapist:
 def do_remove_therapist(actor: User, link: CaseTherapist) -> None:
     current = [lk for lk in link.case.therapist_links if lk.is_current]
     if len(current) <= 1:
-        raise ServiceError("A case needs at least one therapist.")
+        raise ServiceError(_("A case needs at least one therapist."))
     link.ended_at = utcnow()
     link.ended_by_id = actor.id
     if link.is_primary:

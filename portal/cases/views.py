@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -65,7 +66,13 @@ def open_case() -> Response:
             concern=form.concern.data or "",
         )
         db.session.commit()
-        flash(f"Case opened for {case.child.first_name}. Next, invite a guardian.", "success")
+        flash(
+            _(
+                "Case opened for %(first_name)s. Next, invite a guardian.",
+                first_name=case.child.first_name,
+            ),
+            "success",
+        )
         return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     return render("cases/open_case.html", form=form, status=422 if form.errors else 200)
 
@@ -119,7 +126,13 @@ def invite_guardian(case_id: int) -> Response:
             form.email.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"Invitation sent to {form.email.data}. The link works for 7 days.", "success")
+            flash(
+                _(
+                    "Invitation sent to %(email)s. The link works for 7 days.",
+                    email=form.email.data,
+                ),
+                "success",
+            )
             return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     return _case_page(case, invite_form=form, status=422)
 
@@ -138,7 +151,7 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
     if invitation.used_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         db.session.commit()
-        flash("Invitation withdrawn. The link no longer works.", "success")
+        flash(_("Invitation withdrawn. The link no longer works."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
 
 
@@ -152,7 +165,13 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
     if link.valid_to is None:
         do_end_guardian_link(current_user, link)
         db.session.commit()
-        flash(f"{link.guardian.display_name} no longer has access to this case.", "success")
+        flash(
+            _(
+                "%(display_name)s no longer has access to this case.",
+                display_name=link.guardian.display_name,
+            ),
+            "success",
+        )
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
 
 
@@ -168,7 +187,10 @@ def add_therapist(case_id: int) -> Response:
             form.email.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"{link.therapist.display_name} joined the case.", "success")
+            flash(
+                _("%(display_name)s joined the case.", display_name=link.therapist.display_name),
+                "success",
+            )
             return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     return _case_page(case, therapist_form=form, status=422)
 
@@ -186,7 +208,13 @@ def remove_therapist(case_id: int, link_id: int) -> Response:
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"{link.therapist.display_name} was removed from the case.", "success")
+        flash(
+            _(
+                "%(display_name)s was removed from the case.",
+                display_name=link.therapist.display_name,
+            ),
+            "success",
+        )
     if link.therapist_id == current_user.id:
         return redirect(url_for("cases.caseload"), 303)  # type: ignore[return-value]
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
@@ -215,7 +243,7 @@ def child_account(case_id: int) -> Response:
         if problem:
             form.secret.errors = [problem]
         elif secret != form.confirm.data:
-            form.confirm.errors = ["The two are not the same."]
+            form.confirm.errors = [_("The two are not the same.")]
         else:
             try:
                 do_create_child_account(
@@ -226,7 +254,12 @@ def child_account(case_id: int) -> Response:
             else:
                 db.session.commit()
                 flash(
-                    f"{case.child.first_name} can now sign in as “{form.username.data}”.", "success"
+                    _(
+                        "%(first_name)s can now sign in as “%(username)s”.",
+                        first_name=case.child.first_name,
+                        username=form.username.data,
+                    ),
+                    "success",
                 )
                 return redirect(_back_to_case(current_user, case), 303)  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -84,8 +85,8 @@ def leave() -> Response:
         if verify_secret(current_user.password_hash, form.password.data or ""):
             auth_session.child_mode_child_id = None
             db.session.commit()
-            flash("Welcome back. You left the child's screen.", "success")
+            flash(_("Welcome back. You left the child's screen."), "success")
             return redirect(url_for("family.home"), 303)  # type: ignore[return-value]
-        form.password.errors = ["That is not the right password."]
+        form.password.errors = [_("That is not the right password.")]
     status = 422 if request.method == "POST" else 200
     return render("child/leave.html", form=form, status=status)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -9,14 +10,14 @@ from portal.models import ConsentAction
 
 
 class ConsentForm(FlaskForm):
-    kind = SelectField("Consent", validators=[DataRequired()])
+    kind = SelectField(_l("Consent"), validators=[DataRequired()])
     action = RadioField(
-        "Your choice",
+        _l("Your choice"),
         choices=[
-            SelectChoice(ConsentAction.GRANTED.value, "I agree"),
-            SelectChoice(ConsentAction.REVOKED.value, "I withdraw my agreement"),
+            SelectChoice(ConsentAction.GRANTED.value, _l("I agree")),
+            SelectChoice(ConsentAction.REVOKED.value, _l("I withdraw my agreement")),
         ],
-        validators=[DataRequired("Choose whether you agree or withdraw.")],
+        validators=[DataRequired(_l("Choose whether you agree or withdraw."))],
     )
 
 

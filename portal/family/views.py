@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -105,7 +106,7 @@ def record_consent(case_id: int) -> Response:
             form.kind.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Your choice is recorded.", "success")
+            flash(_("Your choice is recorded."), "success")
             return redirect(url_for("family.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     return _family_page(case_id, consent_form=form, status=422)
 

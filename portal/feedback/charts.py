@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from portal.i18n import local_date
+
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 240, 36, 16, 12, 28
 
 
@@ -57,6 +59,6 @@ def line_chart(title: str, named_points: dict[str, list[tuple[date, float]]], y_
         s.dots = [(x_of(day), y_of(value), value) for day, value in s.points]
         s.svg_points = " ".join(f"{x},{y}" for x, y, _ in s.dots)
         series.append(s)
-    labels = [(x_of(day), day.strftime("%b %-d")) for day in (days[:: max(len(days) // 5, 1)])]
+    labels = [(x_of(day), local_date(day, "day")) for day in (days[:: max(len(days) // 5, 1)])]
     ticks = [(y_of(v), v) for v in range(0, y_max + 1, max(y_max // 5, 1))]
     return Chart(title, y_max, series, labels, ticks)

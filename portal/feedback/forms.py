@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -14,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-ZERO_TO_TEN = NumberRange(0, 10, "Choose a number from 0 to 10.")
+ZERO_TO_TEN = NumberRange(0, 10, _l("Choose a number from 0 to 10."))
 
 
 def _scale(label: str) -> RadioField:
@@ -22,89 +23,103 @@ def _scale(label: str) -> RadioField:
         label,
         choices=[SelectChoice(str(n), str(n)) for n in range(11)],
         coerce=int,
-        validators=[InputRequired("Choose a number from 0 to 10.")],
+        validators=[InputRequired(_l("Choose a number from 0 to 10."))],
     )
 
 
 class SessionForm(FlaskForm):
-    day = DateField("Date", validators=[DataRequired("Enter the date, e.g. 2026-11-24.")])
-    time = TimeField("Time", validators=[DataRequired("Enter the time, e.g. 16:00.")])
+    day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date, e.g. 2026-11-24."))])
+    time = TimeField(_l("Time"), validators=[DataRequired(_l("Enter the time, e.g. 16:00."))])
     mode = SelectField(
-        "How",
-        choices=[SelectChoice("in_person", "In person"), SelectChoice("video", "Video")],
+        _l("How"),
+        choices=[SelectChoice("in_person", _l("In person")), SelectChoice("video", _l("Video"))],
     )
     status = SelectField(
-        "What happened",
+        _l("What happened"),
         choices=[
-            SelectChoice("scheduled", "Planned (next session)"),
-            SelectChoice("held", "Held"),
-            SelectChoice("missed", "Missed"),
-            SelectChoice("cancelled", "Cancelled"),
+            SelectChoice("scheduled", _l("Planned (next session)")),
+            SelectChoice("held", _l("Held")),
+            SelectChoice("missed", _l("Missed")),
+            SelectChoice("cancelled", _l("Cancelled")),
         ],
     )
     attendees = StringField(
-        "Who came", validators=[Optional(), Length(max=200)], description="e.g. Leo and David"
+        _l("Who came"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("e.g. Leo and David"),
     )
 
 
 class SessionStatusForm(FlaskForm):
     status = SelectField(
-        "Status",
+        _l("Status"),
         choices=[
-            SelectChoice("held", "Held"),
-            SelectChoice("missed", "Missed"),
-            SelectChoice("cancelled", "Cancelled"),
+            SelectChoice("held", _l("Held")),
+            SelectChoice("missed", _l("Missed")),
+            SelectChoice("cancelled", _l("Cancelled")),
         ],
     )
 
 
 class GuardianFeedbackForm(FlaskForm):
     idempotency_key = HiddenField()
-    heard = _scale("I felt heard and understood")
-    matters = _scale("We worked on what matters to us")
-    approach = _scale("The way we work suits our family")
-    overall = _scale("Overall, how helpful was this session?")
+    heard = _scale(_l("I felt heard and understood"))
+    matters = _scale(_l("We worked on what matters to us"))
+    approach = _scale(_l("The way we work suits our family"))
+    overall = _scale(_l("Overall, how helpful was this session?"))
     comment = TextAreaField(
-        "Anything you want the therapist to know? (optional)",
-        validators=[Optional(), Length(max=2000, message="Please keep it under 2,000 characters.")],
+        _l("Anything you want the therapist to know? (optional)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Please keep it under 2,000 characters.")),
+        ],
     )
 
 
 class ChildFeedbackForm(FlaskForm):
     idempotency_key = HiddenField()
-    raw = IntegerField("How was it?", validators=[InputRequired("Choose one."), ZERO_TO_TEN])
-    comment = TextAreaField("Anything else? (optional)", validators=[Optional(), Length(max=1000)])
+    raw = IntegerField(
+        _l("How was it?"), validators=[InputRequired(_l("Choose one.")), ZERO_TO_TEN]
+    )
+    comment = TextAreaField(
+        _l("Anything else? (optional)"), validators=[Optional(), Length(max=1000)]
+    )
 
 
 class CheckinForm(FlaskForm):
     idempotency_key = HiddenField()
     week = HiddenField()
     practice_days = IntegerField(
-        "On how many days did practice happen?",
-        validators=[InputRequired("Give a number from 0 to 7."), NumberRange(0, 7, "Use 0 to 7.")],
+        _l("On how many days did practice happen?"),
+        validators=[
+            InputRequired(_l("Give a number from 0 to 7.")),
+            NumberRange(0, 7, _l("Use 0 to 7.")),
+        ],
     )
-    difficulty = _scale("How hard was the week for the family? (0 = easy, 10 = very hard)")
+    difficulty = _scale(_l("How hard was the week for the family? (0 = easy, 10 = very hard)"))
     accommodations = TextAreaField(
-        "What did the family do to spare your child anxiety?",
+        _l("What did the family do to spare your child anxiety?"),
         validators=[Optional(), Length(max=2000)],
-        description="For example: staying in the room, answering the same question again, "
-        "avoiding the park.",
+        description=_l(
+            "For example: staying in the room, answering the same question again, "
+            "avoiding the park."
+        ),
     )
     reducing = StringField(
-        "Which one are you working to do less of? (one at a time)",
+        _l("Which one are you working to do less of? (one at a time)"),
         validators=[Optional(), Length(max=300)],
     )
     observation = TextAreaField(
-        "Anything you noticed this week? (optional)", validators=[Optional(), Length(max=2000)]
+        _l("Anything you noticed this week? (optional)"), validators=[Optional(), Length(max=2000)]
     )
 
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField(
-        "Your answer to the family (“you said, we did”)",
-        validators=[DataRequired("Write your answer."), Length(max=2000)],
+        _l("Your answer to the family (“you said, we did”)"),
+        validators=[DataRequired(_l("Write your answer.")), Length(max=2000)],
     )
 
 
 class ResolveAlertForm(FlaskForm):
-    note = StringField("What you did (optional)", validators=[Optional(), Length(max=500)])
+    note = StringField(_l("What you did (optional)"), validators=[Optional(), Length(max=500)])

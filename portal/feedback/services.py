@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal import db
 from portal.db import utcnow
+from portal.i18n import language_of
+from portal.labels import label
 from portal.models import AgeBand, Case, CaseStatus, OutboxEmail, User
 from portal.models.feedback import (
     AlertKind,
@@ -79,7 +82,7 @@ def do_record_session(
     attendees: str,
 ) -> TherapySession:
     if status is SessionStatus.HELD and starts_at > utcnow():
-        raise FeedbackRuleError("A session in the future cannot have been held yet.")
+        raise FeedbackRuleError(_("A session in the future cannot have been held yet."))
     session = TherapySession(
         case_id=case.id,
         starts_at=starts_at,
@@ -95,9 +98,9 @@ def do_record_session(
 
 def do_set_session_status(actor: User, session: TherapySession, status: SessionStatus) -> None:
     if status is SessionStatus.HELD and session.starts_at > utcnow():
-        raise FeedbackRuleError("A session in the future cannot have been held yet.")
+        raise FeedbackRuleError(_("A session in the future cannot have been held yet."))
     if session.feedback and status is not SessionStatus.HELD:
-        raise FeedbackRuleError("The family already gave feedback on this session.")
+        raise FeedbackRuleError(_("The family already gave feedback on this session."))
     session.status = status
     db.session.flush()
 
@@ -148,10 +151,13 @@ def feedback_due(case: Case, respondent_key: str) -> list[TherapySession]:
 
 def _check_session(case: Case, session: TherapySession) -> None:
     if session.case_id != case.id:
-        raise FeedbackRuleError("That session is not part of this case.")
+        raise FeedbackRuleError(_("That session is not part of this case."))
     if session.status is not SessionStatus.HELD:
         raise FeedbackRuleError(
-            f"Feedback is for a session that took place. This one is marked {session.status.value}."
+            _(
+                "Feedback is for a session that took place. This one is marked %(status)s.",
+                status=label(session.status).lower(),
+            )
         )
 
 
@@ -177,7 +183,7 @@ def do_submit_guardian_feedback(
     _check_session(case, session)
     values = {"heard": heard, "matters": matters, "approach": approach, "overall": overall}
     if any(not 0 <= value <= 10 for value in values.values()):
-        raise FeedbackRuleError("Each answer is a number from 0 to 10.")
+        raise FeedbackRuleError(_("Each answer is a number from 0 to 10."))
     key = f"guardian:{actor.id}"
     _refuse_second_answer(session, key)
     feedback = SessionFeedback(
@@ -255,7 +261,7 @@ def do_answer_feedback(actor: User, feedback: SessionFeedback, text: str) -> Non
     """ "You said, we did": the guardian who wrote the feedback sees this answer."""
     text = text.strip()
     if not text:
-        raise FeedbackRuleError("Write your answer to the family.")
+        raise FeedbackRuleError(_("Write your answer to the family."))
     feedback.answer = text
     feedback.answered_by_id = actor.id
     feedback.answered_at = utcnow()
@@ -291,11 +297,11 @@ def do_submit_checkin(
         assert isinstance(seen, WeeklyCheckin)
         return seen
     if not 0 <= data.practice_days <= 7:
-        raise FeedbackRuleError("Days of practice is a number from 0 to 7.")
+        raise FeedbackRuleError(_("Days of practice is a number from 0 to 7."))
     if not 0 <= data.difficulty <= 10:
-        raise FeedbackRuleError("How hard it was is a number from 0 to 10.")
+        raise FeedbackRuleError(_("How hard it was is a number from 0 to 10."))
     if week_start(data.week) != data.week or data.week > week_start(utcnow().date()):
-        raise FeedbackRuleError("Choose a week that has started.")
+        raise FeedbackRuleError(_("Choose a week that has started."))
     already = db.session.scalars(
         select(WeeklyCheckin.id).where(
             WeeklyCheckin.case_id == case.id,
@@ -497,15 +503,18 @@ def queue_reminders(case: Case, now: datetime) -> int:
             ).first()
             if queued_before is not None:
                 continue
-            queue_email(
-                to=guardian.email or "",
-                subject="A short check-in is waiting in Rapport",
-                body=(
-                    "A short check-in is waiting for you in Rapport. It takes about a minute.\n\n"
-                    f"{base}/login"
-                ),
-                dedupe_key=key,
-            )
+            sign_in_link = f"{base}/login"
+            with language_of(guardian):
+                queue_email(
+                    to=guardian.email or "",
+                    subject=_("A short check-in is waiting in Rapport"),
+                    body=_(
+                        "A short check-in is waiting for you in Rapport. "
+                        "It takes about a minute.\n\n%(link)s",
+                        link=sign_in_link,
+                    ),
+                    dedupe_key=key,
+                )
             queued += 1
     return queued
 

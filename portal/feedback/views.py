@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
@@ -93,7 +94,9 @@ def record_session(case_id: int) -> Response:
             form.status.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Session saved. Families are asked for feedback after a held session.", "success")
+            flash(
+                _("Session saved. Families are asked for feedback after a held session."), "success"
+            )
             return see_other("feedback.sessions", case_id=case.id)
     return _sessions_page(case, form, status=422)
 
@@ -111,7 +114,7 @@ def set_session_status(case_id: int, session_id: int) -> Response:
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("Session updated.", "success")
+        flash(_("Session updated."), "success")
     return see_other("feedback.sessions", case_id=case.id)
 
 
@@ -122,7 +125,11 @@ def _trend_charts(case: Case) -> list[Any]:
     feedback = feedback_of_case(case.id)
     overall: dict[str, list[tuple[Any, float]]] = {}
     for item in feedback:
-        name = item.guardian.display_name if item.guardian else f"{case.child.first_name} (child)"
+        name = (
+            item.guardian.display_name
+            if item.guardian
+            else _("%(name)s (child)", name=case.child.first_name)
+        )
         overall.setdefault(name, []).append((item.session.starts_at.date(), item.overall))
     checkins = checkins_of_case(case.id)
     hard: dict[str, list[tuple[Any, float]]] = {}
@@ -135,9 +142,9 @@ def _trend_charts(case: Case) -> list[Any]:
             (checkin.week_start, checkin.practice_days)
         )
     return [
-        line_chart("Session check-in: overall (0–10)", overall, 10),
-        line_chart("Weekly check-in: how hard the week was (0–10)", hard, 10),
-        line_chart("Weekly check-in: days with practice (0–7)", days, 7),
+        line_chart(_("Session check-in: overall (0–10)"), overall, 10),
+        line_chart(_("Weekly check-in: how hard the week was (0–10)"), hard, 10),
+        line_chart(_("Weekly check-in: days with practice (0–7)"), days, 7),
     ]
 
 
@@ -164,9 +171,9 @@ def answer_feedback(case_id: int, feedback_id: int) -> Response:
     if form.validate_on_submit():
         services.do_answer_feedback(current_user, feedback, form.answer.data or "")
         db.session.commit()
-        flash("Your answer is on the family's page.", "success")
+        flash(_("Your answer is on the family's page."), "success")
     else:
-        flash("Write your answer before sending.", "error")
+        flash(_("Write your answer before sending."), "error")
     return redirect(
         url_for("feedback.case_feedback", case_id=case.id) + f"#feedback-{feedback.id}", 303
     )  # type: ignore[return-value]
@@ -181,7 +188,7 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
         abort(400)
     services.do_resolve_alert(current_user, alert, form.note.data or "")
     db.session.commit()
-    flash("Alert resolved.", "success")
+    flash(_("Alert resolved."), "success")
     back = request.form.get("back") == "caseload"
     if back:
         return see_other("cases.caseload")
@@ -244,13 +251,13 @@ def submit_checkin(case_id: int) -> Response:
                 idempotency_key=_key(form.idempotency_key.data),
             )
         except services.AlreadyAnswered:
-            flash("You already sent the check-in for that week. Thank you!", "success")
+            flash(_("You already sent the check-in for that week. Thank you!"), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
         except services.FeedbackRuleError as exc:
             form.practice_days.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Thank you! Your weekly check-in is saved.", "success")
+            flash(_("Thank you! Your weekly check-in is saved."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     return _checkins_page(case, checkin_form=form, status=422)
 
@@ -296,13 +303,13 @@ def give_feedback(case_id: int, session_id: int) -> Response:
                 idempotency_key=_key(form.idempotency_key.data),
             )
         except services.AlreadyAnswered:
-            flash("You already gave feedback on this session. Thank you!", "success")
+            flash(_("You already gave feedback on this session. Thank you!"), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
         except services.FeedbackRuleError as exc:
             form.overall.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Thank you! Your therapist will read your feedback.", "success")
+            flash(_("Thank you! Your therapist will read your feedback."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     status = 422 if request.method == "POST" else 200
     if session.status is not SessionStatus.HELD and request.method == "GET":
@@ -335,13 +342,13 @@ def child_feedback(session_id: int) -> Response:
                 idempotency_key=_key(form.idempotency_key.data),
             )
         except services.AlreadyAnswered:
-            flash("You already told us about this session. Thank you!", "success")
+            flash(_("You already told us about this session. Thank you!"), "success")
             return see_other("child.home")
         except services.FeedbackRuleError as exc:
             form.raw.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Thank you for telling us!", "success")
+            flash(_("Thank you for telling us!"), "success")
             return see_other("child.home")
     status = 422 if request.method == "POST" else 200
     return render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -36,7 +37,7 @@ def accept(token: str) -> Response:
         ok = _check_credentials(form, existing)
         if ok and ConsentKind.TREATMENT in kinds and ConsentKind.TREATMENT not in consents:
             form.treatment.errors = [
-                "Treatment needs your consent. If you have questions, ask the therapist first."
+                _("Treatment needs your consent. If you have questions, ask the therapist first.")
             ]
             ok = False
         if ok:
@@ -51,7 +52,9 @@ def accept(token: str) -> Response:
                 end_session("switched account")
             start_session(guardian)
             db.session.commit()
-            flash(f"Welcome to {child.first_name}'s care team.", "success")
+            flash(
+                _("Welcome to %(first_name)s's care team.", first_name=child.first_name), "success"
+            )
             return redirect(url_for("family.case_page", case_id=invitation.case_id))  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render(
@@ -68,17 +71,17 @@ def accept(token: str) -> Response:
 def _check_credentials(form: AcceptInvitationForm, existing: User | None) -> bool:
     if existing is not None:
         if not verify_secret(existing.password_hash, form.current_password.data or ""):
-            form.current_password.errors = ["That is not your Rapport password."]
+            form.current_password.errors = [_("That is not your Rapport password.")]
             return False
         return True
     ok = True
     if not (form.display_name.data or "").strip():
-        form.display_name.errors = ["Please tell us your name."]
+        form.display_name.errors = [_("Please tell us your name.")]
         ok = False
     if not form.new_password.data:
-        form.new_password.errors = ["Choose a password."]
+        form.new_password.errors = [_("Choose a password.")]
         ok = False
     elif form.new_password.data != form.confirm_password.data:
-        form.confirm_password.errors = ["The two passwords are not the same."]
+        form.confirm_password.errors = [_("The two passwords are not the same.")]
         ok = False
     return ok

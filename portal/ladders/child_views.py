@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from portal import db
 from portal.child.views import case_for_child_screen
 from portal.db import utcnow
+from portal.i18n import gettext as _
 from portal.ladders import services
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
 from portal.ladders.queries import (
@@ -91,7 +92,7 @@ def child_ladder() -> Response:
 
 def _coach_choices(case: Case) -> list[SelectChoice]:
     now = utcnow()
-    choices = [SelectChoice("", "No one, I did it on my own")]
+    choices = [SelectChoice("", _("No one, I did it on my own"))]
     for link in case.guardian_links:
         if link.is_current(now):
             first = link.guardian.display_name.split()[0]
@@ -219,15 +220,15 @@ def log_practice(step_id: int) -> Response:
 
 def _well_done(band: AgeBand, result: services.PracticeResult) -> str:
     if band is AgeBand.YOUNG:
-        message = "⭐ You did it! Here is your star!"
+        message = _("⭐ You did it! Here is your star!")
     elif band is AgeBand.CHILD:
-        message = f"Saved! You earned {result.tokens} tokens for your jar."
+        message = _("Saved! You earned %(tokens)s tokens for your jar.", tokens=result.tokens)
     else:
-        message = f"Practice saved. +{result.tokens} tokens."
+        message = _("Practice saved. +%(tokens)s tokens.", tokens=result.tokens)
     if result.mastered:
-        message += " 🏆 You mastered this step!"
+        message += _(" 🏆 You mastered this step!")
         if result.unlocked:
-            message += f" Next step open: “{result.unlocked[0].title}”."
+            message += _(" Next step open: “%(title)s”.", title=result.unlocked[0].title)
     return message
 
 
@@ -249,7 +250,7 @@ def child_suggest_step() -> Response:
         on_behalf_of_child=_for_the_child(),
     )
     db.session.commit()
-    flash("Great idea! Your therapist will look at it.", "success")
+    flash(_("Great idea! Your therapist will look at it."), "success")
     return see_other("ladders.child_ladder")
 
 
@@ -266,7 +267,13 @@ def ask_reward(reward_id: int) -> Response:
         flash(str(exc), "error")
         return see_other("ladders.child_ladder")
     db.session.commit()
-    flash(f"You asked for “{reward.title}”. A grown-up will say yes when you get it.", "success")
+    flash(
+        _(
+            "You asked for “%(title)s”. A grown-up will say yes when you get it.",
+            title=reward.title,
+        ),
+        "success",
+    )
     return see_other("ladders.child_ladder")
 
 
@@ -277,5 +284,5 @@ def cheers_seen() -> Response:
         abort(400)
     services.do_mark_cheers_seen(current_user, case)
     db.session.commit()
-    flash("Thanks for reading your cheers!", "success")
+    flash(_("Thanks for reading your cheers!"), "success")
     return see_other("ladders.child_ladder")

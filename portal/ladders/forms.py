@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -27,7 +29,7 @@ from wtforms.validators import (
 from portal.ladders.services import PICTURES, REWARD_PICTURES, STICKERS
 from portal.models.ladders import Completion, Ladder
 
-FEAR_0_10 = NumberRange(0, 10, "Use a number from 0 to 10.")
+FEAR_0_10 = NumberRange(0, 10, _l("Use a number from 0 to 10."))
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -41,56 +43,59 @@ def with_ids(form: FlaskForm, prefix: str) -> FlaskForm:
     return form
 
 
-PICTURE_CHOICES = _choices([(p, p or "No picture") for p in PICTURES])
+PICTURE_CHOICES = _choices([(p, p or _l("No picture")) for p in PICTURES])
 
 
 class LadderSettingsForm(FlaskForm):
     title = StringField(
-        "Ladder name",
+        _l("Ladder name"),
         validators=[
-            DataRequired("Give the ladder a name, e.g. “Brave with dogs”."),
+            DataRequired(_l("Give the ladder a name, e.g. “Brave with dogs”.")),
             Length(max=120),
         ],
     )
     mastery_peak_max = IntegerField(
-        "Mastered when the worst fear is at most (0–10)",
+        _l("Mastered when the worst fear is at most (0–10)"),
         default=2,
-        validators=[InputRequired("Give a number from 0 to 10."), FEAR_0_10],
+        validators=[InputRequired(_l("Give a number from 0 to 10.")), FEAR_0_10],
     )
     mastery_days = IntegerField(
-        "…on this many separate days",
+        _l("…on this many separate days"),
         default=3,
         validators=[
-            InputRequired("Give a number of days."),
-            NumberRange(1, 10, "Use 1 to 10 days."),
+            InputRequired(_l("Give a number of days.")),
+            NumberRange(1, 10, _l("Use 1 to 10 days.")),
         ],
     )
     weekly_target = IntegerField(
-        "Practice target per week",
+        _l("Practice target per week"),
         default=4,
-        validators=[InputRequired("Give a number."), NumberRange(1, 21, "Use 1 to 21 times.")],
+        validators=[
+            InputRequired(_l("Give a number.")),
+            NumberRange(1, 21, _l("Use 1 to 21 times.")),
+        ],
     )
 
 
 class LadderForm(LadderSettingsForm):
-    goal = SelectField("For the goal", validators=[DataRequired("Choose a goal.")])
+    goal = SelectField(_l("For the goal"), validators=[DataRequired(_l("Choose a goal."))])
 
 
 class StepForm(FlaskForm):
     title = StringField(
-        "Step, in the child's words",
+        _l("Step, in the child's words"),
         validators=[
-            DataRequired("Write the step, e.g. “Look at a dog on a video”."),
+            DataRequired(_l("Write the step, e.g. “Look at a dog on a video”.")),
             Length(max=120),
         ],
     )
-    picture = SelectField("Picture", choices=PICTURE_CHOICES, default="", validate_choice=True)
-    instructions = TextAreaField("How to do it", validators=[Optional(), Length(max=1000)])
+    picture = SelectField(_l("Picture"), choices=PICTURE_CHOICES, default="", validate_choice=True)
+    instructions = TextAreaField(_l("How to do it"), validators=[Optional(), Length(max=1000)])
     fear_rating = DecimalField(
-        "Fear rating (0–10)",
+        _l("Fear rating (0–10)"),
         places=1,
-        validators=[InputRequired("Give the step a fear rating from 0 to 10."), FEAR_0_10],
-        description="Halves are fine, e.g. 3.5.",
+        validators=[InputRequired(_l("Give the step a fear rating from 0 to 10.")), FEAR_0_10],
+        description=_l("Halves are fine, e.g. 3.5."),
     )
 
     @property
@@ -99,23 +104,32 @@ class StepForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    direction = SelectField("Direction", choices=_choices([("up", "Up"), ("down", "Down")]))
+    direction = SelectField(
+        _l("Direction"), choices=_choices([("up", _l("Up")), ("down", _l("Down"))])
+    )
 
 
 class OverrideForm(FlaskForm):
     status = SelectField(
-        "Set the step to",
+        _l("Set the step to"),
         choices=_choices(
-            [("mastered", "Mastered"), ("practising", "Practising"), ("available", "Open")]
+            [
+                ("mastered", _l("Mastered")),
+                ("practising", _l("Practising")),
+                ("available", _l("Open")),
+            ]
         ),
     )
 
 
 class DecisionForm(FlaskForm):
     decision = SelectField(
-        "Answer", choices=_choices([("approve", "Add to the ladder"), ("decline", "Not now")])
+        _l("Answer"),
+        choices=_choices([("approve", _l("Add to the ladder")), ("decline", _l("Not now"))]),
     )
-    fear_rating = DecimalField("Fear rating (0–10)", places=1, validators=[Optional(), FEAR_0_10])
+    fear_rating = DecimalField(
+        _l("Fear rating (0–10)"), places=1, validators=[Optional(), FEAR_0_10]
+    )
 
 
 class ButtonForm(FlaskForm):
@@ -126,48 +140,48 @@ def _uuid(_form: Any, field: Any) -> None:
     try:
         uuid.UUID(field.data or "")
     except ValueError as exc:
-        raise ValidationError("This form is out of date. Open the step again.") from exc
+        raise ValidationError(_l("This form is out of date. Open the step again.")) from exc
 
 
 WHEN_CHOICES = _choices(
     [
-        ("now", "Just now"),
-        ("today", "Earlier today"),
-        ("yesterday", "Yesterday"),
-        ("2", "2 days ago"),
+        ("now", _l("Just now")),
+        ("today", _l("Earlier today")),
+        ("yesterday", _l("Yesterday")),
+        ("2", _l("2 days ago")),
     ]
 )
 
 
 class PracticeForm(FlaskForm):
     idempotency_key = HiddenField(validators=[_uuid])
-    when = RadioField("When did you practise?", choices=WHEN_CHOICES, default="now")
-    fear_before = IntegerField("Before", validators=[Optional(), NumberRange(0, 10)])
+    when = RadioField(_l("When did you practise?"), choices=WHEN_CHOICES, default="now")
+    fear_before = IntegerField(_l("Before"), validators=[Optional(), NumberRange(0, 10)])
     fear_peak = IntegerField(
-        "At the worst moment",
+        _l("At the worst moment"),
         validators=[
-            InputRequired("Choose how scared you felt at the worst moment."),
+            InputRequired(_l("Choose how scared you felt at the worst moment.")),
             NumberRange(0, 10),
         ],
     )
-    fear_after = IntegerField("After", validators=[Optional(), NumberRange(0, 10)])
+    fear_after = IntegerField(_l("After"), validators=[Optional(), NumberRange(0, 10)])
     completion = RadioField(
-        "How much did you do?",
-        choices=_choices([(c.value, c.label) for c in Completion]),
+        _l("How much did you do?"),
+        choices=_choices([(c.value, LazyString(lambda c=c: c.label)) for c in Completion]),
         default=Completion.FULL.value,
-        validators=[InputRequired("Choose how much you did.")],
+        validators=[InputRequired(_l("Choose how much you did."))],
     )
     duration_minutes = IntegerField(
-        "How many minutes?",
-        validators=[Optional(), NumberRange(0, 600, "Use a number of minutes from 0 to 600.")],
+        _l("How many minutes?"),
+        validators=[Optional(), NumberRange(0, 600, _l("Use a number of minutes from 0 to 600."))],
     )
-    coach = SelectField("Who helped?", default="")
+    coach = SelectField(_l("Who helped?"), default="")
     prediction = TextAreaField(
-        "What I thought would happen", validators=[Optional(), Length(max=1000)]
+        _l("What I thought would happen"), validators=[Optional(), Length(max=1000)]
     )
-    outcome = TextAreaField("What really happened", validators=[Optional(), Length(max=1000)])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
-    note_private = BooleanField("Keep this note private from my parents")
+    outcome = TextAreaField(_l("What really happened"), validators=[Optional(), Length(max=1000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    note_private = BooleanField(_l("Keep this note private from my parents"))
 
     def new_key(self) -> None:
         self.idempotency_key.data = str(uuid.uuid4())
@@ -175,22 +189,22 @@ class PracticeForm(FlaskForm):
 
 class CheerForm(FlaskForm):
     sticker = RadioField(
-        "Sticker",
+        _l("Sticker"),
         choices=_choices([(s, s) for s in STICKERS]),
         default=STICKERS[0],
-        validators=[InputRequired("Choose a sticker.")],
+        validators=[InputRequired(_l("Choose a sticker."))],
     )
     message = StringField(
-        "A line of praise",
-        validators=[DataRequired("Write a few words of praise."), Length(max=140)],
+        _l("A line of praise"),
+        validators=[DataRequired(_l("Write a few words of praise.")), Length(max=140)],
     )
 
 
 class SuggestStepForm(FlaskForm):
-    ladder_id = SelectField("Ladder", coerce=int)
+    ladder_id = SelectField(_l("Ladder"), coerce=int)
     title = StringField(
-        "Idea for a step",
-        validators=[DataRequired("Write your idea for a step."), Length(max=120)],
+        _l("Idea for a step"),
+        validators=[DataRequired(_l("Write your idea for a step.")), Length(max=120)],
     )
 
 
@@ -209,16 +223,16 @@ def suggest_step_form(ladders: list[Ladder], formdata: Any = None) -> SuggestSte
 
 class RewardForm(FlaskForm):
     title = StringField(
-        "Reward",
-        validators=[DataRequired("Write the reward, e.g. “Pizza night”."), Length(max=120)],
+        _l("Reward"),
+        validators=[DataRequired(_l("Write the reward, e.g. “Pizza night”.")), Length(max=120)],
     )
     picture = SelectField(
-        "Picture", choices=_choices([(p, p or "No picture") for p in REWARD_PICTURES])
+        _l("Picture"), choices=_choices([(p, p or _l("No picture")) for p in REWARD_PICTURES])
     )
     cost = IntegerField(
-        "Tokens it costs",
+        _l("Tokens it costs"),
         validators=[
-            InputRequired("Give a number of tokens."),
-            NumberRange(1, 500, "Use 1 to 500."),
+            InputRequired(_l("Give a number of tokens.")),
+            NumberRange(1, 500, _l("Use 1 to 500.")),
         ],
     )

@@ -6,6 +6,7 @@ practice, whichever house it happened in; a teen's private note stays out (queri
 from __future__ import annotations
 
 from flask import Response, abort, flash, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
@@ -121,9 +122,14 @@ def cheer(attempt_id: int) -> Response:
     name = case.child.first_name
     if fragment:
         return _progress(
-            case, block="practice_log", announcement=f"Cheer sent. {name} sees it next time."
+            case,
+            block="practice_log",
+            announcement=_("Cheer sent. %(name)s sees it next time.", name=name),
         )
-    flash(f"Cheer sent. {name} will see it next time they open their screen.", "success")
+    flash(
+        _("Cheer sent. %(name)s will see it next time they open their screen.", name=name),
+        "success",
+    )
     return see_other("ladders.progress", case_id=case.id)
 
 
@@ -144,9 +150,19 @@ def add_reward(case_id: int) -> Response:
     )
     db.session.commit()
     if by_guardian:
-        flash(f"“{reward.title}” is on {case.child.first_name}'s reward menu.", "success")
+        flash(
+            _(
+                "“%(title)s” is on %(first_name)s's reward menu.",
+                title=reward.title,
+                first_name=case.child.first_name,
+            ),
+            "success",
+        )
     else:
-        flash(f"“{reward.title}” added. A guardian approves it before it shows.", "success")
+        flash(
+            _("“%(title)s” added. A guardian approves it before it shows.", title=reward.title),
+            "success",
+        )
     return see_other("ladders.progress", case_id=case.id)
 
 
@@ -158,7 +174,14 @@ def approve_reward(case_id: int, reward_id: int) -> Response:
         abort(400)
     services.do_approve_reward(current_user, reward)
     db.session.commit()
-    flash(f"“{reward.title}” approved. {case.child.first_name} can now save up for it.", "success")
+    flash(
+        _(
+            "“%(title)s” approved. %(first_name)s can now save up for it.",
+            title=reward.title,
+            first_name=case.child.first_name,
+        ),
+        "success",
+    )
     return see_other("ladders.progress", case_id=case.id)
 
 
@@ -175,7 +198,14 @@ def confirm_redemption(case_id: int, redemption_id: int) -> Response:
         flash(str(exc), "error")
         return see_other("ladders.progress", case_id=case.id)
     db.session.commit()
-    flash(f"Confirmed: {case.child.first_name} got “{redemption.reward.title}”.", "success")
+    flash(
+        _(
+            "Confirmed: %(first_name)s got “%(title)s”.",
+            first_name=case.child.first_name,
+            title=redemption.reward.title,
+        ),
+        "success",
+    )
     return see_other("ladders.progress", case_id=case.id)
 
 
@@ -192,5 +222,5 @@ def suggest_step(case_id: int) -> Response:
         current_user, case, ladder, title=form.title.data or "", on_behalf_of_child=False
     )
     db.session.commit()
-    flash("Thank you. Your idea went to the therapist.", "success")
+    flash(_("Thank you. Your idea went to the therapist."), "success")
     return see_other("ladders.progress", case_id=case.id)

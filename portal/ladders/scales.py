@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from portal.models import AgeBand
 from portal.models.ladders import FearScale
 
@@ -21,16 +24,16 @@ class ScalePoint:
 
 # Our own wording. Faces carry the meaning for children who do not read yet.
 FACES_3 = (
-    ScalePoint(0, "😀", "Not scared"),
-    ScalePoint(1, "😐", "A bit scared"),
-    ScalePoint(2, "😨", "Very scared"),
+    ScalePoint(0, "😀", _l("Not scared")),
+    ScalePoint(1, "😐", _l("A bit scared")),
+    ScalePoint(2, "😨", _l("Very scared")),
 )
 FACES_5 = (
-    ScalePoint(0, "😀", "Calm"),
-    ScalePoint(1, "🙂", "A little worried"),
-    ScalePoint(2, "😐", "Worried"),
-    ScalePoint(3, "😟", "Very worried"),
-    ScalePoint(4, "😨", "Super scared"),
+    ScalePoint(0, "😀", _l("Calm")),
+    ScalePoint(1, "🙂", _l("A little worried")),
+    ScalePoint(2, "😐", _l("Worried")),
+    ScalePoint(3, "😟", _l("Very worried")),
+    ScalePoint(4, "😨", _l("Super scared")),
 )
 THERMOMETER = tuple(
     ScalePoint(
@@ -44,7 +47,7 @@ THERMOMETER = tuple(
         else "😟"
         if value <= 7
         else "😨",
-        "Calm" if value == 0 else "Most scared ever" if value == 10 else "",
+        _l("Calm") if value == 0 else _l("Most scared ever") if value == 10 else "",
     )
     for value in range(10, -1, -1)
 )
@@ -69,7 +72,7 @@ def to_canonical(scale: FearScale, raw: int) -> int:
     """0-100, rounded to a whole number: faces-3 gives 0/50/100, faces-5 0/25/50/75/100,
     0-10 scales ×10."""
     if not 0 <= raw <= scale.top:
-        raise ScaleError(f"Choose a rating from 0 to {scale.top}.")
+        raise ScaleError(_("Choose a rating from 0 to %(top)s.", top=scale.top))
     return round(raw * 100 / scale.top)
 
 

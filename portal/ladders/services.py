@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -165,9 +166,9 @@ def do_add_step(
     """New steps go in by their fear rating (after steps rated the same), easiest first."""
     active = ladder.active_steps
     if len(active) >= MAX_STEPS:
-        raise LadderRuleError(f"A ladder has at most {MAX_STEPS} steps.")
+        raise LadderRuleError(_("A ladder has at most %(max_steps)s steps.", max_steps=MAX_STEPS))
     if picture not in PICTURES:
-        raise LadderRuleError("Choose one of the pictures.")
+        raise LadderRuleError(_("Choose one of the pictures."))
     step = LadderStep(
         ladder_id=ladder.id,
         position=0,
@@ -205,7 +206,7 @@ def do_edit_step(
     instructions: str,
 ) -> None:
     if picture not in PICTURES:
-        raise LadderRuleError("Choose one of the pictures.")
+        raise LadderRuleError(_("Choose one of the pictures."))
     step.title = title.strip()
     step.picture = picture
     step.instructions = instructions.strip()
@@ -359,7 +360,7 @@ def do_log_practice(
     if replay := _replay(case, step, data):
         return replay
     if step.retired_at is not None or step.status is StepStatus.LOCKED:
-        raise LadderRuleError("This step is not open yet. Try an open step first.")
+        raise LadderRuleError(_("This step is not open yet. Try an open step first."))
     r = data.ratings
     attempt = PracticeAttempt(
         case_id=case.id,
@@ -469,7 +470,7 @@ def do_add_reward(
 ) -> Reward:
     """A guardian's own suggestion counts as approved; the therapist's waits for a guardian."""
     if picture not in REWARD_PICTURES:
-        raise LadderRuleError("Choose one of the pictures.")
+        raise LadderRuleError(_("Choose one of the pictures."))
     reward = Reward(
         case_id=case.id,
         title=title.strip(),
@@ -496,10 +497,12 @@ def do_request_reward(
     actor: User, case: Case, reward: Reward, *, on_behalf_of_child: bool
 ) -> Redemption:
     if reward.approved_at is None:
-        raise LadderRuleError("A grown-up has not said yes to this reward yet.")
+        raise LadderRuleError(_("A grown-up has not said yes to this reward yet."))
     available = token_balance(case.id) - pending_cost(case.id)
     if available < reward.cost:
-        raise LadderRuleError(f"You need {reward.cost - available} more tokens for this one.")
+        raise LadderRuleError(
+            _("You need %(number)s more tokens for this one.", number=reward.cost - available)
+        )
     redemption = Redemption(
         case_id=case.id,
         reward_id=reward.id,
@@ -515,9 +518,9 @@ def do_request_reward(
 def do_confirm_redemption(actor: User, redemption: Redemption) -> TokenEntry:
     """A guardian confirms the reward was given: only now are the tokens spent."""
     if redemption.confirmed_at is not None:
-        raise LadderRuleError("This reward was already confirmed.")
+        raise LadderRuleError(_("This reward was already confirmed."))
     if token_balance(redemption.case_id) < redemption.cost:
-        raise LadderRuleError("There are not enough tokens in the jar for this reward yet.")
+        raise LadderRuleError(_("There are not enough tokens in the jar for this reward yet."))
     redemption.confirmed_at = utcnow()
     redemption.confirmed_by_id = actor.id
     entry = TokenEntry(
@@ -538,7 +541,7 @@ def do_confirm_redemption(actor: User, redemption: Redemption) -> TokenEntry:
 
 def do_cheer(actor: User, attempt: PracticeAttempt, *, sticker: str, message: str) -> Cheer:
     if sticker not in STICKERS:
-        raise LadderRuleError("Choose one of the stickers.")
+        raise LadderRuleError(_("Choose one of the stickers."))
     cheer = Cheer(
         case_id=attempt.case_id,
         attempt_id=attempt.id,
@@ -580,7 +583,7 @@ def do_decide_suggestion(
     actor: User, suggestion: StepSuggestion, *, approve: bool, fear_score: int | None
 ) -> LadderStep | None:
     if suggestion.status is not SuggestionStatus.WAITING:
-        raise LadderRuleError("This suggestion was already answered.")
+        raise LadderRuleError(_("This suggestion was already answered."))
     suggestion.decided_at = utcnow()
     suggestion.decided_by_id = actor.id
     if not approve:
@@ -588,7 +591,7 @@ def do_decide_suggestion(
         db.session.flush()
         return None
     if fear_score is None:
-        raise LadderRuleError("Give the step a fear rating (0–10) to add it.")
+        raise LadderRuleError(_("Give the step a fear rating (0–10) to add it."))
     step = do_add_step(actor, suggestion.ladder, title=suggestion.title, fear_score=fear_score)
     suggestion.status = SuggestionStatus.APPROVED
     suggestion.step_id = step.id

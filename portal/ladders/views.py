@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.cases.queries import get_case_for
+from portal.labels import label
 from portal.ladders import services
 from portal.ladders.forms import (
     ButtonForm,
@@ -98,7 +100,13 @@ def add_ladder(case_id: int) -> Response:
         weekly_target=form.weekly_target.data or 4,
     )
     db.session.commit()
-    flash(f"Ladder “{ladder.title}” created. Next, press “Edit steps” to add its steps.", "success")
+    flash(
+        _(
+            "Ladder “%(title)s” created. Next, press “Edit steps” to add its steps.",
+            title=ladder.title,
+        ),
+        "success",
+    )
     return see_other("ladders.builder", case_id=case.id, _anchor=f"ladder-{ladder.id}")
 
 
@@ -108,7 +116,7 @@ def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
     suggestion = get_suggestion_in(case.id, suggestion_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        flash("Use a fear rating from 0 to 10.", "error")
+        flash(_("Use a fear rating from 0 to 10."), "error")
         return see_other("ladders.builder", case_id=case.id)
     approve = form.decision.data == "approve"
     score = None if form.fear_rating.data is None else round(float(form.fear_rating.data) * 10)
@@ -120,7 +128,9 @@ def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
         return see_other("ladders.builder", case_id=case.id)
     db.session.commit()
     flash(
-        f"“{suggestion.title}” added to the ladder." if approve else "Suggestion set aside.",
+        _("“%(title)s” added to the ladder.", title=suggestion.title)
+        if approve
+        else _("Suggestion set aside."),
         "success",
     )
     return see_other("ladders.builder", case_id=case.id)
@@ -188,7 +198,7 @@ def save_settings(ladder_id: int) -> Response:
         weekly_target=form.weekly_target.data or 4,
     )
     db.session.commit()
-    flash("Ladder settings saved.", "success")
+    flash(_("Ladder settings saved."), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
@@ -211,7 +221,10 @@ def add_step(ladder_id: int) -> Response:
         db.session.rollback()
         return _editor(ladder, case, step_form=form, error=str(exc), status=422)
     db.session.commit()
-    flash(f"Step “{step.title}” added as step {step.position}.", "success")
+    flash(
+        _("Step “%(title)s” added as step %(position)s.", title=step.title, position=step.position),
+        "success",
+    )
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
@@ -235,7 +248,7 @@ def save_step(ladder_id: int, step_id: int) -> Response:
         db.session.rollback()
         return _editor(ladder, case, edit_forms={step.id: form}, error=str(exc), status=422)
     db.session.commit()
-    flash(f"Step “{step.title}” saved.", "success")
+    flash(_("Step “%(title)s” saved.", title=step.title), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
@@ -255,11 +268,16 @@ def move_step(ladder_id: int, step_id: int) -> Response:
             ladder,
             case,
             block="step_list",
-            announcement=f"Moved “{step.title}” {direction}. It is now step {step.position}.",
+            announcement=_(
+                "Moved “%(title)s” %(direction)s. It is now step %(position)s.",
+                title=step.title,
+                direction=direction,
+                position=step.position,
+            ),
             focus_step=step.id,
             focus_direction=direction,
         )
-    flash(f"Moved “{step.title}” {direction}.", "success")
+    flash(_("Moved “%(title)s” %(direction)s.", title=step.title, direction=direction), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
@@ -271,7 +289,7 @@ def retire_step(ladder_id: int, step_id: int) -> Response:
         abort(400)
     services.do_retire_step(current_user, ladder, step)
     db.session.commit()
-    flash(f"Step “{step.title}” retired. Its practice history is kept.", "success")
+    flash(_("Step “%(title)s” retired. Its practice history is kept.", title=step.title), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
@@ -285,5 +303,8 @@ def override_step(ladder_id: int, step_id: int) -> Response:
     status = StepStatus(form.status.data)
     services.do_override_step(current_user, ladder, step, status)
     db.session.commit()
-    flash(f"“{step.title}” is now {status.value}.", "success")
+    flash(
+        _("“%(title)s” is now %(status)s.", title=step.title, status=label(status).lower()),
+        "success",
+    )
     return see_other("ladders.ladder", ladder_id=ladder.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -26,18 +27,18 @@ def _uuid(_form: Any, field: Any) -> None:
     try:
         uuid.UUID(str(field.data))
     except ValueError as exc:
-        raise ValidationError("Please reload the page and send again.") from exc
+        raise ValidationError(_l("Please reload the page and send again.")) from exc
 
 
 class MessageForm(FlaskForm):
     body = TextAreaField(
-        "Your message",
+        _l("Your message"),
         validators=[
-            DataRequired("Write a message first."),
-            Length(max=MAX_MESSAGE_LENGTH, message="A message is at most 5,000 characters."),
+            DataRequired(_l("Write a message first.")),
+            Length(max=MAX_MESSAGE_LENGTH, message=_l("A message is at most 5,000 characters.")),
         ],
     )
-    about = SelectField("About (optional)", choices=[], default="", validate_choice=True)
+    about = SelectField(_l("About (optional)"), choices=[], default="", validate_choice=True)
     idempotency_key = HiddenField(validators=[DataRequired(), _uuid])
 
     def fresh_key(self) -> None:
@@ -50,20 +51,20 @@ class ReadForm(FlaskForm):
 
 class OpenThreadForm(FlaskForm):
     kind = SelectField(
-        "Thread",
+        _l("Thread"),
         choices=[
             SelectChoice("family", "Family"),
             SelectChoice("household", "Household"),
             SelectChoice("teen", "Teen"),
         ],
     )
-    guardian_id = SelectField("Guardian", choices=[], validate_choice=False)
+    guardian_id = SelectField(_l("Guardian"), choices=[], validate_choice=False)
 
     def validate_guardian_id(self, field: Any) -> None:
         if self.kind.data == "household":
             allowed = {str(choice.value) for choice in field.choices}
             if str(field.data) not in allowed:
-                raise ValidationError("Choose one of this child's guardians.")
+                raise ValidationError(_l("Choose one of this child's guardians."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -73,17 +74,20 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ServicePolicyForm(FlaskForm):
     office_days = MultiCheckboxField(
-        "Office days",
+        _l("Office days"),
         choices=[SelectChoice(str(i), name) for i, name in enumerate(DAY_NAMES)],
-        validators=[DataRequired("Choose at least one office day.")],
+        validators=[DataRequired(_l("Choose at least one office day."))],
     )
-    opens_at = TimeField("Opens at", validators=[InputRequired()])
-    closes_at = TimeField("Closes at", validators=[InputRequired()])
+    opens_at = TimeField(_l("Opens at"), validators=[InputRequired()])
+    closes_at = TimeField(_l("Closes at"), validators=[InputRequired()])
     reply_window_days = IntegerField(
-        "Reply within (office days)",
-        validators=[InputRequired(), NumberRange(min=1, max=10, message="1 to 10 office days.")],
+        _l("Reply within (office days)"),
+        validators=[
+            InputRequired(),
+            NumberRange(min=1, max=10, message=_l("1 to 10 office days.")),
+        ],
     )
 
     def validate_closes_at(self, field: Any) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
-            raise ValidationError("Closing time must be after opening time.")
+            raise ValidationError(_l("Closing time must be after opening time."))

@@ -6,9 +6,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from portal.i18n import clock, day_name
+from portal.i18n import gettext as _
 from portal.models import ServicePolicy, User
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Form choices; pages name days through Babel (portal/i18n.day_name).
+DAY_NAMES = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 DEFAULT_TIMEZONE = "America/New_York"
 
 
@@ -53,12 +68,12 @@ class Hours:
         day = local.date()
         if not self.is_office_day(day) or local.time() >= self.closes_at:
             day = self._next_office_day(day)
-        for _ in range(self.reply_window_days):
+        for _step in range(self.reply_window_days):
             day = self._next_office_day(day)
         return datetime.combine(day, self.closes_at, tzinfo=self.zone)
 
     def _next_office_day(self, day: date) -> date:
-        for _ in range(7):
+        for _step in range(7):
             day += timedelta(days=1)
             if self.is_office_day(day):
                 return day
@@ -74,14 +89,9 @@ class Hours:
             else:
                 runs.append([i])
         names = ", ".join(
-            DAY_NAMES[r[0]] if len(r) == 1 else f"{DAY_NAMES[r[0]]}–{DAY_NAMES[r[-1]]}"
-            for r in runs
+            day_name(r[0]) if len(r) == 1 else f"{day_name(r[0])}–{day_name(r[-1])}" for r in runs
         )
-        return f"{names}, {_clock(self.opens_at)}–{_clock(self.closes_at)}"
-
-
-def _clock(value: time) -> str:
-    return value.strftime("%-I:%M %p")
+        return f"{names}, {clock(self.opens_at)}–{clock(self.closes_at)}"
 
 
 def reply_by_text(due: datetime, now: datetime, zone: ZoneInfo | None = None) -> str:
@@ -90,9 +100,14 @@ def reply_by_text(due: datetime, now: datetime, zone: ZoneInfo | None = None) ->
     local_due = due.astimezone(zone)
     days = (local_due.date() - now.astimezone(zone).date()).days
     if days < 0:
-        return f"{local_due:%A, %b %-d} (overdue)"
+        return _("%(day)s (overdue)", day=_weekday_date(local_due))
     if days == 0:
-        return "today"
+        return _("today")
     if days < 7:
-        return DAY_NAMES[local_due.weekday()]
-    return local_due.strftime("%A, %b %-d")
+        return day_name(local_due.weekday())
+    return _weekday_date(local_due)
+
+
+def _weekday_date(value: datetime) -> str:
+    """ "Thursday, Dec 3" / "jueves, 3 dic" """
+    return f"{day_name(value.weekday())}, {format_skeleton('MMMd', value, locale=get_locale())}"

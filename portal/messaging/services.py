@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 
 from portal import db
 from portal.db import utcnow
+from portal.i18n import language_of
 from portal.messaging.hours import reply_by_text
 from portal.messaging.queries import hours_of, primary_therapist, thread_members
 from portal.messaging.references import Reference
@@ -33,7 +37,7 @@ from portal.outbox import queue_email
 
 NOTIFY_AFTER = timedelta(minutes=10)
 NOTICE_EVERY = timedelta(hours=12)  # at most one out-of-hours notice per thread in this time
-NOTIFICATION_SUBJECT = "You have a new message in Rapport"
+NOTIFICATION_SUBJECT = _l("You have a new message in Rapport")
 
 
 class MessagingError(Exception):
@@ -61,7 +65,7 @@ def do_open_thread(
     stmt = select(MessageThread).where(MessageThread.case_id == case.id, MessageThread.kind == kind)
     if kind is ThreadKind.HOUSEHOLD:
         if guardian is None:
-            raise MessagingError("Choose the guardian for the household thread.")
+            raise MessagingError(_("Choose the guardian for the household thread."))
         stmt = stmt.where(MessageThread.guardian_id == guardian.id)
     thread = db.session.scalars(stmt).one_or_none()
     if thread is not None:
@@ -94,7 +98,9 @@ def do_send_message(
     now = now or utcnow()
     body = normalise_body(body)
     if not body or len(body) > MAX_MESSAGE_LENGTH:
-        raise MessagingError(f"A message is 1 to {MAX_MESSAGE_LENGTH:,} characters.")
+        raise MessagingError(
+            _("A message is 1 to %(most)s characters.", most=format_decimal(MAX_MESSAGE_LENGTH))
+        )
     # Take the thread's row lock first (SQLite: the whole database, BEGIN IMMEDIATE), so numbers
     # follow commit order and a second copy of this form waits here and then finds the first.
     db.session.refresh(thread, with_for_update=True)
@@ -211,16 +217,18 @@ def _queue_notifications(
     for recipient in recipients:
         if recipient.id in waiting:
             continue
-        email = queue_email(
-            to=recipient.email or "",
-            subject=NOTIFICATION_SUBJECT,
-            body=(
-                f"Hello,\n\nYou have a new message in Rapport.\n\nSign in to read it:\n{link}\n\n"
-                "Rapport is not for emergencies. In a crisis call 911, or 988.\n"
-            ),
-            dedupe_key=f"message:{message.id}:to:{recipient.id}",
-            send_after=now + NOTIFY_AFTER,
-        )
+        with language_of(recipient):
+            email = queue_email(
+                to=recipient.email or "",
+                subject=str(NOTIFICATION_SUBJECT),
+                body=_(
+                    "Hello,\n\nYou have a new message in Rapport.\n\nSign in to read it:\n"
+                    "%(link)s\n\nRapport is not for emergencies. In a crisis call 911, or 988.\n",
+                    link=link,
+                ),
+                dedupe_key=f"message:{message.id}:to:{recipient.id}",
+                send_after=now + NOTIFY_AFTER,
+            )
         db.session.flush()
         db.session.add(
             MessageNotification(
@@ -281,13 +289,13 @@ def do_save_service_policy(
     actor: User, *, office_days: int, opens_at: time, closes_at: time, reply_window_days: int
 ) -> ServicePolicy:
     if not actor.is_therapist:
-        raise MessagingError("Only therapists have office hours.")
+        raise MessagingError(_("Only therapists have office hours."))
     if not 1 <= office_days <= 127:
-        raise MessagingError("Choose at least one office day.")
+        raise MessagingError(_("Choose at least one office day."))
     if opens_at >= closes_at:
-        raise MessagingError("Office hours must open before they close.")
+        raise MessagingError(_("Office hours must open before they close."))
     if not 1 <= reply_window_days <= 10:
-        raise MessagingError("The reply window is 1 to 10 office days.")
+        raise MessagingError(_("The reply window is 1 to 10 office days."))
     policy = db.session.scalars(
         select(ServicePolicy).where(ServicePolicy.therapist_id == actor.id)
     ).one_or_none()

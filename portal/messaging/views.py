@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from portal import db
 from portal.cases.queries import get_case_for
 from portal.db import utcnow
+from portal.i18n import gettext as _
 from portal.messaging import live, services
 from portal.messaging.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
 from portal.messaging.hours import reply_by_text
@@ -45,7 +47,7 @@ from portal.web.htmx import render, see_other, wants_fragment
 
 bp = Blueprint("messages", __name__)
 
-SENT = "Message sent."
+SENT = _l("Message sent.")
 
 
 @bp.app_template_filter("message_html")
@@ -76,13 +78,17 @@ def _navigation() -> dict[str, Any]:
 def thread_title(thread: MessageThread, case: Case, viewer: User) -> str:
     child = case.child.first_name
     if thread.kind is ThreadKind.FAMILY:
-        return f"{child}'s family thread"
+        return _("%(child)s's family thread", child=child)
     if thread.kind is ThreadKind.TEEN:
-        return "You and your therapist" if viewer.is_child else f"{child} (teen thread)"
+        return (
+            _("You and your therapist")
+            if viewer.is_child
+            else _("%(child)s (teen thread)", child=child)
+        )
     guardian = thread.guardian.display_name if thread.guardian else "a guardian"
     if viewer.id == thread.guardian_id:
-        return f"{child}: your household thread"
-    return f"{child}: household thread with {guardian}"
+        return _("%(child)s: your household thread", child=child)
+    return _("%(child)s: household thread with %(guardian)s", child=child, guardian=guardian)
 
 
 # --- inbox ---------------------------------------------------------------------------------------
@@ -139,7 +145,7 @@ def open_thread(case_id: int) -> Response:
     if not can(current_user, action, case):
         abort(404)
     if kind is ThreadKind.TEEN and not _teen_ready(case):
-        flash("A teen thread needs a child aged 13 to 17 with their own sign-in.", "error")
+        flash(_("A teen thread needs a child aged 13 to 17 with their own sign-in."), "error")
         return see_other("messages.case_threads", case_id=case.id)
     guardian = None
     if kind is ThreadKind.HOUSEHOLD:
@@ -169,7 +175,7 @@ def _load(thread_id: int) -> tuple[MessageThread, Case]:
 
 def _compose_form(case: Case, formdata: Any = ...) -> MessageForm:
     form = MessageForm() if formdata is ... else MessageForm(formdata=formdata)
-    form.about.choices = [SelectChoice("", "Nothing in particular")] + [
+    form.about.choices = [SelectChoice("", _("Nothing in particular"))] + [
         SelectChoice(value, f"{case.child.first_name} — {label}")
         for value, label in reference_choices(case)
     ]
@@ -192,9 +198,9 @@ def _receipt(
     waiting = [m for m in others if m not in read]
     if not read and not waiting:
         return None
-    text = "Read by " + ", ".join(m.display_name for m in read) if read else "Not read yet"
+    text = _("Read by ") + ", ".join(m.display_name for m in read) if read else _("Not read yet")
     if viewer.is_therapist and read and waiting:
-        text += " · not yet: " + ", ".join(m.display_name for m in waiting)
+        text += _(" · not yet: ") + ", ".join(m.display_name for m in waiting)
     return latest.seq, text
 
 
@@ -278,7 +284,7 @@ def send(thread_id: int) -> Response:
     if form.validate_on_submit():
         reference = Reference.parse(form.about.data) if form.about.data else None
         if reference is not None and not check_reference(case, reference):
-            form.about.errors = ["Choose something from this list."]
+            form.about.errors = [_("Choose something from this list.")]
             return _thread_page(thread, case, form, status=422)
         try:
             sent = services.do_send_message(
@@ -402,6 +408,6 @@ def save_office_hours() -> Response:
             reply_window_days=form.reply_window_days.data or 2,
         )
         db.session.commit()
-        flash("Office hours saved. Families see them on every message box.", "success")
+        flash(_("Office hours saved. Families see them on every message box."), "success")
         return see_other("messages.office_hours")
     return _office_hours_page(form, status=422)

@@ -65,6 +65,8 @@ class User(UserMixin, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(32))
     totp_enrolled_at: Mapped[datetime | None] = mapped_column()
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # The person's own language ("en", "es"); None follows the browser (portal/i18n.py).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     clinic: Mapped[Clinic | None] = relationship()
 

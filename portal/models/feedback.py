@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_type, utcnow
+from portal.i18n import gettext as _
 from portal.models.accounts import User
 
 
@@ -151,11 +152,11 @@ class AlertKind(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "low_rating": "Low rating",
-            "rating_drop": "Rating dropped",
-            "no_practice": "No practice for 7 days",
-            "flat_progress": "Goal progress flat",
-            "checkin_overdue": "Check-in overdue",
+            "low_rating": _("Low rating"),
+            "rating_drop": _("Rating dropped"),
+            "no_practice": _("No practice for 7 days"),
+            "flat_progress": _("Goal progress flat"),
+            "checkin_overdue": _("Check-in overdue"),
         }[self.value]
 
 

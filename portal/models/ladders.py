@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_type, utcnow
+from portal.i18n import gettext as _
 from portal.models.accounts import User
 
 
@@ -52,9 +53,9 @@ class Completion(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "full": "Did it all",
-            "partial": "Did part of it",
-            "stopped_early": "Stopped early",
+            "full": _("Did it all"),
+            "partial": _("Did part of it"),
+            "stopped_early": _("Stopped early"),
         }[self.value]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_type, utcnow
+from portal.i18n import gettext as _
 from portal.models.accounts import User
 
 
@@ -40,13 +41,13 @@ class ProblemDomain(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "separation": "Separation",
-            "social": "Social",
-            "specific_phobia": "Specific fear",
-            "school_avoidance": "School avoidance",
-            "generalised_worry": "Worry",
-            "ocd": "OCD",
-            "other": "Other",
+            "separation": _("Separation"),
+            "social": _("Social"),
+            "specific_phobia": _("Specific fear"),
+            "school_avoidance": _("School avoidance"),
+            "generalised_worry": _("Worry"),
+            "ocd": _("OCD"),
+            "other": _("Other"),
         }[self.value]
 
 

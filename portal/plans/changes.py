@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
+from portal.i18n import gettext as _
 from portal.models.plans import Goal, PlanVersion
 
-OWNER_WORDS = {"child": "your child", "guardian": "the family", "shared": "everyone together"}
+OWNER_WORDS = {
+    "child": _l("your child"),
+    "guardian": _l("the family"),
+    "shared": _l("everyone together"),
+}
 
 
 @dataclass(frozen=True)
@@ -18,7 +25,7 @@ class Change:
 
     @property
     def label(self) -> str:
-        return {"added": "New", "removed": "Removed", "changed": "Changed"}[self.kind]
+        return {"added": _("New"), "removed": _("Removed"), "changed": _("Changed")}[self.kind]
 
 
 def _benchmark_words(goal: Goal) -> dict[str, str]:
@@ -33,13 +40,13 @@ def _goal_changes(old: Goal, new: Goal) -> list[Change]:
     changes = []
     if old.child_text != new.child_text:
         changes.append(
-            Change("changed", "A goal is worded differently", old.child_text, new.child_text)
+            Change("changed", _("A goal is worded differently"), old.child_text, new.child_text)
         )
     if old.clinical_text != new.clinical_text:
         changes.append(
             Change(
                 "changed",
-                f"The therapist's description of “{name}” changed",
+                _("The therapist's description of “%(name)s” changed", name=name),
                 old.clinical_text,
                 new.clinical_text,
             )
@@ -48,7 +55,7 @@ def _goal_changes(old: Goal, new: Goal) -> list[Change]:
         changes.append(
             Change(
                 "changed",
-                f"Who leads “{name}” changed",
+                _("Who leads “%(name)s” changed", name=name),
                 OWNER_WORDS[old.owner.value],
                 OWNER_WORDS[new.owner.value],
             )
@@ -56,15 +63,28 @@ def _goal_changes(old: Goal, new: Goal) -> list[Change]:
     old_marks, new_marks = _benchmark_words(old), _benchmark_words(new)
     for measure, words in new_marks.items():
         if measure not in old_marks:
-            changes.append(Change("added", f"A new way to see progress on “{name}”", after=words))
+            changes.append(
+                Change(
+                    "added", _("A new way to see progress on “%(name)s”", name=name), after=words
+                )
+            )
         elif old_marks[measure] != words:
             changes.append(
-                Change("changed", f"A target for “{name}” changed", old_marks[measure], words)
+                Change(
+                    "changed",
+                    _("A target for “%(name)s” changed", name=name),
+                    old_marks[measure],
+                    words,
+                )
             )
     for measure, words in old_marks.items():
         if measure not in new_marks:
             changes.append(
-                Change("removed", f"A way to see progress on “{name}” was dropped", before=words)
+                Change(
+                    "removed",
+                    _("A way to see progress on “%(name)s” was dropped", name=name),
+                    before=words,
+                )
             )
     return changes
 
@@ -72,39 +92,41 @@ def _goal_changes(old: Goal, new: Goal) -> list[Change]:
 def describe_changes(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
     """Everything a family should notice moving from `old` (the active plan) to `new`."""
     if old is None:
-        return [Change("added", "A first plan", after=new.change_summary)]
+        return [Change("added", _("A first plan"), after=new.change_summary)]
     changes: list[Change] = []
     old_goals = {g.lineage_key: g for g in old.goals}
     new_goals = {g.lineage_key: g for g in new.goals}
     for key, goal in new_goals.items():
         if key not in old_goals:
-            changes.append(Change("added", "A new goal", after=goal.child_text))
+            changes.append(Change("added", _("A new goal"), after=goal.child_text))
         else:
             changes.extend(_goal_changes(old_goals[key], goal))
     for key, goal in old_goals.items():
         if key not in new_goals:
-            changes.append(Change("removed", "A goal was taken out", before=goal.child_text))
+            changes.append(Change("removed", _("A goal was taken out"), before=goal.child_text))
     old_items = {i.what: i for i in old.interventions}
     new_items = {i.what: i for i in new.interventions}
     for what, item in new_items.items():
         words = f"{item.what} — {item.who}, {item.how_often}"
         if what not in old_items:
-            changes.append(Change("added", "Something new to do", after=words))
+            changes.append(Change("added", _("Something new to do"), after=words))
         else:
             before = old_items[what]
             old_words = f"{before.what} — {before.who}, {before.how_often}"
             if old_words != words:
-                changes.append(Change("changed", "Who does what, or how often", old_words, words))
+                changes.append(
+                    Change("changed", _("Who does what, or how often"), old_words, words)
+                )
     for what, item in old_items.items():
         if what not in new_items:
             changes.append(
-                Change("removed", "Something we stop doing", before=f"{item.what} — {item.who}")
+                Change("removed", _("Something we stop doing"), before=f"{item.what} — {item.who}")
             )
     if old.review_interval_days != new.review_interval_days:
         changes.append(
             Change(
                 "changed",
-                "How often we review the plan together",
+                _("How often we review the plan together"),
                 f"every {old.review_interval_days} days",
                 f"every {new.review_interval_days} days",
             )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal import db
@@ -18,9 +20,11 @@ from portal.policies import can, guardian_link_of, today
 from portal.web.htmx import render
 
 THANKS = {
-    ResponseKind.ACCEPT: "Thank you. Your acceptance is recorded.",
-    ResponseKind.ACCEPT_WITH_COMMENT: "Thank you. Your acceptance and comment are recorded.",
-    ResponseKind.REQUEST_CHANGES: "Thank you. The therapist will contact you about the changes.",
+    ResponseKind.ACCEPT: _l("Thank you. Your acceptance is recorded."),
+    ResponseKind.ACCEPT_WITH_COMMENT: _l("Thank you. Your acceptance and comment are recorded."),
+    ResponseKind.REQUEST_CHANGES: _l(
+        "Thank you. The therapist will contact you about the changes."
+    ),
 }
 
 
@@ -98,7 +102,7 @@ def respond(plan_id: int) -> Response:
             db.session.commit()
             message = THANKS[ResponseKind(form.kind.data)]
             if plan.status is PlanStatus.ACTIVE:
-                message += f" Version {plan.number} is now the active plan."
+                message += _(" Version %(number)s is now the active plan.", number=plan.number)
             flash(message, "success")
             return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
     return render(
@@ -121,7 +125,7 @@ def assent(plan_id: int) -> Response:
         abort(404)
     form = AssentForm()
     if not form.validate_on_submit():
-        flash("Choose one of the answers.", "error")
+        flash(_("Choose one of the answers."), "error")
     else:
         try:
             services.do_record_assent(
@@ -135,7 +139,7 @@ def assent(plan_id: int) -> Response:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash("Thank you! Your answer is saved.", "success")
+            flash(_("Thank you! Your answer is saved."), "success")
     if current_user.is_child or _in_child_mode():
         return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
@@ -167,9 +171,9 @@ def rate_goal(plan_id: int, goal_id: int) -> Response:
             role = Informant.CHILD
         services.do_rate_goal(current_user, case, goal, value=form.value.data, rater_role=role)
         db.session.commit()
-        flash("Thanks! Your rating is saved.", "success")
+        flash(_("Thanks! Your rating is saved."), "success")
     else:
-        flash("Choose a number from 0 to 10.", "error")
+        flash(_("Choose a number from 0 to 10."), "error")
     if current_user.is_child or _in_child_mode():
         return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
     if current_user.is_therapist:
@@ -222,7 +226,7 @@ def suggest_priorities(case_id: int) -> Response:
         return _family_page(case, comment_form=form, status=422)
     services.do_suggest_priorities(current_user, case, form.comment.data or "")
     db.session.commit()
-    flash("Thank you. Your suggestion went to the therapist.", "success")
+    flash(_("Thank you. Your suggestion went to the therapist."), "success")
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 
 
@@ -236,7 +240,7 @@ def request_review(case_id: int) -> Response:
         return _family_page(case, review_form=form, status=422)
     services.do_request_review(current_user, case, form.comment.data or "")
     db.session.commit()
-    flash("Thank you. The therapist will plan a review with you.", "success")
+    flash(_("Thank you. The therapist will plan a review with you."), "success")
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 
 

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal import db
@@ -94,7 +95,7 @@ def do_rate_problem(
     actor: User, problem: Problem, *, informant: Informant, severity: int
 ) -> ProblemSeverity:
     if not 0 <= severity <= 10:
-        raise PlanRuleError("Severity is a number from 0 to 10.")
+        raise PlanRuleError(_("Severity is a number from 0 to 10."))
     rating = ProblemSeverity(
         problem_id=problem.id, informant=informant, severity=severity, recorded_by_id=actor.id
     )
@@ -241,7 +242,7 @@ def do_start_draft(actor: User, case: Case) -> PlanVersion:
 def _check_editable(plan: PlanVersion, expected_edit_version: int | None) -> None:
     if not plan.is_editable:
         raise PlanRuleError(
-            "This version can no longer change. Start a new draft to edit the plan."
+            _("This version can no longer change. Start a new draft to edit the plan.")
         )
     if expected_edit_version is not None and plan.edit_version != expected_edit_version:
         raise EditConflict()
@@ -292,7 +293,12 @@ def _apply_goal(goal: Goal, data: GoalInput, case: Case) -> None:
 def do_add_goal(actor: User, plan: PlanVersion, case: Case, data: GoalInput) -> Goal:
     _check_editable(plan, None)
     if len(plan.goals) >= MAX_GOALS:
-        raise PlanRuleError(f"A plan has at most {MAX_GOALS} goals. Fewer goals keep focus.")
+        raise PlanRuleError(
+            _(
+                "A plan has at most %(max_goals)s goals. Fewer goals keep focus.",
+                max_goals=MAX_GOALS,
+            )
+        )
     goal = Goal(lineage_key=str(uuid.uuid4()), position=len(plan.goals) + 1)
     _apply_goal(goal, data, case)
     plan.goals.append(goal)
@@ -375,7 +381,7 @@ def do_propose(
 
 def do_sign_off(actor: User, plan: PlanVersion) -> None:
     if plan.status is not PlanStatus.PROPOSED:
-        raise PlanRuleError("Only a proposed version can be signed off.")
+        raise PlanRuleError(_("Only a proposed version can be signed off."))
     if plan.signed_off_at is None:
         plan.signed_off_at = utcnow()
         plan.signed_off_by_id = actor.id
@@ -385,7 +391,7 @@ def do_sign_off(actor: User, plan: PlanVersion) -> None:
 
 def _require_proposed(plan: PlanVersion) -> None:
     if plan.status is not PlanStatus.PROPOSED:
-        raise PlanRuleError("This version is not waiting for an answer any more.")
+        raise PlanRuleError(_("This version is not waiting for an answer any more."))
 
 
 def do_guardian_response(
@@ -393,10 +399,10 @@ def do_guardian_response(
 ) -> PlanResponse:
     _require_proposed(plan)
     if kind is ResponseKind.ASSENT:
-        raise PlanRuleError("Choose accept, accept with a comment, or ask for changes.")
+        raise PlanRuleError(_("Choose accept, accept with a comment, or ask for changes."))
     comment = comment.strip()
     if kind is not ResponseKind.ACCEPT and not comment:
-        raise PlanRuleError("Please write a few words so the therapist knows what you mean.")
+        raise PlanRuleError(_("Please write a few words so the therapist knows what you mean."))
     response = PlanResponse(
         kind=kind,
         responder_id=actor.id,
@@ -497,7 +503,7 @@ def try_activate(plan: PlanVersion) -> bool:
 
 def do_close_plan(actor: User, plan: PlanVersion) -> None:
     if plan.status is not PlanStatus.ACTIVE:
-        raise PlanRuleError("Only the active plan can be closed.")
+        raise PlanRuleError(_("Only the active plan can be closed."))
     plan.status = PlanStatus.CLOSED
     plan.ended_at = utcnow()
     db.session.flush()
@@ -510,7 +516,7 @@ def do_rate_goal(
     actor: User, case: Case, goal: Goal, *, value: int, rater_role: Informant
 ) -> GoalProgress:
     if not 0 <= value <= 10:
-        raise PlanRuleError("Progress is a number from 0 to 10.")
+        raise PlanRuleError(_("Progress is a number from 0 to 10."))
     rating = GoalProgress(
         case_id=case.id,
         lineage_key=goal.lineage_key,

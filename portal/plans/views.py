@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
@@ -49,7 +51,7 @@ from portal.web.htmx import render, see_other
 
 bp = Blueprint("plans", __name__)
 
-CONFLICT = (
+CONFLICT = _l(
     "Someone saved this plan since you opened it. Your text is still below: "
     "reload to see their version, then copy in what you need."
 )
@@ -112,7 +114,7 @@ def add_problem(case_id: int) -> Response:
             severities=severities,
         )
         db.session.commit()
-        flash("Problem added to the list.", "success")
+        flash(_("Problem added to the list."), "success")
         return see_other("plans.problems", case_id=case.id)
     return _problems_page(case, form, status=422)
 
@@ -155,9 +157,9 @@ def rate_problem(case_id: int, problem_id: int) -> Response:
             severity=form.severity.data,
         )
         db.session.commit()
-        flash("Rating saved.", "success")
+        flash(_("Rating saved."), "success")
     else:
-        flash("A rating is a number from 0 to 10.", "error")
+        flash(_("A rating is a number from 0 to 10."), "error")
     return see_other("plans.problems", case_id=case.id)
 
 
@@ -170,7 +172,7 @@ def set_problem_status(case_id: int, problem_id: int) -> Response:
         abort(400)
     services.do_set_problem_status(current_user, problem, ProblemStatus(form.status.data))
     db.session.commit()
-    flash("Status saved.", "success")
+    flash(_("Status saved."), "success")
     return see_other("plans.problems", case_id=case.id)
 
 
@@ -232,7 +234,7 @@ def _goal_input(form: GoalForm) -> services.GoalInput | None:
         if not (measure or target or due):
             continue
         if not (measure and target and due):
-            entry.form.measure.errors = ["Fill in the measure, the target and the date."]
+            entry.form.measure.errors = [_("Fill in the measure, the target and the date.")]
             complete = False
             continue
         benchmarks.append(services.BenchmarkInput(measure, target, due))
@@ -284,7 +286,9 @@ def _editor(
 def _editable(plan: PlanVersion, case: Case) -> Response | None:
     """A proposed, active, superseded or closed version never changes (IN-05): 409 Conflict."""
     if plan.status is not PlanStatus.DRAFT:
-        flash("This version is no longer a draft. Start a new draft to change the plan.", "error")
+        flash(
+            _("This version is no longer a draft. Start a new draft to change the plan."), "error"
+        )
         return _hub(case, status=409)
     return None
 
@@ -322,7 +326,7 @@ def save_details(plan_id: int) -> Response:
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
         return _editor(plan, case, details_form=form, error=CONFLICT, status=409)
-    flash("Plan details saved.", "success")
+    flash(_("Plan details saved."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
@@ -340,7 +344,7 @@ def add_goal(plan_id: int) -> Response:
     except services.PlanRuleError as exc:
         return _editor(plan, case, new_goal_form=form, error=str(exc), status=422)
     db.session.commit()
-    flash("Goal added.", "success")
+    flash(_("Goal added."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
@@ -362,7 +366,7 @@ def save_goal(plan_id: int, goal_id: int) -> Response:
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
         return _editor(plan, case, goal_forms={goal.id: form}, error=CONFLICT, status=409)
-    flash(f"Goal {goal.position} saved.", "success")
+    flash(_("Goal %(position)s saved.", position=goal.position), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
@@ -373,7 +377,7 @@ def remove_goal(plan_id: int, goal_id: int) -> Response:
         return stop
     services.do_remove_goal(current_user, get_goal_in(plan, goal_id))
     db.session.commit()
-    flash("Goal removed from this draft.", "success")
+    flash(_("Goal removed from this draft."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
@@ -393,7 +397,7 @@ def add_intervention(plan_id: int) -> Response:
         how_often=form.how_often.data or "",
     )
     db.session.commit()
-    flash("Added to “who does what”.", "success")
+    flash(_("Added to “who does what”."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
@@ -404,7 +408,7 @@ def remove_intervention(plan_id: int, item_id: int) -> Response:
         return stop
     services.do_remove_intervention(current_user, get_intervention_in(plan, item_id))
     db.session.commit()
-    flash("Removed from “who does what”.", "success")
+    flash(_("Removed from “who does what”."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
@@ -430,7 +434,13 @@ def propose(plan_id: int) -> Response:
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
         return _editor(plan, case, error=CONFLICT, status=409)
-    flash(f"Version {plan.number} is proposed. The family can now see it and answer.", "success")
+    flash(
+        _(
+            "Version %(number)s is proposed. The family can now see it and answer.",
+            number=plan.number,
+        ),
+        "success",
+    )
     return see_other("plans.plan_hub", case_id=case.id)
 
 
@@ -443,7 +453,7 @@ def sign_off(plan_id: int) -> Response:
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("Signed off.", "success")
+        flash(_("Signed off."), "success")
     return see_other("plans.plan_hub", case_id=case.id)
 
 
@@ -456,5 +466,5 @@ def resolve_task(case_id: int, task_id: int) -> Response:
         abort(400)
     services.do_resolve_task(current_user, task, form.note.data or "")
     db.session.commit()
-    flash("Marked as done.", "success")
+    flash(_("Marked as done."), "success")
     return see_other("plans.plan_hub", case_id=case.id)

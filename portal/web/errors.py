@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -18,22 +19,31 @@ from portal import db
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: ("Something in that request was not right", "Please go back and try again."),
-    401: ("Please sign in", "Your session has ended. Please sign in again."),
-    403: ("Not available", "This page is not available to you."),
-    404: ("Page not found", "We could not find that page. It may have moved, or the link is old."),
-    405: ("Not available", "That action is not available here."),
-    409: ("This changed meanwhile", "Someone changed this while you were working. Please reload."),
-    413: ("That was too much at once", "Please send less text or fewer files at once."),
-    422: ("Something in that request was not right", "Please check the form and try again."),
-    429: ("Too many tries", "Please wait a few minutes before trying again."),
+    400: (_l("Something in that request was not right"), _l("Please go back and try again.")),
+    401: (_l("Please sign in"), _l("Your session has ended. Please sign in again.")),
+    403: (_l("Not available"), _l("This page is not available to you.")),
+    404: (
+        _l("Page not found"),
+        _l("We could not find that page. It may have moved, or the link is old."),
+    ),
+    405: (_l("Not available"), _l("That action is not available here.")),
+    409: (
+        _l("This changed meanwhile"),
+        _l("Someone changed this while you were working. Please reload."),
+    ),
+    413: (_l("That was too much at once"), _l("Please send less text or fewer files at once.")),
+    422: (
+        _l("Something in that request was not right"),
+        _l("Please check the form and try again."),
+    ),
+    429: (_l("Too many tries"), _l("Please wait a few minutes before trying again.")),
     500: (
-        "Something went wrong on our side",
-        "Please try again. If it keeps happening, call the clinic.",
+        _l("Something went wrong on our side"),
+        _l("Please try again. If it keeps happening, call the clinic."),
     ),
     503: (
-        "Rapport is busy for a moment",
-        "Please try again in a minute. Nothing you saved was lost.",
+        _l("Rapport is busy for a moment"),
+        _l("Please try again in a minute. Nothing you saved was lost."),
     ),
 }
 
@@ -89,9 +99,13 @@ def error_response(status: int) -> Response:
             kept=[] if fragment else typed_text(),
         )
     elif fragment:
-        body = render_template("errors/_message.html", title=title, text=text, status=status)
+        body = render_template(
+            "errors/_message.html", title=title, text=text, status=status, error_page=True
+        )
     else:
-        body = render_template("errors/page.html", title=title, text=text, status=status)
+        body = render_template(
+            "errors/page.html", title=title, text=text, status=status, error_page=True
+        )
     response = Response(body, status=status)
     return response
 

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g
+from flask_babel import format_decimal, get_locale
 
 from portal.db import utcnow
+from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
+from portal.labels import label
 from portal.policies import can, today
-
-
-def _local(value: datetime | None, fmt: str = "%b %-d, %Y %-I:%M %p") -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo("America/New_York")).strftime(fmt)
-
-
-def _day(value: date | None) -> str:
-    return value.strftime("%b %-d, %Y") if value else ""
 
 
 def _plan_activation(plan: Any) -> dict[str, bool]:
@@ -31,8 +22,11 @@ def _plan_activation(plan: Any) -> dict[str, bool]:
 def init_templating(app: Flask) -> None:
     from portal import HTMX_FILE
 
-    app.jinja_env.filters["local"] = _local
-    app.jinja_env.filters["day"] = _day
+    # Dates, times and numbers in the viewer's language and time zone (portal/i18n.py).
+    app.jinja_env.filters["local"] = local_datetime
+    app.jinja_env.filters["day"] = local_date
+    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["label"] = label
     app.jinja_env.globals["zip"] = zip
     app.jinja_env.globals["plan_activation"] = _plan_activation
 
@@ -45,4 +39,7 @@ def init_templating(app: Flask) -> None:
             "now": utcnow(),
             "htmx_file": HTMX_FILE,
             "child_mode": bool(auth_session and auth_session.child_mode_child_id),
+            "languages": LANGUAGES,
+            "language": get_locale().language if get_locale() else "en",
+            "chosen_language": chosen_language(),
         }

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
-INVALID_EMAIL = "Enter a valid email address, like name@example.com."
+INVALID_EMAIL = _l("Enter a valid email address, like name@example.com.")
 
 
 class EmailAddress:

@@ -350,6 +350,7 @@ def test_AU10_a_signed_out_visit_comes_back_to_the_same_page(
 # AU-09 -------------------------------------------------------------------------------------------
 
 # Every door that opens without signing in. A new one must be reviewed: none may create a child.
+# The language picker is public too: signed out it only sets a cookie (no account, no data).
 PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.kids_login",
@@ -361,6 +362,7 @@ PUBLIC_ENDPOINTS = {
     "auth.enrol_qr",
     "auth.forgot_password",
     "auth.reset_password",
+    "auth.set_language",
 }
 
 
