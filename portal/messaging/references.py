@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from portal import db
+from portal.i18n import gettext as _
+from portal.i18n import local_datetime
 from portal.models import Case, Message, ReferenceType
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 
@@ -112,7 +114,7 @@ def _practice(case_id: int, ids: list[int] | None, limit: int = 50) -> dict[int,
     if ids is not None:
         stmt = stmt.where(PracticeAttempt.id.in_(ids))
     return {
-        attempt_id: f"practice on {when:%b %-d}: {title}"
+        attempt_id: _("practice on %(day)s: %(step)s", day=local_datetime(when, "day"), step=title)
         for attempt_id, when, title in db.session.execute(stmt.limit(limit)).all()
     }
 

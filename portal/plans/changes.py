@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from portal.i18n import gettext as _
+from portal.i18n import local_date
 from portal.models.plans import Goal, PlanVersion
 
 OWNER_WORDS = {
@@ -30,7 +31,12 @@ class Change:
 
 def _benchmark_words(goal: Goal) -> dict[str, str]:
     return {
-        b.measure: f"{b.measure}: {b.target} by {b.due_on.strftime('%b %-d, %Y')}"
+        b.measure: _(
+            "%(measure)s: %(target)s by %(day)s",
+            measure=b.measure,
+            target=b.target,
+            day=local_date(b.due_on),
+        )
         for b in goal.benchmarks
     }
 
