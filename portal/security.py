@@ -199,7 +199,9 @@ def _load_user(user_id: str) -> User | None:
     auth_session = db.session.scalars(
         select(AuthSession)
         .where(AuthSession.token_hash == token_hash(token))
-        .options(joinedload(AuthSession.user))  # one query for both, on every request
+        # One query for the session, its person and their clinic (whose time zone every page's
+        # dates use), on every request.
+        .options(joinedload(AuthSession.user).joinedload(User.clinic))
     ).one_or_none()
     if auth_session is None or auth_session.ended_at is not None:
         return None
