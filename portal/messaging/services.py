@@ -5,6 +5,7 @@ not at all (RL-01, RL-11)."""
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -132,12 +133,17 @@ def do_send_message(
                 thread.reply_due_at = hours.reply_due(now)
             if not hours.in_hours(now) and not _recent_notice(thread, now):
                 due = hours.reply_due(now)
-                notice = (
-                    f"Your message arrived outside {therapist.display_name}'s "
-                    f"office hours ({hours.describe()}). Expect a reply by "
-                    f"{reply_by_text(due, now, hours.zone)}. This inbox is not watched around "
-                    "the clock: in an emergency call 911, or 988 (Suicide & Crisis Lifeline)."
-                )
+                # Stored once, so written in the sender's language (their saved choice, else
+                # the language of the page they sent it from).
+                with language_of(actor) if actor.language else nullcontext():
+                    notice = _(
+                        "Your message arrived outside %(name)s's office hours (%(hours)s). "
+                        "Expect a reply by %(due)s. This inbox is not watched around the clock: "
+                        "in an emergency call 911, or 988 (Suicide & Crisis Lifeline).",
+                        name=therapist.display_name,
+                        hours=hours.describe(),
+                        due=reply_by_text(due, now, hours.zone),
+                    )
                 _append(
                     thread,
                     therapist,

@@ -331,6 +331,24 @@ def test_a_message_outside_office_hours_gets_an_automatic_notice_once(
     assert [m.kind for m in messages_in(db_session, thread.id)].count(MessageKind.OUT_OF_HOURS) == 1
 
 
+def test_the_out_of_hours_notice_is_written_in_the_senders_language(
+    app: Flask, world: World, db_session: Session, threads: dict[str, int]
+) -> None:
+    """A guardian who reads Rapport in Spanish gets the automatic notice in Spanish (issue 8)."""
+    thread = db_session.get(MessageThread, threads["family_thread"])
+    assert thread is not None
+    world.g1.language = "es"
+    db_session.flush()
+    saturday = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
+    with on_services(app, db_session):
+        post(world.g1, thread, world.case1, "Pregunta del fin de semana", now=saturday)
+    notice = next(
+        m for m in messages_in(db_session, thread.id) if m.kind is MessageKind.OUT_OF_HOURS
+    )
+    assert "fuera del horario de oficina de Dr. Tess One" in notice.body
+    assert "988" in notice.body and "office hours" not in notice.body
+
+
 def test_replies_past_the_window_are_flagged_on_the_caseload(
     app: Flask,
     new_browser: Callable[[], Browser],
