@@ -62,7 +62,8 @@ clean-db:
 # Issue 9: the benchmark (not part of `make test`). BENCH_SCALE=0.02 for a quick small run;
 # DATABASE_URL=postgresql://... for PostgreSQL; BENCH_SERVERS=2 REDIS_URL=redis://... for two servers.
 bench: $(VENV)/.runtime-installed
-	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+		|| (sudo apt-get update -qq && sudo apt-get install -y -qq wrk)
 	mkdir -p bench/data
 	$(BIN)/python -m bench.run
 # Languages (issue 8): `make translations` extracts every _() / _l() / {% trans %} into the
