@@ -29,7 +29,7 @@
     if (form.getAttribute("data-sending") === "1") { event.preventDefault(); return; }
     form.setAttribute("data-sending", "1");
     var button = form.querySelector("[data-send]");
-    if (button) { button.setAttribute("aria-disabled", "true"); button.textContent = "Sending…"; }
+    if (button) { button.setAttribute("aria-disabled", "true"); button.textContent = button.getAttribute("data-sending-label") || "Sending…"; }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
