@@ -24,7 +24,13 @@ from portal.auth.forms import (
     SetPasswordForm,
 )
 from portal.auth.second_step import audit_account, refused
-from portal.auth.views import _new_secret_problem, bp, home_for, notify_account_change
+from portal.auth.views import (
+    _new_secret_problem,
+    bp,
+    home_for,
+    notify_account_change,
+    usable_token,
+)
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.models import AccountToken, Role, User
@@ -162,12 +168,8 @@ def forgot_password() -> Response:
 @bp.route("/account/reset/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token: str) -> Response:
-    account_token = db.session.scalars(
-        select(AccountToken).where(
-            AccountToken.token_hash == token_hash(token), AccountToken.purpose == RESET
-        )
-    ).one_or_none()
-    if account_token is None or account_token.used_at or account_token.expires_at <= utcnow():
+    account_token = usable_token(token, RESET)
+    if account_token is None:
         return render("auth/link_expired.html", status=404)
     user = account_token.user
     form = SetPasswordForm()

@@ -232,15 +232,24 @@ def change_password() -> Response:
     return render("auth/change_password.html", form=form, status=status)
 
 
-@bp.route("/account/setup/<token>", methods=["GET", "POST"])
-@public
-def setup_account(token: str) -> Response:
+def usable_token(token: str, purpose: str) -> AccountToken | None:
+    """The unused, unexpired account link (setup or reset) behind `token`, or None: a link of
+    the other purpose never works here."""
     account_token = db.session.scalars(
         select(AccountToken).where(
-            AccountToken.token_hash == token_hash(token), AccountToken.purpose == "setup"
+            AccountToken.token_hash == token_hash(token), AccountToken.purpose == purpose
         )
     ).one_or_none()
     if account_token is None or account_token.used_at or account_token.expires_at <= utcnow():
+        return None
+    return account_token
+
+
+@bp.route("/account/setup/<token>", methods=["GET", "POST"])
+@public
+def setup_account(token: str) -> Response:
+    account_token = usable_token(token, "setup")
+    if account_token is None:
         return render("auth/link_expired.html", status=404)
     form = SetPasswordForm()
     if form.validate_on_submit():
