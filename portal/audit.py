@@ -170,19 +170,23 @@ def append_row(session: Session, values: dict[str, Any]) -> None:
     session.execute(insert(AuditLog).values(**values, prev_hash=prev_hash, row_hash=row_hash))
 
 
+# The stored fields a row's hash covers, in canonical_row's order (not the id, not the hashes).
+CHAINED_FIELDS = (
+    "created_at",
+    "actor_id",
+    "actor_role",
+    "child_id",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "request_id",
+    "source_ip",
+    "detail",
+)
 _CHAIN_COLUMNS = (
     AuditLog.id,
-    AuditLog.created_at,
-    AuditLog.actor_id,
-    AuditLog.actor_role,
-    AuditLog.child_id,
-    AuditLog.action,
-    AuditLog.object_type,
-    AuditLog.object_id,
-    AuditLog.outcome,
-    AuditLog.request_id,
-    AuditLog.source_ip,
-    AuditLog.detail,
+    *(getattr(AuditLog, name) for name in CHAINED_FIELDS),
     AuditLog.prev_hash,
     AuditLog.row_hash,
 )

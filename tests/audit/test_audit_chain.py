@@ -98,27 +98,12 @@ def test_LG04_a_deleted_row_is_found_at_the_next_id(in_app: Session, world: Worl
 
 def test_LG04_a_recomputed_hash_does_not_hide_an_edit(in_app: Session, world: World) -> None:
     """Rewriting one row's hash to match its new content breaks the next row's link."""
-    from portal.audit import canonical_row, chain_hash
+    from portal.audit import CHAINED_FIELDS, canonical_row, chain_hash
 
     _first, middle, last = _three_rows(in_app, world)
     row = in_app.get(AuditLog, middle)
     assert row is not None
-    fields = {
-        name: getattr(row, name)
-        for name in [
-            "created_at",
-            "actor_id",
-            "actor_role",
-            "child_id",
-            "action",
-            "object_type",
-            "object_id",
-            "outcome",
-            "request_id",
-            "source_ip",
-            "detail",
-        ]
-    }
+    fields = {name: getattr(row, name) for name in CHAINED_FIELDS}
     fields["action"] = "read"
     forged = chain_hash(row.prev_hash, canonical_row(**fields))
     _without_triggers(

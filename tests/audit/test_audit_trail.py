@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.audit import CHAINED_FIELDS
 from portal.models import AuditLog, User
 from tests.conftest import Browser
 from tests.factories import World
@@ -46,18 +47,7 @@ NOT_A_CHILD_RECORD = {
 # Background requests that answer 204 (nothing new) or hold a live stream write nothing.
 BACKGROUND = {("messages.stream", "GET"), ("messages.mark_read", "POST")}
 SELF_RECORDING = ("auth.", "invitations.", "static")
-FIELDS = (
-    "created_at",
-    "actor_id",
-    "actor_role",
-    "child_id",
-    "action",
-    "object_type",
-    "object_id",
-    "outcome",
-    "request_id",
-    "source_ip",
-)
+FIELDS = tuple(name for name in CHAINED_FIELDS if name != "detail")  # detail may be empty
 
 
 def _first(row: Row, allowed: bool) -> str | None:
