@@ -1,4 +1,6 @@
-"""audit log: rows are inserted unchained and sealed into the hash chain after commit (issue 17)
+"""audit log sealed after commit; calm-days index (issue 17)
+
+The audit log's rows are inserted unchained and sealed into the hash chain after commit.
 
 A request inserts its audit row without a lock; the sealer (portal/audit.py) chains committed rows
 later by filling `sealed_seq`, `prev_hash` and `row_hash`. Existing rows were chained in id order,
@@ -100,6 +102,11 @@ def upgrade() -> None:
         postgresql_where=sa.text('sealed_seq IS NULL'),
     )
     _guards_on(SQLITE_TRIGGERS, POSTGRES_FUNCTION)
+    # Calm days per ladder step are counted by the database in this index alone.
+    op.create_index(
+        'ix_practice_attempts_step_calm', 'practice_attempts',
+        ['step_id', 'fear_peak', 'practiced_at'], unique=False,
+    )
 
 
 def _rechain_in_id_order() -> None:
@@ -132,6 +139,7 @@ def _rechain_in_id_order() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_practice_attempts_step_calm', table_name='practice_attempts')
     _guards_off()
     _rechain_in_id_order()
     op.drop_index('ix_audit_log_unsealed', table_name='audit_log')
