@@ -218,3 +218,27 @@ def test_LG04_a_row_that_commits_late_is_sealed_after_the_rows_sealed_before_it(
     assert verify_chain(in_app) is None
     _without_triggers(in_app, "UPDATE audit_log SET detail = 'x' WHERE id = :id", {"id": last + 50})
     assert verify_chain(in_app) == last + 50
+
+
+def test_LG04_verify_command_reports_a_row_left_unsealed_and_audit_seal_seals(
+    app: Flask, in_app: Session, world: World
+) -> None:
+    record(in_app, action="read", actor=world.t1, child_id=world.case1.child_id)
+    in_app.commit()
+    runner = app.test_cli_runner()
+    fresh = runner.invoke(args=["audit-verify"])
+    assert fresh.exit_code == 0, fresh.output  # written a moment ago: not late yet
+    sealed = runner.invoke(args=["audit-seal"])
+    assert sealed.exit_code == 0 and "rows sealed" in sealed.output
+    assert in_app.scalar(text("SELECT count(*) FROM audit_log WHERE sealed_seq IS NULL")) == 0
+    in_app.execute(
+        text(
+            "INSERT INTO audit_log (created_at, actor_role, action, outcome) "
+            "VALUES (:at, 'system', 'read', 'success')"
+        ),
+        {"at": datetime.now(UTC) - timedelta(minutes=5)},
+    )
+    in_app.commit()
+    late = runner.invoke(args=["audit-verify"])
+    assert late.exit_code != 0
+    assert "still unsealed" in late.output
