@@ -9,7 +9,9 @@ fields (a moved step, an empty cheer: the error state). Fragments are wrapped in
 document so the checker judges only what the server sent.
 
 All of it is written to files and vnu (`node_modules/vnu-jar`, pinned in package-lock.json) runs
-ONCE over them: one JVM start, not one per page. A failure lists page, line and message.
+ONCE over them: one JVM start, not one per page. A failure lists page, line and message. A
+canary document with known faults goes into the same run, so a checker that finds nothing at all
+fails the test instead of passing it.
 
 Without Java the module is skipped with a notice (`apt-get install default-jre-headless`).
 """
@@ -220,6 +222,10 @@ def _crawl_demo(app: Flask, crawl: Crawl) -> dict[str, int]:
     return counts
 
 
+# A document the checker must fault, checked in the same run: a silent checker fails the test.
+_CANARY = _FRAGMENT_PAGE.format('<p id="twice" hx-get="/x">a</p><p id="twice">b</p>')
+
+
 def _vnu(files: list[Path]) -> list[dict[str, object]]:
     assert JAVA is not None
     assert VNU_JAR.exists(), f"{VNU_JAR} is missing: run `npm ci`"
@@ -230,8 +236,16 @@ def _vnu(files: list[Path]) -> list[dict[str, object]]:
         timeout=600,
         check=False,
     )
-    messages: list[dict[str, object]] = json.loads(result.stderr or result.stdout)["messages"]
+    output = result.stderr or result.stdout
+    assert output.startswith("{"), (
+        f"vnu did not answer in JSON (exit {result.returncode}):\n{output}"
+    )
+    messages: list[dict[str, object]] = json.loads(output)["messages"]
     return messages
+
+
+def _file_of(message: dict[str, object]) -> str:
+    return Path(urlsplit(str(message.get("url"))).path).name
 
 
 def test_every_page_the_demo_people_reach_is_valid_html(demo_app: Flask, tmp_path: Path) -> None:
@@ -241,12 +255,16 @@ def test_every_page_the_demo_people_reach_is_valid_html(demo_app: Flask, tmp_pat
     assert all(n >= 3 for n in counts.values()), counts  # the crawl really walked everyone's pages
     assert crawl.problems == [], "\n" + "\n".join(crawl.problems)
 
-    errors = _vnu(sorted(tmp_path.glob("*.html")))
+    (tmp_path / "canary.html").write_text(_CANARY, encoding="utf-8")
+
+    messages = _vnu(sorted(tmp_path.glob("*.html")))
+    canary = " ".join(str(m.get("message")) for m in messages if _file_of(m) == "canary.html")
+    assert "hx-get" in canary and "Duplicate ID" in canary, f"vnu missed known faults: {canary!r}"
     report = [
-        f"{crawl.labels.get(Path(urlsplit(str(m.get('url'))).path).name, m.get('url'))} "
-        f"line {m.get('lastLine', '?')}: "
+        f"{crawl.labels.get(_file_of(m), m.get('url'))} line {m.get('lastLine', '?')}: "
         f"{m.get('message')}"
-        for m in errors
+        for m in messages
+        if _file_of(m) != "canary.html"
     ]
     pages = {line.split(" line ")[0] for line in report}
     assert report == [], f"\n{len(report)} errors on {len(pages)} documents:\n" + "\n".join(report)
