@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
+from flask import Response, abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,15 +14,14 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal import audit, db
+from portal.admin import bp
 from portal.db import utcnow
 from portal.models import AccountToken, Credential, Role, User
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.policies import can
 from portal.security import token_hash
 from portal.web.htmx import render
 from portal.web.validators import EmailAddress
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 class NewTherapistForm(FlaskForm):

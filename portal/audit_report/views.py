@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Response, abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import audit, db
-from portal.audit_report import queries
+from portal.audit_report import bp, queries
 from portal.audit_report.forms import AuditFilterForm
 from portal.cases.queries import get_case_for
-from portal.messaging.queries import visible_thread_ids
+from portal.messages.queries import visible_thread_ids
 from portal.policies import can
 from portal.web.audit_trail import accessed
 from portal.web.htmx import render
-
-bp = Blueprint("audit", __name__)
 
 
 def _page_number() -> int:

@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.auth import bp
 from portal.auth.forms import (
     ChangeEmailForm,
     ConfirmPasswordForm,
@@ -26,7 +27,6 @@ from portal.auth.forms import (
 from portal.auth.second_step import audit_account, refused
 from portal.auth.views import (
     _new_secret_problem,
-    bp,
     home_for,
     notify_account_change,
     usable_token,
@@ -34,7 +34,7 @@ from portal.auth.views import (
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.models import AccountToken, Role, User
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, verify_secret
 from portal.security import (
     current_auth_session,

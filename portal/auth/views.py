@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import audit, db
+from portal.auth import bp
 from portal.auth.forms import (
     ChangePasswordForm,
     KidsLoginForm,
@@ -23,7 +24,7 @@ from portal.db import utcnow
 from portal.extensions import limiter
 from portal.i18n import LANGUAGE_COOKIE
 from portal.models import AccountToken, Credential, Role, User
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
 from portal.security import (
     current_auth_session,
@@ -35,8 +36,6 @@ from portal.security import (
     token_hash,
 )
 from portal.web.htmx import render
-
-bp = Blueprint("auth", __name__)
 
 
 def _account_tried() -> str:

@@ -31,7 +31,7 @@ from portal.models import (
     Role,
     User,
 )
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret
 from portal.security import end_all_sessions, token_hash
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
 from portal.cases.queries import caseload_flags, cases_for, get_case_for
 from portal.cases.services import (
@@ -23,8 +24,6 @@ from portal.models import AgeBand, Case, Invitation, User
 from portal.passwords import password_problem, pin_problem
 from portal.policies import can, today
 from portal.web.htmx import render
-
-bp = Blueprint("cases", __name__)
 
 
 def _require(action: str, obj: object = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,13 +10,12 @@ from sqlalchemy import select
 from portal import db
 from portal.auth.forms import LeaveChildModeForm
 from portal.cases.queries import get_case_for, get_case_for_child_user, visible_case_ids
+from portal.child import bp
 from portal.models import Case
 from portal.passwords import verify_secret
 from portal.policies import can, child_data_allowed, today
 from portal.security import current_auth_session
 from portal.web.htmx import render
-
-bp = Blueprint("child", __name__)
 
 
 def _child_mode_case() -> Case | None:

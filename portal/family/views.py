@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,14 +13,13 @@ from portal import db
 from portal.cases.queries import cases_for, get_case_for, pick_case_for
 from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
 from portal.consent_documents import CONSENT_DOCUMENTS
+from portal.family import bp
 from portal.family.forms import ConsentForm
 from portal.ladders.queries import practice_log
 from portal.models import ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
 from portal.policies import can, guardian_link_of, today
 from portal.security import current_auth_session
 from portal.web.htmx import render
-
-bp = Blueprint("family", __name__)
 
 
 def _guardian_only() -> None:

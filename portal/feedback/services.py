@@ -36,7 +36,7 @@ from portal.models.feedback import (
 )
 from portal.models.ladders import PracticeAttempt
 from portal.models.plans import GoalProgress
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 
 LOW_MAX = 3  # bottom third of 0-10
 DROP_POINTS = 2

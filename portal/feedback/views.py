@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
 from portal.cases.queries import get_case_for
-from portal.feedback import services
+from portal.feedback import bp, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
@@ -38,8 +38,6 @@ from portal.models import Case
 from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
 from portal.policies import can, today
 from portal.web.htmx import render, see_other
-
-bp = Blueprint("feedback", __name__)
 
 
 def _case(case_id: int, action: str) -> Case:

@@ -16,7 +16,7 @@ from portal import db
 from portal.child.views import case_for_child_screen
 from portal.db import utcnow
 from portal.i18n import gettext as _
-from portal.ladders import services
+from portal.ladders import bp, services
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
 from portal.ladders.queries import (
     get_case_step,
@@ -29,7 +29,6 @@ from portal.ladders.queries import (
     unseen_cheers,
 )
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
-from portal.ladders.views import bp
 from portal.models import AgeBand, Case
 from portal.models.ladders import Completion, LadderStep
 from portal.policies import can, is_the_child, today

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.cases.queries import get_case_for
-from portal.ladders import services
+from portal.ladders import bp, services
 from portal.ladders.charts import step_charts
 from portal.ladders.forms import (
     ButtonForm,
@@ -32,7 +32,6 @@ from portal.ladders.queries import (
     rewards_of,
     waiting_suggestions,
 )
-from portal.ladders.views import bp
 from portal.models import Case
 from portal.models.ladders import StepStatus
 from portal.policies import can, guardian_link_of

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, request
+from flask import Response, abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from portal import db
 from portal.cases.queries import get_case_for
 from portal.labels import label
-from portal.ladders import services
+from portal.ladders import bp, services
 from portal.ladders.forms import (
     ButtonForm,
     DecisionForm,
@@ -38,8 +38,6 @@ from portal.models import Case
 from portal.models.ladders import Ladder, StepStatus
 from portal.policies import can
 from portal.web.htmx import render, see_other
-
-bp = Blueprint("ladders", __name__)
 
 
 def _therapist_case(case_id: int) -> Case:

@@ -11,11 +11,10 @@ from portal import db
 from portal.cases.queries import get_case_for
 from portal.models import AgeBand, Case
 from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion, ResponseKind
-from portal.plans import services
+from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
 from portal.plans.queries import get_plan_for, previous_active_version, progress_by_goal
-from portal.plans.views import bp
 from portal.policies import can, guardian_link_of, today
 from portal.web.htmx import render
 

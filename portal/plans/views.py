@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, request
+from flask import Response, abort, flash, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +23,7 @@ from portal.models.plans import (
     ProblemDomain,
     ProblemStatus,
 )
-from portal.plans import services
+from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import (
     GoalForm,
@@ -48,8 +48,6 @@ from portal.plans.queries import (
 )
 from portal.policies import can
 from portal.web.htmx import render, see_other
-
-bp = Blueprint("plans", __name__)
 
 CONFLICT = _l(
     "Someone saved this plan since you opened it. Your text is still below: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, make_response
+from flask import Response, abort, flash, make_response
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,12 +15,10 @@ from portal.cases.services import ServiceError
 from portal.db import utcnow
 from portal.models import Case
 from portal.policies import can
-from portal.rights import export, services
+from portal.rights import bp, export, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
 from portal.web.htmx import render, see_other
 from portal.web.sorting import order_by_request
-
-bp = Blueprint("rights", __name__)
 
 
 def _case(case_id: int, action: str) -> Case:

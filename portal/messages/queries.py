@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal import db
 from portal.cases.queries import visible_case_ids
 from portal.db import utcnow
-from portal.messaging.hours import Hours
+from portal.messages.hours import Hours
 from portal.models import (
     Case,
     Child,

@@ -9,9 +9,9 @@ from portal import db
 
 
 def init_app(app: Flask) -> None:
-    from portal import cli_ops
+    from portal.ops import data_commands
 
-    cli_ops.init_app(app)  # backup, restore, retention-purge
+    data_commands.init_app(app)  # backup, restore, retention-purge
 
     @app.cli.command("demo-data")
     def demo_data() -> None:
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
         as a worker (--loop)."""
         import time
 
-        from portal.outbox import SmtpSettings, send_due_emails
+        from portal.ops.outbox import SmtpSettings, send_due_emails
 
         settings = SmtpSettings.from_config(app.config)
         while True:

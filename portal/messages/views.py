@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, request
+from flask import Response, abort, current_app, flash, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -19,10 +19,10 @@ from portal import db
 from portal.cases.queries import get_case_for
 from portal.db import utcnow
 from portal.i18n import gettext as _
-from portal.messaging import live, services
-from portal.messaging.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
-from portal.messaging.hours import reply_by_text
-from portal.messaging.queries import (
+from portal.messages import bp, live, services
+from portal.messages.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
+from portal.messages.hours import reply_by_text
+from portal.messages.queries import (
     get_thread_for,
     hours_of,
     messages_of,
@@ -33,19 +33,17 @@ from portal.messaging.queries import (
     thread_summaries,
     thread_version_for,
 )
-from portal.messaging.references import (
+from portal.messages.references import (
     Reference,
     check_reference,
     reference_choices,
     reference_labels,
 )
-from portal.messaging.rendering import preview, render_message
+from portal.messages.rendering import preview, render_message
 from portal.models import Case, Message, MessageKind, MessageThread, ThreadKind, User
 from portal.policies import can, today
 from portal.security import background
 from portal.web.htmx import render, see_other, wants_fragment
-
-bp = Blueprint("messages", __name__)
 
 SENT = _l("Message sent.")
 
