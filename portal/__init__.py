@@ -11,13 +11,13 @@ HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    from portal.audit_trail import init_audit_trail
     from portal.config import load_config
     from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
     from portal.i18n import init_i18n
     from portal.logs import init_logging
     from portal.ops import cli
     from portal.security import init_security
-    from portal.web.audit_trail import init_audit_trail
     from portal.web.errors import init_errors
     from portal.web.requests import PortalRequest
     from portal.web.templating import init_templating

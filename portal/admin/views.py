@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal import audit, db
 from portal.admin import bp
+from portal.audit_trail import audited
 from portal.db import utcnow
 from portal.models import AccountToken, Credential, Role, User
 from portal.ops.outbox import queue_email
@@ -55,6 +56,7 @@ def _therapists() -> list[User]:
 
 
 @bp.get("/therapists")
+@audited("read")
 def therapists() -> Response:
     _admin_only()
     return render(
@@ -63,6 +65,7 @@ def therapists() -> Response:
 
 
 @bp.post("/therapists")
+@audited("create")
 def add_therapist() -> Response:
     _admin_only()
     form = NewTherapistForm()

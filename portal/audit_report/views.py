@@ -9,10 +9,10 @@ from flask_login import current_user
 from portal import audit, db
 from portal.audit_report import bp, queries
 from portal.audit_report.forms import AuditFilterForm
+from portal.audit_trail import accessed, audited
 from portal.cases.queries import get_case_for
 from portal.messages.queries import visible_thread_ids
 from portal.policies import can
-from portal.web.audit_trail import accessed
 from portal.web.htmx import render
 
 
@@ -21,6 +21,7 @@ def _page_number() -> int:
 
 
 @bp.get("/admin/audit")
+@audited("read")
 def report() -> Response:
     if not can(current_user, "clinic.read_audit"):
         abort(404)
@@ -68,6 +69,7 @@ def report() -> Response:
 
 
 @bp.get("/cases/<int:case_id>/record-views")
+@audited("read", case="case_id")
 def record_views(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     if not can(current_user, "case.see_record_views", case):

@@ -11,9 +11,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
-from portal.web.audit_trail import accessed
 
 
 def visible_case_ids(user: User) -> Select[int]:

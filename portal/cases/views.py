@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
 from portal.cases.queries import caseload_flags, cases_for, get_case_for
@@ -33,6 +34,7 @@ def _require(action: str, obj: object = None) -> None:
 
 
 @bp.get("/caseload")
+@audited("read")
 def caseload() -> Response:
     _require("caseload.view")
     from portal.feedback.queries import open_alert_counts, open_alerts
@@ -53,6 +55,7 @@ def caseload() -> Response:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
+@audited("create")
 def open_case() -> Response:
     _require("case.open")
     form = OpenCaseForm()
@@ -99,6 +102,7 @@ def _case_page(
 
 
 @bp.get("/cases/<int:case_id>")
+@audited("read", case="case_id")
 def case_page(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     _require("case.manage_team", case)
@@ -106,6 +110,7 @@ def case_page(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/invitations")
+@audited("create", case="case_id")
 def invite_guardian(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     _require("case.manage_team", case)
@@ -137,6 +142,7 @@ def invite_guardian(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/invitations/<int:invitation_id>/revoke")
+@audited("delete", invitation="invitation_id")
 def revoke_invitation(case_id: int, invitation_id: int) -> Response:
     from portal.db import utcnow
 
@@ -155,6 +161,7 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/guardians/<int:link_id>/end")
+@audited("delete", guardian_link="link_id")
 def end_guardian_link(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     _require("case.manage_team", case)
@@ -175,6 +182,7 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/therapists")
+@audited("create", case="case_id")
 def add_therapist(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     _require("case.manage_team", case)
@@ -195,6 +203,7 @@ def add_therapist(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/therapists/<int:link_id>/end")
+@audited("delete", care_team_link="link_id")
 def remove_therapist(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     _require("case.manage_team", case)
@@ -226,6 +235,7 @@ def _back_to_case(user: User, case: Case) -> str:
 
 
 @bp.route("/cases/<int:case_id>/child-account", methods=["GET", "POST"])
+@audited("create", case="case_id")
 def child_account(case_id: int) -> Response:
     """A guardian with consent authority, or the therapist, creates the child's own sign-in."""
     case = get_case_for(current_user, case_id)

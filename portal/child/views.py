@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.audit_trail import audited
 from portal.auth.forms import LeaveChildModeForm
 from portal.cases.queries import get_case_for, get_case_for_child_user, visible_case_ids
 from portal.child import bp
@@ -51,6 +52,7 @@ def case_for_child_screen() -> Case:
 
 
 @bp.get("/me")
+@audited("read")
 def home() -> Response:
     from portal.feedback.services import feedback_due
 
@@ -70,6 +72,7 @@ def home() -> Response:
 
 
 @bp.route("/me/leave", methods=["GET", "POST"])
+@audited("update")
 def leave() -> Response:
     """Leaving child mode needs the grown-up's password, so the child cannot wander off."""
     auth_session = current_auth_session()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.queries import cases_for, get_case_for, pick_case_for
 from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
 from portal.consent_documents import CONSENT_DOCUMENTS
@@ -28,6 +29,7 @@ def _guardian_only() -> None:
 
 
 @bp.get("/family")
+@audited("read")
 def home() -> Response:
     _guardian_only()
     cases = cases_for(current_user)
@@ -77,11 +79,13 @@ def _family_page(
 
 
 @bp.get("/family/<int:case_id>")
+@audited("read", case="case_id")
 def case_page(case_id: int) -> Response:
     return _family_page(case_id)
 
 
 @bp.post("/family/<int:case_id>/consent")
+@audited("create", case="case_id")
 def record_consent(case_id: int) -> Response:
     _guardian_only()
     case = get_case_for(current_user, case_id)
@@ -111,6 +115,7 @@ def record_consent(case_id: int) -> Response:
 
 
 @bp.post("/family/<int:case_id>/child-mode")
+@audited("update", case="case_id")
 def enter_child_mode(case_id: int) -> Response:
     _guardian_only()
     case = get_case_for(current_user, case_id)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.queries import get_case_for
 from portal.feedback import bp, services
 from portal.feedback.charts import line_chart
@@ -69,11 +70,13 @@ def _sessions_page(case: Case, form: SessionForm | None = None, status: int = 20
 
 
 @bp.get("/cases/<int:case_id>/sessions")
+@audited("read", case="case_id")
 def sessions(case_id: int) -> Response:
     return _sessions_page(_case(case_id, "feedback.manage"))
 
 
 @bp.post("/cases/<int:case_id>/sessions")
+@audited("create", case="case_id")
 def record_session(case_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
     form = SessionForm()
@@ -100,6 +103,7 @@ def record_session(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
+@audited("update", therapy_session="session_id")
 def set_session_status(case_id: int, session_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
     session = get_session_in(case.id, session_id)
@@ -147,6 +151,7 @@ def _trend_charts(case: Case) -> list[Any]:
 
 
 @bp.get("/cases/<int:case_id>/feedback")
+@audited("read", case="case_id")
 def case_feedback(case_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
     return render(
@@ -162,6 +167,7 @@ def case_feedback(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/feedback/<int:feedback_id>/answer")
+@audited("create", feedback="feedback_id")
 def answer_feedback(case_id: int, feedback_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
     feedback = get_feedback_in(case.id, feedback_id)
@@ -178,6 +184,7 @@ def answer_feedback(case_id: int, feedback_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/alerts/<int:alert_id>/resolve")
+@audited("update", alert="alert_id")
 def resolve_alert(case_id: int, alert_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
     alert = get_alert_in(case.id, alert_id)
@@ -221,11 +228,13 @@ def _checkins_page(
 
 
 @bp.get("/family/<int:case_id>/checkins")
+@audited("read", case="case_id")
 def family_checkins(case_id: int) -> Response:
     return _checkins_page(_case(case_id, "feedback.give"))
 
 
 @bp.post("/family/<int:case_id>/checkin")
+@audited("create", case="case_id")
 def submit_checkin(case_id: int) -> Response:
     case = _case(case_id, "feedback.give")
     form = CheckinForm()
@@ -281,6 +290,7 @@ def _feedback_form_page(
 
 
 @bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
 def give_feedback(case_id: int, session_id: int) -> Response:
     case = _case(case_id, "feedback.give")
     session = get_session_in(case.id, session_id)
@@ -319,6 +329,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
 
 
 @bp.route("/me/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
 def child_feedback(session_id: int) -> Response:
     from portal.child.views import case_for_child_screen
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
+from portal.audit_trail import audited
 from portal.child.views import case_for_child_screen
 from portal.db import utcnow
 from portal.i18n import gettext as _
@@ -82,6 +83,7 @@ def _my_ladder(
 
 
 @bp.get("/me/ladder")
+@audited("read")
 def child_ladder() -> Response:
     return _my_ladder(_child_case())
 
@@ -137,6 +139,7 @@ def _practice_page(
 
 
 @bp.get("/me/ladder/steps/<int:step_id>")
+@audited("read", ladder_step="step_id")
 def practice_form(step_id: int) -> Response:
     case = _child_case()
     step = get_case_step(case, step_id)
@@ -192,6 +195,7 @@ def _practice_input(form: PracticeForm, case: Case) -> services.PracticeInput | 
 
 
 @bp.post("/me/ladder/steps/<int:step_id>")
+@audited("create", ladder_step="step_id")
 def log_practice(step_id: int) -> Response:
     case = _child_case()
     step = get_case_step(case, step_id)
@@ -235,6 +239,7 @@ def _well_done(band: AgeBand, result: services.PracticeResult) -> str:
 
 
 @bp.post("/me/ladder/ideas")
+@audited("create")
 def child_suggest_step() -> Response:
     case = _child_case("step.suggest")
     form = _suggest_form(case, formdata=request.form)
@@ -254,6 +259,7 @@ def child_suggest_step() -> Response:
 
 
 @bp.post("/me/rewards/<int:reward_id>")
+@audited("create", reward="reward_id")
 def ask_reward(reward_id: int) -> Response:
     case = _child_case("reward.request")
     reward = get_reward_in(case.id, reward_id)
@@ -277,6 +283,7 @@ def ask_reward(reward_id: int) -> Response:
 
 
 @bp.post("/me/cheers/seen")
+@audited("update")
 def cheers_seen() -> Response:
     case = _child_case()
     if not ButtonForm().validate_on_submit():

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.queries import get_case_for
 from portal.ladders import bp, services
 from portal.ladders.charts import step_charts
@@ -96,11 +97,13 @@ def _progress(
 
 
 @bp.get("/cases/<int:case_id>/progress")
+@audited("read", case="case_id")
 def progress(case_id: int) -> Response:
     return _progress(_progress_case(case_id))
 
 
 @bp.post("/practice/<int:attempt_id>/cheer")
+@audited("create", practice="attempt_id")
 def cheer(attempt_id: int) -> Response:
     """A sticker and a line of praise; htmx swaps the practice log in place."""
     attempt = get_attempt_for(current_user, attempt_id)
@@ -133,6 +136,7 @@ def cheer(attempt_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/rewards")
+@audited("create", case="case_id")
 def add_reward(case_id: int) -> Response:
     case = _progress_case(case_id, "reward.add")
     form = RewardForm()
@@ -166,6 +170,7 @@ def add_reward(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/rewards/<int:reward_id>/approve")
+@audited("update", reward="reward_id")
 def approve_reward(case_id: int, reward_id: int) -> Response:
     case = _progress_case(case_id, "reward.approve")
     reward = get_reward_in(case.id, reward_id)
@@ -185,6 +190,7 @@ def approve_reward(case_id: int, reward_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/redemptions/<int:redemption_id>/confirm")
+@audited("update", redemption="redemption_id")
 def confirm_redemption(case_id: int, redemption_id: int) -> Response:
     case = _progress_case(case_id, "redemption.confirm")
     redemption = get_redemption_in(case.id, redemption_id)
@@ -209,6 +215,7 @@ def confirm_redemption(case_id: int, redemption_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/step-ideas")
+@audited("create", case="case_id")
 def suggest_step(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     if not (current_user.is_guardian and can(current_user, "step.suggest", case)):

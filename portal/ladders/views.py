@@ -14,6 +14,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.queries import get_case_for
 from portal.labels import label
 from portal.ladders import bp, services
@@ -78,11 +79,13 @@ def _builder(case: Case, form: LadderForm | None = None, status: int = 200) -> R
 
 
 @bp.get("/cases/<int:case_id>/ladders")
+@audited("read", case="case_id")
 def builder(case_id: int) -> Response:
     return _builder(_therapist_case(case_id))
 
 
 @bp.post("/cases/<int:case_id>/ladders")
+@audited("create", case="case_id")
 def add_ladder(case_id: int) -> Response:
     case = _therapist_case(case_id)
     form = _ladder_form(case, formdata=request.form)
@@ -109,6 +112,7 @@ def add_ladder(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/suggestions/<int:suggestion_id>")
+@audited("update", step_suggestion="suggestion_id")
 def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
     case = _therapist_case(case_id)
     suggestion = get_suggestion_in(case.id, suggestion_id)
@@ -177,11 +181,13 @@ def _editor(
 
 
 @bp.get("/ladders/<int:ladder_id>")
+@audited("read", ladder="ladder_id")
 def ladder(ladder_id: int) -> Response:
     return _editor(*_therapist_ladder(ladder_id))
 
 
 @bp.post("/ladders/<int:ladder_id>/settings")
+@audited("update", ladder="ladder_id")
 def save_settings(ladder_id: int) -> Response:
     ladder, case = _therapist_ladder(ladder_id)
     form = LadderSettingsForm()
@@ -201,6 +207,7 @@ def save_settings(ladder_id: int) -> Response:
 
 
 @bp.post("/ladders/<int:ladder_id>/steps")
+@audited("create", ladder="ladder_id")
 def add_step(ladder_id: int) -> Response:
     ladder, case = _therapist_ladder(ladder_id)
     form = StepForm()
@@ -227,6 +234,7 @@ def add_step(ladder_id: int) -> Response:
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>")
+@audited("update", ladder_step="step_id")
 def save_step(ladder_id: int, step_id: int) -> Response:
     ladder, case = _therapist_ladder(ladder_id)
     step = get_step_in(ladder, step_id)
@@ -251,6 +259,7 @@ def save_step(ladder_id: int, step_id: int) -> Response:
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/move")
+@audited("update", ladder_step="step_id")
 def move_step(ladder_id: int, step_id: int) -> Response:
     """Up/down buttons; htmx swaps the step list in place, a plain form post reloads the page."""
     ladder, case = _therapist_ladder(ladder_id)
@@ -280,6 +289,7 @@ def move_step(ladder_id: int, step_id: int) -> Response:
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/retire")
+@audited("delete", ladder_step="step_id")
 def retire_step(ladder_id: int, step_id: int) -> Response:
     ladder, _case = _therapist_ladder(ladder_id)
     step = get_step_in(ladder, step_id)
@@ -292,6 +302,7 @@ def retire_step(ladder_id: int, step_id: int) -> Response:
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/status")
+@audited("update", ladder_step="step_id")
 def override_step(ladder_id: int, step_id: int) -> Response:
     ladder, _case = _therapist_ladder(ladder_id)
     step = get_step_in(ladder, step_id)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.queries import get_case_for
 from portal.db import utcnow
 from portal.i18n import gettext as _
@@ -93,6 +94,7 @@ def thread_title(thread: MessageThread, case: Case, viewer: User) -> str:
 
 
 @bp.get("/messages")
+@audited("read")
 def inbox() -> Response:
     if not can(current_user, "messages.use"):
         abort(404)
@@ -104,6 +106,7 @@ def inbox() -> Response:
 
 
 @bp.get("/cases/<int:case_id>/messages")
+@audited("read", case="case_id")
 def case_threads(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     if not can(current_user, "messages.case_threads", case):
@@ -133,6 +136,7 @@ def _teen_ready(case: Case) -> bool:
 
 
 @bp.post("/cases/<int:case_id>/threads")
+@audited("create", case="case_id")
 def open_thread(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     form = _open_thread_form(case)
@@ -264,6 +268,7 @@ def _thread_page(
 
 
 @bp.get("/messages/<int:thread_id>")
+@audited("read", message_thread="thread_id")
 def thread(thread_id: int) -> Response:
     thread, case = _load(thread_id)
     form = _compose_form(case, formdata=None)
@@ -276,6 +281,7 @@ def thread(thread_id: int) -> Response:
 
 
 @bp.post("/messages/<int:thread_id>")
+@audited("create", message_thread="thread_id")
 def send(thread_id: int) -> Response:
     thread, case = _load(thread_id)  # membership is the permission to post (AZ-11)
     form = _compose_form(case)
@@ -314,6 +320,7 @@ def send(thread_id: int) -> Response:
 
 @bp.get("/messages/<int:thread_id>/updates")
 @background
+@audited("read", message_thread="thread_id")
 def updates(thread_id: int) -> Response:
     """The poll: one query when nothing changed (204); otherwise the message list fragment."""
     version = thread_version_for(current_user, thread_id)
@@ -332,6 +339,7 @@ def updates(thread_id: int) -> Response:
 
 @bp.get("/messages/<int:thread_id>/stream")
 @background
+@audited("read", message_thread="thread_id")
 def stream(thread_id: int) -> Response:
     """Server-sent events that say "this thread changed" (no content). Without Redis there is no
     stream: 204 tells the browser's EventSource to stop, and the page polls."""
@@ -354,6 +362,7 @@ def stream(thread_id: int) -> Response:
 
 @bp.post("/messages/<int:thread_id>/read")
 @background
+@audited("update", message_thread="thread_id")
 def mark_read(thread_id: int) -> Response:
     thread = get_thread_for(current_user, thread_id)
     form = ReadForm()
@@ -379,6 +388,7 @@ def _office_hours_page(form: ServicePolicyForm, status: int = 200) -> Response:
 
 
 @bp.get("/messages/office-hours")
+@audited("read")
 def office_hours() -> Response:
     if not can(current_user, "messages.office_hours"):
         abort(404)
@@ -392,6 +402,7 @@ def office_hours() -> Response:
 
 
 @bp.post("/messages/office-hours")
+@audited("update")
 def save_office_hours() -> Response:
     if not can(current_user, "messages.office_hours"):
         abort(404)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.queries import get_case_for
 from portal.models import AgeBand, Case
 from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion, ResponseKind
@@ -37,6 +38,7 @@ def _previous_active(case: Case, plan: PlanVersion) -> PlanVersion | None:
 
 
 @bp.get("/plans/<int:plan_id>")
+@audited("read", plan="plan_id")
 def version(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
@@ -53,6 +55,7 @@ def version(plan_id: int) -> Response:
 
 
 @bp.get("/plans/<int:plan_id>/changes")
+@audited("read", plan="plan_id")
 def changes(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     if current_user.is_child:
@@ -69,6 +72,7 @@ def changes(plan_id: int) -> Response:
 
 
 @bp.get("/plans/<int:plan_id>/print")
+@audited("print", plan="plan_id")
 def printable(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     if current_user.is_child:
@@ -80,6 +84,7 @@ def printable(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/respond")
+@audited("create", plan="plan_id")
 def respond(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
@@ -116,6 +121,7 @@ def respond(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/assent")
+@audited("create", plan="plan_id")
 def assent(plan_id: int) -> Response:
     """The child's assent: from the child, or recorded by a guardian for a young child."""
     plan = get_plan_for(current_user, plan_id)
@@ -152,6 +158,7 @@ def _in_child_mode() -> bool:
 
 
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>/progress")
+@audited("create", goal="goal_id")
 def rate_goal(plan_id: int, goal_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
@@ -208,6 +215,7 @@ def _proposed(case: Case) -> PlanVersion | None:
 
 
 @bp.get("/family/<int:case_id>/plan")
+@audited("read", case="case_id")
 def family_plan(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     if not current_user.is_guardian:
@@ -216,6 +224,7 @@ def family_plan(case_id: int) -> Response:
 
 
 @bp.post("/family/<int:case_id>/priorities")
+@audited("create", case="case_id")
 def suggest_priorities(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     if not can(current_user, "plan.suggest", case):
@@ -230,6 +239,7 @@ def suggest_priorities(case_id: int) -> Response:
 
 
 @bp.post("/family/<int:case_id>/review-request")
+@audited("create", case="case_id")
 def request_review(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     if not can(current_user, "plan.suggest", case):
@@ -244,6 +254,7 @@ def request_review(case_id: int) -> Response:
 
 
 @bp.get("/me/plan")
+@audited("read")
 def child_plan() -> Response:
     """The plan in the child's words only: no clinical text, no adults' comments."""
     from portal.child.views import case_for_child_screen

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.queries import get_case_for
 from portal.models import Case
 from portal.models.plans import (
@@ -84,11 +85,13 @@ def _problems_page(case: Case, form: ProblemForm | None = None, status: int = 20
 
 
 @bp.get("/cases/<int:case_id>/problems")
+@audited("read", case="case_id")
 def problems(case_id: int) -> Response:
     return _problems_page(_therapist_case(case_id))
 
 
 @bp.post("/cases/<int:case_id>/problems")
+@audited("create", case="case_id")
 def add_problem(case_id: int) -> Response:
     case = _therapist_case(case_id)
     form = ProblemForm()
@@ -118,6 +121,7 @@ def add_problem(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/move")
+@audited("update", problem="problem_id")
 def move_problem(case_id: int, problem_id: int) -> Response:
     """Up/down buttons; htmx swaps the list in place, a plain form post reloads the page."""
     case = _therapist_case(case_id)
@@ -143,6 +147,7 @@ def move_problem(case_id: int, problem_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/severity")
+@audited("create", problem="problem_id")
 def rate_problem(case_id: int, problem_id: int) -> Response:
     case = _therapist_case(case_id)
     problem = get_problem_in(case.id, problem_id)
@@ -162,6 +167,7 @@ def rate_problem(case_id: int, problem_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/status")
+@audited("update", problem="problem_id")
 def set_problem_status(case_id: int, problem_id: int) -> Response:
     case = _therapist_case(case_id)
     problem = get_problem_in(case.id, problem_id)
@@ -178,6 +184,7 @@ def set_problem_status(case_id: int, problem_id: int) -> Response:
 
 
 @bp.get("/cases/<int:case_id>/plan")
+@audited("read", case="case_id")
 def plan_hub(case_id: int) -> Response:
     return _hub(_therapist_case(case_id))
 
@@ -199,6 +206,7 @@ def _hub(case: Case, status: int = 200) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/plan/draft")
+@audited("create", case="case_id")
 def start_draft(case_id: int) -> Response:
     case = _therapist_case(case_id)
     draft = services.do_start_draft(current_user, case)
@@ -292,6 +300,7 @@ def _editable(plan: PlanVersion, case: Case) -> Response | None:
 
 
 @bp.get("/plans/<int:plan_id>/edit")
+@audited("read", plan="plan_id")
 def edit(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     return _editable(plan, case) or _editor(plan, case)
@@ -305,6 +314,7 @@ def _expected(value: str | None) -> int:
 
 
 @bp.post("/plans/<int:plan_id>/edit")
+@audited("update", plan="plan_id")
 def save_details(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -329,6 +339,7 @@ def save_details(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/goals")
+@audited("create", plan="plan_id")
 def add_goal(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -347,6 +358,7 @@ def add_goal(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>")
+@audited("update", goal="goal_id")
 def save_goal(plan_id: int, goal_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -369,6 +381,7 @@ def save_goal(plan_id: int, goal_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>/delete")
+@audited("delete", goal="goal_id")
 def remove_goal(plan_id: int, goal_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -380,6 +393,7 @@ def remove_goal(plan_id: int, goal_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/interventions")
+@audited("create", plan="plan_id")
 def add_intervention(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -400,6 +414,7 @@ def add_intervention(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/interventions/<int:item_id>/delete")
+@audited("delete", intervention="item_id")
 def remove_intervention(plan_id: int, item_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -411,6 +426,7 @@ def remove_intervention(plan_id: int, item_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/propose")
+@audited("update", plan="plan_id")
 def propose(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -443,6 +459,7 @@ def propose(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/sign-off")
+@audited("update", plan="plan_id")
 def sign_off(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     try:
@@ -456,6 +473,7 @@ def sign_off(plan_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/tasks/<int:task_id>/resolve")
+@audited("update", task="task_id")
 def resolve_task(case_id: int, task_id: int) -> Response:
     case = _therapist_case(case_id)
     task = get_task_in(case.id, task_id)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import audit, db
+from portal.audit_trail import audited
 from portal.cases.queries import get_case_for
 from portal.cases.services import ServiceError
 from portal.db import utcnow
@@ -60,11 +61,13 @@ def _data_page(
 
 
 @bp.get("/family/<int:case_id>/data")
+@audited("read", case="case_id")
 def data_page(case_id: int) -> Response:
     return _data_page(_case(case_id, "rights.export"))
 
 
 @bp.get("/family/<int:case_id>/data/export.json")
+@audited("export", case="case_id")
 def export_json(case_id: int) -> Response:
     case = _case(case_id, "rights.export")
     _audit("export", case)
@@ -78,6 +81,7 @@ def export_json(case_id: int) -> Response:
 
 
 @bp.get("/family/<int:case_id>/data/print")
+@audited("print", case="case_id")
 def printable(case_id: int) -> Response:
     case = _case(case_id, "rights.export")
     _audit("print", case)
@@ -91,6 +95,7 @@ def printable(case_id: int) -> Response:
 
 
 @bp.post("/family/<int:case_id>/data/deletion")
+@audited("create", case="case_id")
 def request_deletion(case_id: int) -> Response:
     case = _case(case_id, "rights.request_deletion")
     form = DeletionRequestForm()
@@ -110,6 +115,7 @@ def request_deletion(case_id: int) -> Response:
 
 
 @bp.post("/family/<int:case_id>/child-account/close")
+@audited("delete", case="case_id")
 def close_child_account(case_id: int) -> Response:
     case = _case(case_id, "rights.close_child_account")
     form = CloseAccountForm()
@@ -153,12 +159,14 @@ def _queue(form: CompleteDeletionForm | None = None, status: int = 200) -> Respo
 
 
 @bp.get("/admin/data-requests")
+@audited("read")
 def admin_requests() -> Response:
     _admin_only()
     return _queue()
 
 
 @bp.post("/admin/data-requests/<int:request_id>/complete")
+@audited("update")
 def complete_request(request_id: int) -> Response:
     _admin_only()
     request = services.get_request_for_admin(current_user, request_id)
