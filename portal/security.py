@@ -26,31 +26,21 @@ from portal import db
 from portal.db import utcnow
 from portal.extensions import login_manager
 from portal.models import AuthSession, User
+from portal.session_state import current_auth_session, in_child_mode
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# While a guardian has handed the device to a young child, only these views answer.
-CHILD_MODE_ENDPOINTS = {
-    "child.home",
-    "child.leave",
-    "static",
-    "auth.logout",
-    "plans.child_plan",
-    "plans.assent",
-    "plans.rate_goal",
-    "feedback.child_feedback",
-    "ladders.child_ladder",
-    "ladders.practice_form",
-    "ladders.log_practice",
-    "ladders.child_suggest_step",
-    "ladders.ask_reward",
-    "ladders.cheers_seen",
-}
 
 
 def public(view: F) -> F:
     """Mark a view as reachable without signing in."""
     view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def child_mode_allowed(view: F) -> F:
+    """Mark a view as one that answers while a guardian has handed the device to a young child
+    (child mode); every other view sends the child back to their own screen."""
+    view.child_mode_allowed = True  # type: ignore[attr-defined]
     return view
 
 
@@ -185,12 +175,6 @@ def end_all_sessions(user_id: int, reason: str, *, keep: AuthSession | None = No
     db.session.execute(stmt)
 
 
-def current_auth_session() -> AuthSession | None:
-    _ = current_user.is_authenticated  # makes Flask-Login run the loader below
-    auth_session: AuthSession | None = g.get("auth_session")
-    return auth_session
-
-
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     token = session.get("sid")
@@ -270,12 +254,7 @@ def _gate() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return _please_sign_in()
-    auth_session = g.get("auth_session")
-    if (
-        auth_session is not None
-        and auth_session.child_mode_child_id is not None
-        and request.endpoint not in CHILD_MODE_ENDPOINTS
-    ):
+    if in_child_mode() and not _view_flag("child_mode_allowed"):
         if request.headers.get("HX-Request") == "true":
             response = Response(status=204)
             response.headers["HX-Redirect"] = url_for("child.home")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,9 +10,9 @@ from portal import audit, db
 from portal.audit_report import bp, queries
 from portal.audit_report.forms import AuditFilterForm
 from portal.audit_trail import accessed, audited
-from portal.cases.queries import get_case_for
+from portal.cases.queries import require_case
 from portal.messages.queries import visible_thread_ids
-from portal.policies import can
+from portal.policies import require
 from portal.web.htmx import render
 
 
@@ -23,8 +23,7 @@ def _page_number() -> int:
 @bp.get("/admin/audit")
 @audited("read")
 def report() -> Response:
-    if not can(current_user, "clinic.read_audit"):
-        abort(404)
+    require("clinic.read_audit")
     clinic = current_user.clinic
     form = AuditFilterForm(request.args)
     form.user.choices = [("", _("Everyone"))] + [
@@ -71,9 +70,7 @@ def report() -> Response:
 @bp.get("/cases/<int:case_id>/record-views")
 @audited("read", case="case_id")
 def record_views(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "case.see_record_views", case):
-        abort(404)
+    case = require_case(case_id, "case.see_record_views")
     accessed("record_views", case.id, case_id=case.id, child_id=case.child_id)
     visible = None if current_user.is_therapist else visible_thread_ids(current_user)
     page = queries.record_views(case, current_user, page=_page_number(), visible_threads=visible)

@@ -37,13 +37,13 @@ from portal.models import AccountToken, Role, User
 from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, verify_secret
 from portal.security import (
-    current_auth_session,
     end_all_sessions,
     fresh_sign_in_required,
     public,
     safe_next,
     token_hash,
 )
+from portal.session_state import current_auth_session
 from portal.web.htmx import render
 
 RESET_TTL = timedelta(hours=1)

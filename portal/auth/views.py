@@ -27,7 +27,7 @@ from portal.models import AccountToken, Credential, Role, User
 from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
 from portal.security import (
-    current_auth_session,
+    child_mode_allowed,
     end_all_sessions,
     end_session,
     public,
@@ -35,6 +35,7 @@ from portal.security import (
     start_session,
     token_hash,
 )
+from portal.session_state import current_auth_session
 from portal.web.htmx import render
 
 
@@ -171,6 +172,7 @@ def kids_login() -> Response:
 
 
 @bp.post("/logout")
+@child_mode_allowed
 def logout() -> Response:
     audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
     end_session("signed out")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
+from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +15,7 @@ from portal import db
 from portal.audit_trail import accessed
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
+from portal.policies import require
 
 
 def visible_case_ids(user: User) -> Select[int]:
@@ -62,6 +64,13 @@ def get_case_for(user: User, case_id: int) -> Case:
     if case is None:
         abort(404)
     accessed("case", case.id, case_id=case.id, child_id=case.child_id)
+    return case
+
+
+def require_case(case_id: int, action: str) -> Case:
+    """Case `case_id`, when the signed-in user can see it and may `action` on it; else 404."""
+    case = get_case_for(current_user, case_id)
+    require(action, case)
     return case
 
 

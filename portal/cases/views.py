@@ -23,20 +23,14 @@ from portal.cases.services import (
 )
 from portal.models import AgeBand, Case, Invitation, User
 from portal.passwords import password_problem, pin_problem
-from portal.policies import can, today
+from portal.policies import require, today
 from portal.web.htmx import render
-
-
-def _require(action: str, obj: object = None) -> None:
-    """A forbidden action answers exactly like a missing page (AZ-03)."""
-    if not can(current_user, action, obj):
-        abort(404)
 
 
 @bp.get("/caseload")
 @audited("read")
 def caseload() -> Response:
-    _require("caseload.view")
+    require("caseload.view")
     from portal.feedback.queries import open_alert_counts, open_alerts
     from portal.ladders.queries import practice_summary
 
@@ -57,7 +51,7 @@ def caseload() -> Response:
 @bp.route("/cases/new", methods=["GET", "POST"])
 @audited("create")
 def open_case() -> Response:
-    _require("case.open")
+    require("case.open")
     form = OpenCaseForm()
     if form.validate_on_submit():
         case = do_open_case(
@@ -105,7 +99,7 @@ def _case_page(
 @audited("read", case="case_id")
 def case_page(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     return _case_page(case)
 
 
@@ -113,7 +107,7 @@ def case_page(case_id: int) -> Response:
 @audited("create", case="case_id")
 def invite_guardian(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     form = InviteGuardianForm()
     if form.validate_on_submit():
         try:
@@ -147,7 +141,7 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
     from portal.db import utcnow
 
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     invitation = db.session.scalars(
         select(Invitation).where(Invitation.id == invitation_id, Invitation.case_id == case.id)
     ).one_or_none()
@@ -164,7 +158,7 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
 @audited("delete", guardian_link="link_id")
 def end_guardian_link(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     link = next((lk for lk in case.guardian_links if lk.id == link_id), None)
     if link is None:
         abort(404)
@@ -185,7 +179,7 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
 @audited("create", case="case_id")
 def add_therapist(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     form = AddTherapistForm()
     if form.validate_on_submit():
         try:
@@ -206,7 +200,7 @@ def add_therapist(case_id: int) -> Response:
 @audited("delete", care_team_link="link_id")
 def remove_therapist(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     link = next((lk for lk in case.therapist_links if lk.id == link_id and lk.is_current), None)
     if link is None:
         abort(404)
@@ -239,7 +233,7 @@ def _back_to_case(user: User, case: Case) -> str:
 def child_account(case_id: int) -> Response:
     """A guardian with consent authority, or the therapist, creates the child's own sign-in."""
     case = get_case_for(current_user, case_id)
-    _require("case.create_child_account", case)
+    require("case.create_child_account", case)
     band = case.child.age_band(today())
     form = ChildAccountForm()
     if form.validate_on_submit():

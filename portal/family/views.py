@@ -11,15 +11,15 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import cases_for, get_case_for, pick_case_for
+from portal.cases.queries import cases_for, pick_case_for, require_case
 from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.family import bp
 from portal.family.forms import ConsentForm
 from portal.ladders.queries import practice_log
 from portal.models import ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
-from portal.policies import can, guardian_link_of, today
-from portal.security import current_auth_session
+from portal.policies import guardian_link_of, today
+from portal.session_state import current_auth_session
 from portal.web.htmx import render
 
 
@@ -88,9 +88,9 @@ def case_page(case_id: int) -> Response:
 @audited("create", case="case_id")
 def record_consent(case_id: int) -> Response:
     _guardian_only()
-    case = get_case_for(current_user, case_id)
+    case = require_case(case_id, "case.record_own_consent")
     link = guardian_link_of(current_user, case)
-    if link is None or not can(current_user, "case.record_own_consent", case):
+    if link is None:
         abort(404)
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
     form = ConsentForm()
@@ -118,9 +118,7 @@ def record_consent(case_id: int) -> Response:
 @audited("update", case="case_id")
 def enter_child_mode(case_id: int) -> Response:
     _guardian_only()
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "case.enter_child_mode", case):
-        abort(404)
+    case = require_case(case_id, "case.enter_child_mode")
     auth_session = current_auth_session()
     assert auth_session is not None
     auth_session.child_mode_child_id = case.child_id

@@ -13,7 +13,8 @@ from flask_login import current_user
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import get_case_for
+from portal.cases.queries import require_case
+from portal.child.queries import case_for_child_screen
 from portal.feedback import bp, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
@@ -37,15 +38,9 @@ from portal.feedback.queries import (
 )
 from portal.models import Case
 from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
-from portal.policies import can, today
+from portal.policies import today
+from portal.security import child_mode_allowed
 from portal.web.htmx import render, see_other
-
-
-def _case(case_id: int, action: str) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, action, case):
-        abort(404)
-    return case
 
 
 def _clinic_zone(case: Case) -> ZoneInfo:
@@ -72,13 +67,13 @@ def _sessions_page(case: Case, form: SessionForm | None = None, status: int = 20
 @bp.get("/cases/<int:case_id>/sessions")
 @audited("read", case="case_id")
 def sessions(case_id: int) -> Response:
-    return _sessions_page(_case(case_id, "feedback.manage"))
+    return _sessions_page(require_case(case_id, "feedback.manage"))
 
 
 @bp.post("/cases/<int:case_id>/sessions")
 @audited("create", case="case_id")
 def record_session(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     form = SessionForm()
     if form.validate_on_submit() and form.day.data and form.time.data:
         local = datetime.combine(form.day.data, form.time.data, tzinfo=_clinic_zone(case))
@@ -105,7 +100,7 @@ def record_session(case_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
 @audited("update", therapy_session="session_id")
 def set_session_status(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     session = get_session_in(case.id, session_id)
     form = SessionStatusForm()
     if not form.validate_on_submit():
@@ -153,7 +148,7 @@ def _trend_charts(case: Case) -> list[Any]:
 @bp.get("/cases/<int:case_id>/feedback")
 @audited("read", case="case_id")
 def case_feedback(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     return render(
         "feedback/case.html",
         case=case,
@@ -169,7 +164,7 @@ def case_feedback(case_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/feedback/<int:feedback_id>/answer")
 @audited("create", feedback="feedback_id")
 def answer_feedback(case_id: int, feedback_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     feedback = get_feedback_in(case.id, feedback_id)
     form = AnswerForm()
     if form.validate_on_submit():
@@ -186,7 +181,7 @@ def answer_feedback(case_id: int, feedback_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/alerts/<int:alert_id>/resolve")
 @audited("update", alert="alert_id")
 def resolve_alert(case_id: int, alert_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     alert = get_alert_in(case.id, alert_id)
     form = ResolveAlertForm()
     if not form.validate_on_submit():
@@ -230,13 +225,13 @@ def _checkins_page(
 @bp.get("/family/<int:case_id>/checkins")
 @audited("read", case="case_id")
 def family_checkins(case_id: int) -> Response:
-    return _checkins_page(_case(case_id, "feedback.give"))
+    return _checkins_page(require_case(case_id, "feedback.give"))
 
 
 @bp.post("/family/<int:case_id>/checkin")
 @audited("create", case="case_id")
 def submit_checkin(case_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     form = CheckinForm()
     if form.validate_on_submit():
         try:
@@ -292,7 +287,7 @@ def _feedback_form_page(
 @bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
 @audited("create", therapy_session="session_id")
 def give_feedback(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     session = get_session_in(case.id, session_id)
     form = GuardianFeedbackForm()
     if request.method == "GET":
@@ -330,9 +325,8 @@ def give_feedback(case_id: int, session_id: int) -> Response:
 
 @bp.route("/me/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
 @audited("create", therapy_session="session_id")
+@child_mode_allowed
 def child_feedback(session_id: int) -> Response:
-    from portal.child.views import case_for_child_screen
-
     case = case_for_child_screen()
     session = get_session_in(case.id, session_id)
     form = ChildFeedbackForm()

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.child.views import case_for_child_screen
+from portal.child.queries import require_child_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.ladders import bp, services
@@ -33,21 +33,9 @@ from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
 from portal.models import AgeBand, Case
 from portal.models.ladders import Completion, LadderStep
 from portal.policies import can, is_the_child, today
-from portal.security import current_auth_session
+from portal.security import child_mode_allowed
+from portal.session_state import in_child_mode
 from portal.web.htmx import render, see_other
-
-
-def _child_case(action: str = "practice.log") -> Case:
-    case = case_for_child_screen()
-    if not can(current_user, action, case):
-        abort(404)
-    return case
-
-
-def _for_the_child() -> bool:
-    """True when a guardian enters for the child (child mode), so entries say so."""
-    auth_session = current_auth_session()
-    return bool(auth_session and auth_session.child_mode_child_id)
 
 
 def _suggest_form(case: Case, formdata: object = None) -> SuggestStepForm:
@@ -84,8 +72,9 @@ def _my_ladder(
 
 @bp.get("/me/ladder")
 @audited("read")
+@child_mode_allowed
 def child_ladder() -> Response:
-    return _my_ladder(_child_case())
+    return _my_ladder(require_child_case("practice.log"))
 
 
 # --- logging a practice --------------------------------------------------------------------------
@@ -132,7 +121,7 @@ def _practice_page(
         scale=scale,
         points=POINTS[scale],
         completions=list(Completion),
-        for_the_child=_for_the_child(),
+        for_the_child=in_child_mode(),
         error=error,
         status=status,
     )
@@ -140,8 +129,9 @@ def _practice_page(
 
 @bp.get("/me/ladder/steps/<int:step_id>")
 @audited("read", ladder_step="step_id")
+@child_mode_allowed
 def practice_form(step_id: int) -> Response:
-    case = _child_case()
+    case = require_child_case("practice.log")
     step = get_case_step(case, step_id)
     return _practice_page(case, step, _practice_form(case))
 
@@ -196,8 +186,9 @@ def _practice_input(form: PracticeForm, case: Case) -> services.PracticeInput | 
 
 @bp.post("/me/ladder/steps/<int:step_id>")
 @audited("create", ladder_step="step_id")
+@child_mode_allowed
 def log_practice(step_id: int) -> Response:
-    case = _child_case()
+    case = require_child_case("practice.log")
     step = get_case_step(case, step_id)
     form = _practice_form(case, formdata=request.form)
     data = _practice_input(form, case) if form.validate_on_submit() else None
@@ -210,7 +201,7 @@ def log_practice(step_id: int) -> Response:
             case,
             step,
             data,
-            on_behalf_of_child=_for_the_child(),
+            on_behalf_of_child=in_child_mode(),
             private_notes_allowed=band is AgeBand.TEEN and is_the_child(current_user, case),
         )
     except services.LadderRuleError as exc:
@@ -240,8 +231,9 @@ def _well_done(band: AgeBand, result: services.PracticeResult) -> str:
 
 @bp.post("/me/ladder/ideas")
 @audited("create")
+@child_mode_allowed
 def child_suggest_step() -> Response:
-    case = _child_case("step.suggest")
+    case = require_child_case("step.suggest")
     form = _suggest_form(case, formdata=request.form)
     if not form.validate_on_submit():
         return _my_ladder(case, suggest_form=form, status=422)
@@ -251,7 +243,7 @@ def child_suggest_step() -> Response:
         case,
         ladder,
         title=form.title.data or "",
-        on_behalf_of_child=_for_the_child(),
+        on_behalf_of_child=in_child_mode(),
     )
     db.session.commit()
     flash(_("Great idea! Your therapist will look at it."), "success")
@@ -260,13 +252,14 @@ def child_suggest_step() -> Response:
 
 @bp.post("/me/rewards/<int:reward_id>")
 @audited("create", reward="reward_id")
+@child_mode_allowed
 def ask_reward(reward_id: int) -> Response:
-    case = _child_case("reward.request")
+    case = require_child_case("reward.request")
     reward = get_reward_in(case.id, reward_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        services.do_request_reward(current_user, case, reward, on_behalf_of_child=_for_the_child())
+        services.do_request_reward(current_user, case, reward, on_behalf_of_child=in_child_mode())
     except services.LadderRuleError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -284,8 +277,9 @@ def ask_reward(reward_id: int) -> Response:
 
 @bp.post("/me/cheers/seen")
 @audited("update")
+@child_mode_allowed
 def cheers_seen() -> Response:
-    case = _child_case()
+    case = require_child_case("practice.log")
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.do_mark_cheers_seen(current_user, case)

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import get_case_for
+from portal.cases.queries import require_case
 from portal.labels import label
 from portal.ladders import bp, services
 from portal.ladders.forms import (
@@ -37,20 +37,12 @@ from portal.ladders.queries import (
 )
 from portal.models import Case
 from portal.models.ladders import Ladder, StepStatus
-from portal.policies import can
 from portal.web.htmx import render, see_other
-
-
-def _therapist_case(case_id: int) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "ladder.edit", case):
-        abort(404)
-    return case
 
 
 def _therapist_ladder(ladder_id: int) -> tuple[Ladder, Case]:
     ladder = get_ladder_for(current_user, ladder_id)
-    return ladder, _therapist_case(ladder.case_id)
+    return ladder, require_case(ladder.case_id, "ladder.edit")
 
 
 # --- all ladders of a case -----------------------------------------------------------------------
@@ -81,13 +73,13 @@ def _builder(case: Case, form: LadderForm | None = None, status: int = 200) -> R
 @bp.get("/cases/<int:case_id>/ladders")
 @audited("read", case="case_id")
 def builder(case_id: int) -> Response:
-    return _builder(_therapist_case(case_id))
+    return _builder(require_case(case_id, "ladder.edit"))
 
 
 @bp.post("/cases/<int:case_id>/ladders")
 @audited("create", case="case_id")
 def add_ladder(case_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "ladder.edit")
     form = _ladder_form(case, formdata=request.form)
     if not form.validate_on_submit():
         return _builder(case, form, status=422)
@@ -114,7 +106,7 @@ def add_ladder(case_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/suggestions/<int:suggestion_id>")
 @audited("update", step_suggestion="suggestion_id")
 def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "ladder.edit")
     suggestion = get_suggestion_in(case.id, suggestion_id)
     form = DecisionForm()
     if not form.validate_on_submit():

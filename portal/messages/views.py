@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import get_case_for
+from portal.cases.queries import get_case_for, require_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.messages import bp, live, services
@@ -42,7 +42,7 @@ from portal.messages.references import (
 )
 from portal.messages.rendering import preview, render_message
 from portal.models import Case, Message, MessageKind, MessageThread, ThreadKind, User
-from portal.policies import can, today
+from portal.policies import require, today
 from portal.security import background
 from portal.web.htmx import render, see_other, wants_fragment
 
@@ -96,8 +96,7 @@ def thread_title(thread: MessageThread, case: Case, viewer: User) -> str:
 @bp.get("/messages")
 @audited("read")
 def inbox() -> Response:
-    if not can(current_user, "messages.use"):
-        abort(404)
+    require("messages.use")
     return render(
         "messages/inbox.html",
         summaries=thread_summaries(current_user),
@@ -108,9 +107,7 @@ def inbox() -> Response:
 @bp.get("/cases/<int:case_id>/messages")
 @audited("read", case="case_id")
 def case_threads(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "messages.case_threads", case):
-        abort(404)
+    case = require_case(case_id, "messages.case_threads")
     return render(
         "messages/case.html",
         case=case,
@@ -144,8 +141,7 @@ def open_thread(case_id: int) -> Response:
         abort(400)  # a guardian outside this case is never a recipient (AZ-11)
     kind = ThreadKind(form.kind.data)
     action = "messages.start_family_thread" if kind is ThreadKind.FAMILY else "messages.open_thread"
-    if not can(current_user, action, case):
-        abort(404)
+    require(action, case)
     if kind is ThreadKind.TEEN and not _teen_ready(case):
         flash(_("A teen thread needs a child aged 13 to 17 with their own sign-in."), "error")
         return see_other("messages.case_threads", case_id=case.id)
@@ -390,8 +386,7 @@ def _office_hours_page(form: ServicePolicyForm, status: int = 200) -> Response:
 @bp.get("/messages/office-hours")
 @audited("read")
 def office_hours() -> Response:
-    if not can(current_user, "messages.office_hours"):
-        abort(404)
+    require("messages.office_hours")
     hours = hours_of(current_user)
     form = ServicePolicyForm(formdata=None)
     form.office_days.data = [str(i) for i in range(7) if hours.office_days & (1 << i)]
@@ -404,8 +399,7 @@ def office_hours() -> Response:
 @bp.post("/messages/office-hours")
 @audited("update")
 def save_office_hours() -> Response:
-    if not can(current_user, "messages.office_hours"):
-        abort(404)
+    require("messages.office_hours")
     form = ServicePolicyForm()
     if form.validate_on_submit():
         days = sum(1 << int(day) for day in set(form.office_days.data or []))

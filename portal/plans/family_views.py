@@ -9,14 +9,17 @@ from flask_login import current_user
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import get_case_for
+from portal.cases.queries import get_case_for, require_case
+from portal.child.queries import case_for_child_screen
 from portal.models import AgeBand, Case
 from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion, ResponseKind
 from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
 from portal.plans.queries import get_plan_for, previous_active_version, progress_by_goal
-from portal.policies import can, guardian_link_of, today
+from portal.policies import guardian_link_of, require, today
+from portal.security import child_mode_allowed
+from portal.session_state import in_child_mode
 from portal.web.htmx import render
 
 THANKS = {
@@ -88,8 +91,7 @@ def printable(plan_id: int) -> Response:
 def respond(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
-    if not can(current_user, "plan.respond", case):
-        abort(404)
+    require("plan.respond", case)
     form = GuardianResponseForm()
     if form.validate_on_submit():
         try:
@@ -122,12 +124,12 @@ def respond(plan_id: int) -> Response:
 
 @bp.post("/plans/<int:plan_id>/assent")
 @audited("create", plan="plan_id")
+@child_mode_allowed
 def assent(plan_id: int) -> Response:
     """The child's assent: from the child, or recorded by a guardian for a young child."""
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
-    if not can(current_user, "plan.assent", case):
-        abort(404)
+    require("plan.assent", case)
     form = AssentForm()
     if not form.validate_on_submit():
         flash(_("Choose one of the answers."), "error")
@@ -145,24 +147,19 @@ def assent(plan_id: int) -> Response:
         else:
             db.session.commit()
             flash(_("Thank you! Your answer is saved."), "success")
-    if current_user.is_child or _in_child_mode():
+    if current_user.is_child or in_child_mode():
         return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 
 
-def _in_child_mode() -> bool:
-    from portal.security import current_auth_session
-
-    auth_session = current_auth_session()
-    return bool(auth_session and auth_session.child_mode_child_id)
-
-
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>/progress")
 @audited("create", goal="goal_id")
+@child_mode_allowed
 def rate_goal(plan_id: int, goal_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
-    if not can(current_user, "goal.rate", case) or plan.status is not PlanStatus.ACTIVE:
+    require("goal.rate", case)
+    if plan.status is not PlanStatus.ACTIVE:
         abort(404)
     goal = next((g for g in plan.goals if g.id == goal_id), None)
     if goal is None:
@@ -171,7 +168,7 @@ def rate_goal(plan_id: int, goal_id: int) -> Response:
     if form.validate_on_submit() and form.value.data is not None:
         if current_user.is_therapist:
             role = Informant.THERAPIST
-        elif current_user.is_guardian and not _in_child_mode():
+        elif current_user.is_guardian and not in_child_mode():
             role = Informant.GUARDIAN
         else:
             role = Informant.CHILD
@@ -180,7 +177,7 @@ def rate_goal(plan_id: int, goal_id: int) -> Response:
         flash(_("Thanks! Your rating is saved."), "success")
     else:
         flash(_("Choose a number from 0 to 10."), "error")
-    if current_user.is_child or _in_child_mode():
+    if current_user.is_child or in_child_mode():
         return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
     if current_user.is_therapist:
         return redirect(url_for("plans.plan_hub", case_id=case.id), 303)  # type: ignore[return-value]
@@ -226,9 +223,7 @@ def family_plan(case_id: int) -> Response:
 @bp.post("/family/<int:case_id>/priorities")
 @audited("create", case="case_id")
 def suggest_priorities(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "plan.suggest", case):
-        abort(404)
+    case = require_case(case_id, "plan.suggest")
     form = CommentForm()
     if not form.validate_on_submit():
         return _family_page(case, comment_form=form, status=422)
@@ -241,9 +236,7 @@ def suggest_priorities(case_id: int) -> Response:
 @bp.post("/family/<int:case_id>/review-request")
 @audited("create", case="case_id")
 def request_review(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "plan.suggest", case):
-        abort(404)
+    case = require_case(case_id, "plan.suggest")
     form = CommentForm(prefix="review")
     if not form.validate_on_submit():
         return _family_page(case, review_form=form, status=422)
@@ -255,10 +248,9 @@ def request_review(case_id: int) -> Response:
 
 @bp.get("/me/plan")
 @audited("read")
+@child_mode_allowed
 def child_plan() -> Response:
     """The plan in the child's words only: no clinical text, no adults' comments."""
-    from portal.child.views import case_for_child_screen
-
     case = case_for_child_screen()
     band = case.child.age_band(today())
     progress = progress_by_goal(case.id)

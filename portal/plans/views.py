@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import get_case_for
+from portal.cases.queries import require_case
 from portal.models import Case
 from portal.models.plans import (
     Goal,
@@ -47,7 +47,6 @@ from portal.plans.queries import (
     open_tasks,
     progress_by_goal,
 )
-from portal.policies import can
 from portal.web.htmx import render, see_other
 
 CONFLICT = _l(
@@ -56,16 +55,9 @@ CONFLICT = _l(
 )
 
 
-def _therapist_case(case_id: int) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "plan.edit", case):
-        abort(404)
-    return case
-
-
 def _therapist_plan(plan_id: int) -> tuple[PlanVersion, Case]:
     plan = get_plan_for(current_user, plan_id)
-    case = _therapist_case(plan.case_id)
+    case = require_case(plan.case_id, "plan.edit")
     return plan, case
 
 
@@ -87,13 +79,13 @@ def _problems_page(case: Case, form: ProblemForm | None = None, status: int = 20
 @bp.get("/cases/<int:case_id>/problems")
 @audited("read", case="case_id")
 def problems(case_id: int) -> Response:
-    return _problems_page(_therapist_case(case_id))
+    return _problems_page(require_case(case_id, "plan.edit"))
 
 
 @bp.post("/cases/<int:case_id>/problems")
 @audited("create", case="case_id")
 def add_problem(case_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     form = ProblemForm()
     if form.validate_on_submit():
         severities = {
@@ -124,7 +116,7 @@ def add_problem(case_id: int) -> Response:
 @audited("update", problem="problem_id")
 def move_problem(case_id: int, problem_id: int) -> Response:
     """Up/down buttons; htmx swaps the list in place, a plain form post reloads the page."""
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     problem = get_problem_in(case.id, problem_id)
     form = MoveForm()
     if not form.validate_on_submit():
@@ -149,7 +141,7 @@ def move_problem(case_id: int, problem_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/severity")
 @audited("create", problem="problem_id")
 def rate_problem(case_id: int, problem_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     problem = get_problem_in(case.id, problem_id)
     form = SeverityForm()
     if form.validate_on_submit() and form.severity.data is not None:
@@ -169,7 +161,7 @@ def rate_problem(case_id: int, problem_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/status")
 @audited("update", problem="problem_id")
 def set_problem_status(case_id: int, problem_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     problem = get_problem_in(case.id, problem_id)
     form = ProblemStatusForm()
     if not form.validate_on_submit():
@@ -186,7 +178,7 @@ def set_problem_status(case_id: int, problem_id: int) -> Response:
 @bp.get("/cases/<int:case_id>/plan")
 @audited("read", case="case_id")
 def plan_hub(case_id: int) -> Response:
-    return _hub(_therapist_case(case_id))
+    return _hub(require_case(case_id, "plan.edit"))
 
 
 def _hub(case: Case, status: int = 200) -> Response:
@@ -208,7 +200,7 @@ def _hub(case: Case, status: int = 200) -> Response:
 @bp.post("/cases/<int:case_id>/plan/draft")
 @audited("create", case="case_id")
 def start_draft(case_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     draft = services.do_start_draft(current_user, case)
     db.session.commit()
     return see_other("plans.edit", plan_id=draft.id)
@@ -475,7 +467,7 @@ def sign_off(plan_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/tasks/<int:task_id>/resolve")
 @audited("update", task="task_id")
 def resolve_task(case_id: int, task_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     task = get_task_in(case.id, task_id)
     form = ResolveTaskForm()
     if not form.validate_on_submit():

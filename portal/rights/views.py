@@ -11,24 +11,15 @@ from flask_login import current_user
 
 from portal import audit, db
 from portal.audit_trail import audited
-from portal.cases.queries import get_case_for
+from portal.cases.queries import require_case
 from portal.cases.services import ServiceError
 from portal.db import utcnow
 from portal.models import Case
-from portal.policies import can
+from portal.policies import require
 from portal.rights import bp, export, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
 from portal.web.htmx import render, see_other
 from portal.web.sorting import order_by_request
-
-
-def _case(case_id: int, action: str) -> Case:
-    if not current_user.is_guardian:
-        abort(404)
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, action, case):
-        abort(404)
-    return case
 
 
 def _audit(action: str, case: Case, object_id: int | None = None) -> None:
@@ -63,13 +54,13 @@ def _data_page(
 @bp.get("/family/<int:case_id>/data")
 @audited("read", case="case_id")
 def data_page(case_id: int) -> Response:
-    return _data_page(_case(case_id, "rights.export"))
+    return _data_page(require_case(case_id, "rights.export"))
 
 
 @bp.get("/family/<int:case_id>/data/export.json")
 @audited("export", case="case_id")
 def export_json(case_id: int) -> Response:
-    case = _case(case_id, "rights.export")
+    case = require_case(case_id, "rights.export")
     _audit("export", case)
     body = json.dumps(export.document(case, current_user, utcnow()), ensure_ascii=False, indent=2)
     response = make_response(body)
@@ -83,7 +74,7 @@ def export_json(case_id: int) -> Response:
 @bp.get("/family/<int:case_id>/data/print")
 @audited("print", case="case_id")
 def printable(case_id: int) -> Response:
-    case = _case(case_id, "rights.export")
+    case = require_case(case_id, "rights.export")
     _audit("print", case)
     response = render(
         "rights/print.html",
@@ -97,7 +88,7 @@ def printable(case_id: int) -> Response:
 @bp.post("/family/<int:case_id>/data/deletion")
 @audited("create", case="case_id")
 def request_deletion(case_id: int) -> Response:
-    case = _case(case_id, "rights.request_deletion")
+    case = require_case(case_id, "rights.request_deletion")
     form = DeletionRequestForm()
     if form.validate_on_submit():
         try:
@@ -117,7 +108,7 @@ def request_deletion(case_id: int) -> Response:
 @bp.post("/family/<int:case_id>/child-account/close")
 @audited("delete", case="case_id")
 def close_child_account(case_id: int) -> Response:
-    case = _case(case_id, "rights.close_child_account")
+    case = require_case(case_id, "rights.close_child_account")
     form = CloseAccountForm()
     if form.validate_on_submit():
         try:
@@ -141,11 +132,6 @@ def close_child_account(case_id: int) -> Response:
     return _data_page(case, close_form=form, status=422)
 
 
-def _admin_only() -> None:
-    if not can(current_user, "rights.manage_requests"):
-        abort(404)
-
-
 def _queue(form: CompleteDeletionForm | None = None, status: int = 200) -> Response:
     order, sort, direction = order_by_request(services.REQUEST_SORTS, default="requested")
     return render(
@@ -161,14 +147,14 @@ def _queue(form: CompleteDeletionForm | None = None, status: int = 200) -> Respo
 @bp.get("/admin/data-requests")
 @audited("read")
 def admin_requests() -> Response:
-    _admin_only()
+    require("rights.manage_requests")
     return _queue()
 
 
 @bp.post("/admin/data-requests/<int:request_id>/complete")
 @audited("update")
 def complete_request(request_id: int) -> Response:
-    _admin_only()
+    require("rights.manage_requests")
     request = services.get_request_for_admin(current_user, request_id)
     if request is None:
         abort(404)

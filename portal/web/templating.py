@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask
 from flask_babel import format_decimal, get_locale
 
 from portal.db import utcnow
 from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
 from portal.labels import label
 from portal.policies import can, today
+from portal.session_state import in_child_mode
 
 
 def _plan_activation(plan: Any) -> dict[str, bool]:
@@ -32,13 +33,12 @@ def init_templating(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        auth_session = g.get("auth_session")
         return {
             "can": can,
             "today": today(),
             "now": utcnow(),
             "htmx_file": HTMX_FILE,
-            "child_mode": bool(auth_session and auth_session.child_mode_child_id),
+            "child_mode": in_child_mode(),
             "languages": LANGUAGES,
             "language": get_locale().language if get_locale() else "en",
             "chosen_language": chosen_language(),
