@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_errors(app)
     init_audit_trail(app)
-    init_templating(app)
+    init_templating(app, htmx_file=HTMX_FILE)
     init_i18n(app)
 
     from portal.admin import bp as admin_bp

@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.db import utcnow
-from portal.extensions import login_manager
+from portal.extensions import htmx, login_manager
 from portal.models import AuthSession, User
 from portal.session_state import current_auth_session, in_child_mode
 
@@ -240,7 +240,7 @@ def _please_sign_in() -> Response:
     login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
     if expired:
         login_url = url_for("auth.login", expired=1)
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         response = Response("Please sign in again.", status=401)
         response.headers["HX-Redirect"] = login_url
         return response
@@ -255,7 +255,7 @@ def _gate() -> Response | None:
     if not current_user.is_authenticated:
         return _please_sign_in()
     if in_child_mode() and not _view_flag("child_mode_allowed"):
-        if request.headers.get("HX-Request") == "true":
+        if htmx:
             response = Response(status=204)
             response.headers["HX-Redirect"] = url_for("child.home")
             return response

@@ -24,10 +24,10 @@ from portal.auth.forms import (
     ForgotPasswordForm,
     SetPasswordForm,
 )
+from portal.auth.landing import home_for
 from portal.auth.second_step import audit_account, refused
 from portal.auth.views import (
     _new_secret_problem,
-    home_for,
     notify_account_change,
     usable_token,
 )

@@ -16,7 +16,7 @@ from portal import db
 from portal.audit import record
 from portal.auth import bp, second_factor
 from portal.auth.forms import EnrolForm, SecondStepForm
-from portal.auth.views import home_for
+from portal.auth.landing import home_for
 from portal.extensions import limiter
 from portal.models import AuthSession, User
 from portal.security import (

@@ -20,12 +20,16 @@ from portal.auth.forms import (
     LoginForm,
     SetPasswordForm,
 )
+from portal.auth.landing import home_for
+from portal.auth.second_step import begin_second_step
+from portal.cases.queries import get_case_for_child_user
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.i18n import LANGUAGE_COOKIE
 from portal.models import AccountToken, Credential, Role, User
 from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
+from portal.policies import child_data_allowed
 from portal.security import (
     child_mode_allowed,
     end_all_sessions,
@@ -86,14 +90,6 @@ def _record_sign_in(user: User | None, succeeded: bool) -> None:
         db.session.commit()
 
 
-def home_for(user: User) -> str:
-    if user.is_therapist:
-        return url_for("cases.caseload")
-    if user.is_guardian:
-        return url_for("family.home")
-    return url_for("child.home")
-
-
 @bp.get("/")
 def home() -> Response:
     return redirect(home_for(current_user))  # type: ignore[return-value]
@@ -118,8 +114,6 @@ def login() -> Response:
         ok = verify_secret(user.password_hash if user else None, form.password.data or "")
         if user is not None and ok and user.active:
             if user.needs_second_factor:
-                from portal.auth.second_step import begin_second_step
-
                 return begin_second_step(user, form.next.data)
             start_session(user)
             _record_sign_in(user, True)
@@ -152,9 +146,6 @@ def kids_login() -> Response:
         ).one_or_none()
         ok = verify_secret(user.password_hash if user else None, form.secret.data or "")
         if user is not None and ok and user.active:
-            from portal.cases.queries import get_case_for_child_user
-            from portal.policies import child_data_allowed
-
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
                 _record_sign_in(user, False)
@@ -266,8 +257,6 @@ def setup_account(token: str) -> Response:
                 db.session, action="password_set", object_type="user", object_id=user.id, actor=user
             )
             if user.needs_second_factor:  # a new therapist sets up the second step next (AU-08)
-                from portal.auth.second_step import begin_second_step
-
                 response = begin_second_step(user, None)
             else:
                 start_session(user)

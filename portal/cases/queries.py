@@ -15,6 +15,9 @@ from portal import db
 from portal.audit_trail import accessed
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
+from portal.models.messages import MessageThread
+from portal.models.plans import PlanStatus, PlanVersion
+from portal.models.tasks import CaseTask
 from portal.policies import require
 
 
@@ -78,10 +81,6 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per case: open family requests, plan waiting for the family, review overdue, messages
     waiting for a reply (and how many past the reply window).
     Three grouped queries whatever the caseload size."""
-    from portal.models.messages import MessageThread
-    from portal.models.plans import PlanStatus, PlanVersion
-    from portal.models.tasks import CaseTask
-
     flags: dict[int, dict[str, Any]] = {
         cid: {
             "tasks": 0,

@@ -21,6 +21,9 @@ from portal.cases.services import (
     do_open_case,
     do_remove_therapist,
 )
+from portal.db import utcnow
+from portal.feedback.queries import open_alert_counts, open_alerts
+from portal.ladders.queries import practice_summary
 from portal.models import AgeBand, Case, Invitation, User
 from portal.passwords import password_problem, pin_problem
 from portal.policies import require, today
@@ -31,9 +34,6 @@ from portal.web.htmx import render
 @audited("read")
 def caseload() -> Response:
     require("caseload.view")
-    from portal.feedback.queries import open_alert_counts, open_alerts
-    from portal.ladders.queries import practice_summary
-
     cases = cases_for(current_user)
     case_ids = [case.id for case in cases]
     flags = caseload_flags(case_ids)
@@ -138,8 +138,6 @@ def invite_guardian(case_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/invitations/<int:invitation_id>/revoke")
 @audited("delete", invitation="invitation_id")
 def revoke_invitation(case_id: int, invitation_id: int) -> Response:
-    from portal.db import utcnow
-
     case = get_case_for(current_user, case_id)
     require("case.manage_team", case)
     invitation = db.session.scalars(

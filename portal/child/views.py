@@ -11,6 +11,8 @@ from portal.audit_trail import audited
 from portal.auth.forms import LeaveChildModeForm
 from portal.child import bp
 from portal.child.queries import case_for_child_screen
+from portal.feedback.services import feedback_due
+from portal.ladders.queries import unseen_cheers
 from portal.passwords import verify_secret
 from portal.policies import today
 from portal.security import child_mode_allowed
@@ -22,13 +24,9 @@ from portal.web.htmx import render
 @audited("read")
 @child_mode_allowed
 def home() -> Response:
-    from portal.feedback.services import feedback_due
-
     case = case_for_child_screen()
     band = case.child.age_band(today())
     due = feedback_due(case, f"child:{case.child_id}")
-    from portal.ladders.queries import unseen_cheers
-
     return render(
         "child/home.html",
         case=case,

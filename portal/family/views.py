@@ -16,6 +16,8 @@ from portal.cases.services import ServiceError, consent_kinds_for, do_record_con
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.family import bp
 from portal.family.forms import ConsentForm
+from portal.feedback import services as feedback
+from portal.feedback.queries import answered_feedback
 from portal.ladders.queries import practice_log
 from portal.models import ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
 from portal.policies import guardian_link_of, today
@@ -55,9 +57,6 @@ def _family_page(
         .options(joinedload(ConsentRecord.given_by))
         .order_by(ConsentRecord.id.desc())
     ).all()
-    from portal.feedback import services as feedback
-    from portal.feedback.queries import answered_feedback
-
     waiting = len(feedback.feedback_due(case, f"guardian:{current_user.id}"))
     answered = answered_feedback(case.id, current_user.id, limit=3)
     form = consent_form or ConsentForm(formdata=None)

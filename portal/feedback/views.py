@@ -36,7 +36,7 @@ from portal.feedback.queries import (
     own_checkins,
     own_feedback,
 )
-from portal.models import Case
+from portal.models import Case, Clinic
 from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
 from portal.policies import today
 from portal.security import child_mode_allowed
@@ -44,8 +44,6 @@ from portal.web.htmx import render, see_other
 
 
 def _clinic_zone(case: Case) -> ZoneInfo:
-    from portal.models import Clinic
-
     clinic = db.session.get(Clinic, case.clinic_id)
     return ZoneInfo(clinic.timezone if clinic else "America/New_York")
 

@@ -36,7 +36,7 @@ from portal.ladders.queries import (
 from portal.models import Case
 from portal.models.ladders import StepStatus
 from portal.policies import can, guardian_link_of
-from portal.web.htmx import render, see_other
+from portal.web.htmx import is_htmx, render, see_other
 
 LOG_LENGTH = 12  # the charts and their tables hold every try; the log shows the latest
 
@@ -102,7 +102,7 @@ def cheer(attempt_id: int) -> Response:
     attempt = get_attempt_for(current_user, attempt_id)
     case = require_case(attempt.case_id, "practice.cheer")
     form = CheerForm()
-    fragment = request.headers.get("HX-Request") == "true"
+    fragment = is_htmx()
     if not form.validate_on_submit():
         return _progress(
             case,

@@ -37,7 +37,7 @@ from portal.ladders.queries import (
 )
 from portal.models import Case
 from portal.models.ladders import Ladder, StepStatus
-from portal.web.htmx import render, see_other
+from portal.web.htmx import is_htmx, render, see_other
 
 
 def _therapist_ladder(ladder_id: int) -> tuple[Ladder, Case]:
@@ -262,7 +262,7 @@ def move_step(ladder_id: int, step_id: int) -> Response:
     direction = form.direction.data or "up"
     services.do_move_step(current_user, ladder, step, direction)
     db.session.commit()
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return _editor(
             ladder,
             case,

@@ -47,12 +47,18 @@ from portal.plans.queries import (
     open_tasks,
     progress_by_goal,
 )
-from portal.web.htmx import render, see_other
+from portal.web.htmx import is_htmx, render, see_other
 
 CONFLICT = _l(
     "Someone saved this plan since you opened it. Your text is still below: "
     "reload to see their version, then copy in what you need."
 )
+
+
+@bp.app_template_global("plan_activation")
+def _plan_activation(plan: PlanVersion) -> dict[str, bool]:
+    """What a plan still needs before it can be active, for every page that shows one."""
+    return services.activation_status(plan)
 
 
 def _therapist_plan(plan_id: int) -> tuple[PlanVersion, Case]:
@@ -124,7 +130,7 @@ def move_problem(case_id: int, problem_id: int) -> Response:
     services.do_move_problem(current_user, case, problem, form.direction.data or "up")
     db.session.commit()
     moved = "up" if form.direction.data == "up" else "down"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return render(
             "plans/problems.html",
             block="problem_list",
