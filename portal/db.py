@@ -105,7 +105,7 @@ def will_write() -> None:
     IMMEDIATE (a deferred reader that then writes could fail at once under load, D7). Any
     other request is IMMEDIATE already, and nothing of it is committed here."""
     if read_only_request():
-        get_session().commit()
+        get_session().commit()  # commit point: will_write() ends a GET's read transaction
         g.db_will_write = True
 
 

@@ -130,7 +130,7 @@ def pending_sign_in() -> AuthSession | None:
     if utcnow() - auth_session.created_at > SECOND_STEP_WINDOW:
         auth_session.ended_at = utcnow()
         auth_session.end_reason = "second step too late"
-        db.session.commit()
+        db.session.commit()  # commit point: the sign-in check ends a second step left too late
         return None
     return auth_session
 
@@ -199,14 +199,14 @@ def _load_user(user_id: str) -> User | None:
         db.will_write()
         auth_session.ended_at = now
         auth_session.end_reason = expired
-        db.session.commit()
+        db.session.commit()  # commit point: the sign-in check ends an expired session
         g.session_expired = True
         return None
     g.auth_session = auth_session
     if not _view_flag("is_background") and now - auth_session.last_active_at > _TOUCH_EVERY:
         db.will_write()
         auth_session.last_active_at = now
-        db.session.commit()
+        db.session.commit()  # commit point: the sign-in check touches last_active_at
     return auth_session.user
 
 

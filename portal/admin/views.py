@@ -106,7 +106,7 @@ def add_therapist() -> Response:
                 ),
                 dedupe_key=f"account-setup:{therapist.id}",
             )
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _(
                     "%(display_name)s was added and emailed a link to set a password.",

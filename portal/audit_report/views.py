@@ -54,7 +54,7 @@ def report() -> Response:
         status = 422
     # Reading the trail is itself on the trail.
     audit.record(db.session, action="read", object_type="audit_report", object_id=clinic.id)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     filters = {k: v for k, v in request.args.items() if k in form.data and v}
     return render(
         "audit/report.html",

@@ -87,7 +87,7 @@ def _record_sign_in(user: User | None, succeeded: bool) -> None:
         actor=user if succeeded else None,
     )
     if not succeeded:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
 
 
 @bp.get("/")
@@ -117,7 +117,7 @@ def login() -> Response:
                 return begin_second_step(user, form.next.data)
             start_session(user)
             _record_sign_in(user, True)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
         _record_sign_in(user, False)
         error = SIGN_IN_FAILED
@@ -153,7 +153,7 @@ def kids_login() -> Response:
             else:
                 start_session(user)
                 _record_sign_in(user, True)
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
             _record_sign_in(user, False)
@@ -167,7 +167,7 @@ def kids_login() -> Response:
 def logout() -> Response:
     audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
     end_session("signed out")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     response = redirect(url_for("auth.login", signed_out=1))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response  # type: ignore[return-value]
@@ -217,7 +217,7 @@ def change_password() -> Response:
                 db.session, action="password_change", object_type="user", object_id=user.id
             )
             notify_account_change(user, _("The password of your Rapport account was changed."))
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if form.errors or request.method == "POST" else 200
@@ -260,7 +260,7 @@ def setup_account(token: str) -> Response:
                 response = begin_second_step(user, None)
             else:
                 start_session(user)
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 response = redirect(home_for(user))  # type: ignore[assignment]
             flash(_("Your password is set. Welcome to Rapport."), "success")
             return response
@@ -281,7 +281,7 @@ def set_language() -> Response:
     response = redirect(back, 303)
     if current_user.is_authenticated:
         current_user.language = language
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     if language:
         response.set_cookie(
             LANGUAGE_COOKIE,

@@ -61,7 +61,7 @@ def open_case() -> Response:
             date_of_birth=form.date_of_birth.data,
             concern=form.concern.data or "",
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "Case opened for %(first_name)s. Next, invite a guardian.",
@@ -123,7 +123,7 @@ def invite_guardian(case_id: int) -> Response:
         except ServiceError as exc:
             form.email.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _(
                     "Invitation sent to %(email)s. The link works for 7 days.",
@@ -147,7 +147,7 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
         abort(404)
     if invitation.used_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Invitation withdrawn. The link no longer works."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
 
@@ -162,7 +162,7 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
         abort(404)
     if link.valid_to is None:
         do_end_guardian_link(current_user, link)
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "%(display_name)s no longer has access to this case.",
@@ -185,7 +185,7 @@ def add_therapist(case_id: int) -> Response:
         except ServiceError as exc:
             form.email.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("%(display_name)s joined the case.", display_name=link.therapist.display_name),
                 "success",
@@ -207,7 +207,7 @@ def remove_therapist(case_id: int, link_id: int) -> Response:
     except ServiceError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "%(display_name)s was removed from the case.",
@@ -253,7 +253,7 @@ def child_account(case_id: int) -> Response:
             except ServiceError as exc:
                 form.username.errors = [str(exc)]
             else:
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 flash(
                     _(
                         "%(first_name)s can now sign in as “%(username)s”.",

@@ -53,7 +53,7 @@ def leave() -> Response:
     if form.validate_on_submit():
         if verify_secret(current_user.password_hash, form.password.data or ""):
             auth_session.child_mode_child_id = None
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Welcome back. You left the child's screen."), "success")
             return redirect(url_for("family.home"), 303)  # type: ignore[return-value]
         form.password.errors = [_("That is not the right password.")]

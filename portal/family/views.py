@@ -107,7 +107,7 @@ def record_consent(case_id: int) -> Response:
         except ServiceError as exc:
             form.kind.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your choice is recorded."), "success")
             return redirect(url_for("family.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     return _family_page(case_id, consent_form=form, status=422)
@@ -121,5 +121,5 @@ def enter_child_mode(case_id: int) -> Response:
     auth_session = current_auth_session()
     assert auth_session is not None
     auth_session.child_mode_child_id = case.child_id
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     return redirect(url_for("child.home"), 303)  # type: ignore[return-value]

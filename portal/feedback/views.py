@@ -87,7 +87,7 @@ def record_session(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.status.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("Session saved. Families are asked for feedback after a held session."), "success"
             )
@@ -108,7 +108,7 @@ def set_session_status(case_id: int, session_id: int) -> Response:
     except services.FeedbackRuleError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Session updated."), "success")
     return see_other("feedback.sessions", case_id=case.id)
 
@@ -167,7 +167,7 @@ def answer_feedback(case_id: int, feedback_id: int) -> Response:
     form = AnswerForm()
     if form.validate_on_submit():
         services.do_answer_feedback(current_user, feedback, form.answer.data or "")
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Your answer is on the family's page."), "success")
     else:
         flash(_("Write your answer before sending."), "error")
@@ -185,7 +185,7 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     services.do_resolve_alert(current_user, alert, form.note.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Alert resolved."), "success")
     back = request.form.get("back") == "caseload"
     if back:
@@ -256,7 +256,7 @@ def submit_checkin(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.practice_days.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your weekly check-in is saved."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     return _checkins_page(case, checkin_form=form, status=422)
@@ -309,7 +309,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.overall.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your therapist will read your feedback."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     status = 422 if request.method == "POST" else 200
@@ -348,7 +348,7 @@ def child_feedback(session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.raw.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you for telling us!"), "success")
             return see_other("child.home")
     status = 422 if request.method == "POST" else 200

@@ -50,7 +50,7 @@ def accept(token: str) -> Response:
             if current_user.is_authenticated:
                 end_session("switched account")
             start_session(guardian)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("Welcome to %(first_name)s's care team.", first_name=child.first_name), "success"
             )

@@ -207,7 +207,7 @@ def log_practice(step_id: int) -> Response:
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _practice_page(case, step, form, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_well_done(band, result), "success")
     return see_other("ladders.child_ladder")
 
@@ -245,7 +245,7 @@ def child_suggest_step() -> Response:
         title=form.title.data or "",
         on_behalf_of_child=in_child_mode(),
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Great idea! Your therapist will look at it."), "success")
     return see_other("ladders.child_ladder")
 
@@ -264,7 +264,7 @@ def ask_reward(reward_id: int) -> Response:
         db.session.rollback()
         flash(str(exc), "error")
         return see_other("ladders.child_ladder")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "You asked for “%(title)s”. A grown-up will say yes when you get it.",
@@ -283,6 +283,6 @@ def cheers_seen() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.do_mark_cheers_seen(current_user, case)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thanks for reading your cheers!"), "success")
     return see_other("ladders.child_ladder")

@@ -113,7 +113,7 @@ def cheer(attempt_id: int) -> Response:
     services.do_cheer(
         current_user, attempt, sticker=form.sticker.data or "⭐", message=form.message.data or ""
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     name = case.child.first_name
     if fragment:
         return _progress(
@@ -144,7 +144,7 @@ def add_reward(case_id: int) -> Response:
         picture=form.picture.data or "",
         approve=by_guardian,
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     if by_guardian:
         flash(
             _(
@@ -170,7 +170,7 @@ def approve_reward(case_id: int, reward_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.do_approve_reward(current_user, reward)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "“%(title)s” approved. %(first_name)s can now save up for it.",
@@ -195,7 +195,7 @@ def confirm_redemption(case_id: int, redemption_id: int) -> Response:
         db.session.rollback()
         flash(str(exc), "error")
         return see_other("ladders.progress", case_id=case.id)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "Confirmed: %(first_name)s got “%(title)s”.",
@@ -220,6 +220,6 @@ def suggest_step(case_id: int) -> Response:
     services.do_suggest_step(
         current_user, case, ladder, title=form.title.data or "", on_behalf_of_child=False
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thank you. Your idea went to the therapist."), "success")
     return see_other("ladders.progress", case_id=case.id)

@@ -92,7 +92,7 @@ def add_ladder(case_id: int) -> Response:
         mastery_days=form.mastery_days.data or 3,
         weekly_target=form.weekly_target.data or 4,
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "Ladder “%(title)s” created. Next, press “Edit steps” to add its steps.",
@@ -120,7 +120,7 @@ def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
         db.session.rollback()
         flash(str(exc), "error")
         return see_other("ladders.builder", case_id=case.id)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _("“%(title)s” added to the ladder.", title=suggestion.title)
         if approve
@@ -193,7 +193,7 @@ def save_settings(ladder_id: int) -> Response:
         mastery_days=form.mastery_days.data or 3,
         weekly_target=form.weekly_target.data or 4,
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Ladder settings saved."), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
@@ -217,7 +217,7 @@ def add_step(ladder_id: int) -> Response:
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, step_form=form, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _("Step “%(title)s” added as step %(position)s.", title=step.title, position=step.position),
         "success",
@@ -245,7 +245,7 @@ def save_step(ladder_id: int, step_id: int) -> Response:
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, edit_forms={step.id: form}, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Step “%(title)s” saved.", title=step.title), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
@@ -261,7 +261,7 @@ def move_step(ladder_id: int, step_id: int) -> Response:
         abort(400)
     direction = form.direction.data or "up"
     services.do_move_step(current_user, ladder, step, direction)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     if is_htmx():
         return _editor(
             ladder,
@@ -288,7 +288,7 @@ def retire_step(ladder_id: int, step_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.do_retire_step(current_user, ladder, step)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Step “%(title)s” retired. Its practice history is kept.", title=step.title), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
@@ -303,7 +303,7 @@ def override_step(ladder_id: int, step_id: int) -> Response:
         abort(400)
     status = StepStatus(form.status.data)
     services.do_override_step(current_user, ladder, step, status)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _("“%(title)s” is now %(status)s.", title=step.title, status=label(status).lower()),
         "success",

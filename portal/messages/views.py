@@ -156,7 +156,7 @@ def open_thread(case_id: int) -> Response:
     if current_user.id not in {m.id for m in thread_members(thread, case)}:
         abort(404)
     try:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except IntegrityError:  # opened by someone else at the same moment: use theirs
         db.session.rollback()
         thread = services.do_open_thread(current_user, case, kind, guardian)
@@ -304,7 +304,7 @@ def send(thread_id: int) -> Response:
             db.session.rollback()
             return see_other("messages.thread", thread_id=thread_id)
         try:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
         except IntegrityError:
             db.session.rollback()
             return see_other("messages.thread", thread_id=thread_id)
@@ -366,7 +366,7 @@ def mark_read(thread_id: int) -> Response:
         abort(400)
     try:
         moved = services.do_mark_read(current_user, thread, form.seq.data)
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except IntegrityError:  # the same reader's other tab got there first
         db.session.rollback()
         return Response(status=204)
@@ -410,7 +410,7 @@ def save_office_hours() -> Response:
             closes_at=form.closes_at.data,
             reply_window_days=form.reply_window_days.data or 2,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Office hours saved. Families see them on every message box."), "success")
         return see_other("messages.office_hours")
     return _office_hours_page(form, status=422)

@@ -49,7 +49,7 @@ def init_app(app: Flask) -> None:
         if dry_run:
             db.session.rollback()
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the command's work
         verb = "would remove" if dry_run else "removed"
         for line in report.lines():
             click.echo(f"{verb} {line}")

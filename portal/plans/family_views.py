@@ -105,7 +105,7 @@ def respond(plan_id: int) -> Response:
         except services.PlanRuleError as exc:
             form.comment.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             message = THANKS[ResponseKind(form.kind.data)]
             if plan.status is PlanStatus.ACTIVE:
                 message += _(" Version %(number)s is now the active plan.", number=plan.number)
@@ -145,7 +145,7 @@ def assent(plan_id: int) -> Response:
         except services.PlanRuleError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your answer is saved."), "success")
     if current_user.is_child or in_child_mode():
         return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
@@ -173,7 +173,7 @@ def rate_goal(plan_id: int, goal_id: int) -> Response:
         else:
             role = Informant.CHILD
         services.do_rate_goal(current_user, case, goal, value=form.value.data, rater_role=role)
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Thanks! Your rating is saved."), "success")
     else:
         flash(_("Choose a number from 0 to 10."), "error")
@@ -228,7 +228,7 @@ def suggest_priorities(case_id: int) -> Response:
     if not form.validate_on_submit():
         return _family_page(case, comment_form=form, status=422)
     services.do_suggest_priorities(current_user, case, form.comment.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thank you. Your suggestion went to the therapist."), "success")
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 
@@ -241,7 +241,7 @@ def request_review(case_id: int) -> Response:
     if not form.validate_on_submit():
         return _family_page(case, review_form=form, status=422)
     services.do_request_review(current_user, case, form.comment.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thank you. The therapist will plan a review with you."), "success")
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 

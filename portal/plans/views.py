@@ -112,7 +112,7 @@ def add_problem(case_id: int) -> Response:
             reported_by=form.reported_by.data or "",
             severities=severities,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Problem added to the list."), "success")
         return see_other("plans.problems", case_id=case.id)
     return _problems_page(case, form, status=422)
@@ -128,7 +128,7 @@ def move_problem(case_id: int, problem_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     services.do_move_problem(current_user, case, problem, form.direction.data or "up")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     moved = "up" if form.direction.data == "up" else "down"
     if is_htmx():
         return render(
@@ -157,7 +157,7 @@ def rate_problem(case_id: int, problem_id: int) -> Response:
             informant=Informant(form.informant.data),
             severity=form.severity.data,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Rating saved."), "success")
     else:
         flash(_("A rating is a number from 0 to 10."), "error")
@@ -173,7 +173,7 @@ def set_problem_status(case_id: int, problem_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     services.do_set_problem_status(current_user, problem, ProblemStatus(form.status.data))
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Status saved."), "success")
     return see_other("plans.problems", case_id=case.id)
 
@@ -208,7 +208,7 @@ def _hub(case: Case, status: int = 200) -> Response:
 def start_draft(case_id: int) -> Response:
     case = require_case(case_id, "plan.edit")
     draft = services.do_start_draft(current_user, case)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     return see_other("plans.edit", plan_id=draft.id)
 
 
@@ -328,7 +328,7 @@ def save_details(plan_id: int) -> Response:
             change_summary=form.change_summary.data or "",
             review_interval_days=form.review_interval_days.data or 90,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
         return _editor(plan, case, details_form=form, error=CONFLICT, status=409)
@@ -350,7 +350,7 @@ def add_goal(plan_id: int) -> Response:
         services.do_add_goal(current_user, plan, case, data)
     except services.PlanRuleError as exc:
         return _editor(plan, case, new_goal_form=form, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Goal added."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
@@ -370,7 +370,7 @@ def save_goal(plan_id: int, goal_id: int) -> Response:
         services.do_save_goal(
             current_user, goal, case, data, expected_edit_version=_expected(form.edit_version.data)
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
         return _editor(plan, case, goal_forms={goal.id: form}, error=CONFLICT, status=409)
@@ -385,7 +385,7 @@ def remove_goal(plan_id: int, goal_id: int) -> Response:
     if stop := _editable(plan, case):
         return stop
     services.do_remove_goal(current_user, get_goal_in(plan, goal_id))
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Goal removed from this draft."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
@@ -406,7 +406,7 @@ def add_intervention(plan_id: int) -> Response:
         who=form.who.data or "",
         how_often=form.how_often.data or "",
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Added to “who does what”."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
@@ -418,7 +418,7 @@ def remove_intervention(plan_id: int, item_id: int) -> Response:
     if stop := _editable(plan, case):
         return stop
     services.do_remove_intervention(current_user, get_intervention_in(plan, item_id))
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Removed from “who does what”."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
@@ -439,7 +439,7 @@ def propose(plan_id: int) -> Response:
             expected_edit_version=_expected(form.edit_version.data),
             sign_off=form.sign_off.data,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except services.PlanRuleError as exc:
         db.session.rollback()
         return _editor(plan, case, error=str(exc), status=422)
@@ -465,7 +465,7 @@ def sign_off(plan_id: int) -> Response:
     except services.PlanRuleError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Signed off."), "success")
     return see_other("plans.plan_hub", case_id=case.id)
 
@@ -479,6 +479,6 @@ def resolve_task(case_id: int, task_id: int) -> Response:
     if not form.validate_on_submit():
         abort(400)
     services.do_resolve_task(current_user, task, form.note.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Marked as done."), "success")
     return see_other("plans.plan_hub", case_id=case.id)

@@ -67,7 +67,7 @@ def export_json(case_id: int) -> Response:
     response.mimetype = "application/json"
     filename = f"rapport-child-{case.child_id}-{utcnow():%Y%m%d}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    db.session.commit()  # the audit row
+    db.session.commit()  # commit point: the view's audit row (an export or print)
     return response
 
 
@@ -81,7 +81,7 @@ def printable(case_id: int) -> Response:
         case=case,
         document=export.document(case, current_user, utcnow()),
     )
-    db.session.commit()  # the audit row
+    db.session.commit()  # commit point: the view's audit row (an export or print)
     return response
 
 
@@ -97,7 +97,7 @@ def request_deletion(case_id: int) -> Response:
             form.reason.errors = [str(exc)]
         else:
             _audit("deletion_request", case, request.id)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("Your request is with the clinic. We will tell you when it is done."), "success"
             )
@@ -123,7 +123,7 @@ def close_child_account(case_id: int) -> Response:
                 object_type="user",
                 object_id=closed.id,
             )
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("%(name)s's account is closed.", name=case.child.first_name),
                 "success",
@@ -166,7 +166,7 @@ def complete_request(request_id: int) -> Response:
             form.confirm.errors = [str(exc)]
         else:
             _audit("deletion_complete", request.case, request.id)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Done. The child's personal information is removed."), "success")
             return see_other("rights.admin_requests")
     return _queue(form, status=422)
