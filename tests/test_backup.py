@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from portal import create_app
-from portal.backup import MAGIC, table_digests
 from portal.extensions import database
+from portal.ops.backup import MAGIC, table_digests
 from tests.conftest import Browser
 from tests.factories import build_world
 from tests.test_access_matrix import build_plan

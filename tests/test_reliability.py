@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.db import Base, UTCDateTime
 from portal.extensions import database
-from portal.messaging import services as messaging
+from portal.messages import services as messaging
 from portal.models import Message, MessageThread, ThreadKind
 from tests.conftest import Browser
 from tests.factories import World

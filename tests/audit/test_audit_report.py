@@ -17,7 +17,7 @@ from portal.audit import record
 from portal.audit_report.queries import SORTS
 from portal.db import utcnow
 from portal.extensions import database
-from portal.messaging import services as messaging
+from portal.messages import services as messaging
 from portal.models import Clinic, Role, ThreadKind
 from tests.conftest import Browser
 from tests.factories import World, make_case, make_user

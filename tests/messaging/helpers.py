@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import Flask, g
 from sqlalchemy.orm import Session
 
-from portal.messaging import services
+from portal.messages import services
 from portal.models import Case, GuardianLink, MessageThread, ThreadKind, User
 from portal.models.accounts import Role
 from portal.models.plans import PlanVersion

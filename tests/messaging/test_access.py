@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
-from portal.messaging import services
+from portal.messages import services
 from portal.models import GuardianRestriction, Message, MessageThread, ThreadKind
 from tests.conftest import Browser
 from tests.factories import PIN, World

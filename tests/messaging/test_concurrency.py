@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from portal import create_app
 from portal.db import normalise_url
 from portal.extensions import database
-from portal.messaging import services
+from portal.messages import services
 from portal.models import Message, ServicePolicy, ThreadKind
 from tests.conftest import Browser
 from tests.factories import World, build_world

@@ -15,8 +15,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from portal.extensions import database
-from portal.messaging import services
-from portal.messaging.hours import Hours
+from portal.messages import services
+from portal.messages.hours import Hours
 from portal.models import Message, MessageKind, MessageThread, ServicePolicy, ThreadRead
 from tests.conftest import Browser
 from tests.factories import World

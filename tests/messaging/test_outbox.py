@@ -18,11 +18,11 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal import outbox
 from portal.db import utcnow
-from portal.messaging import services
+from portal.messages import services
 from portal.models import MessageThread, OutboxEmail
-from portal.outbox import SmtpSettings, send_due_emails
+from portal.ops import outbox
+from portal.ops.outbox import SmtpSettings, send_due_emails
 from tests.factories import World
 from tests.messaging.helpers import F1_MESSAGE_SENTINEL, on_services, post
 

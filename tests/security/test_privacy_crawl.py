@@ -47,7 +47,7 @@ def timed(browser: Browser, url: str) -> tuple[int, int, float]:
 def test_AZ13_forbidden_and_missing_are_indistinguishable(
     app: Flask, db_session: Session, world: World, browser: Browser, template: str
 ) -> None:
-    from portal.messaging import services as messaging
+    from portal.messages import services as messaging
 
     with on_services(app, db_session):
         other_thread = messaging.do_open_thread(world.t2, world.case2, ThreadKind.FAMILY)
