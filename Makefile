@@ -4,8 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
+# pytest-xdist: one worker per core; each worker has its own test database (tests/support/databases.py).
+# --dist loadfile keeps a module on one worker (its scene is built once; the matrix's coverage gate
+# needs all of its cells in one process).
+PYTEST_PARALLEL ?= -n auto --dist loadfile
 
-.PHONY: demo test lint typecheck security pytest clean-db sqlmap bench translations compile-translations
+.PHONY: demo test test-fast lint typecheck security pytest clean-db sqlmap bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,9 +51,13 @@ security: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
 	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 test: lint typecheck security pytest
+
+# The quick loop while working: everything but the browser journeys and the full access matrix.
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/pytest $(PYTEST_PARALLEL) -q -m "not browser and not matrix"
 
 # IN-01: sqlmap against a throwaway local server (not part of `make test`: minutes of CPU).
 sqlmap: $(VENV)/.dev-installed
