@@ -11,14 +11,15 @@ and `new_browser` for that module only:
 
 What a test does (requests, commits, signing out, child mode) is rolled back with its savepoint,
 so every test starts from the same scene. Tests that need an empty database or their own people
-stay on tests/conftest.py's per-test fixtures. The saved sign-ins live as long as the idle timeout
-(30 minutes); a module that runs longer must not use them.
+stay on tests/conftest.py's per-test fixtures. A saved sign-in is reused while its password
+counts as recently typed (FRESH_SIGN_IN, AU-05); after that each test signs its people in afresh.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -26,7 +27,9 @@ from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Clinic, GuardianLink, Invitation, User
+from portal.security import FRESH_SIGN_IN
 from tests.support.browser import Browser
 from tests.support.databases import rolled_back
 from tests.support.people import SIGN_IN, sign_in
@@ -43,6 +46,7 @@ class SharedScene:
     world_ids: dict[str, int]
     scene: Scene
     sign_ins: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    signed_in_at: datetime = field(default_factory=utcnow)
 
 
 @pytest.fixture(scope="module", name="shared_scene")
@@ -65,6 +69,7 @@ def scene_built_once(app: Flask) -> Iterator[SharedScene]:
             cookie = browser.client.get_cookie(cookie_name)
             assert cookie is not None, f"{actor} was not signed in"
             shared.sign_ins[actor] = (cookie.value, browser.token)
+        shared.signed_in_at = utcnow()
         yield shared
 
 
@@ -130,14 +135,17 @@ class SignedInBrowsers:
 
     def __init__(self, app: Flask, shared: SharedScene) -> None:
         self.app = app
-        self.sign_ins = shared.sign_ins
+        self.shared = shared
 
     def __call__(self) -> Browser:
         return Browser(self.app.test_client())
 
     def restore(self, browser: Browser, actor: str) -> bool:
-        saved = self.sign_ins.get(actor)
-        if saved is None:
+        saved = self.shared.sign_ins.get(actor)
+        # A saved sign-in's password is "recent" only for FRESH_SIGN_IN (AU-05): a module that
+        # runs longer (a loaded machine) signs people in afresh instead.
+        stale = utcnow() - self.shared.signed_in_at > FRESH_SIGN_IN - timedelta(minutes=1)
+        if saved is None or stale:
             return False
         cookie, token = saved
         browser.client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], cookie)
