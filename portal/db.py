@@ -12,7 +12,8 @@ writes (the sign-in check touching `last_active_at`) calls `will_write()` first.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,6 +185,26 @@ def get_session() -> Session:
 
 
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+@contextmanager
+def bound(db_session: Session) -> Iterator[Session]:
+    """Inside the block, `portal.db.session` is `db_session` (the one way to hand services a
+    session of your own: tests, scripts). Needs an app context. On leaving, whatever session was
+    bound before comes back, and `db_session` is neither committed nor closed: its owner does that.
+
+        with app.test_request_context(), db.bound(my_session):
+            do_something(...)  # services read `db.session`, i.e. my_session
+    """
+    previous = g.get("db_session")
+    g.db_session = db_session
+    try:
+        yield db_session
+    finally:
+        if previous is None:
+            g.pop("db_session", None)
+        else:
+            g.db_session = previous
 
 
 def enum_type(enum_class: type[enum.StrEnum], length: int = 32) -> Enum:

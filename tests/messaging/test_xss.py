@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from portal.messages.rendering import render_message
 from portal.models import OutboxEmail
-from tests.conftest import Browser
-from tests.factories import World
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 CORPUS = [
     "<script>alert(1)</script>",
