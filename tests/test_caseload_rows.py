@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.models import CaseTherapist, Role
-from tests.conftest import Browser
-from tests.factories import World, link_guardian, make_user
+from tests.support.browser import Browser
+from tests.support.rows import World, link_guardian, make_user
 
 
 def test_caseload_lists_current_guardians_and_the_therapists_role(

@@ -17,17 +17,13 @@ from sqlalchemy import func, select
 from portal.audit import count_unsealed, record, seal, verify_chain
 from portal.extensions import database
 from portal.models import AuditLog
-from tests.conftest import Browser
-from tests.factories import World
-from tests.messaging.test_concurrency import (  # noqa: F401 - fixtures
-    fresh_database,
-    live_app,
-    run_together,
-)
+from tests.support.browser import Browser
+from tests.support.concurrency import run_together
+from tests.support.rows import World
 
 
 def test_LG04_twenty_people_reading_and_writing_at_once_keep_one_intact_chain(
-    live_app: tuple[Flask, World, int],  # noqa: F811 - the fixture
+    live_app: tuple[Flask, World, int],
 ) -> None:
     app, world, thread_id = live_app
     app.config["AUDIT_SEAL_DELAY"] = 0.05  # the app seals behind the requests, as in production
@@ -78,7 +74,7 @@ def test_LG04_twenty_people_reading_and_writing_at_once_keep_one_intact_chain(
     reason="PostgreSQL: on SQLite every write queues for the one database-wide write lock",
 )
 def test_an_open_audited_transaction_does_not_hold_up_another_childs_audited_request(
-    live_app: tuple[Flask, World, int],  # noqa: F811 - the fixture
+    live_app: tuple[Flask, World, int],
 ) -> None:
     """The old chain head lock made every audited request wait for the slowest one in flight."""
     app, world, _thread_id = live_app
@@ -135,7 +131,7 @@ def _per_call(rounds: int, step: Callable[[int], object]) -> float:
     return (time.perf_counter() - started) / rounds * 1000
 
 
-def test_LG01_cost_of_one_audit_row(live_app: tuple[Flask, World, int]) -> None:  # noqa: F811
+def test_LG01_cost_of_one_audit_row(live_app: tuple[Flask, World, int]) -> None:
     """Measured, not asserted tightly (shared machine): a row with its own commit (as a page view
     writes it), a row inside a larger transaction (as a change writes it), and a whole case page
     for scale. `pytest -s` prints the figures."""
