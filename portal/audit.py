@@ -355,7 +355,7 @@ class _Sealer:
                 session = db.Database.for_app(self.app).sessionmaker()
                 try:
                     sealed = seal(session)
-                    session.commit()
+                    session.commit()  # commit point: the audit sealer's round
                 finally:
                     session.close()
         except Exception:  # the next commit or `audit-seal` seals these rows

@@ -100,7 +100,7 @@ def init_app(app: Flask) -> None:
 
         while True:
             sealed = seal(db.session)
-            db.session.commit()
+            db.session.commit()  # commit point: the command's work
             db.session.close()
             if sealed is None:
                 click.echo("audit seal: another sealer is at work")
