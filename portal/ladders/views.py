@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from portal import db
 from portal.cases.queries import get_case_for
 from portal.labels import label
-from portal.ladders import services
+from portal.ladders import pictures, services
 from portal.ladders.forms import (
     ButtonForm,
     DecisionForm,
@@ -40,6 +40,8 @@ from portal.policies import can
 from portal.web.htmx import render, see_other
 
 bp = Blueprint("ladders", __name__)
+# templates/_picture.html draws only keys that have a drawing in static/pictures/
+bp.add_app_template_global(pictures.has_picture)
 
 
 def _therapist_case(case_id: int) -> Case:
