@@ -31,7 +31,7 @@ from portal.ladders.queries import (
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
 from portal.ladders.views import bp
 from portal.models import AgeBand, Case
-from portal.models.ladders import Completion, Ladder, LadderStep, StepStatus
+from portal.models.ladders import Completion, LadderStep
 from portal.policies import can, is_the_child, today
 from portal.security import current_auth_session
 from portal.web.htmx import render, see_other
@@ -72,7 +72,7 @@ def _my_ladder(
         stars=totals.practices,
         balance=totals.balance,
         jar=young_views.jar_of_stars(totals.balance, 0),
-        here_steps=_current_steps(ladders),
+        here_steps={step.id for lad in ladders if (step := services.current_step(lad))},
         spendable=totals.balance - totals.pending,
         rewards=[r for r in rewards_of(case.id) if r.approved_at],
         waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
@@ -82,23 +82,6 @@ def _my_ladder(
         may_suggest=can(current_user, "step.suggest", case),
         status=status,
     )
-
-
-def _current_steps(ladders: list[Ladder]) -> set[int]:
-    """The child's place on each ladder: the easiest step open and not yet mastered."""
-    here = set()
-    for ladder in ladders:
-        step = next(
-            (
-                s
-                for s in ladder.active_steps
-                if s.status in (StepStatus.AVAILABLE, StepStatus.PRACTISING)
-            ),
-            None,
-        )
-        if step is not None:
-            here.add(step.id)
-    return here
 
 
 @bp.get("/me/ladder")

@@ -581,6 +581,12 @@ def do_decide_suggestion(
     return step
 
 
+def current_step(ladder: Ladder) -> LadderStep | None:
+    """The child's place on a ladder: the easiest step open and not yet mastered."""
+    open_states = (StepStatus.AVAILABLE, StepStatus.PRACTISING)
+    return next((s for s in ladder.active_steps if s.status in open_states), None)
+
+
 # --- weekly target -------------------------------------------------------------------------------
 
 

@@ -182,7 +182,7 @@ def test_ten_year_old_signs_in_with_a_pin(page: Page) -> None:
 def test_teen_signs_in_with_a_password_and_is_told_who_can_see(page: Page) -> None:
     kids_sign_in(page, "sam", DEMO_PASSWORD)
     expect(page.get_by_role("heading", name="Hi Sam")).to_be_visible()
-    expect(page.get_by_text("Who can see this")).to_be_visible()
+    expect(page.get_by_role("heading", name="Who can see what")).to_be_visible()
     expect(page.get_by_text("Dr. Kai Chen")).to_be_visible()
     shoot(page, "child-sam")
 

@@ -172,3 +172,57 @@ def test_leo_and_sam_see_their_place_on_the_ladder(new_page: Callable[..., Page]
     expect(leo.locator(".jar-panel svg .jar-item")).not_to_have_count(0)
     leo.screenshot(path=str(SCREENSHOTS / "kids-leo-ladder-390x844.png"), full_page=True)
     assert_accessible(leo, "leo-ladder")
+
+
+def test_leo_rates_with_thermometers_by_tap_drag_and_keyboard_and_his_jar_fills(
+    new_page: Callable[..., Page],
+) -> None:
+    leo = new_page(viewport=PHONE)
+    kids_sign_in(leo, "leo", "2468")
+    leo.goto("/me/ladder")
+    tokens_before = int(leo.locator("#jar-count strong").inner_text())
+    leo.locator(".rung-here a.rung-go").click()
+    leo.get_by_label("What I think will happen").fill("The dog will jump at me")
+    before = leo.get_by_role("group", name="Before")
+    before.locator("label.thermo-4").click()  # tap
+    expect(before.locator("input[value='4']")).to_be_checked()
+    # drag the chosen number up to 7
+    start = before.locator("label.thermo-4").bounding_box()
+    end = before.locator("label.thermo-7").bounding_box()
+    assert start and end
+    leo.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    leo.mouse.down()
+    leo.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=6)
+    leo.mouse.up()
+    expect(before.locator("input[value='7']")).to_be_checked()
+    # the keyboard: arrows move the worst-moment thermometer
+    worst = leo.get_by_role("group", name="Worst moment")
+    worst.locator("input[value='5']").focus()
+    leo.keyboard.press("Space")
+    leo.keyboard.press("ArrowDown")
+    expect(worst.locator("input:checked")).not_to_have_value("5")
+    leo.get_by_role("group", name="After").locator("label.thermo-2").click()
+    leo.get_by_label("What really happened").fill("It sniffed my shoe and walked on")
+    leo.screenshot(path=str(SCREENSHOTS / "kids-leo-practice-390x844.png"), full_page=True)
+    assert_accessible(leo, "leo-practice")
+    leo.get_by_role("button", name="Save my practice").click()
+    expect(leo.locator("#jar-count strong")).not_to_have_text(str(tokens_before))
+    assert int(leo.locator("#jar-count strong").inner_text()) > tokens_before
+
+
+def test_sam_is_spoken_to_as_a_teen_from_sign_in_to_his_home(new_page: Callable[..., Page]) -> None:
+    sam = new_page(viewport=PHONE)
+    kids_sign_in(sam, "sam", "not-my-password")
+    error = sam.locator(".error-summary")
+    expect(error).to_contain_text("don't match")
+    expect(error).not_to_contain_text("grown-up")
+    kids_sign_in(sam, "sam", DEMO_PASSWORD)
+    next_step = sam.get_by_role("region", name="Your next step")
+    expect(next_step).to_contain_text("Answer a question I'm sure of")
+    expect(sam.get_by_role("region", name="Progress")).to_contain_text("steps done")
+    expect(sam.get_by_role("region", name="Who can see what")).to_contain_text("Your parents:")
+    expect(sam.locator("main")).not_to_contain_text("grown-up")
+    sam.screenshot(path=str(SCREENSHOTS / "kids-sam-home-390x844.png"), full_page=True)
+    assert_accessible(sam, "sam-home")
+    next_step.get_by_role("link").click()
+    expect(sam.get_by_role("heading", level=1)).to_have_text("Answer a question I'm sure of")
