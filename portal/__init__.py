@@ -54,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.family.views import bp as family_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.invitations.views import bp as invitations_bp
-    from portal.ladders import child_views, progress_views  # noqa: F401 - add routes to bp
+    from portal.ladders import child_views, offline, progress_views  # noqa: F401 - add routes to bp
     from portal.ladders.views import bp as ladders_bp
     from portal.messaging.views import bp as messages_bp
     from portal.plans import family_views  # noqa: F401 - adds the family's plan routes to bp

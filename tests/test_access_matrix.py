@@ -356,6 +356,7 @@ MATRIX: list[Row] = [
     row("ladders.approve_reward",    POST, FAMILY, IN,    NF,    S_PRG, NF,    NF,    NF,    NF),
     row("ladders.confirm_redemption", POST, FAMILY, IN,   NF,    S_PRG, NF,    NF,    NF,    NF),
     row("ladders.suggest_step",      POST, FAMILY, IN,    NF,    S_PRG, NF,    NF,    NF,    NF),
+    row("ladders.service_worker",    GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("ladders.child_ladder",      GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
     kid("ladders.child_ladder",      GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
     row("ladders.practice_form",     GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),

@@ -7,14 +7,19 @@ the star she earns visibly flies into her jar. Leo (10) and Sam (14) see their o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import func, select
 
+from portal import db
 from portal.demo import DEMO_PASSWORD
+from portal.models import User
+from portal.models.ladders import PracticeAttempt
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import PHONE, SCREENSHOTS
-from tests.e2e.test_journeys import ANA, kids_sign_in
+from tests.e2e.conftest import PHONE, SCREENSHOTS, LiveServer
+from tests.e2e.test_journeys import ANA, kids_sign_in, sign_in
 
 # Every utterance is recorded, and "ends" at once so the next sentence follows.
 SPEECH_RECORDER = """
@@ -226,3 +231,115 @@ def test_sam_is_spoken_to_as_a_teen_from_sign_in_to_his_home(new_page: Callable[
     assert_accessible(sam, "sam-home")
     next_step.get_by_role("link").click()
     expect(sam.get_by_role("heading", level=1)).to_have_text("Answer a question I'm sure of")
+
+
+# --- installable and offline ---------------------------------------------------------------------
+
+CACHED_PAGES_JS = "caches.open('rapport-pages').then(c => c.keys()).then(k => k.map(r => r.url))"
+
+
+def _with_service_worker(page: Page, path: str, *, pages_at_least: int = 1) -> None:
+    """Open `path` until the service worker controls the page and has kept the child's pages."""
+    page.goto(path)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now through the worker: the page and its practice forms are kept
+    for _ in range(50):
+        if len(page.evaluate(CACHED_PAGES_JS)) >= pages_at_least:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the worker kept only {page.evaluate(CACHED_PAGES_JS)}")
+
+
+def _practices_of(live_server: LiveServer, outcome: str) -> int:
+    with live_server.app.app_context():
+        return (
+            db.session.scalar(
+                select(func.count(PracticeAttempt.id)).where(PracticeAttempt.outcome == outcome)
+            )
+            or 0
+        )
+
+
+def test_the_app_can_be_installed(new_page: Callable[..., Page]) -> None:
+    page = new_page()
+    page.goto("/login/kids")
+    manifest_url = page.locator("link[rel=manifest]").get_attribute("href")
+    assert manifest_url
+    manifest = page.request.get(manifest_url).json()
+    assert manifest["start_url"] == "/me" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        assert page.request.get(icon["src"]).ok, icon
+    worker = page.request.get("/sw.js")
+    assert worker.ok and "javascript" in worker.headers["content-type"]
+
+
+def test_leo_logs_a_practice_in_the_park_without_a_connection(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    outcome = f"Offline in the park {uuid.uuid4().hex[:6]}"
+    leo = new_page(viewport=PHONE)
+    kids_sign_in(leo, "leo", "2468")
+    _with_service_worker(leo, "/me/ladder", pages_at_least=3)
+
+    leo.context.set_offline(True)
+    leo.locator(".rung-here a.rung-go").click()  # the form kept on the device
+    leo.get_by_role("group", name="Before").locator("label.thermo-6").click()
+    leo.get_by_role("group", name="Worst moment").locator("label.thermo-5").click()
+    leo.get_by_label("What really happened").fill(outcome)
+    leo.get_by_role("button", name="Save my practice").click()
+    notice = leo.locator("#offline-notice")
+    expect(notice).to_have_text("Saved on this device — it will be sent when you are online.")
+    expect(notice).to_be_visible()
+    leo.screenshot(path=str(SCREENSHOTS / "kids-leo-offline-saved-390x844.png"), full_page=True)
+    leo.reload()  # still offline: still kept, still said
+    expect(leo.locator("#offline-notice")).to_be_visible()
+    assert _practices_of(live_server, outcome) == 0
+
+    leo.context.set_offline(False)
+    leo.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(leo.locator("#offline-notice")).to_be_hidden(timeout=10_000)
+    for _ in range(50):
+        if _practices_of(live_server, outcome):
+            break
+        leo.wait_for_timeout(100)
+    leo.reload()
+    leo.evaluate("window.dispatchEvent(new Event('online'))")
+    leo.wait_for_timeout(500)
+    assert _practices_of(live_server, outcome) == 1  # sent once, stored once
+
+    carla = new_page()
+    sign_in(carla, "carla@demo.rapport.test")
+    carla.goto(f"/cases/{_leo_case_id(live_server)}/progress")
+    expect(carla.get_by_text(outcome)).to_be_visible()
+
+
+def _leo_case_id(live_server: LiveServer) -> int:
+    with live_server.app.app_context():
+        return (
+            db.session.scalars(
+                select(PracticeAttempt.case_id)
+                .join(User, User.id == PracticeAttempt.entered_by_id)
+                .where(User.username == "leo")
+            ).first()
+            or 0
+        )
+
+
+def test_the_worker_never_shows_one_persons_screens_to_another(
+    new_page: Callable[..., Page],
+) -> None:
+    device = new_page(viewport=PHONE)
+    kids_sign_in(device, "leo", "2468")
+    _with_service_worker(device, "/me/ladder", pages_at_least=3)
+    leo_step = device.locator(".rung-here a.rung-go").get_attribute("href")
+    assert leo_step
+    device.get_by_role("button", name="Sign out").click()
+    assert device.evaluate(CACHED_PAGES_JS) == []  # signing out keeps nothing
+
+    kids_sign_in(device, "sam", DEMO_PASSWORD)
+    _with_service_worker(device, "/me")
+    device.context.set_offline(True)
+    for path in ("/me/ladder", leo_step, "/me"):
+        device.goto(path)
+        body = device.locator("body").inner_text()
+        assert "Leo" not in body and "dog" not in body.lower(), (path, body[:200])
