@@ -461,3 +461,30 @@ def test_caseload_shows_practice_this_week(
     browser.login("t1@clinic.test")
     page = browser.get("/caseload").get_data(as_text=True)
     assert "Practice, last 7 days" in page and "1 try" in page
+
+
+def test_the_therapist_picks_a_steps_picture_by_its_drawing_and_words(
+    app: Flask, db_session: Session, world: World, browser: Browser
+) -> None:
+    steps = _ladder(app, db_session, world)
+    browser.login("t1@clinic.test")
+    ladder_id = steps[0].ladder_id
+    editor = browser.get(f"/ladders/{ladder_id}").get_data(as_text=True)
+    assert 'value="dog"' in editor and "/static/pictures/dog.svg" in editor
+    assert '<span class="picker-words">A dog</span>' in editor
+    ids = re.findall(r' id="([^"]+)"', editor)
+    assert len(ids) == len(set(ids))  # one radio per picture and form, each with its own id
+    saved = browser.post(
+        f"/ladders/{ladder_id}/steps/{steps[0].id}",
+        {"title": steps[0].title, "picture": "dog", "fear_rating": "2"},
+    )
+    assert saved.status_code == 303
+    db_session.refresh(steps[0])
+    assert steps[0].picture == "dog"
+    refused = browser.post(
+        f"/ladders/{ladder_id}/steps/{steps[0].id}",
+        {"title": steps[0].title, "picture": "🐶", "fear_rating": "2"},  # not one of ours
+    )
+    assert refused.status_code == 422
+    db_session.refresh(steps[0])
+    assert steps[0].picture == "dog"
