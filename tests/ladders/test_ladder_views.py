@@ -269,6 +269,19 @@ def test_a_young_childs_screens_ask_what_an_edited_address_left_out(
     assert "How scared were you at the worst moment?" in no_peak
     assert browser.get(f"{url}?stage=nonsense").status_code == 200
     assert browser.get("/me/ladder/well-done?earned=999999").status_code == 200
+    slip = browser.post(
+        url,
+        {
+            "idempotency_key": str(uuid.uuid4()),
+            "fear_before": "1",
+            "fear_peak": "1",
+            "completion": "full",
+            "duration_minutes": "700",
+        },
+    )
+    page = slip.get_data(as_text=True)  # the grown-up's slip: asked again, nothing lost
+    assert slip.status_code == 422 and "How did it go?" in page and 'value="700"' in page
+    assert 'name="fear_before" value="1"' in page and 'name="fear_peak" value="1"' in page
 
 
 # --- the family follows --------------------------------------------------------------------------
