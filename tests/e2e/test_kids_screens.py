@@ -58,6 +58,11 @@ class Thumb:
 def fits_one_screen(page: Page, name: str, *, big_targets: bool = True) -> None:
     """The screen needs no scrolling on the phone, its controls are thumb-sized, axe is happy."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("load")
+    broken = page.evaluate(
+        "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+    )
+    assert broken == [], f"{name}: pictures that did not draw: {broken}"
     page.screenshot(path=str(SCREENSHOTS / f"kids-{name}-390x844.png"), full_page=True)
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height <= PHONE["height"], f"{name} is {height}px tall: more than one phone screen"
