@@ -100,13 +100,20 @@ function keepPracticeForms(html, viewer) {
   var links = [];
   var match;
   while ((match = STEP_LINK.exec(html)) !== null) { links.push(match[1]); }
-  return Promise.all(links.map(function (path) {
-    return fetch(path, { credentials: "same-origin" }).then(function (response) {
-      if (response.ok && response.headers.get("X-Rapport-Viewer") === viewer) {
-        return caches.open(PAGES_CACHE).then(function (cache) { return cache.put(path, response); });
-      }
-    }).catch(function () {});
-  }));
+  // Only forms not kept yet: a visit to a form refreshes its copy anyway, and each fetch here is
+  // a page view on the server (and in the audit trail).
+  return caches.open(PAGES_CACHE).then(function (cache) {
+    return Promise.all(links.map(function (path) {
+      return cache.match(path).then(function (kept) {
+        if (kept) { return; }
+        return fetch(path, { credentials: "same-origin" }).then(function (response) {
+          if (response.ok && response.headers.get("X-Rapport-Viewer") === viewer) {
+            return cache.put(path, response);
+          }
+        });
+      }).catch(function () {});
+    }));
+  });
 }
 
 function offlinePage() {
