@@ -17,8 +17,9 @@ from pathlib import Path
 from flask import Response, current_app, g
 from flask_login import current_user
 
-from portal.ladders.views import bp
-from portal.security import current_auth_session, public
+from portal.ladders import bp
+from portal.security import public
+from portal.session_state import current_auth_session
 
 SERVICE_WORKER = Path(__file__).resolve().parents[2] / "static" / "js" / "sw.js"
 VIEWER_HEADER = "X-Rapport-Viewer"

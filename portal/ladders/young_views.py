@@ -13,17 +13,17 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import Response, abort, request
-from flask_login import current_user
+from flask import Response, request
 
-from portal.child.views import case_for_child_screen
+from portal.audit_trail import audited
+from portal.child.queries import require_child_case
+from portal.ladders import bp
 from portal.ladders.forms import ButtonForm, PracticeForm
 from portal.ladders.queries import jar_totals
 from portal.ladders.scales import FACES_3
-from portal.ladders.views import bp
 from portal.models import Case
 from portal.models.ladders import LadderStep
-from portal.policies import can
+from portal.security import child_mode_allowed
 from portal.web.htmx import render
 
 STAGES = ("before", "do", "peak", "how")
@@ -126,11 +126,11 @@ def jar_of_stars(balance: int, earned: int) -> dict[str, int]:
 
 
 @bp.get("/me/ladder/well-done")
+@audited("read")
+@child_mode_allowed
 def well_done() -> Response:
     """The celebration after a young child's practice: the stars just earned fly into the jar."""
-    case = case_for_child_screen()
-    if not can(current_user, "practice.log", case):
-        abort(404)
+    case = require_child_case("practice.log")
     raw = request.args.get("earned", "")
     earned = int(raw) if raw.isdigit() and len(raw) < 3 else 0
     totals = jar_totals(case.id)

@@ -18,8 +18,7 @@ from portal.demo import DEMO_PASSWORD
 from portal.models import User
 from portal.models.ladders import PracticeAttempt
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import PHONE, SCREENSHOTS, LiveServer
-from tests.e2e.test_journeys import ANA, kids_sign_in, sign_in
+from tests.e2e.conftest import ANA, PHONE, SCREENSHOTS, LiveServer, kids_sign_in, sign_in
 
 # Every utterance is recorded, and "ends" at once so the next sentence follows.
 SPEECH_RECORDER = """

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from portal.ladders.offline import VIEWER_HEADER
-from tests.conftest import Browser
-from tests.factories import PIN, World
+from tests.support.browser import Browser
+from tests.support.rows import PIN, World
 
 
 def test_the_service_worker_is_served_from_our_origin_under_the_csp(browser: Browser) -> None:
