@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import Response, current_app, g
 from flask_login import current_user
 
+from portal.audit_trail import audited
 from portal.ladders import bp
 from portal.security import public
 from portal.session_state import current_auth_session
@@ -53,6 +54,7 @@ def _name_the_viewer(response: Response) -> Response:
 
 
 @bp.get("/sw.js")
+@audited("read")  # declared like every route; it loads no child's record, so it writes no row
 @public
 def service_worker() -> Response:
     # Sent with every page's no-store, so a new worker is picked up at once.
