@@ -15,7 +15,7 @@ PostgreSQL) stays refused. In production the application's role needs, besides I
 Downgrade chains every row again in id order (the earlier design's order), sealed or not.
 
 Revision ID: 5ea1ed0c4a17
-Revises: 7a1e18c0de55
+Revises: c4d5a1e0b15a
 Create Date: 2026-12-04 19:30:00
 """
 
@@ -29,7 +29,7 @@ import portal.db
 
 
 revision = '5ea1ed0c4a17'
-down_revision = '7a1e18c0de55'
+down_revision = 'c4d5a1e0b15a'
 branch_labels = None
 depends_on = None
 
