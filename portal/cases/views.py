@@ -11,7 +11,7 @@ from portal import db
 from portal.audit_trail import audited
 from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
-from portal.cases.queries import caseload_flags, cases_for, get_case_for
+from portal.cases.queries import caseload_flags, caseload_rows, get_case_for
 from portal.cases.services import (
     ServiceError,
     do_add_therapist,
@@ -34,7 +34,7 @@ from portal.web.htmx import render
 @audited("read")
 def caseload() -> Response:
     require("caseload.view")
-    cases = cases_for(current_user)
+    cases = caseload_rows(current_user, today())
     case_ids = [case.id for case in cases]
     flags = caseload_flags(case_ids)
     return render(
@@ -43,7 +43,7 @@ def caseload() -> Response:
         flags=flags,
         alert_counts=open_alert_counts(case_ids),
         alerts=open_alerts(case_ids, limit=20),
-        case_names={case.id: case.child.full_name for case in cases},
+        case_names={case.id: case.full_name for case in cases},
         practice=practice_summary(case_ids),
     )
 
