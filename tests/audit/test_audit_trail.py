@@ -42,7 +42,7 @@ NOT_A_CHILD_RECORD = {
     ("messages.save_office_hours", "POST"),
     ("child.leave", "GET"),
     ("child.leave", "POST"),
-    ("rights.admin_requests", "GET"),  # the clinic's queue: a list, like the caseload
+    ("ladders.service_worker", "GET"),  # the offline script itself: code, not a record
 }
 # Background requests that answer 204 (nothing new) or hold a live stream write nothing.
 BACKGROUND = {("messages.stream", "GET"), ("messages.mark_read", "POST")}

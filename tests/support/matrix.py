@@ -449,7 +449,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
         "mastery_days": "3",
         "weekly_target": "5",
     },
-    "ladders.add_step": lambda _: {"title": "Wave at a dog", "picture": "👋", "fear_rating": "3.5"},
+    "ladders.add_step": lambda _: {"title": "Wave at a dog", "picture": "dog", "fear_rating": "3.5"},
     "ladders.save_step": lambda _: {"title": "Dog books", "picture": "", "fear_rating": "2"},
     "ladders.move_step": lambda _: {"direction": "down"},
     "ladders.override_step": lambda _: {"status": "mastered"},
