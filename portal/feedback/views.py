@@ -13,12 +13,13 @@ from flask_login import current_user
 
 from portal import db
 from portal.cases.queries import get_case_for
-from portal.feedback import services
+from portal.feedback import notes, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
     CheckinForm,
     ChildFeedbackForm,
+    FamilyNoteForm,
     GuardianFeedbackForm,
     ResolveAlertForm,
     SessionForm,
@@ -35,7 +36,13 @@ from portal.feedback.queries import (
     own_feedback,
 )
 from portal.models import Case
-from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
+from portal.models.feedback import (
+    NoteMood,
+    Respondent,
+    SessionMode,
+    SessionStatus,
+    TherapySession,
+)
 from portal.policies import can, today
 from portal.web.htmx import render, see_other
 
@@ -151,10 +158,16 @@ def _trend_charts(case: Case) -> list[Any]:
 @bp.get("/cases/<int:case_id>/feedback")
 def case_feedback(case_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
+    feedback = feedback_of_case(case.id)
+    family_notes = notes.notes_of_case(case.id)
+    # Opening this page is reading what it shows: the family then sees "Read by …".
+    if notes.do_mark_read(current_user, [*feedback, *family_notes]):
+        db.session.commit()
     return render(
         "feedback/case.html",
         case=case,
-        feedback=list(reversed(feedback_of_case(case.id))),
+        feedback=list(reversed(feedback)),
+        family_notes=family_notes,
         checkins=list(reversed(checkins_of_case(case.id))),
         alerts=alerts_of_case(case.id),
         charts=_trend_charts(case),
@@ -361,3 +374,69 @@ def child_feedback(session_id: int) -> Response:
         status=status,
         respondent=Respondent.CHILD,
     )
+
+
+# --- "How is it going?": a note from a guardian, whenever they like -----------------------------
+
+
+def _note_page(case: Case, form: FamilyNoteForm | None = None, status: int = 200) -> Response:
+    if form is None:
+        form = FamilyNoteForm(formdata=None)
+        form.idempotency_key.data = str(uuid.uuid4())
+    return render(
+        "feedback/note.html",
+        case=case,
+        form=form,
+        my_notes=notes.own_notes(case.id, current_user.id),
+        status=status,
+    )
+
+
+@bp.route("/family/<int:case_id>/how-is-it-going", methods=["GET", "POST"])
+def family_note(case_id: int) -> Response:
+    case = _case(case_id, "feedback.give")
+    if request.method == "GET":
+        return _note_page(case)
+    form = FamilyNoteForm()
+    if form.validate_on_submit():
+        try:
+            notes.do_send_note(
+                current_user,
+                case,
+                mood=NoteMood(form.mood.data),
+                text=form.text.data or "",
+                idempotency_key=_key(form.idempotency_key.data),
+            )
+        except services.FeedbackRuleError as exc:
+            form.text.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Thank you! Your therapist will read it."), "success")
+            return see_other("feedback.family_note", case_id=case.id)
+    return _note_page(case, form, status=422)
+
+
+@bp.post("/cases/<int:case_id>/notes/<int:note_id>/answer")
+def answer_note(case_id: int, note_id: int) -> Response:
+    case = _case(case_id, "feedback.manage")
+    note = notes.get_note_in(case.id, note_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        notes.do_answer_note(current_user, note, form.answer.data or "")
+        db.session.commit()
+        flash(_("Your answer is on the family's page."), "success")
+    else:
+        flash(_("Write your answer before sending."), "error")
+    return redirect(url_for("feedback.case_feedback", case_id=case.id) + f"#note-{note.id}", 303)  # type: ignore[return-value]
+
+
+@bp.post("/cases/<int:case_id>/notes/<int:note_id>/resolve")
+def resolve_note(case_id: int, note_id: int) -> Response:
+    case = _case(case_id, "feedback.manage")
+    note = notes.get_note_in(case.id, note_id)
+    if not ResolveAlertForm().validate_on_submit():
+        abort(400)
+    notes.do_resolve_note(current_user, note)
+    db.session.commit()
+    flash(_("Marked as dealt with."), "success")
+    return see_other("feedback.case_feedback", case_id=case.id)

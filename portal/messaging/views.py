@@ -67,6 +67,11 @@ def _navigation() -> dict[str, Any]:
     def messages_nav() -> dict[str, int] | None:
         if not current_user.is_authenticated:
             return None
+        if current_user.is_guardian:
+            # The same one query as the "What needs you" list (unread messages are one of them).
+            from portal.family.needs import needs_of, unread_messages
+
+            return {"unread": unread_messages(needs_of(current_user))}
         threads, unread = nav_counts(current_user)
         if current_user.is_child and not threads:
             return None  # children under 13 have no messaging

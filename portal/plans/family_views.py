@@ -10,7 +10,14 @@ from flask_login import current_user
 from portal import db
 from portal.cases.queries import get_case_for
 from portal.models import AgeBand, Case
-from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion, ResponseKind
+from portal.models.plans import (
+    AssentChoice,
+    Informant,
+    PlanResponse,
+    PlanStatus,
+    PlanVersion,
+    ResponseKind,
+)
 from portal.plans import services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
@@ -188,12 +195,15 @@ def _family_page(
     review_form: CommentForm | None = None,
     status: int = 200,
 ) -> Response:
+    proposed = _proposed(case)
     return render(
         "plans/family.html",
         case=case,
         link=guardian_link_of(current_user, case),
         active=services.active_version(case),
-        proposed=_proposed(case),
+        proposed=proposed,
+        my_answer=_my_answer(proposed),
+        may_answer=can(current_user, "plan.respond", case),
         problems=services.ordered_problems(case),
         progress=progress_by_goal(case.id),
         progress_form=ProgressForm(formdata=None),
@@ -201,6 +211,18 @@ def _family_page(
         review_form=review_form or CommentForm(formdata=None, prefix="review"),
         status=status,
     )
+
+
+def _my_answer(plan: PlanVersion | None) -> PlanResponse | None:
+    """This guardian's latest answer to the proposed version (a recorded fact, or None)."""
+    if plan is None:
+        return None
+    mine = [
+        r
+        for r in plan.responses
+        if r.responder_id == current_user.id and r.kind is not ResponseKind.ASSENT
+    ]
+    return mine[-1] if mine else None
 
 
 def _proposed(case: Case) -> PlanVersion | None:

@@ -183,6 +183,7 @@ def _case_of(arg: str, endpoint: str) -> tuple[str, Callable[[int], Select[Any]]
         "session_id": ("therapy_session", owned(m.TherapySession)),
         "feedback_id": ("feedback", owned(m.SessionFeedback)),
         "alert_id": ("alert", owned(m.CareAlert)),
+        "note_id": ("family_note", owned(m.FamilyNote)),
         "invitation_id": ("invitation", owned(m.Invitation)),
         "link_id": ("care_team_link", owned(link_model)),
     }
