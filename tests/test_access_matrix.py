@@ -43,6 +43,7 @@ from portal import HTMX_FILE
 from portal.auth.second_factor import STEP_SECONDS, time_step
 from portal.cases.services import do_invite_guardian
 from portal.db import utcnow
+from portal.feedback import notes
 from portal.feedback import services as feedback
 from portal.models import (
     AccountToken,
@@ -53,7 +54,7 @@ from portal.models import (
     Role,
     User,
 )
-from portal.models.feedback import CareAlert, SessionMode, SessionStatus
+from portal.models.feedback import CareAlert, NoteMood, SessionMode, SessionStatus
 from portal.models.plans import (
     AssentChoice,
     Goal,
@@ -140,6 +141,7 @@ LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
 S_SES = Expect(303, "sessions")
 S_CFB = Expect(303, "case-feedback")
 S_FCK = Expect(303, "family-checkins")
+S_NOTE = Expect(303, "family-note")
 S_DAT = Expect(303, "family-data")
 S_DRQ = Expect(303, "/admin/data-requests")
 R_LOG = Expect(302, "/login")  # a public form that ends on the sign-in page (reset, forgot)
@@ -275,6 +277,10 @@ MATRIX: list[Row] = [
     row("family.case_page",          GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("family.record_consent",     POST, FAMILY, IN,    NF,    S_F1,  NF,    NF,    NF,    NF),
     row("family.enter_child_mode",   POST, FAMILY, IN,    NF,    S_ME,  NF,    NF,    NF,    NF),
+    row("family.consent_page",       GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    # Agreeing to the terms again (asked at sign-in after withdrawing them): any guardian.
+    row("family.agree_terms",        GET,  GUARD,  IN,    NF,    OK,    OK,    NF,    NF,    NF),
+    row("family.agree_terms",        POST, GUARD,  IN,    NF,    S_FAM, S_FAM, NF,    NF,    NF),
     row("child.home",                GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
     kid("child.home",                GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
     row("child.leave",               GET,  INMODE, IN,    NF,    NF,    NF,    NF,    NF,    NF),
@@ -320,6 +326,10 @@ MATRIX: list[Row] = [
     row("feedback.resolve_alert",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
     row("feedback.family_checkins",   GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("feedback.submit_checkin",    POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
+    row("feedback.family_note",       GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("feedback.family_note",       POST, FAMILY, IN,    NF,    S_NOTE, NF,   NF,    NF,    NF),
+    row("feedback.answer_note",       POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
+    row("feedback.resolve_note",      POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
     row("feedback.give_feedback",     GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("feedback.give_feedback",     POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
     row("feedback.child_feedback",    GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
@@ -393,6 +403,7 @@ URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "plans.changes": {"plan_id": "active_plan"},
     "plans.printable": {"plan_id": "active_plan"},
     "plans.rate_goal": {"plan_id": "active_plan", "goal_id": "active_goal"},
+    "family.consent_page": {"kind": "consent_kind"},
 }
 COMMON_ARGUMENTS = {
     "case_id": "case",
@@ -413,6 +424,7 @@ COMMON_ARGUMENTS = {
     "session_id": "session",
     "feedback_id": "feedback",
     "alert_id": "alert",
+    "note_id": "note",
     "request_id": "data_request",
 }
 
@@ -555,6 +567,13 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "feedback.set_session_status": lambda _: {"status": "missed"},
     "feedback.answer_feedback": lambda _: {"answer": "Thank you, we changed the time."},
     "feedback.resolve_alert": lambda _: {"note": "Phoned the family"},
+    "feedback.family_note": lambda _: {
+        "idempotency_key": str(uuid.uuid4()),
+        "mood": "mixed",
+        "text": "Mornings are better",
+    },
+    "feedback.answer_note": lambda _: {"answer": "Good to hear, thank you."},
+    "feedback.resolve_note": lambda _: {"note": ""},
     "feedback.submit_checkin": lambda _: {
         "idempotency_key": str(uuid.uuid4()),
         "week": feedback.checkin_week_due().isoformat(),
@@ -614,6 +633,7 @@ class Scene:
             "sessions": f"/cases/{case1}/sessions",
             "case-feedback": f"/cases/{case1}/feedback",
             "family-checkins": f"/family/{case1}/checkins",
+            "family-note": f"/family/{case1}/how-is-it-going",
             "family-data": f"/family/{case1}/data",
         }
         return named.get(name, name)
@@ -793,8 +813,21 @@ def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, i
             comment="SENTINEL_F1_FEEDBACK_TEXT_d00d",
             idempotency_key=str(uuid.uuid4()),
         )
+        note = notes.do_send_note(
+            world.g1,
+            world.case1,
+            mood=NoteMood.HARD,
+            text="SENTINEL_F1_NOTE_TEXT_e11e",
+            idempotency_key=str(uuid.uuid4()),
+        )
     alert = db_session.scalars(select(CareAlert).where(CareAlert.case_id == world.case1.id)).one()
-    return {"session": latest.id, "feedback": given.id, "alert": alert.id}
+    return {
+        "session": latest.id,
+        "feedback": given.id,
+        "alert": alert.id,
+        "note": note.id,
+        "consent_kind": "portal_terms",
+    }
 
 
 @contextmanager
