@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.auth import account, second_step  # noqa: F401 - add routes to bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
+    from portal.child import assent  # noqa: F401 - adds the child's assent route to bp
     from portal.child.views import bp as child_bp
     from portal.family.views import bp as family_bp
     from portal.feedback.views import bp as feedback_bp

@@ -32,6 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # While a guardian has handed the device to a young child, only these views answer.
 CHILD_MODE_ENDPOINTS = {
     "child.home",
+    "child.care_assent",
     "child.leave",
     "static",
     "auth.logout",

@@ -283,6 +283,10 @@ MATRIX: list[Row] = [
     row("family.agree_terms",        POST, GUARD,  IN,    NF,    S_FAM, S_FAM, NF,    NF,    NF),
     row("child.home",                GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
     kid("child.home",                GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
+    row("child.care_assent",         GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
+    kid("child.care_assent",         GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
+    row("child.care_assent",         POST, SCREEN, IN,    S_ME,  NF,    NF,    NF,    NF,    NF),
+    kid("child.care_assent",         POST, SCREEN, IN,    S_ME,  S_ME,  S_ME,  NF,    NF,    NF),
     row("child.leave",               GET,  INMODE, IN,    NF,    NF,    NF,    NF,    NF,    NF),
     kid("child.leave",               GET,  INMODE, IN,    NF,    OK,    OK,    NF,    NF,    NF),
     row("child.leave",               POST, INMODE, IN,    NF,    NF,    NF,    NF,    NF,    NF),
@@ -487,6 +491,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "cases.child_account": lambda _: {"username": "cody.new", "secret": "2468", "confirm": "2468"},
     "family.record_consent": lambda _: {"kind": "portal_terms", "action": "granted"},
     "child.leave": lambda _: {"password": PASSWORD},
+    "child.care_assent": lambda _: {"choice": "yes"},
     "plans.add_problem": lambda _: {
         "child_words": "I worry at night",
         "clinical_words": "Night-time worry",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -68,7 +68,8 @@ def get_case_for(user: User, case_id: int) -> Case:
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per case: open family requests, plan waiting for the family, review overdue, messages
     waiting for a reply (and how many past the reply window).
-    Three grouped queries whatever the caseload size."""
+    Three statements whatever the caseload size."""
+    from portal.models.feedback import FamilyNote
     from portal.models.messages import MessageThread
     from portal.models.plans import PlanStatus, PlanVersion
     from portal.models.tasks import CaseTask
@@ -76,6 +77,7 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     flags: dict[int, dict[str, Any]] = {
         cid: {
             "tasks": 0,
+            "notes": 0,
             "proposed": False,
             "review_due": None,
             "awaiting_reply": 0,
@@ -97,12 +99,19 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     ):
         flags[case_id]["awaiting_reply"] = waiting
         flags[case_id]["reply_overdue"] = int(overdue or 0)
-    for case_id, count in db.session.execute(
-        select(CaseTask.case_id, func.count())
+    # Open family requests and open "How is it going?" notes: one statement for both.
+    open_tasks = (
+        select(literal("tasks").label("flag"), CaseTask.case_id, func.count())
         .where(CaseTask.case_id.in_(case_ids), CaseTask.resolved_at.is_(None))
         .group_by(CaseTask.case_id)
-    ):
-        flags[case_id]["tasks"] = count
+    )
+    open_notes = (
+        select(literal("notes").label("flag"), FamilyNote.case_id, func.count())
+        .where(FamilyNote.case_id.in_(case_ids), FamilyNote.resolved_at.is_(None))
+        .group_by(FamilyNote.case_id)
+    )
+    for flag, case_id, count in db.session.execute(union_all(open_tasks, open_notes)):
+        flags[case_id][flag] = count
     for case_id, status, review_due in db.session.execute(
         select(PlanVersion.case_id, PlanVersion.status, PlanVersion.review_due_on).where(
             PlanVersion.case_id.in_(case_ids),

@@ -58,6 +58,7 @@ def home() -> Response:
     case = case_for_child_screen()
     band = case.child.age_band(today())
     due = feedback_due(case, f"child:{case.child_id}")
+    from portal.child.assent import latest_care_assent
     from portal.ladders.queries import unseen_cheers
 
     return render(
@@ -67,6 +68,7 @@ def home() -> Response:
         band=band,
         feedback_due=due[:1],
         new_cheers=len(unseen_cheers(case.id)),
+        assent_asked=latest_care_assent(case) is None,
     )
 
 

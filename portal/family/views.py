@@ -92,6 +92,7 @@ def _family_page(
         all_cases=all_cases,
         consent_records=records,
         my_consents=_my_consents(records, kinds),
+        child_assent=next((r for r in records if r.kind is ConsentKind.CHILD_ASSENT), None),
         consent_form=form,
         documents=CONSENT_DOCUMENTS,
         next_session=feedback.next_session(case),

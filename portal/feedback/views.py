@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.cases.queries import get_case_for
-from portal.feedback import notes, services
+from portal.feedback import answered, notes, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
@@ -39,6 +39,7 @@ from portal.models import Case
 from portal.models.feedback import (
     NoteMood,
     Respondent,
+    SessionFeedback,
     SessionMode,
     SessionStatus,
     TherapySession,
@@ -216,9 +217,11 @@ def _checkins_page(
 ) -> Response:
     due_week = services.checkin_week_due()
     mine = own_checkins(case.id, current_user.id)
+    sent = next((c for c in mine if c.week_start == due_week), None)
     form = checkin_form
     if form is None:
-        form = CheckinForm(formdata=None)
+        # Answered stays answered: a sent check-in opens with its answers.
+        form = CheckinForm(formdata=None, obj=sent) if sent else CheckinForm(formdata=None)
         form.idempotency_key.data = str(uuid.uuid4())
         form.week.data = due_week.isoformat()
     return render(
@@ -226,7 +229,10 @@ def _checkins_page(
         case=case,
         due_sessions=services.feedback_due(case, f"guardian:{current_user.id}"),
         next_session=services.next_session(case),
-        checkin_done=any(c.week_start == due_week for c in mine),
+        checkin_done=sent is not None,
+        checkin_sent=sent,
+        checkin_editable=sent is not None and answered.editable(sent),
+        checkin_edit_until=answered.edit_until(sent) if sent is not None else None,
         due_week=due_week,
         checkin_form=form,
         my_feedback=own_feedback(case.id, current_user.id),
@@ -249,19 +255,29 @@ def submit_checkin(case_id: int) -> Response:
             week = datetime.strptime(form.week.data or "", "%Y-%m-%d").date()
         except ValueError:
             abort(400)
+        data = services.CheckinInput(
+            week=week,
+            practice_days=form.practice_days.data or 0,
+            difficulty=form.difficulty.data or 0,
+            accommodations=form.accommodations.data or "",
+            reducing=form.reducing.data or "",
+            observation=form.observation.data or "",
+        )
+        sent = next(
+            (c for c in own_checkins(case.id, current_user.id) if c.week_start == week), None
+        )
+        if sent is not None and sent.idempotency_key != form.idempotency_key.data:
+            try:
+                answered.do_edit_checkin(current_user, sent, data)
+            except services.FeedbackRuleError as exc:
+                form.practice_days.errors = [str(exc)]
+                return _checkins_page(case, checkin_form=form, status=422)
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return see_other("feedback.family_checkins", case_id=case.id)
         try:
             services.do_submit_checkin(
-                current_user,
-                case,
-                services.CheckinInput(
-                    week=week,
-                    practice_days=form.practice_days.data or 0,
-                    difficulty=form.difficulty.data or 0,
-                    accommodations=form.accommodations.data or "",
-                    reducing=form.reducing.data or "",
-                    observation=form.observation.data or "",
-                ),
-                idempotency_key=_key(form.idempotency_key.data),
+                current_user, case, data, idempotency_key=_key(form.idempotency_key.data)
             )
         except services.AlreadyAnswered:
             flash(_("You already sent the check-in for that week. Thank you!"), "success")
@@ -283,7 +299,11 @@ def _key(value: str | None) -> str:
 
 
 def _feedback_form_page(
-    case: Case, session: TherapySession, form: Any, status: int = 200
+    case: Case,
+    session: TherapySession,
+    form: Any,
+    status: int = 200,
+    sent: SessionFeedback | None = None,
 ) -> Response:
     return render(
         "feedback/give.html",
@@ -292,16 +312,47 @@ def _feedback_form_page(
         form=form,
         status=status,
         band=case.child.age_band(today()),
+        sent=sent,
+        editable=sent is not None and answered.editable(sent),
+        edit_until=answered.edit_until(sent) if sent is not None else None,
     )
+
+
+def _edit_feedback(form: GuardianFeedbackForm, sent: SessionFeedback) -> bool:
+    """Change an answer within its window; False (with the reason on the form) otherwise."""
+    try:
+        answered.do_edit_guardian_feedback(
+            current_user,
+            sent,
+            heard=form.heard.data,
+            matters=form.matters.data,
+            approach=form.approach.data,
+            overall=form.overall.data,
+            comment=form.comment.data or "",
+        )
+    except services.FeedbackRuleError as exc:
+        form.overall.errors = [str(exc)]
+        return False
+    return True
 
 
 @bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
 def give_feedback(case_id: int, session_id: int) -> Response:
     case = _case(case_id, "feedback.give")
     session = get_session_in(case.id, session_id)
+    sent = answered.own_session_feedback(session, current_user)
     form = GuardianFeedbackForm()
     if request.method == "GET":
+        if sent is not None:  # answered stays answered: the form opens with the answer
+            form = GuardianFeedbackForm(formdata=None, obj=sent)
         form.idempotency_key.data = str(uuid.uuid4())
+    elif sent is not None and form.validate_on_submit():
+        if sent.idempotency_key == form.idempotency_key.data:
+            return see_other("feedback.family_checkins", case_id=case.id)  # a double tap
+        if _edit_feedback(form, sent):
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return see_other("feedback.family_checkins", case_id=case.id)
     elif form.validate_on_submit():
         try:
             services.do_submit_guardian_feedback(
@@ -327,7 +378,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
     status = 422 if request.method == "POST" else 200
     if session.status is not SessionStatus.HELD and request.method == "GET":
         abort(404)
-    return _feedback_form_page(case, session, form, status)
+    return _feedback_form_page(case, session, form, status, sent)
 
 
 # --- child ---------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from portal.messaging import live, services
 from portal.messaging.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
 from portal.messaging.hours import reply_by_text
 from portal.messaging.queries import (
+    acknowledged_guardian_ids,
     get_thread_for,
     hours_of,
     messages_of,
@@ -122,6 +123,8 @@ def case_threads(case_id: int) -> Response:
         title=thread_title,
         open_form=_open_thread_form(case, formdata=None),
         teen_ready=_teen_ready(case),
+        left_threads=current_user.is_guardian
+        and current_user.id not in acknowledged_guardian_ids(case),
     )
 
 

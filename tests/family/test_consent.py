@@ -52,7 +52,7 @@ def test_withdrawn_treatment_pauses_the_case_tells_the_therapist_and_blocks_prop
     therapist = new_browser()
     therapist.login("t1@clinic.test")
     caseload = therapist.get("/caseload").get_data(as_text=True)
-    assert "Paused" in caseload and "1 family request" in caseload
+    assert "Treatment consent withdrawn" in caseload and "1 family request" in caseload
     # Given again: the case resumes.
     again = browser.post(
         f"/family/{world.case1.id}/consent", {"kind": "treatment", "action": "granted"}
@@ -111,6 +111,14 @@ def test_withdrawn_messaging_acknowledgement_leaves_the_threads(
     assert db_session.scalars(visible_thread_ids(world.g1)).all() != []
     _withdraw(browser, world, "messaging_policy")
     assert db_session.scalars(visible_thread_ids(world.g1)).all() == []
+    page = browser.get(f"/cases/{world.case1.id}/messages").get_data(as_text=True)
+    assert "You are not in the message threads" in page and "agree to rejoin" in page
+    # Agreeing again restores the threads.
+    again = {"kind": "messaging_policy", "action": "granted"}
+    assert browser.post(f"/family/{world.case1.id}/consent", again).status_code == 303
+    assert db_session.scalars(visible_thread_ids(world.g1)).all() != []
+    page = browser.get(f"/cases/{world.case1.id}/messages").get_data(as_text=True)
+    assert "You are not in the message threads" not in page
 
 
 def test_withdrawn_terms_sign_out_and_the_next_sign_in_asks_to_agree(

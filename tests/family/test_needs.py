@@ -232,6 +232,8 @@ def test_a_note_is_sent_read_answered_and_resolved(
     assert other.get(url).status_code == 404
     therapist = new_browser()
     therapist.login("t1@clinic.test")
+    caseload = therapist.get("/caseload").get_data(as_text=True)
+    assert "1 “How is it going?” note" in caseload
     case_page = therapist.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
     assert "Bedtimes are hard" in case_page
     note = db_session.scalars(select(FamilyNote)).one()
