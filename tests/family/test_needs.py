@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import select
@@ -247,3 +248,60 @@ def test_a_note_is_sent_read_answered_and_resolved(
     assert resolved.status_code == 303
     db_session.expire_all()
     assert db_session.scalars(select(FamilyNote.resolved_at)).one() is not None
+
+
+def test_an_answered_step_idea_waits_until_the_guardian_opens_the_practice_page(
+    app: Flask, db_session: Session, browser: Browser, world: World
+) -> None:
+    from portal.ladders import services as ladders
+    from tests.ladders.helpers import a_ladder
+
+    with services_for(app, db_session):
+        ladder, _steps = a_ladder(world.t1, world.case1)
+        idea = ladders.do_suggest_step(
+            world.g1, world.case1, ladder, title="Stroke a calm dog", on_behalf_of_child=False
+        )
+        assert "step_idea" not in _kinds(world.g1)  # not answered yet: nothing to see
+        ladders.do_decide_suggestion(world.t1, idea, approve=False, fear_score=None)
+        assert "step_idea" in _kinds(world.g1)
+    browser.login("g1@family.test")
+    progress = browser.get(f"/cases/{world.case1.id}/progress").get_data(as_text=True)
+    assert "Stroke a calm dog" in progress and "not added this time" in progress
+    page = browser.get(f"/family/{world.case1.id}").get_data(as_text=True)
+    assert "need-step_idea" not in page
+
+
+def test_unread_messages_wait_until_read(app: Flask, db_session: Session, world: World) -> None:
+    from portal.messaging import services as messaging
+    from portal.models import ThreadKind
+
+    with services_for(app, db_session):
+        thread = messaging.do_open_thread(world.t1, world.case1, ThreadKind.FAMILY)
+        messaging.do_send_message(
+            world.t1, thread, world.case1, body="Hello", idempotency_key=str(uuid.uuid4())
+        )
+        unread = [n for n in needs_of(world.g1) if n.kind == "messages"]
+        assert [n.number for n in unread] == [1]
+        messaging.do_mark_read(world.g1, thread, thread.seq)
+        assert "messages" not in _kinds(world.g1)
+        # The writer's own message never waits for them.
+        assert "messages" not in _kinds(world.t1)
+
+
+def test_a_consent_waits_only_when_its_wording_changed(
+    app: Flask, db_session: Session, world: World, monkeypatch: Any
+) -> None:
+    from portal.consent_documents import CONSENT_DOCUMENTS, ConsentDocument
+    from portal.models import ConsentKind
+
+    with services_for(app, db_session):
+        assert "consent" not in _kinds(world.g1)
+        old = CONSENT_DOCUMENTS[ConsentKind.PORTAL_TERMS]
+        monkeypatch.setitem(
+            CONSENT_DOCUMENTS,
+            ConsentKind.PORTAL_TERMS,
+            ConsentDocument(old.kind, "terms-2027-01", old.title, old.summary),
+        )
+        g.pop("guardian_needs", None)
+        waiting = [n for n in needs_of(world.g1) if n.kind == "consent"]
+        assert [n.text for n in waiting] == ["portal_terms"]
