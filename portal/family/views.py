@@ -237,8 +237,9 @@ def agree_terms() -> Response:
     _guardian_only()
     form = AgreeTermsForm()
     if form.validate_on_submit():
-        for case in cases_for(current_user):
-            if case.id in terms_withdrawn_cases(current_user):
+        for case_id in terms_withdrawn_cases(current_user):
+            case = get_case_for(current_user, case_id)  # scoped, and on the audit trail
+            if guardian_link_of(current_user, case) is not None:
                 do_record_consent(
                     current_user,
                     case,

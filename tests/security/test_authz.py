@@ -421,7 +421,7 @@ WRITES = [
     Write(
         "withdraw consent",
         "/family/{case}/consent",
-        {"kind": "treatment", "action": "revoked"},
+        {"kind": "treatment", "action": "revoked", "confirm": "yes"},
         "G2",
     ),
     Write("hand over to the child", "/family/{case}/child-mode", {}, "G2"),
