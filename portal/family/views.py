@@ -122,14 +122,19 @@ def case_page(case_id: int) -> Response:
     return _family_page(case_id)
 
 
-@bp.post("/family/<int:case_id>/consent")
-def record_consent(case_id: int) -> Response:
+def _own_consent_case(case_id: int) -> tuple[Case, list[ConsentKind]]:
+    """The guardian's case (404 otherwise) and the documents this guardian answers for it."""
     _guardian_only()
     case = get_case_for(current_user, case_id)
     link = guardian_link_of(current_user, case)
     if link is None or not can(current_user, "case.record_own_consent", case):
         abort(404)
-    kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
+    return case, consent_kinds_for(link.can_consent, case.child.age(today()))
+
+
+@bp.post("/family/<int:case_id>/consent")
+def record_consent(case_id: int) -> Response:
+    case, kinds = _own_consent_case(case_id)
     form = ConsentForm()
     form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
     withdrawing = form.action.data == ConsentAction.REVOKED.value
@@ -176,12 +181,7 @@ def _confirm_withdrawal(case: Case, kind: ConsentKind) -> Response:
 @bp.get("/family/<int:case_id>/consent/<kind>")
 def consent_page(case_id: int, kind: str) -> Response:
     """One consent document: its words, this guardian's answer so far, and the way to change it."""
-    _guardian_only()
-    case = get_case_for(current_user, case_id)
-    link = guardian_link_of(current_user, case)
-    if link is None or not can(current_user, "case.record_own_consent", case):
-        abort(404)
-    kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
+    case, kinds = _own_consent_case(case_id)
     try:
         consent_kind = ConsentKind(kind)
     except ValueError:
