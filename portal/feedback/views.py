@@ -446,7 +446,7 @@ def _note_page(case: Case, form: FamilyNoteForm | None = None, status: int = 200
 @bp.route("/family/<int:case_id>/how-is-it-going", methods=["GET", "POST"])
 def family_note(case_id: int) -> Response:
     case = _case(case_id, "feedback.give")
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD
         return _note_page(case)
     form = FamilyNoteForm()
     if form.validate_on_submit():
