@@ -34,8 +34,9 @@ from portal.models import (
     User,
 )
 from portal.models.tasks import TaskKind
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret
+from portal.policies import today
 from portal.security import end_all_sessions, token_hash
 
 
@@ -319,8 +320,6 @@ WITHDRAWAL_CONSEQUENCES = {
 
 def do_create_child_account(actor: User, case: Case, *, username: str, secret: str) -> User:
     """The child's own sign-in: a PIN for 8-12, a password for teens. Never self-registered."""
-    from portal.policies import today
-
     username = username.strip().lower()
     taken = db.session.scalars(select(User.id).where(User.username == username)).first()
     if taken is not None:

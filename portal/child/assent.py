@@ -19,8 +19,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from portal import db
+from portal.audit_trail import audited
 from portal.cases.services import do_record_consent
-from portal.child.views import bp, case_for_child_screen
+from portal.child import bp
+from portal.child.queries import case_for_child_screen
 from portal.models import (
     AgeBand,
     Case,
@@ -31,6 +33,7 @@ from portal.models import (
 )
 from portal.models.tasks import TaskKind
 from portal.policies import today
+from portal.security import child_mode_allowed
 from portal.web.htmx import render
 
 YES, TRY, NOT_YET = "yes", "try", "not_yet"
@@ -97,6 +100,8 @@ def do_record_care_assent(case: Case, choice: str) -> ConsentRecord:
 
 
 @bp.route("/me/agree", methods=["GET", "POST"])
+@audited("create")
+@child_mode_allowed
 def care_assent() -> Response:
     case = case_for_child_screen()
     band = case.child.age_band(today())

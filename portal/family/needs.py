@@ -105,7 +105,7 @@ def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) 
 
 def _statement(user: User, now: datetime) -> Any:
     from portal.feedback.services import FEEDBACK_WINDOW_DAYS, checkin_week_due
-    from portal.messaging.queries import visible_thread_ids
+    from portal.messages.queries import visible_thread_ids
 
     my_cases = _current_links(user, now)
     answered_plan = exists().where(

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, session, url_for
+from flask import Response, abort, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.cases.queries import cases_for, get_case_for, pick_case_for
+from portal.audit_trail import audited
+from portal.cases.queries import cases_for, pick_case_for, require_case
 from portal.cases.services import (
     WITHDRAWAL_CONSEQUENCES,
     ServiceError,
@@ -21,16 +22,19 @@ from portal.cases.services import (
     do_record_consent,
 )
 from portal.consent_documents import CONSENT_DOCUMENTS
+from portal.family import bp
+from portal.family.consent import terms_withdrawn_cases
 from portal.family.forms import AgreeTermsForm, ConsentForm
 from portal.family.needs import describe_all, needs_of
+from portal.feedback import services as feedback
+from portal.feedback.queries import answered_feedback
 from portal.ladders.forms import ButtonForm
 from portal.ladders.queries import practice_log
-from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord, User
-from portal.policies import can, guardian_link_of, today
-from portal.security import TERMS_DUE, current_auth_session
+from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
+from portal.policies import guardian_link_of, today
+from portal.security import TERMS_DUE
+from portal.session_state import current_auth_session
 from portal.web.htmx import render
-
-bp = Blueprint("family", __name__)
 
 
 def _guardian_only() -> None:
@@ -52,6 +56,7 @@ def _needs_badge() -> dict[str, Any]:
 
 
 @bp.get("/family")
+@audited("read")
 def home() -> Response:
     _guardian_only()
     cases = cases_for(current_user)
@@ -77,9 +82,6 @@ def _family_page(
         .options(joinedload(ConsentRecord.given_by))
         .order_by(ConsentRecord.id.desc())
     ).all()
-    from portal.feedback import services as feedback
-    from portal.feedback.queries import answered_feedback
-
     needs = needs_of(current_user)
     waiting = sum(1 for need in needs if need.kind == "session" and need.case_id == case.id)
     answered = answered_feedback(case.id, current_user.id, limit=3)
@@ -118,6 +120,7 @@ def _my_consents(
 
 
 @bp.get("/family/<int:case_id>")
+@audited("read", case="case_id")
 def case_page(case_id: int) -> Response:
     return _family_page(case_id)
 
@@ -125,14 +128,15 @@ def case_page(case_id: int) -> Response:
 def _own_consent_case(case_id: int) -> tuple[Case, list[ConsentKind]]:
     """The guardian's case (404 otherwise) and the documents this guardian answers for it."""
     _guardian_only()
-    case = get_case_for(current_user, case_id)
+    case = require_case(case_id, "case.record_own_consent")
     link = guardian_link_of(current_user, case)
-    if link is None or not can(current_user, "case.record_own_consent", case):
+    if link is None:
         abort(404)
     return case, consent_kinds_for(link.can_consent, case.child.age(today()))
 
 
 @bp.post("/family/<int:case_id>/consent")
+@audited("create", case="case_id")
 def record_consent(case_id: int) -> Response:
     case, kinds = _own_consent_case(case_id)
     form = ConsentForm()
@@ -154,7 +158,7 @@ def record_consent(case_id: int) -> Response:
         except ServiceError as exc:
             form.kind.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             if withdrawing and form.kind.data == ConsentKind.PORTAL_TERMS.value:
                 # Signed out on every device, this one too: the next sign-in asks again.
                 session.clear()
@@ -179,6 +183,7 @@ def _confirm_withdrawal(case: Case, kind: ConsentKind) -> Response:
 
 
 @bp.get("/family/<int:case_id>/consent/<kind>")
+@audited("read", case="case_id")
 def consent_page(case_id: int, kind: str) -> Response:
     """One consent document: its words, this guardian's answer so far, and the way to change it."""
     case, kinds = _own_consent_case(case_id)
@@ -212,33 +217,15 @@ def consent_page(case_id: int, kind: str) -> Response:
     )
 
 
-def terms_withdrawn_cases(user: User) -> list[int]:
-    """The cases where this guardian's latest answer to the terms of use is a withdrawal."""
-    latest = (
-        select(func.max(ConsentRecord.id))
-        .where(
-            ConsentRecord.given_by_id == user.id,
-            ConsentRecord.kind == ConsentKind.PORTAL_TERMS,
-        )
-        .group_by(ConsentRecord.case_id)
-    )
-    return list(
-        db.session.scalars(
-            select(ConsentRecord.case_id).where(
-                ConsentRecord.id.in_(latest), ConsentRecord.action == ConsentAction.REVOKED
-            )
-        )
-    )
-
-
 @bp.route("/family/terms", methods=["GET", "POST"])
+@audited("create")
 def agree_terms() -> Response:
     """Asked at sign-in after the terms were withdrawn: agree again to continue (or sign out)."""
     _guardian_only()
     form = AgreeTermsForm()
     if form.validate_on_submit():
         for case_id in terms_withdrawn_cases(current_user):
-            case = get_case_for(current_user, case_id)  # scoped, and on the audit trail
+            case = require_case(case_id, "case.record_own_consent")  # and on the audit trail
             if guardian_link_of(current_user, case) is not None:
                 do_record_consent(
                     current_user,
@@ -247,7 +234,7 @@ def agree_terms() -> Response:
                     kind=ConsentKind.PORTAL_TERMS,
                     method=ConsentMethod.PORTAL,
                 )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         session.pop(TERMS_DUE, None)
         flash(_("Thank you. Your agreement is recorded."), "success")
         return redirect(url_for("family.home"), 303)  # type: ignore[return-value]
@@ -257,13 +244,12 @@ def agree_terms() -> Response:
 
 
 @bp.post("/family/<int:case_id>/child-mode")
+@audited("update", case="case_id")
 def enter_child_mode(case_id: int) -> Response:
     _guardian_only()
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "case.enter_child_mode", case):
-        abort(404)
+    case = require_case(case_id, "case.enter_child_mode")
     auth_session = current_auth_session()
     assert auth_session is not None
     auth_session.child_mode_child_id = case.child_id
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     return redirect(url_for("child.home"), 303)  # type: ignore[return-value]

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.db import utcnow
 from portal.feedback.services import FeedbackRuleError
 from portal.models import Case, User
 from portal.models.feedback import FamilyNote, NoteMood, SessionFeedback
-from portal.web.audit_trail import accessed
 
 NOTE_LENGTH = 2000
 

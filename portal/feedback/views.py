@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
-from portal.cases.queries import get_case_for
-from portal.feedback import answered, notes, services
+from portal.audit_trail import audited
+from portal.cases.queries import require_case
+from portal.child.queries import case_for_child_screen
+from portal.feedback import answered, bp, notes, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
@@ -35,7 +37,7 @@ from portal.feedback.queries import (
     own_checkins,
     own_feedback,
 )
-from portal.models import Case
+from portal.models import Case, Clinic
 from portal.models.feedback import (
     NoteMood,
     Respondent,
@@ -44,22 +46,12 @@ from portal.models.feedback import (
     SessionStatus,
     TherapySession,
 )
-from portal.policies import can, today
+from portal.policies import today
+from portal.security import child_mode_allowed
 from portal.web.htmx import render, see_other
-
-bp = Blueprint("feedback", __name__)
-
-
-def _case(case_id: int, action: str) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, action, case):
-        abort(404)
-    return case
 
 
 def _clinic_zone(case: Case) -> ZoneInfo:
-    from portal.models import Clinic
-
     clinic = db.session.get(Clinic, case.clinic_id)
     return ZoneInfo(clinic.timezone if clinic else "America/New_York")
 
@@ -79,13 +71,15 @@ def _sessions_page(case: Case, form: SessionForm | None = None, status: int = 20
 
 
 @bp.get("/cases/<int:case_id>/sessions")
+@audited("read", case="case_id")
 def sessions(case_id: int) -> Response:
-    return _sessions_page(_case(case_id, "feedback.manage"))
+    return _sessions_page(require_case(case_id, "feedback.manage"))
 
 
 @bp.post("/cases/<int:case_id>/sessions")
+@audited("create", case="case_id")
 def record_session(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     form = SessionForm()
     if form.validate_on_submit() and form.day.data and form.time.data:
         local = datetime.combine(form.day.data, form.time.data, tzinfo=_clinic_zone(case))
@@ -101,7 +95,7 @@ def record_session(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.status.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("Session saved. Families are asked for feedback after a held session."), "success"
             )
@@ -110,8 +104,9 @@ def record_session(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
+@audited("update", therapy_session="session_id")
 def set_session_status(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     session = get_session_in(case.id, session_id)
     form = SessionStatusForm()
     if not form.validate_on_submit():
@@ -121,7 +116,7 @@ def set_session_status(case_id: int, session_id: int) -> Response:
     except services.FeedbackRuleError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Session updated."), "success")
     return see_other("feedback.sessions", case_id=case.id)
 
@@ -157,13 +152,14 @@ def _trend_charts(case: Case) -> list[Any]:
 
 
 @bp.get("/cases/<int:case_id>/feedback")
+@audited("read", case="case_id")
 def case_feedback(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     feedback = feedback_of_case(case.id)
     family_notes = notes.notes_of_case(case.id)
     # Opening this page is reading what it shows: the family then sees "Read by …".
     if notes.do_mark_read(current_user, [*feedback, *family_notes]):
-        db.session.commit()
+        db.session.commit()  # commit point: the recorded read
     return render(
         "feedback/case.html",
         case=case,
@@ -178,13 +174,14 @@ def case_feedback(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/feedback/<int:feedback_id>/answer")
+@audited("create", feedback="feedback_id")
 def answer_feedback(case_id: int, feedback_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     feedback = get_feedback_in(case.id, feedback_id)
     form = AnswerForm()
     if form.validate_on_submit():
         services.do_answer_feedback(current_user, feedback, form.answer.data or "")
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Your answer is on the family's page."), "success")
     else:
         flash(_("Write your answer before sending."), "error")
@@ -194,14 +191,15 @@ def answer_feedback(case_id: int, feedback_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/alerts/<int:alert_id>/resolve")
+@audited("update", alert="alert_id")
 def resolve_alert(case_id: int, alert_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     alert = get_alert_in(case.id, alert_id)
     form = ResolveAlertForm()
     if not form.validate_on_submit():
         abort(400)
     services.do_resolve_alert(current_user, alert, form.note.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Alert resolved."), "success")
     back = request.form.get("back") == "caseload"
     if back:
@@ -242,13 +240,15 @@ def _checkins_page(
 
 
 @bp.get("/family/<int:case_id>/checkins")
+@audited("read", case="case_id")
 def family_checkins(case_id: int) -> Response:
-    return _checkins_page(_case(case_id, "feedback.give"))
+    return _checkins_page(require_case(case_id, "feedback.give"))
 
 
 @bp.post("/family/<int:case_id>/checkin")
+@audited("create", case="case_id")
 def submit_checkin(case_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     form = CheckinForm()
     if form.validate_on_submit():
         try:
@@ -272,7 +272,7 @@ def submit_checkin(case_id: int) -> Response:
             except services.FeedbackRuleError as exc:
                 form.practice_days.errors = [str(exc)]
                 return _checkins_page(case, checkin_form=form, status=422)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your changes are saved."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
         try:
@@ -285,7 +285,7 @@ def submit_checkin(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.practice_days.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your weekly check-in is saved."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     return _checkins_page(case, checkin_form=form, status=422)
@@ -337,8 +337,9 @@ def _edit_feedback(form: GuardianFeedbackForm, sent: SessionFeedback) -> bool:
 
 
 @bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
 def give_feedback(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     session = get_session_in(case.id, session_id)
     sent = answered.own_session_feedback(session, current_user)
     form = GuardianFeedbackForm()
@@ -350,7 +351,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
         if sent.idempotency_key == form.idempotency_key.data:
             return see_other("feedback.family_checkins", case_id=case.id)  # a double tap
         if _edit_feedback(form, sent):
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your changes are saved."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     elif form.validate_on_submit():
@@ -372,7 +373,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.overall.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your therapist will read your feedback."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     status = 422 if request.method == "POST" else 200
@@ -385,9 +386,9 @@ def give_feedback(case_id: int, session_id: int) -> Response:
 
 
 @bp.route("/me/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
+@child_mode_allowed
 def child_feedback(session_id: int) -> Response:
-    from portal.child.views import case_for_child_screen
-
     case = case_for_child_screen()
     session = get_session_in(case.id, session_id)
     form = ChildFeedbackForm()
@@ -411,7 +412,7 @@ def child_feedback(session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.raw.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you for telling us!"), "success")
             return see_other("child.home")
     status = 422 if request.method == "POST" else 200
@@ -444,8 +445,9 @@ def _note_page(case: Case, form: FamilyNoteForm | None = None, status: int = 200
 
 
 @bp.route("/family/<int:case_id>/how-is-it-going", methods=["GET", "POST"])
+@audited("create", case="case_id")
 def family_note(case_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     if request.method != "POST":  # GET and HEAD
         return _note_page(case)
     form = FamilyNoteForm()
@@ -461,20 +463,21 @@ def family_note(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.text.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your therapist will read it."), "success")
             return see_other("feedback.family_note", case_id=case.id)
     return _note_page(case, form, status=422)
 
 
 @bp.post("/cases/<int:case_id>/notes/<int:note_id>/answer")
+@audited("update", family_note="note_id")
 def answer_note(case_id: int, note_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     note = notes.get_note_in(case.id, note_id)
     form = AnswerForm()
     if form.validate_on_submit():
         notes.do_answer_note(current_user, note, form.answer.data or "")
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Your answer is on the family's page."), "success")
     else:
         flash(_("Write your answer before sending."), "error")
@@ -482,12 +485,13 @@ def answer_note(case_id: int, note_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/notes/<int:note_id>/resolve")
+@audited("update", family_note="note_id")
 def resolve_note(case_id: int, note_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     note = notes.get_note_in(case.id, note_id)
     if not ResolveAlertForm().validate_on_submit():
         abort(400)
     notes.do_resolve_note(current_user, note)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Marked as dealt with."), "success")
     return see_other("feedback.case_feedback", case_id=case.id)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from portal.db import utcnow
 from portal.feedback import services as feedback
 from portal.models.feedback import SessionFeedback, SessionMode, SessionStatus, WeeklyCheckin
-from tests.conftest import Browser
-from tests.factories import World
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 
 def _sent_feedback(app: Flask, db_session: Session, world: World) -> SessionFeedback:

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from portal.models import ConsentAction, ConsentKind, ConsentRecord
 from portal.models.tasks import CaseTask, TaskKind
-from tests.conftest import Browser
-from tests.factories import PIN, World
+from tests.support.browser import Browser
+from tests.support.rows import PIN, World
 
 
 def test_the_child_is_asked_once_and_the_family_sees_the_answer(

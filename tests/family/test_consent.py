@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from portal.models import AuthSession, CaseStatus, ConsentRecord
 from portal.models.tasks import CaseTask, TaskKind
-from tests.conftest import Browser
-from tests.factories import PIN, World
+from tests.support.browser import Browser
+from tests.support.rows import PIN, World
 
 
 def _withdraw(browser: Browser, world: World, kind: str) -> None:
@@ -69,7 +69,7 @@ def test_a_paused_case_cannot_propose_a_plan_version(
     from flask import g
 
     from portal.plans.services import PlanRuleError
-    from tests.plans.helpers import proposed_plan
+    from tests.support.builders import proposed_plan
 
     world.case1.status = CaseStatus.PAUSED
     db_session.commit()
@@ -100,7 +100,7 @@ def test_withdrawn_permission_for_the_child_ends_the_childs_sign_in(
 def test_withdrawn_messaging_acknowledgement_leaves_the_threads(
     browser: Browser, world: World, db_session: Session
 ) -> None:
-    from portal.messaging.queries import visible_thread_ids
+    from portal.messages.queries import visible_thread_ids
     from portal.models import MessageThread, ThreadKind
 
     db_session.add(

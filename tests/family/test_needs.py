@@ -21,9 +21,9 @@ from portal.models import FamilyNote, NoteMood, User
 from portal.models.feedback import SessionFeedback, SessionMode, SessionStatus, TherapySession
 from portal.models.plans import ResponseKind
 from portal.plans import services as plans
-from tests.conftest import Browser
-from tests.factories import World
-from tests.plans.helpers import proposed_plan
+from tests.support.browser import Browser
+from tests.support.builders import proposed_plan
+from tests.support.rows import World
 
 
 @contextmanager
@@ -254,7 +254,7 @@ def test_an_answered_step_idea_waits_until_the_guardian_opens_the_practice_page(
     app: Flask, db_session: Session, browser: Browser, world: World
 ) -> None:
     from portal.ladders import services as ladders
-    from tests.ladders.helpers import a_ladder
+    from tests.support.builders import a_ladder
 
     with services_for(app, db_session):
         ladder, _steps = a_ladder(world.t1, world.case1)
@@ -272,7 +272,7 @@ def test_an_answered_step_idea_waits_until_the_guardian_opens_the_practice_page(
 
 
 def test_unread_messages_wait_until_read(app: Flask, db_session: Session, world: World) -> None:
-    from portal.messaging import services as messaging
+    from portal.messages import services as messaging
     from portal.models import ThreadKind
 
     with services_for(app, db_session):
