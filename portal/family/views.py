@@ -37,11 +37,6 @@ from portal.session_state import current_auth_session
 from portal.web.htmx import render
 
 
-def _guardian_only() -> None:
-    if not current_user.is_guardian:
-        abort(404)
-
-
 @bp.app_context_processor
 def _needs_badge() -> dict[str, Any]:
     """`needs_count()` is called by base.html only: the navigation badge counts exactly what the
@@ -58,7 +53,6 @@ def _needs_badge() -> dict[str, Any]:
 @bp.get("/family")
 @audited("read")
 def home() -> Response:
-    _guardian_only()
     cases = cases_for(current_user)
     if cases:
         return redirect(url_for("family.case_page", case_id=cases[0].id))  # type: ignore[return-value]
@@ -68,7 +62,6 @@ def home() -> Response:
 def _family_page(
     case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
 ) -> Response:
-    _guardian_only()
     # The child switcher needs every case of this guardian anyway: pick this one from them
     # (the same scoped query, so another family's case is a 404 as everywhere).
     all_cases = cases_for(current_user)
@@ -127,11 +120,9 @@ def case_page(case_id: int) -> Response:
 
 def _own_consent_case(case_id: int) -> tuple[Case, list[ConsentKind]]:
     """The guardian's case (404 otherwise) and the documents this guardian answers for it."""
-    _guardian_only()
     case = require_case(case_id, "case.record_own_consent")
     link = guardian_link_of(current_user, case)
-    if link is None:
-        abort(404)
+    assert link is not None  # the rule above asked for it
     return case, consent_kinds_for(link.can_consent, case.child.age(today()))
 
 
@@ -221,7 +212,6 @@ def consent_page(case_id: int, kind: str) -> Response:
 @audited("create")
 def agree_terms() -> Response:
     """Asked at sign-in after the terms were withdrawn: agree again to continue (or sign out)."""
-    _guardian_only()
     form = AgreeTermsForm()
     if form.validate_on_submit():
         for case_id in terms_withdrawn_cases(current_user):
@@ -246,7 +236,6 @@ def agree_terms() -> Response:
 @bp.post("/family/<int:case_id>/child-mode")
 @audited("update", case="case_id")
 def enter_child_mode(case_id: int) -> Response:
-    _guardian_only()
     case = require_case(case_id, "case.enter_child_mode")
     auth_session = current_auth_session()
     assert auth_session is not None

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import db
-from portal.audit_trail import accessed
+from portal.cases.queries import get_in_case
 from portal.db import utcnow
 from portal.feedback.services import FeedbackRuleError
 from portal.models import Case, User
@@ -112,12 +112,4 @@ def own_notes(case_id: int, guardian_id: int) -> list[FamilyNote]:
 
 
 def get_note_in(case_id: int, note_id: int) -> FamilyNote:
-    from flask import abort
-
-    note = db.session.scalars(
-        select(FamilyNote).where(FamilyNote.id == note_id, FamilyNote.case_id == case_id)
-    ).one_or_none()
-    if note is None:
-        abort(404)
-    accessed("family_note", note.id, case_id=case_id)
-    return note
+    return get_in_case(FamilyNote, "family_note", case_id, note_id)

@@ -24,7 +24,7 @@ from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
 from portal.plans.queries import get_plan_for, previous_active_version, progress_by_goal
-from portal.policies import can, guardian_link_of, require, today
+from portal.policies import guardian_link_of, may, require, today
 from portal.security import child_mode_allowed
 from portal.session_state import in_child_mode
 from portal.web.htmx import render
@@ -68,8 +68,7 @@ def version(plan_id: int) -> Response:
 @audited("read", plan="plan_id")
 def changes(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
-    if current_user.is_child:
-        abort(404)
+    require("plan.read_full")
     case = _case_of(plan)
     previous = _previous_active(case, plan)
     return render(
@@ -85,8 +84,7 @@ def changes(plan_id: int) -> Response:
 @audited("print", plan="plan_id")
 def printable(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
-    if current_user.is_child:
-        abort(404)
+    require("plan.read_full")
     case = _case_of(plan)
     return render(
         "plans/print.html", plan=plan, case=case, problems=services.ordered_problems(case)
@@ -206,7 +204,7 @@ def _family_page(
         active=services.active_version(case),
         proposed=proposed,
         my_answer=_my_answer(proposed),
-        may_answer=can(current_user, "plan.respond", case),
+        may_answer=may("plan.respond", case),
         problems=services.ordered_problems(case),
         progress=progress_by_goal(case.id),
         progress_form=ProgressForm(formdata=None),
@@ -237,8 +235,7 @@ def _proposed(case: Case) -> PlanVersion | None:
 @audited("read", case="case_id")
 def family_plan(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    if not current_user.is_guardian:
-        abort(404)
+    require("family.use")
     return _family_page(case)
 
 
