@@ -177,6 +177,7 @@ CASE_OF: dict[str, Callable[[int], Select[Any]]] = {
     "therapy_session": _owned(m.TherapySession),
     "feedback": _owned(m.SessionFeedback),
     "alert": _owned(m.CareAlert),
+    "family_note": _owned(m.FamilyNote),
     "invitation": _owned(m.Invitation),
     "care_team_link": _owned(m.CaseTherapist),
     "guardian_link": _owned(m.GuardianLink),

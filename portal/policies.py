@@ -64,7 +64,8 @@ def is_the_child(user: User, case: Case) -> bool:
 
 
 def consent_in_force(case: Case, kind: ConsentKind) -> bool:
-    """The latest record of this kind from any guardian with authority is a grant."""
+    """A guardian with authority has given it and none of them has withdrawn it since: a "no"
+    from any guardian with authority counts (DESIGN §9)."""
     authority_ids = {
         link.guardian_id
         for link in case.guardian_links
@@ -76,7 +77,8 @@ def consent_in_force(case: Case, kind: ConsentKind) -> bool:
     for record in _consent_records(case):
         if record.kind is kind:
             latest[record.given_by_id] = record.action
-    return any(latest.get(gid) is ConsentAction.GRANTED for gid in authority_ids)
+    answers = [latest[gid] for gid in authority_ids if gid in latest]
+    return ConsentAction.GRANTED in answers and ConsentAction.REVOKED not in answers
 
 
 def _consent_records(case: Case) -> Sequence[ConsentRecord]:

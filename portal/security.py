@@ -247,6 +247,12 @@ def _please_sign_in() -> Response:
     return redirect(login_url)  # type: ignore[return-value]
 
 
+# Set at sign-in when a guardian had withdrawn the terms of use (DESIGN §9): until they agree
+# again, every page leads to the terms (signing out and changing language still work).
+TERMS_DUE = "terms_due"
+TERMS_ENDPOINTS = frozenset({"family.agree_terms", "auth.logout", "auth.set_language"})
+
+
 def _gate() -> Response | None:
     if request.endpoint is None or request.endpoint == "static":
         return None  # 404s and static files
@@ -260,6 +266,8 @@ def _gate() -> Response | None:
             response.headers["HX-Redirect"] = url_for("child.home")
             return response
         return redirect(url_for("child.home"))  # type: ignore[return-value]
+    if session.get(TERMS_DUE) and request.endpoint not in TERMS_ENDPOINTS:
+        return redirect(url_for("family.agree_terms"))  # type: ignore[return-value]
     return None
 
 

@@ -194,6 +194,7 @@ def test_AZ01_anonymous_options_requests_are_sent_to_sign_in(
 # While a guardian has handed the device to their child, only these answer (security.py).
 CHILD_MODE_REACHABLE = {
     "child.home",
+    "child.care_assent",
     "child.leave",
     "auth.logout",
     "static",

@@ -252,10 +252,11 @@ def test_withdrawing_consent_is_a_new_record_never_an_edit(
 ) -> None:
     browser.login("g1@family.test")
     before = db_session.scalar(select(func.count()).select_from(ConsentRecord))
-    response = browser.post(
-        f"/family/{world.case1.id}/consent",
-        {"kind": ConsentKind.MESSAGING_POLICY.value, "action": ConsentAction.REVOKED.value},
-    )
+    withdraw = {"kind": ConsentKind.MESSAGING_POLICY.value, "action": ConsentAction.REVOKED.value}
+    explained = browser.post(f"/family/{world.case1.id}/consent", withdraw)
+    assert explained.status_code == 200 and "You leave the message threads" in explained.text
+    assert db_session.scalar(select(func.count()).select_from(ConsentRecord)) == before
+    response = browser.post(f"/family/{world.case1.id}/consent", {**withdraw, "confirm": "yes"})
     assert response.status_code == 303
     latest = db_session.scalars(select(ConsentRecord).order_by(ConsentRecord.id.desc())).first()
     assert latest is not None and latest.action is ConsentAction.REVOKED

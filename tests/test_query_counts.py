@@ -142,7 +142,7 @@ PAGES = [tracker, log_practice, family_page, caseload, thread, what_changed, idl
 CEILINGS = {
     "tracker": 16,
     "log_practice": 15,
-    "family_page": 14,
+    "family_page": 13,  # issue 13: "What needs you" and both nav badges are one statement
     "thread": 17,
     "what_changed": 16,
 }
@@ -226,3 +226,21 @@ def test_a_long_thread_shows_a_window_of_recent_messages(app: Flask, db_session:
     assert [int(seq) for seq in shown] == list(range(401, 451))
     assert "Newer messages" in back
     assert "/updates?" not in back  # an older window holds still: no live swap back to the end
+
+
+def test_what_needs_you_and_the_badges_are_one_statement_that_agree(
+    app: Flask, db_session: Session
+) -> None:
+    """Issue 13: the family page's list, the "My family" badge and the messages badge come from
+    one statement, at 1× and at 10×, and the badge counts exactly the listed things."""
+    for shape in (ONE, TEN):
+        focus = _network(db_session, shape)
+        guardian = _as(app, focus.guardian_email)
+        with counting(app) as statements:
+            page = guardian.get(f"/family/{focus.case_id}").get_data(as_text=True)
+        needs = [s for s in statements if "UNION ALL" in s.upper()]
+        assert len(needs) == 1, shape.prefix
+        assert not [s for s in statements if "count(distinct(message_threads.id))" in s.lower()]
+        listed = len(re.findall(r'<li class="need need-', page))
+        badge = re.search(r'<span id="nav-needs"> <span class="count">(\d+)</span>', page)
+        assert (int(badge.group(1)) if badge else 0) == listed

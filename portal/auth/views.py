@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,6 +31,7 @@ from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
 from portal.policies import child_data_allowed
 from portal.security import (
+    TERMS_DUE,
     child_mode_allowed,
     end_all_sessions,
     end_session,
@@ -95,6 +96,12 @@ def home() -> Response:
     return redirect(home_for(current_user))  # type: ignore[return-value]
 
 
+def _terms_withdrawn(user: User) -> bool:
+    from portal.family.consent import terms_withdrawn_cases
+
+    return bool(terms_withdrawn_cases(user))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @throttled
@@ -118,6 +125,9 @@ def login() -> Response:
             start_session(user)
             _record_sign_in(user, True)
             db.session.commit()  # commit point: the view's change
+            if user.is_guardian and _terms_withdrawn(user):
+                session[TERMS_DUE] = True
+                return redirect(url_for("family.agree_terms"))  # type: ignore[return-value]
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
         _record_sign_in(user, False)
         error = SIGN_IN_FAILED

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -18,6 +18,7 @@ from portal.audit_trail import accessed
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
 from portal.models.cases import CaseStatus, age_on
+from portal.models.feedback import FamilyNote
 from portal.models.messages import MessageThread
 from portal.models.plans import PlanStatus, PlanVersion
 from portal.models.tasks import CaseTask
@@ -164,10 +165,11 @@ def require_case(case_id: int, action: str) -> Case:
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per case: open family requests, plan waiting for the family, review overdue, messages
     waiting for a reply (and how many past the reply window).
-    Three grouped queries whatever the caseload size."""
+    Three statements whatever the caseload size."""
     flags: dict[int, dict[str, Any]] = {
         cid: {
             "tasks": 0,
+            "notes": 0,
             "proposed": False,
             "review_due": None,
             "awaiting_reply": 0,
@@ -189,12 +191,19 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     ):
         flags[case_id]["awaiting_reply"] = waiting
         flags[case_id]["reply_overdue"] = int(overdue or 0)
-    for case_id, count in db.session.execute(
-        select(CaseTask.case_id, func.count())
+    # Open family requests and open "How is it going?" notes: one statement for both.
+    open_tasks = (
+        select(literal("tasks").label("flag"), CaseTask.case_id, func.count())
         .where(CaseTask.case_id.in_(case_ids), CaseTask.resolved_at.is_(None))
         .group_by(CaseTask.case_id)
-    ):
-        flags[case_id]["tasks"] = count
+    )
+    open_notes = (
+        select(literal("notes").label("flag"), FamilyNote.case_id, func.count())
+        .where(FamilyNote.case_id.in_(case_ids), FamilyNote.resolved_at.is_(None))
+        .group_by(FamilyNote.case_id)
+    )
+    for flag, case_id, count in db.session.execute(union_all(open_tasks, open_notes)):
+        flags[case_id][flag] = count
     for case_id, status, review_due in db.session.execute(
         select(PlanVersion.case_id, PlanVersion.status, PlanVersion.review_due_on).where(
             PlanVersion.case_id.in_(case_ids),

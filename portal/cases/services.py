@@ -11,12 +11,14 @@ from datetime import date
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
 
 from portal import audit, db
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.db import utcnow
 from portal.models import (
+    AuthSession,
     Case,
     CaseStatus,
     CaseTherapist,
@@ -31,6 +33,7 @@ from portal.models import (
     Role,
     User,
 )
+from portal.models.tasks import TaskKind
 from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret
 from portal.policies import today
@@ -236,10 +239,83 @@ def do_record_consent(
     )
     db.session.add(record)
     db.session.flush()
-    starts_treatment = kind is ConsentKind.TREATMENT and action is ConsentAction.GRANTED
-    if starts_treatment and case.status is CaseStatus.INTAKE:
-        case.status = CaseStatus.ACTIVE
+    if action is ConsentAction.REVOKED:
+        _withdrawal_takes_effect(actor, case, given_by, kind)
+    elif kind is ConsentKind.TREATMENT:
+        _treatment_given(case)
     return record
+
+
+def _treatment_given(case: Case) -> None:
+    """Treatment starts (intake → active), or a case paused by a withdrawal resumes once no
+    guardian with authority still withholds it."""
+    from portal.policies import consent_in_force
+
+    if case.status in (CaseStatus.INTAKE, CaseStatus.PAUSED) and consent_in_force(
+        case, ConsentKind.TREATMENT
+    ):
+        case.status = CaseStatus.ACTIVE
+
+
+def _withdrawal_takes_effect(actor: User, case: Case, guardian: User, kind: ConsentKind) -> None:
+    """What each withdrawal changes (DESIGN §9), from the next request on, and the caseload task
+    that tells the therapist."""
+    from portal.plans.services import add_task
+
+    if kind is ConsentKind.TREATMENT and case.status in (CaseStatus.INTAKE, CaseStatus.ACTIVE):
+        case.status = CaseStatus.PAUSED
+    elif kind is ConsentKind.PARENTAL_CONSENT_UNDER_13:
+        if case.child.user_id is not None:
+            end_all_sessions(case.child.user_id, "parental consent withdrawn")
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.child_mode_child_id == case.child_id)
+            .values(child_mode_child_id=None)
+        )
+    elif kind is ConsentKind.PORTAL_TERMS:
+        end_all_sessions(guardian.id, "portal terms withdrawn")
+    if kind is ConsentKind.CHILD_ASSENT:
+        return
+    add_task(
+        case,
+        actor,
+        TaskKind.CONSENT_WITHDRAWN,
+        _(
+            "%(name)s withdrew: %(document)s",
+            name=guardian.display_name,
+            document=CONSENT_DOCUMENTS[kind].title,
+        )[:200],
+        str(WITHDRAWAL_CONSEQUENCES[kind]),
+    )
+    db.session.flush()
+
+
+# In plain words, what withdrawing each consent does: shown before the guardian confirms, and
+# on the therapist's task afterwards.
+WITHDRAWAL_CONSEQUENCES = {
+    ConsentKind.TREATMENT: _l(
+        "Therapy is paused. The therapist will not propose new plan versions, and will contact "
+        "you to talk about it. Everything recorded so far stays readable for you and the care "
+        "team. You can give your consent again at any time."
+    ),
+    ConsentKind.PARENTAL_CONSENT_UNDER_13: _l(
+        "Your child can no longer use Rapport: their own sign-in and their screen on your device "
+        "end now, and nothing new is collected from your child. What is already recorded stays "
+        "in the record. You can give permission again at any time."
+    ),
+    ConsentKind.MESSAGING_POLICY: _l(
+        "You leave the message threads: you will not see or send messages in Rapport. Past "
+        "messages stay in the record. To rejoin, agree to this again."
+    ),
+    ConsentKind.PORTAL_TERMS: _l(
+        "You are signed out now, on every device. The next time you sign in, you will be asked "
+        "to agree again before you can continue."
+    ),
+    ConsentKind.CHILD_ASSENT: _l(
+        "The child's agreement is recorded as withdrawn. The therapist will talk with the "
+        "child about it."
+    ),
+}
 
 
 def do_create_child_account(actor: User, case: Case, *, username: str, secret: str) -> User:

@@ -29,6 +29,8 @@ def home() -> Response:
     case = case_for_child_screen()
     band = case.child.age_band(today())
     due = feedback_due(case, f"child:{case.child_id}")
+    from portal.child.assent import latest_care_assent
+
     return render(
         "child/home.html",
         case=case,
@@ -37,6 +39,7 @@ def home() -> Response:
         feedback_due=due[:1],
         new_cheers=len(unseen_cheers(case.id)),
         teen=_teen_overview(case) if band is AgeBand.TEEN else None,
+        assent_asked=latest_care_assent(case) is None,
     )
 
 

@@ -224,5 +224,16 @@ def _load_people() -> bool:
     sam = open_case("Sam", "Patel", _birthday(14, 200), "Social anxiety", chen)
     link(sam, guardians["erin"], "Mother", "Home")
     do_create_child_account(guardians["erin"], sam, username="sam", secret=DEMO_PASSWORD)
+    # The children's own agreement to take part (issue 13): Leo and Sam said yes on their own
+    # screens; Maya, 6, is asked with the thumbs on Ana's device when she next opens her screen.
+    for case in (leo, sam):
+        assert case.child.user is not None
+        do_record_consent(
+            case.child.user,
+            case,
+            given_by=case.child.user,
+            kind=ConsentKind.CHILD_ASSENT,
+            method=ConsentMethod.PORTAL,
+        )
     db.session.flush()
     return True

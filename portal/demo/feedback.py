@@ -96,8 +96,14 @@ def _child_feedback(actor: User, case: Case, session: TherapySession, raw: int) 
     feedback.created_at = session.starts_at + timedelta(hours=1)
 
 
-def _checkins(guardian: User, case: Case, weeks: list[tuple[int, int, str, str, str]]) -> None:
-    due = services.checkin_week_due()
+def _checkins(
+    guardian: User,
+    case: Case,
+    weeks: list[tuple[int, int, str, str, str]],
+    *,
+    weeks_before_due: int = 0,
+) -> None:
+    due = services.checkin_week_due() - timedelta(days=7 * weeks_before_due)
     for index, (days, hard, spared, reducing, noticed) in enumerate(weeks):
         week = due - timedelta(days=7 * (len(weeks) - 1 - index))
         checkin = services.do_submit_checkin(
@@ -188,6 +194,16 @@ def load_demo_feedback() -> bool:
     )
     rupture.answered_at = rupture.created_at + timedelta(hours=20)
     _child_feedback(leo_user, leo, leo_sessions[1], 3)
+    # The catch-up Dr. Rivera offered, held two days ago: Carla answered, David's check-in waits.
+    catch_up = services.do_record_session(
+        rivera,
+        leo,
+        starts_at=_session_time(0, 22),
+        mode=SessionMode.IN_PERSON,
+        status=SessionStatus.HELD,
+        attendees="Leo, Carla and David",
+    )
+    _guardian_feedback(carla, leo, catch_up, (8, 8, 8, 8))
     _checkins(
         carla,
         leo,
@@ -254,6 +270,7 @@ def load_demo_feedback() -> bool:
                 "Ate lunch with a friend twice",
             ),
         ],
+        weeks_before_due=1,  # last week's check-in is still waiting for Erin
     )
     db.session.flush()
     return True

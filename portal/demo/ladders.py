@@ -2,7 +2,8 @@
 
 Maya (6) practises brave goodbyes with Ana or Ben entering for her in child mode; Leo (10) climbs
 his dog ladder at Mum's and at Dad's; Sam (14) is stuck on answering in class (a stalled step).
-Each child has a mastered step and rewards; Maya and Leo have had a reward confirmed.
+Each child has a mastered step and rewards; Maya and Leo have had a reward confirmed, and Maya's
+cupcake, asked for yesterday, waits for Ana to confirm it.
 Safe to run again: it does nothing once Maya has a ladder.
 """
 
@@ -214,6 +215,10 @@ def _maya(maya: Case, rivera: User, ana: User, ben: User) -> None:
     book = _reward(maya, rivera, "New sticker book", "🧸", 12, ana)
     _reward(maya, ana, "Trip to the playground with Daddy", "🛝", 25, ana)
     _redeem(maya, ana, book, ana, 16)
+    # Asked for yesterday on Ana's device and not yet given: waiting for Ana to confirm.
+    cupcake = _reward(maya, ana, "Cupcake after school", "🧁", 5, ana)
+    waiting = services.do_request_reward(ana, maya, cupcake, on_behalf_of_child=True)
+    waiting.requested_at = utcnow() - timedelta(hours=20)
 
 
 def _leo(leo: Case, rivera: User, carla: User, david: User, leo_user: User) -> None:

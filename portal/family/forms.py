@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField
+from wtforms import HiddenField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
@@ -19,6 +19,12 @@ class ConsentForm(FlaskForm):
         ],
         validators=[DataRequired(_l("Choose whether you agree or withdraw."))],
     )
+    # A withdrawal happens only once the person has read what it changes and confirmed.
+    confirm = HiddenField()
 
 
-__all__ = ["ConsentForm"]
+class AgreeTermsForm(FlaskForm):
+    """Agreeing again to the terms of use, asked at sign-in after they were withdrawn."""
+
+
+__all__ = ["AgreeTermsForm", "ConsentForm"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, url_for
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Response, abort, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,17 +15,39 @@ from wtforms.fields.choices import SelectChoice
 from portal import db
 from portal.audit_trail import audited
 from portal.cases.queries import cases_for, pick_case_for, require_case
-from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
+from portal.cases.services import (
+    WITHDRAWAL_CONSEQUENCES,
+    ServiceError,
+    consent_kinds_for,
+    do_record_consent,
+)
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.family import bp
-from portal.family.forms import ConsentForm
+from portal.family.consent import terms_withdrawn_cases
+from portal.family.forms import AgreeTermsForm, ConsentForm
+from portal.family.needs import describe_all, needs_of
 from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
+from portal.ladders.forms import ButtonForm
 from portal.ladders.queries import practice_log
-from portal.models import ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
+from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
 from portal.policies import guardian_link_of, today
+from portal.security import TERMS_DUE
 from portal.session_state import current_auth_session
 from portal.web.htmx import render
+
+
+@bp.app_context_processor
+def _needs_badge() -> dict[str, Any]:
+    """`needs_count()` is called by base.html only: the navigation badge counts exactly what the
+    family page lists (the same cached query)."""
+
+    def needs_count() -> int:
+        if not current_user.is_authenticated or not current_user.is_guardian:
+            return 0
+        return len(needs_of(current_user))
+
+    return {"needs_count": needs_count}
 
 
 @bp.get("/family")
@@ -50,7 +75,8 @@ def _family_page(
         .options(joinedload(ConsentRecord.given_by))
         .order_by(ConsentRecord.id.desc())
     ).all()
-    waiting = len(feedback.feedback_due(case, f"guardian:{current_user.id}"))
+    needs = needs_of(current_user)
+    waiting = sum(1 for need in needs if need.kind == "session" and need.case_id == case.id)
     answered = answered_feedback(case.id, current_user.id, limit=3)
     form = consent_form or ConsentForm(formdata=None)
     form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
@@ -60,14 +86,30 @@ def _family_page(
         link=link,
         all_cases=all_cases,
         consent_records=records,
+        my_consents=_my_consents(records, kinds),
+        child_assent=next((r for r in records if r.kind is ConsentKind.CHILD_ASSENT), None),
         consent_form=form,
         documents=CONSENT_DOCUMENTS,
         next_session=feedback.next_session(case),
         feedback_waiting=waiting,
+        needs=describe_all(needs, all_cases),
+        needs_by_case={c.id: sum(1 for n in needs if n.case_id == c.id) for c in all_cases},
+        button_form=ButtonForm(formdata=None),
         answered_feedback=answered,
         latest_practice=practice_log(current_user, case, limit=3),
         status=status,
     )
+
+
+def _my_consents(
+    records: Sequence[ConsentRecord], kinds: list[ConsentKind]
+) -> list[tuple[ConsentKind, ConsentRecord | None]]:
+    """Per document this guardian answers: their latest record (newest first in `records`)."""
+    latest: dict[ConsentKind, ConsentRecord] = {}
+    for record in records:
+        if record.given_by_id == current_user.id:
+            latest.setdefault(record.kind, record)
+    return [(kind, latest.get(kind)) for kind in kinds]
 
 
 @bp.get("/family/<int:case_id>")
@@ -76,15 +118,24 @@ def case_page(case_id: int) -> Response:
     return _family_page(case_id)
 
 
-@bp.post("/family/<int:case_id>/consent")
-@audited("create", case="case_id")
-def record_consent(case_id: int) -> Response:
+def _own_consent_case(case_id: int) -> tuple[Case, list[ConsentKind]]:
+    """The guardian's case (404 otherwise) and the documents this guardian answers for it."""
     case = require_case(case_id, "case.record_own_consent")
     link = guardian_link_of(current_user, case)
     assert link is not None  # the rule above asked for it
-    kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
+    return case, consent_kinds_for(link.can_consent, case.child.age(today()))
+
+
+@bp.post("/family/<int:case_id>/consent")
+@audited("create", case="case_id")
+def record_consent(case_id: int) -> Response:
+    case, kinds = _own_consent_case(case_id)
     form = ConsentForm()
     form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
+    withdrawing = form.action.data == ConsentAction.REVOKED.value
+    if form.validate_on_submit() and withdrawing and form.confirm.data != "yes":
+        # First the consequence in plain words, then the person confirms (DESIGN §9).
+        return _confirm_withdrawal(case, ConsentKind(form.kind.data))
     if form.validate_on_submit():
         try:
             do_record_consent(
@@ -99,9 +150,87 @@ def record_consent(case_id: int) -> Response:
             form.kind.errors = [str(exc)]
         else:
             db.session.commit()  # commit point: the view's change
+            if withdrawing and form.kind.data == ConsentKind.PORTAL_TERMS.value:
+                # Signed out on every device, this one too: the next sign-in asks again.
+                session.clear()
+                flash(
+                    _("You withdrew your agreement and are signed out. Sign in to agree again."),
+                    "success",
+                )
+                return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
             flash(_("Your choice is recorded."), "success")
             return redirect(url_for("family.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     return _family_page(case_id, consent_form=form, status=422)
+
+
+def _confirm_withdrawal(case: Case, kind: ConsentKind) -> Response:
+    return render(
+        "family/withdraw.html",
+        case=case,
+        document=CONSENT_DOCUMENTS[kind],
+        consequence=WITHDRAWAL_CONSEQUENCES[kind],
+        form=ConsentForm(formdata=None, kind=kind.value, action=ConsentAction.REVOKED.value),
+    )
+
+
+@bp.get("/family/<int:case_id>/consent/<kind>")
+@audited("read", case="case_id")
+def consent_page(case_id: int, kind: str) -> Response:
+    """One consent document: its words, this guardian's answer so far, and the way to change it."""
+    case, kinds = _own_consent_case(case_id)
+    try:
+        consent_kind = ConsentKind(kind)
+    except ValueError:
+        abort(404)
+    if consent_kind not in kinds:
+        abort(404)
+    mine = db.session.scalars(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.case_id == case.id,
+            ConsentRecord.kind == consent_kind,
+            ConsentRecord.given_by_id == current_user.id,
+        )
+        .order_by(ConsentRecord.id.desc())
+        .limit(1)
+    ).first()
+    document = CONSENT_DOCUMENTS[consent_kind]
+    agreed = mine is not None and mine.action is ConsentAction.GRANTED
+    return render(
+        "family/consent.html",
+        case=case,
+        document=document,
+        latest=mine,
+        agreed=agreed,
+        outdated=agreed and mine is not None and mine.document_version != document.version,
+        consequence=WITHDRAWAL_CONSEQUENCES[consent_kind],
+        form=ConsentForm(formdata=None),
+    )
+
+
+@bp.route("/family/terms", methods=["GET", "POST"])
+@audited("create")
+def agree_terms() -> Response:
+    """Asked at sign-in after the terms were withdrawn: agree again to continue (or sign out)."""
+    form = AgreeTermsForm()
+    if form.validate_on_submit():
+        for case_id in terms_withdrawn_cases(current_user):
+            case = require_case(case_id, "case.record_own_consent")  # and on the audit trail
+            if guardian_link_of(current_user, case) is not None:
+                do_record_consent(
+                    current_user,
+                    case,
+                    given_by=current_user,
+                    kind=ConsentKind.PORTAL_TERMS,
+                    method=ConsentMethod.PORTAL,
+                )
+        db.session.commit()  # commit point: the view's change
+        session.pop(TERMS_DUE, None)
+        flash(_("Thank you. Your agreement is recorded."), "success")
+        return redirect(url_for("family.home"), 303)  # type: ignore[return-value]
+    return render(
+        "family/terms.html", document=CONSENT_DOCUMENTS[ConsentKind.PORTAL_TERMS], form=form
+    )
 
 
 @bp.post("/family/<int:case_id>/child-mode")

@@ -123,3 +123,25 @@ class AnswerForm(FlaskForm):
 
 class ResolveAlertForm(FlaskForm):
     note = StringField(_l("What you did (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class FamilyNoteForm(FlaskForm):
+    """ "How is it going?": a guardian's few lines, whenever they like."""
+
+    idempotency_key = HiddenField()
+    mood = RadioField(
+        _l("How is it going?"),
+        choices=[
+            SelectChoice("good", _l("Going well")),
+            SelectChoice("mixed", _l("Some good, some hard")),
+            SelectChoice("hard", _l("Hard at the moment")),
+        ],
+        validators=[InputRequired(_l("Choose how it is going."))],
+    )
+    text = TextAreaField(
+        _l("Tell us more (optional)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Please keep it under 2,000 characters.")),
+        ],
+    )

@@ -41,7 +41,11 @@ def own_feedback(case_id: int, guardian_id: int) -> list[SessionFeedback]:
         db.session.scalars(
             select(SessionFeedback)
             .where(SessionFeedback.case_id == case_id, SessionFeedback.guardian_id == guardian_id)
-            .options(selectinload(SessionFeedback.session))
+            .options(
+                selectinload(SessionFeedback.session),
+                selectinload(SessionFeedback.read_by),
+                selectinload(SessionFeedback.answered_by),
+            )
             .order_by(SessionFeedback.created_at.desc())
         )
     )

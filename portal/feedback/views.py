@@ -15,12 +15,13 @@ from portal import db
 from portal.audit_trail import audited
 from portal.cases.queries import require_case
 from portal.child.queries import case_for_child_screen
-from portal.feedback import bp, services
+from portal.feedback import answered, bp, notes, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
     CheckinForm,
     ChildFeedbackForm,
+    FamilyNoteForm,
     GuardianFeedbackForm,
     ResolveAlertForm,
     SessionForm,
@@ -37,7 +38,14 @@ from portal.feedback.queries import (
     own_feedback,
 )
 from portal.models import Case, Clinic
-from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
+from portal.models.feedback import (
+    NoteMood,
+    Respondent,
+    SessionFeedback,
+    SessionMode,
+    SessionStatus,
+    TherapySession,
+)
 from portal.policies import today
 from portal.security import child_mode_allowed
 from portal.web.htmx import render, see_other
@@ -147,10 +155,16 @@ def _trend_charts(case: Case) -> list[Any]:
 @audited("read", case="case_id")
 def case_feedback(case_id: int) -> Response:
     case = require_case(case_id, "feedback.manage")
+    feedback = feedback_of_case(case.id)
+    family_notes = notes.notes_of_case(case.id)
+    # Opening this page is reading what it shows: the family then sees "Read by …".
+    if notes.do_mark_read(current_user, [*feedback, *family_notes]):
+        db.session.commit()  # commit point: the recorded read
     return render(
         "feedback/case.html",
         case=case,
-        feedback=list(reversed(feedback_of_case(case.id))),
+        feedback=list(reversed(feedback)),
+        family_notes=family_notes,
         checkins=list(reversed(checkins_of_case(case.id))),
         alerts=alerts_of_case(case.id),
         charts=_trend_charts(case),
@@ -201,9 +215,11 @@ def _checkins_page(
 ) -> Response:
     due_week = services.checkin_week_due()
     mine = own_checkins(case.id, current_user.id)
+    sent = next((c for c in mine if c.week_start == due_week), None)
     form = checkin_form
     if form is None:
-        form = CheckinForm(formdata=None)
+        # Answered stays answered: a sent check-in opens with its answers.
+        form = CheckinForm(formdata=None, obj=sent) if sent else CheckinForm(formdata=None)
         form.idempotency_key.data = str(uuid.uuid4())
         form.week.data = due_week.isoformat()
     return render(
@@ -211,7 +227,10 @@ def _checkins_page(
         case=case,
         due_sessions=services.feedback_due(case, f"guardian:{current_user.id}"),
         next_session=services.next_session(case),
-        checkin_done=any(c.week_start == due_week for c in mine),
+        checkin_done=sent is not None,
+        checkin_sent=sent,
+        checkin_editable=sent is not None and answered.editable(sent),
+        checkin_edit_until=answered.edit_until(sent) if sent is not None else None,
         due_week=due_week,
         checkin_form=form,
         my_feedback=own_feedback(case.id, current_user.id),
@@ -236,19 +255,29 @@ def submit_checkin(case_id: int) -> Response:
             week = datetime.strptime(form.week.data or "", "%Y-%m-%d").date()
         except ValueError:
             abort(400)
+        data = services.CheckinInput(
+            week=week,
+            practice_days=form.practice_days.data or 0,
+            difficulty=form.difficulty.data or 0,
+            accommodations=form.accommodations.data or "",
+            reducing=form.reducing.data or "",
+            observation=form.observation.data or "",
+        )
+        sent = next(
+            (c for c in own_checkins(case.id, current_user.id) if c.week_start == week), None
+        )
+        if sent is not None and sent.idempotency_key != form.idempotency_key.data:
+            try:
+                answered.do_edit_checkin(current_user, sent, data)
+            except services.FeedbackRuleError as exc:
+                form.practice_days.errors = [str(exc)]
+                return _checkins_page(case, checkin_form=form, status=422)
+            db.session.commit()  # commit point: the view's change
+            flash(_("Your changes are saved."), "success")
+            return see_other("feedback.family_checkins", case_id=case.id)
         try:
             services.do_submit_checkin(
-                current_user,
-                case,
-                services.CheckinInput(
-                    week=week,
-                    practice_days=form.practice_days.data or 0,
-                    difficulty=form.difficulty.data or 0,
-                    accommodations=form.accommodations.data or "",
-                    reducing=form.reducing.data or "",
-                    observation=form.observation.data or "",
-                ),
-                idempotency_key=_key(form.idempotency_key.data),
+                current_user, case, data, idempotency_key=_key(form.idempotency_key.data)
             )
         except services.AlreadyAnswered:
             flash(_("You already sent the check-in for that week. Thank you!"), "success")
@@ -270,7 +299,11 @@ def _key(value: str | None) -> str:
 
 
 def _feedback_form_page(
-    case: Case, session: TherapySession, form: Any, status: int = 200
+    case: Case,
+    session: TherapySession,
+    form: Any,
+    status: int = 200,
+    sent: SessionFeedback | None = None,
 ) -> Response:
     return render(
         "feedback/give.html",
@@ -279,7 +312,28 @@ def _feedback_form_page(
         form=form,
         status=status,
         band=case.child.age_band(today()),
+        sent=sent,
+        editable=sent is not None and answered.editable(sent),
+        edit_until=answered.edit_until(sent) if sent is not None else None,
     )
+
+
+def _edit_feedback(form: GuardianFeedbackForm, sent: SessionFeedback) -> bool:
+    """Change an answer within its window; False (with the reason on the form) otherwise."""
+    try:
+        answered.do_edit_guardian_feedback(
+            current_user,
+            sent,
+            heard=form.heard.data,
+            matters=form.matters.data,
+            approach=form.approach.data,
+            overall=form.overall.data,
+            comment=form.comment.data or "",
+        )
+    except services.FeedbackRuleError as exc:
+        form.overall.errors = [str(exc)]
+        return False
+    return True
 
 
 @bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
@@ -287,9 +341,19 @@ def _feedback_form_page(
 def give_feedback(case_id: int, session_id: int) -> Response:
     case = require_case(case_id, "feedback.give")
     session = get_session_in(case.id, session_id)
+    sent = answered.own_session_feedback(session, current_user)
     form = GuardianFeedbackForm()
     if request.method == "GET":
+        if sent is not None:  # answered stays answered: the form opens with the answer
+            form = GuardianFeedbackForm(formdata=None, obj=sent)
         form.idempotency_key.data = str(uuid.uuid4())
+    elif sent is not None and form.validate_on_submit():
+        if sent.idempotency_key == form.idempotency_key.data:
+            return see_other("feedback.family_checkins", case_id=case.id)  # a double tap
+        if _edit_feedback(form, sent):
+            db.session.commit()  # commit point: the view's change
+            flash(_("Your changes are saved."), "success")
+            return see_other("feedback.family_checkins", case_id=case.id)
     elif form.validate_on_submit():
         try:
             services.do_submit_guardian_feedback(
@@ -315,7 +379,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
     status = 422 if request.method == "POST" else 200
     if session.status is not SessionStatus.HELD and request.method == "GET":
         abort(404)
-    return _feedback_form_page(case, session, form, status)
+    return _feedback_form_page(case, session, form, status, sent)
 
 
 # --- child ---------------------------------------------------------------------------------------
@@ -362,3 +426,72 @@ def child_feedback(session_id: int) -> Response:
         status=status,
         respondent=Respondent.CHILD,
     )
+
+
+# --- "How is it going?": a note from a guardian, whenever they like -----------------------------
+
+
+def _note_page(case: Case, form: FamilyNoteForm | None = None, status: int = 200) -> Response:
+    if form is None:
+        form = FamilyNoteForm(formdata=None)
+        form.idempotency_key.data = str(uuid.uuid4())
+    return render(
+        "feedback/note.html",
+        case=case,
+        form=form,
+        my_notes=notes.own_notes(case.id, current_user.id),
+        status=status,
+    )
+
+
+@bp.route("/family/<int:case_id>/how-is-it-going", methods=["GET", "POST"])
+@audited("create", case="case_id")
+def family_note(case_id: int) -> Response:
+    case = require_case(case_id, "feedback.give")
+    if request.method != "POST":  # GET and HEAD
+        return _note_page(case)
+    form = FamilyNoteForm()
+    if form.validate_on_submit():
+        try:
+            notes.do_send_note(
+                current_user,
+                case,
+                mood=NoteMood(form.mood.data),
+                text=form.text.data or "",
+                idempotency_key=_key(form.idempotency_key.data),
+            )
+        except services.FeedbackRuleError as exc:
+            form.text.errors = [str(exc)]
+        else:
+            db.session.commit()  # commit point: the view's change
+            flash(_("Thank you! Your therapist will read it."), "success")
+            return see_other("feedback.family_note", case_id=case.id)
+    return _note_page(case, form, status=422)
+
+
+@bp.post("/cases/<int:case_id>/notes/<int:note_id>/answer")
+@audited("update", family_note="note_id")
+def answer_note(case_id: int, note_id: int) -> Response:
+    case = require_case(case_id, "feedback.manage")
+    note = notes.get_note_in(case.id, note_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        notes.do_answer_note(current_user, note, form.answer.data or "")
+        db.session.commit()  # commit point: the view's change
+        flash(_("Your answer is on the family's page."), "success")
+    else:
+        flash(_("Write your answer before sending."), "error")
+    return redirect(url_for("feedback.case_feedback", case_id=case.id) + f"#note-{note.id}", 303)  # type: ignore[return-value]
+
+
+@bp.post("/cases/<int:case_id>/notes/<int:note_id>/resolve")
+@audited("update", family_note="note_id")
+def resolve_note(case_id: int, note_id: int) -> Response:
+    case = require_case(case_id, "feedback.manage")
+    note = notes.get_note_in(case.id, note_id)
+    if not ResolveAlertForm().validate_on_submit():
+        abort(400)
+    notes.do_resolve_note(current_user, note)
+    db.session.commit()  # commit point: the view's change
+    flash(_("Marked as dealt with."), "success")
+    return see_other("feedback.case_feedback", case_id=case.id)

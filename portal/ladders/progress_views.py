@@ -79,6 +79,7 @@ def _progress(
         rewards=rewards_of(case.id),
         redemptions=redemptions_of(case.id),
         suggestions=waiting_suggestions(case.id),
+        my_ideas=services.own_suggestions(current_user, case) if current_user.is_guardian else [],
         cheer_form=CheerForm(formdata=None),
         cheer_errors=cheer_errors or {},
         reward_form=with_ids(reward_form or RewardForm(formdata=None), "reward"),
@@ -92,7 +93,16 @@ def _progress(
 @bp.get("/cases/<int:case_id>/progress")
 @audited("read", case="case_id")
 def progress(case_id: int) -> Response:
-    return _progress(require_case(case_id, "ladder.view_progress"))
+    case = require_case(case_id, "ladder.view_progress")
+    if current_user.is_guardian:
+        # Opening the page is seeing the therapist's decision on one's own step ideas: the
+        # "What needs you" line for it closes (a recorded fact, not a guess).
+        from portal.family.needs import forget_needs
+
+        if services.do_mark_decisions_seen(current_user, case):
+            db.session.commit()  # commit point: the recorded "seen"
+            forget_needs()
+    return _progress(case)
 
 
 @bp.post("/practice/<int:attempt_id>/cheer")
@@ -204,6 +214,8 @@ def confirm_redemption(case_id: int, redemption_id: int) -> Response:
         ),
         "success",
     )
+    if request.form.get("back") == "family":  # confirmed from "What needs you"
+        return see_other("family.case_page", case_id=case.id)
     return see_other("ladders.progress", case_id=case.id)
 
 

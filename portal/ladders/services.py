@@ -17,7 +17,7 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Date, cast, distinct, func, select
+from sqlalchemy import ColumnElement, Date, cast, distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
@@ -635,3 +635,35 @@ def weekly_counts(case_id: int, target: int, weeks: int = 6) -> list[Week]:
     return [
         Week(first + timedelta(weeks=index), count, target) for index, count in enumerate(counts)
     ]
+
+
+def own_suggestions(actor: User, case: Case) -> list[StepSuggestion]:
+    """This person's step ideas for this case, newest first, with the therapist's decision."""
+    return list(
+        db.session.scalars(
+            select(StepSuggestion)
+            .where(StepSuggestion.case_id == case.id, StepSuggestion.suggested_by_id == actor.id)
+            .order_by(StepSuggestion.id.desc())
+            .limit(10)
+        )
+    )
+
+
+def do_mark_decisions_seen(actor: User, case: Case) -> bool:
+    """Record that the person saw the decisions on their step ideas; True when any was new."""
+    unseen = select(StepSuggestion.id).where(
+        StepSuggestion.case_id == case.id,
+        StepSuggestion.suggested_by_id == actor.id,
+        StepSuggestion.decided_at.is_not(None),
+        StepSuggestion.decision_seen_at.is_(None),
+    )
+    if db.session.scalars(unseen.limit(1)).first() is None:
+        return False
+    db.will_write()
+    db.session.execute(
+        update(StepSuggestion)
+        .where(StepSuggestion.id.in_(unseen))
+        .values(decision_seen_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return True

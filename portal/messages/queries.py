@@ -235,7 +235,7 @@ def read_marks(thread: MessageThread) -> dict[int, ThreadRead]:
     }
 
 
-def _acknowledged_guardian_ids(case: Case) -> set[int]:
+def acknowledged_guardian_ids(case: Case) -> set[int]:
     latest: dict[int, ConsentAction] = {}
     for given_by, action in db.session.execute(
         select(ConsentRecord.given_by_id, ConsentRecord.action)
@@ -255,7 +255,7 @@ def thread_members(thread: MessageThread, case: Case) -> list[User]:
         if child.user is not None and 13 <= child.age(now.date()) <= 17:
             members.append(child.user)
         return members
-    acknowledged = _acknowledged_guardian_ids(case)
+    acknowledged = acknowledged_guardian_ids(case)
     for link in case.guardian_links:
         if not link.is_current(now) or link.guardian_id not in acknowledged:
             continue

@@ -24,6 +24,7 @@ from portal.messages import bp, live, services
 from portal.messages.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
 from portal.messages.hours import reply_by_text
 from portal.messages.queries import (
+    acknowledged_guardian_ids,
     get_thread_for,
     hours_of,
     messages_of,
@@ -66,6 +67,11 @@ def _navigation() -> dict[str, Any]:
     def messages_nav() -> dict[str, int] | None:
         if not current_user.is_authenticated:
             return None
+        if current_user.is_guardian:
+            # The same one query as the "What needs you" list (unread messages are one of them).
+            from portal.family.needs import needs_of, unread_messages
+
+            return {"unread": unread_messages(needs_of(current_user))}
         threads, unread = nav_counts(current_user)
         if current_user.is_child and not threads:
             return None  # children under 13 have no messaging
@@ -115,6 +121,8 @@ def case_threads(case_id: int) -> Response:
         title=thread_title,
         open_form=_open_thread_form(case, formdata=None),
         teen_ready=_teen_ready(case),
+        left_threads=current_user.is_guardian
+        and current_user.id not in acknowledged_guardian_ids(case),
     )
 
 

@@ -104,10 +104,16 @@ class SessionFeedback(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime | None] = mapped_column()
+    # "Read by …" is shown only from a recorded read: set when a therapist opens the feedback page.
+    read_at: Mapped[datetime | None] = mapped_column()
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An answered form stays editable for a short while (EDIT_WINDOW); the last edit is kept here.
+    edited_at: Mapped[datetime | None] = mapped_column()
 
     session: Mapped[TherapySession] = relationship(back_populates="feedback")
     guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    read_by: Mapped[User | None] = relationship(foreign_keys=[read_by_id])
 
     def items(self) -> dict[str, int]:
         values = {
@@ -138,8 +144,50 @@ class WeeklyCheckin(Base):
     observation: Mapped[str] = mapped_column(Text, default="")
     idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column()
 
     guardian: Mapped[User] = relationship()
+
+
+class NoteMood(enum.StrEnum):
+    GOOD = "good"
+    MIXED = "mixed"
+    HARD = "hard"
+
+    @property
+    def label(self) -> str:
+        return {
+            "good": _("Going well"),
+            "mixed": _("Some good, some hard"),
+            "hard": _("Hard at the moment"),
+        }[self.value]
+
+
+class FamilyNote(Base):
+    """ "How is it going?": a few lines a guardian sends whenever they like, outside any session.
+    The therapist reads, answers and resolves it like session feedback."""
+
+    __tablename__ = "family_notes"
+    __table_args__ = (Index("ix_family_notes_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    mood: Mapped[NoteMood] = mapped_column(enum_type(NoteMood, 16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()
+    read_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    guardian: Mapped[User] = relationship(foreign_keys=[guardian_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    read_by: Mapped[User | None] = relationship(foreign_keys=[read_by_id])
 
 
 class AlertKind(enum.StrEnum):

@@ -233,6 +233,8 @@ class StepSuggestion(Base):
     decided_at: Mapped[datetime | None] = mapped_column()
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     step_id: Mapped[int | None] = mapped_column(ForeignKey("ladder_steps.id"))
+    # When the person who suggested it saw the therapist's decision ("What needs you").
+    decision_seen_at: Mapped[datetime | None] = mapped_column()
 
     ladder: Mapped[Ladder] = relationship()
     suggested_by: Mapped[User] = relationship(foreign_keys=[suggested_by_id])

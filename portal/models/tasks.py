@@ -18,6 +18,7 @@ class TaskKind(enum.StrEnum):
     CHILD_NOT_READY = "child_not_ready"
     REVIEW_REQUESTED = "review_requested"
     PRIORITY_SUGGESTION = "priority_suggestion"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
 
 
 class CaseTask(Base):

@@ -12,12 +12,19 @@ from portal.audit_trail import audited
 from portal.cases.queries import get_case_for, require_case
 from portal.child.queries import case_for_child_screen
 from portal.models import AgeBand, Case
-from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion, ResponseKind
+from portal.models.plans import (
+    AssentChoice,
+    Informant,
+    PlanResponse,
+    PlanStatus,
+    PlanVersion,
+    ResponseKind,
+)
 from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
 from portal.plans.queries import get_plan_for, previous_active_version, progress_by_goal
-from portal.policies import guardian_link_of, require, today
+from portal.policies import guardian_link_of, may, require, today
 from portal.security import child_mode_allowed
 from portal.session_state import in_child_mode
 from portal.web.htmx import render
@@ -189,12 +196,15 @@ def _family_page(
     review_form: CommentForm | None = None,
     status: int = 200,
 ) -> Response:
+    proposed = _proposed(case)
     return render(
         "plans/family.html",
         case=case,
         link=guardian_link_of(current_user, case),
         active=services.active_version(case),
-        proposed=_proposed(case),
+        proposed=proposed,
+        my_answer=_my_answer(proposed),
+        may_answer=may("plan.respond", case),
         problems=services.ordered_problems(case),
         progress=progress_by_goal(case.id),
         progress_form=ProgressForm(formdata=None),
@@ -202,6 +212,18 @@ def _family_page(
         review_form=review_form or CommentForm(formdata=None, prefix="review"),
         status=status,
     )
+
+
+def _my_answer(plan: PlanVersion | None) -> PlanResponse | None:
+    """This guardian's latest answer to the proposed version (a recorded fact, or None)."""
+    if plan is None:
+        return None
+    mine = [
+        r
+        for r in plan.responses
+        if r.responder_id == current_user.id and r.kind is not ResponseKind.ASSENT
+    ]
+    return mine[-1] if mine else None
 
 
 def _proposed(case: Case) -> PlanVersion | None:

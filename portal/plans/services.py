@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from portal import db
 from portal.db import utcnow
 from portal.feedback.services import check_progress_alert
-from portal.models import Case, User
+from portal.models import Case, CaseStatus, User
 from portal.models.plans import (
     AssentChoice,
     Benchmark,
@@ -371,6 +371,14 @@ def do_propose(
     _check_editable(plan, expected_edit_version)
     if missing := proposal_problems(plan):
         raise PlanRuleError(" ".join(missing))
+    case = db.session.get(Case, plan.case_id)
+    if case is not None and case.status is CaseStatus.PAUSED:
+        raise PlanRuleError(
+            _(
+                "Treatment consent was withdrawn, so the case is paused: no new version can be "
+                "proposed to the family until consent is given again."
+            )
+        )
     plan.status = PlanStatus.PROPOSED
     plan.proposed_at = utcnow()
     if sign_off:

@@ -157,6 +157,11 @@ SECTIONS: tuple[Section, ...] = (
         _l("Your weekly check-ins"),
         lambda t, s: and_(_of_case(t, s), t.c.guardian_id == s.guardian.id),
     ),
+    Section(
+        "family_notes",
+        _l("Your “How is it going?” notes and the answers"),
+        lambda t, s: and_(_of_case(t, s), t.c.guardian_id == s.guardian.id),
+    ),
     Section("ladders", _l("Fear ladders"), _of_case),
     Section("ladder_steps", _l("Ladder steps"), lambda t, s: t.c.ladder_id.in_(_ids("ladders", s))),
     Section(

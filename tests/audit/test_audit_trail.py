@@ -37,6 +37,10 @@ NOT_A_CHILD_RECORD = {
     ("cases.caseload", "GET"),
     ("cases.open_case", "GET"),
     ("family.home", "GET"),
+    # Agreeing to the terms of use again: about the guardian's own use of Rapport (a consent
+    # it does record is audited through the case it belongs to).
+    ("family.agree_terms", "GET"),
+    ("family.agree_terms", "POST"),
     ("messages.inbox", "GET"),
     ("messages.office_hours", "GET"),
     ("messages.save_office_hours", "POST"),

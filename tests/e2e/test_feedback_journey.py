@@ -4,6 +4,7 @@ family page; David, Leo's other parent, never sees Carla's words."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -39,9 +40,7 @@ def test_carla_rates_low_rivera_sees_the_alert_and_answers_david_sees_nothing(
     carla = new_page()
     carla.set_viewport_size(PHONE)
     sign_in(carla, "carla@demo.rapport.test")
-    carla.get_by_role(
-        "link", name="A one-minute check-in about your last session is waiting"
-    ).click()
+    carla.locator(".case-nav").get_by_role("link", name=re.compile(r"^Check-ins")).click()
     carla.get_by_role("link", name="Give feedback").first.click()
     _pick(carla, "I felt heard", 3)
     _pick(carla, "We worked on what matters", 5)

@@ -238,7 +238,12 @@ def test_the_navigation_badge_costs_one_query(
     gwen = signed_in(new_browser, "g1@family.test")
     url = f"/messages/{threads['family_thread']}"
     with_badge = count_queries(app, lambda: gwen.get(url))
-    nav = [s for s in with_badge if "count(distinct(message_threads.id))" in s.lower()]
+    # For a guardian the unread count is one line of "What needs you": both badges, one query.
+    nav = [
+        s
+        for s in with_badge
+        if "count(distinct(message_threads.id))" in s.lower() or "union all" in s.lower()
+    ]
     assert len(nav) == 1
 
 

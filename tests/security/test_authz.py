@@ -274,7 +274,7 @@ WRITES = [
     Write(
         "withdraw consent",
         "/family/{case}/consent",
-        {"kind": "treatment", "action": "revoked"},
+        {"kind": "treatment", "action": "revoked", "confirm": "yes"},
         "G2",
     ),
     Write("hand over to the child", "/family/{case}/child-mode", {}, "G2"),
@@ -439,6 +439,7 @@ def test_AZ05_consent_is_given_by_the_signed_in_guardian_for_the_case_in_the_pat
         {
             "kind": "portal_terms",
             "action": "revoked",
+            "confirm": "yes",
             "given_by_id": str(world.g2.id),
             "guardian_id": str(world.g2.id),
             "recorded_by_id": str(world.t1.id),

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
+from portal.feedback import notes
 from portal.feedback import services as feedback
 from portal.ladders import services as ladder_services
 from portal.messages import services as messaging
 from portal.models import Case, CaseTask, DataRequest, GuardianLink, MessageThread, ThreadKind, User
 from portal.models.accounts import Role
-from portal.models.feedback import AlertKind, CareAlert, SessionMode, SessionStatus
+from portal.models.feedback import AlertKind, CareAlert, NoteMood, SessionMode, SessionStatus
 from portal.models.ladders import Completion, FearScale, Ladder, LadderStep
 from portal.models.plans import (
     AssentChoice,
@@ -327,8 +328,21 @@ def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, i
             comment="SENTINEL_F1_FEEDBACK_TEXT_d00d",
             idempotency_key=str(uuid.uuid4()),
         )
+        note = notes.do_send_note(
+            world.g1,
+            world.case1,
+            mood=NoteMood.HARD,
+            text="SENTINEL_F1_NOTE_TEXT_e11e",
+            idempotency_key=str(uuid.uuid4()),
+        )
     alert = db_session.scalars(select(CareAlert).where(CareAlert.case_id == world.case1.id)).one()
-    return {"session": latest.id, "feedback": given.id, "alert": alert.id}
+    return {
+        "session": latest.id,
+        "feedback": given.id,
+        "alert": alert.id,
+        "note": note.id,
+        "consent_kind": "portal_terms",
+    }
 
 
 def build_data_request(db_session: Session, world: World) -> int:

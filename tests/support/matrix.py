@@ -86,6 +86,7 @@ LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
 S_SES = Expect(303, "sessions")
 S_CFB = Expect(303, "case-feedback")
 S_FCK = Expect(303, "family-checkins")
+S_NOTE = Expect(303, "family-note")
 S_DAT = Expect(303, "family-data")
 S_DRQ = Expect(303, "/admin/data-requests")
 R_LOG = Expect(302, "/login")  # a public form that ends on the sign-in page (reset, forgot)
@@ -235,8 +236,16 @@ MATRIX: list[Row] = [
     row("family.case_page",          GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("family.record_consent",     POST, FAMILY, IN,    NF,    S_F1,  NF,    NF,    NF,    NF),
     row("family.enter_child_mode",   POST, FAMILY, IN,    NF,    S_ME,  NF,    NF,    NF,    NF),
+    row("family.consent_page",       GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    # Agreeing to the terms again (asked at sign-in after withdrawing them): any guardian.
+    row("family.agree_terms",        GET,  GUARD,  IN,    NF,    OK,    OK,    NF,    NF,    NF),
+    row("family.agree_terms",        POST, GUARD,  IN,    NF,    S_FAM, S_FAM, NF,    NF,    NF),
     row("child.home",                GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
     kid("child.home",                GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
+    row("child.care_assent",         GET,  SCREEN, IN,    OK,    NF,    NF,    NF,    NF,    NF),
+    kid("child.care_assent",         GET,  SCREEN, IN,    OK,    OK,    OK,    NF,    NF,    NF),
+    row("child.care_assent",         POST, SCREEN, IN,    S_ME,  NF,    NF,    NF,    NF,    NF),
+    kid("child.care_assent",         POST, SCREEN, IN,    S_ME,  S_ME,  S_ME,  NF,    NF,    NF),
     row("child.leave",               GET,  INMODE, IN,    NF,    NF,    NF,    NF,    NF,    NF),
     kid("child.leave",               GET,  INMODE, IN,    NF,    OK,    OK,    NF,    NF,    NF),
     row("child.leave",               POST, INMODE, IN,    NF,    NF,    NF,    NF,    NF,    NF),
@@ -278,6 +287,10 @@ MATRIX: list[Row] = [
     row("feedback.case_feedback",     GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
     row("feedback.answer_feedback",   POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
     row("feedback.resolve_alert",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
+    row("feedback.family_note",       GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
+    row("feedback.family_note",       POST, FAMILY, IN,    NF,    S_NOTE, NF,   NF,    NF,    NF),
+    row("feedback.answer_note",       POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
+    row("feedback.resolve_note",      POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
     row("feedback.family_checkins",   GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("feedback.submit_checkin",    POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
     row("feedback.give_feedback",     GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
@@ -402,6 +415,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "cases.child_account": lambda _: {"username": "cody.new", "secret": "2468", "confirm": "2468"},
     "family.record_consent": lambda _: {"kind": "portal_terms", "action": "granted"},
     "child.leave": lambda _: {"password": PASSWORD},
+    "child.care_assent": lambda _: {"choice": "yes"},
     "plans.add_problem": lambda _: {
         "child_words": "I worry at night",
         "clinical_words": "Night-time worry",
@@ -449,7 +463,11 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
         "mastery_days": "3",
         "weekly_target": "5",
     },
-    "ladders.add_step": lambda _: {"title": "Wave at a dog", "picture": "dog", "fear_rating": "3.5"},
+    "ladders.add_step": lambda _: {
+        "title": "Wave at a dog",
+        "picture": "dog",
+        "fear_rating": "3.5",
+    },
     "ladders.save_step": lambda _: {"title": "Dog books", "picture": "", "fear_rating": "2"},
     "ladders.move_step": lambda _: {"direction": "down"},
     "ladders.override_step": lambda _: {"status": "mastered"},
@@ -482,6 +500,13 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "feedback.set_session_status": lambda _: {"status": "missed"},
     "feedback.answer_feedback": lambda _: {"answer": "Thank you, we changed the time."},
     "feedback.resolve_alert": lambda _: {"note": "Phoned the family"},
+    "feedback.family_note": lambda _: {
+        "idempotency_key": str(uuid.uuid4()),
+        "mood": "mixed",
+        "text": "Mornings are better",
+    },
+    "feedback.answer_note": lambda _: {"answer": "Good to hear, thank you."},
+    "feedback.resolve_note": lambda _: {"note": ""},
     "feedback.submit_checkin": lambda _: {
         "idempotency_key": str(uuid.uuid4()),
         "week": feedback.checkin_week_due().isoformat(),

@@ -73,6 +73,7 @@ URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "plans.changes": {"plan_id": "active_plan"},
     "plans.printable": {"plan_id": "active_plan"},
     "plans.rate_goal": {"plan_id": "active_plan", "goal_id": "active_goal"},
+    "family.consent_page": {"kind": "consent_kind"},
 }
 COMMON_ARGUMENTS = {
     "case_id": "case",
@@ -93,6 +94,7 @@ COMMON_ARGUMENTS = {
     "session_id": "session",
     "feedback_id": "feedback",
     "alert_id": "alert",
+    "note_id": "note",
     "request_id": "data_request",
 }
 
@@ -144,6 +146,7 @@ class Scene:
             "sessions": f"/cases/{case1}/sessions",
             "case-feedback": f"/cases/{case1}/feedback",
             "family-checkins": f"/family/{case1}/checkins",
+            "family-note": f"/family/{case1}/how-is-it-going",
             "family-data": f"/family/{case1}/data",
         }
         return named.get(name, name)

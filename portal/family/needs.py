@@ -1,0 +1,373 @@
+""" "What needs you": everything waiting for one guardian, most urgent first (issue 13, DESIGN §10).
+
+One function, `needs_of(user)`, answers both the list at the top of the family page and the badge
+in the navigation, so the two can never disagree. It is one SQL statement (a UNION ALL of one
+branch per kind of thing) whatever the number of children, sessions or messages, and it is computed
+once per request. Each row is a recorded fact that is still open: a proposed plan version this
+guardian has not answered, a held session without their check-in, last week's home check-in not
+sent, a reward asked for and not confirmed, a step idea decided and not yet seen, unread messages,
+a consent whose document has a newer version. When the guardian does it, the fact closes and the
+row is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import g, url_for
+from flask_babel import gettext as _
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    and_,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy import (
+    case as sql_case,
+)
+
+from portal import db
+from portal.consent_documents import CONSENT_DOCUMENTS
+from portal.db import UTCDateTime, utcnow
+from portal.i18n import local_date, local_datetime
+from portal.models import (
+    Case,
+    CaseStatus,
+    ConsentAction,
+    ConsentKind,
+    ConsentRecord,
+    GuardianLink,
+    User,
+)
+from portal.models.feedback import SessionFeedback, SessionStatus, TherapySession, WeeklyCheckin
+from portal.models.ladders import Redemption, Reward, StepSuggestion, SuggestionStatus
+from portal.models.messages import Message, MessageThread, ThreadRead
+from portal.models.plans import PlanResponse, PlanStatus, PlanVersion, ResponseKind
+
+# Most urgent first. A plan waiting for an answer holds up the child's care; a session check-in
+# is worth most while the session is fresh; messages wait for a person; the rest can wait a day.
+URGENCY = {
+    "plan": 10,
+    "session": 20,
+    "messages": 30,
+    "reward": 40,
+    "consent": 50,
+    "weekly": 60,
+    "step_idea": 70,
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    kind: str
+    case_id: int
+    ref_id: int  # the plan version, session, redemption, suggestion or consent record
+    number: int  # plan version number, unread count, or 1 for an approved step idea
+    at: datetime | None
+    text: str  # change summary, reward title, step idea title, consent kind
+
+    @property
+    def urgency(self) -> int:
+        return URGENCY[self.kind]
+
+
+def _current_links(user: User, now: datetime, *, consenting: bool = False) -> Any:
+    conditions = [
+        GuardianLink.guardian_id == user.id,
+        GuardianLink.valid_from <= now,
+        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+    ]
+    if consenting:
+        conditions.append(GuardianLink.can_consent.is_(True))
+    return select(GuardianLink.case_id).where(*conditions)
+
+
+def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) -> list[Any]:
+    return [
+        literal(kind, String(16)).label("kind"),
+        case_id.label("case_id"),
+        type_coerce(ref_id, Integer).label("ref_id"),
+        type_coerce(number, Integer).label("number"),
+        type_coerce(at, UTCDateTime(timezone=True)).label("at"),
+        type_coerce(text, Text).label("text"),
+    ]
+
+
+def _statement(user: User, now: datetime) -> Any:
+    from portal.feedback.services import FEEDBACK_WINDOW_DAYS, checkin_week_due
+    from portal.messages.queries import visible_thread_ids
+
+    my_cases = _current_links(user, now)
+    answered_plan = exists().where(
+        PlanResponse.plan_version_id == PlanVersion.id,
+        PlanResponse.responder_id == user.id,
+        PlanResponse.kind != ResponseKind.ASSENT,
+    )
+    plans = select(
+        *_row(
+            "plan",
+            PlanVersion.case_id,
+            PlanVersion.id,
+            PlanVersion.number,
+            PlanVersion.proposed_at,
+            PlanVersion.change_summary,
+        )
+    ).where(
+        PlanVersion.status == PlanStatus.PROPOSED,
+        PlanVersion.case_id.in_(_current_links(user, now, consenting=True)),
+        ~answered_plan,
+    )
+    answered_session = exists().where(
+        SessionFeedback.session_id == TherapySession.id,
+        SessionFeedback.respondent_key == f"guardian:{user.id}",
+    )
+    sessions = select(
+        *_row(
+            "session",
+            TherapySession.case_id,
+            TherapySession.id,
+            literal(1),
+            TherapySession.starts_at,
+            literal(""),
+        )
+    ).where(
+        TherapySession.case_id.in_(my_cases),
+        TherapySession.status == SessionStatus.HELD,
+        TherapySession.starts_at >= now - timedelta(days=FEEDBACK_WINDOW_DAYS),
+        ~answered_session,
+    )
+    week_sent = exists().where(
+        WeeklyCheckin.case_id == Case.id,
+        WeeklyCheckin.guardian_id == user.id,
+        WeeklyCheckin.week_start == checkin_week_due(now),
+    )
+    weekly = select(*_row("weekly", Case.id, literal(0), literal(1), null(), literal(""))).where(
+        Case.id.in_(my_cases), Case.status == CaseStatus.ACTIVE, ~week_sent
+    )
+    rewards = (
+        select(
+            *_row(
+                "reward",
+                Redemption.case_id,
+                Redemption.id,
+                literal(1),
+                Redemption.requested_at,
+                Reward.title,
+            )
+        )
+        .join(Reward, Reward.id == Redemption.reward_id)
+        .where(Redemption.case_id.in_(my_cases), Redemption.confirmed_at.is_(None))
+    )
+    ideas = select(
+        *_row(
+            "step_idea",
+            StepSuggestion.case_id,
+            StepSuggestion.id,
+            sql_case((StepSuggestion.status == SuggestionStatus.APPROVED, 1), else_=0),
+            StepSuggestion.decided_at,
+            StepSuggestion.title,
+        )
+    ).where(
+        StepSuggestion.case_id.in_(my_cases),
+        StepSuggestion.suggested_by_id == user.id,
+        StepSuggestion.decided_at.is_not(None),
+        StepSuggestion.decision_seen_at.is_(None),
+    )
+    messages = (
+        select(
+            *_row(
+                "messages",
+                MessageThread.case_id,
+                literal(0),
+                func.count(Message.id),
+                func.max(Message.created_at),
+                literal(""),
+            )
+        )
+        .select_from(MessageThread)
+        .join(Message, Message.thread_id == MessageThread.id)
+        .outerjoin(
+            ThreadRead,
+            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user.id),
+        )
+        .where(
+            MessageThread.id.in_(visible_thread_ids(user)),
+            Message.author_id != user.id,
+            Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
+        )
+        .group_by(MessageThread.case_id)
+    )
+    latest_of_kind = (
+        select(func.max(ConsentRecord.id))
+        .where(ConsentRecord.given_by_id == user.id)
+        .group_by(ConsentRecord.case_id, ConsentRecord.kind)
+    )
+    current_version = sql_case(
+        {kind.value: doc.version for kind, doc in CONSENT_DOCUMENTS.items()},
+        value=ConsentRecord.kind,
+    )
+    consents = select(
+        *_row(
+            "consent",
+            ConsentRecord.case_id,
+            ConsentRecord.id,
+            literal(1),
+            ConsentRecord.recorded_at,
+            ConsentRecord.kind,
+        )
+    ).where(
+        ConsentRecord.id.in_(latest_of_kind),
+        ConsentRecord.case_id.in_(my_cases),
+        ConsentRecord.action == ConsentAction.GRANTED,
+        ConsentRecord.kind != ConsentKind.CHILD_ASSENT,
+        ConsentRecord.document_version != current_version,
+    )
+    return union_all(plans, sessions, weekly, rewards, ideas, messages, consents)
+
+
+def needs_of(user: User) -> list[Need]:
+    """Everything waiting for this guardian, most urgent first; one query, once per request."""
+    if not user.is_authenticated or not user.is_guardian:
+        return []
+    cached: list[Need] | None = g.get("guardian_needs")
+    if cached is not None:
+        return cached
+    rows = db.session.execute(_statement(user, utcnow())).all()
+    needs = sorted(
+        (
+            Need(
+                kind=row.kind,
+                case_id=row.case_id,
+                ref_id=int(row.ref_id or 0),
+                number=int(row.number or 0),
+                at=row.at,
+                text=str(row.text or ""),
+            )
+            for row in rows
+        ),
+        key=lambda need: (need.urgency, need.at or datetime.min, need.case_id, need.ref_id),
+    )
+    g.guardian_needs = needs
+    return needs
+
+
+def forget_needs() -> None:
+    """A request that closed something re-reads the list before it renders."""
+    g.pop("guardian_needs", None)
+
+
+def unread_messages(needs: list[Need]) -> int:
+    return sum(need.number for need in needs if need.kind == "messages")
+
+
+@dataclass(frozen=True)
+class NeedView:
+    """What the family page shows for one need: a line, a detail, and the one tap that does it."""
+
+    need: Need
+    title: str
+    detail: str
+    action: str
+    url: str
+    # A need done in place (confirming a reward) posts here instead of following a link.
+    post_url: str | None = None
+
+
+def describe(need: Need, child_name: str) -> NeedView:
+    if need.kind == "plan":
+        return NeedView(
+            need,
+            _(
+                "Version %(number)s of %(name)s's plan waits for your answer",
+                number=need.number,
+                name=child_name,
+            ),
+            need.text.strip().splitlines()[0] if need.text.strip() else "",
+            _("Read and answer"),
+            url_for("plans.version", plan_id=need.ref_id),
+        )
+    if need.kind == "session":
+        when = local_datetime(need.at, "weekday_long")
+        return NeedView(
+            need,
+            _("How was the session of %(when)s?", when=when),
+            _("A one-minute check-in, seen only by %(name)s's therapists.", name=child_name),
+            _("Give feedback"),
+            url_for("feedback.give_feedback", case_id=need.case_id, session_id=need.ref_id),
+        )
+    if need.kind == "messages":
+        return NeedView(
+            need,
+            _(
+                "%(count)s unread message about %(name)s",
+                count=need.number,
+                name=child_name,
+            )
+            if need.number == 1
+            else _(
+                "%(count)s unread messages about %(name)s",
+                count=need.number,
+                name=child_name,
+            ),
+            "",
+            _("Read"),
+            url_for("messages.case_threads", case_id=need.case_id),
+        )
+    if need.kind == "reward":
+        return NeedView(
+            need,
+            _("%(name)s asked for a reward: “%(title)s”", name=child_name, title=need.text),
+            _("Confirm here once %(name)s has had it.", name=child_name),
+            _("Confirm it was given"),
+            url_for("ladders.progress", case_id=need.case_id),
+            post_url=url_for(
+                "ladders.confirm_redemption", case_id=need.case_id, redemption_id=need.ref_id
+            ),
+        )
+    if need.kind == "consent":
+        document = CONSENT_DOCUMENTS[ConsentKind(need.text)]
+        return NeedView(
+            need,
+            _("“%(title)s” has new wording to read", title=document.title),
+            _("Please read it and say whether you agree."),
+            _("Read it"),
+            url_for("family.consent_page", case_id=need.case_id, kind=need.text),
+        )
+    if need.kind == "weekly":
+        from portal.feedback.services import checkin_week_due
+
+        return NeedView(
+            need,
+            _(
+                "The weekly home check-in for %(name)s",
+                name=child_name,
+            ),
+            _("About the week of %(week)s.", week=local_date(checkin_week_due(), "month_day")),
+            _("Send the check-in"),
+            url_for("feedback.family_checkins", case_id=need.case_id) + "#week-title",
+        )
+    approved = need.number == 1
+    return NeedView(
+        need,
+        _("Your step idea “%(title)s” was added to the ladder", title=need.text)
+        if approved
+        else _("Your step idea “%(title)s” was answered", title=need.text),
+        _("The therapist decided on it; see it with the practice."),
+        _("See it"),
+        url_for("ladders.progress", case_id=need.case_id) + "#ideas",
+    )
+
+
+def describe_all(needs: list[Need], cases: list[Case]) -> list[NeedView]:
+    names = {case.id: case.child.first_name for case in cases}
+    return [describe(need, names[need.case_id]) for need in needs if need.case_id in names]
