@@ -16,6 +16,7 @@ from portal import db
 from portal.child.views import case_for_child_screen
 from portal.db import utcnow
 from portal.i18n import gettext as _
+from portal.labels import kin
 from portal.ladders import services
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
 from portal.ladders.queries import (
@@ -96,7 +97,7 @@ def _coach_choices(case: Case) -> list[SelectChoice]:
     for link in case.guardian_links:
         if link.is_current(now):
             first = link.guardian.display_name.split()[0]
-            choices.append(SelectChoice(str(link.guardian_id), f"{first} ({link.household})"))
+            choices.append(SelectChoice(str(link.guardian_id), f"{first} ({kin(link.household)})"))
     return choices
 
 

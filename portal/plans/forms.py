@@ -166,7 +166,7 @@ class GuardianResponseForm(FlaskForm):
         choices=_choices(
             [
                 ("accept", _l("I accept this plan")),
-                ("accept_with_comment", "I accept, with a comment"),
+                ("accept_with_comment", _l("I accept, with a comment")),
                 ("request_changes", _l("I would like changes first")),
             ]
         ),

@@ -17,6 +17,7 @@ from portal.models import Case
 from portal.policies import can
 from portal.rights import export, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
+from portal.rights.readable import readable
 from portal.web.htmx import render, see_other
 from portal.web.sorting import order_by_request
 
@@ -83,10 +84,14 @@ def export_json(case_id: int) -> Response:
 def printable(case_id: int) -> Response:
     case = _case(case_id, "rights.export")
     _audit("print", case)
+    now = utcnow()
     response = render(
         "rights/print.html",
         case=case,
-        document=export.document(case, current_user, utcnow()),
+        prepared_for=current_user.display_name,
+        prepared_at=now,
+        parts=readable(export.document(case, current_user, now)),
+        not_included=export.NOT_EXPORTED,
     )
     db.session.commit()  # the audit row
     return response

@@ -8,8 +8,9 @@ from flask import Flask, g
 from flask_babel import format_decimal, get_locale
 
 from portal.db import utcnow
+from portal.feedback.alert_words import alert_summary
 from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
-from portal.labels import label
+from portal.labels import kin, label, named_kin
 from portal.policies import can, today
 
 
@@ -27,6 +28,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["day"] = local_date
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["kin"] = kin
+    app.jinja_env.filters["named_kin"] = named_kin
+    app.jinja_env.filters["alert_summary"] = alert_summary
     app.jinja_env.globals["zip"] = zip
     app.jinja_env.globals["plan_activation"] = _plan_activation
 
