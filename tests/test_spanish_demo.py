@@ -34,7 +34,7 @@ VISIBLE_ATTRIBUTES = {"aria-label", "placeholder", "title", "alt", "aria-valuete
 # Separators between the parts of one line of text ("Leo — goal:", "— Mother / Father").
 PARTS = re.compile(r"\s*(?:—|–|/|·|:|\(|\)|,|;|\|)\s*")
 SKIP = re.compile(r"/logout|/stream|/static/|/updates|/export|/calendar|\.(json|csv|zip|pdf|ics)$")
-DOUBLED_STOP = re.compile(r"[ap]\.\s?m\.\.")
+DOUBLED_STOP = re.compile(r"[ap]\.\s?m\.\s*\.")
 # Text people wrote (messages) stays as written, in the writer's language.
 TYPED_BY_PEOPLE = {"message-body", "thread-preview", "typed"}
 PER_ROUTE = 2
@@ -84,6 +84,7 @@ class _Page(HTMLParser):
         self.links: list[str] = []
         self._skip = 0
         self._typed: list[str] = []  # the tag names opened inside text people wrote
+        self.flat = ""  # the page's text as one line, across tags ("p.m.</strong>.")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
@@ -112,6 +113,7 @@ class _Page(HTMLParser):
         text = " ".join(data.split())
         if not self._skip and not self._typed and text:
             self.texts.append(text)
+            self.flat += data
 
 
 def english_left(texts: list[str], msgids: set[str], carrying: list[re.Pattern[str]]) -> list[str]:
@@ -154,7 +156,7 @@ def _crawl(browser: Browser, start: str) -> Iterator[tuple[str, list[str]]]:
             continue
         page = _Page()
         page.feed(response.get_data(as_text=True))
-        yield url, page.texts
+        yield url, [*page.texts, *DOUBLED_STOP.findall(page.flat)]
         for link in page.links:
             parts = urlsplit(link)
             if parts.netloc or not parts.path.startswith("/") or SKIP.search(parts.path):
@@ -235,3 +237,6 @@ def test_the_check_finds_english_whole_in_parts_and_inside_a_spanish_sentence() 
     )
     assert len(found) == 5 and not any("Madre" in line for line in found)
     assert english_left(["Acepto, con un comentario", "12", "Leo Martin"], msgids, carrying) == []
+    page = _Page()
+    page.feed("<p>Próxima sesión: <strong>mié, 9 de diciembre, 5:00 p.m.</strong>.</p>")
+    assert DOUBLED_STOP.findall(page.flat)  # a full stop after the tag that holds the time
