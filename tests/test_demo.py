@@ -1,5 +1,5 @@
-"""The demo clinic is a contract: fixed, fictional people whose sign-ins stay stable, and `make demo`
-is always safe to run again (issue 13)."""
+"""The demo clinic is a contract: fixed, fictional people whose sign-ins stay stable, and
+`make demo` is always safe to run again (issue 13)."""
 
 from __future__ import annotations
 
