@@ -45,10 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_templating(app)
     init_i18n(app)
 
+    from portal.about.views import bp as about_bp
     from portal.admin.views import bp as admin_bp
     from portal.audit_report.views import bp as audit_bp
-    from portal.auth import account, second_step  # noqa: F401 - add routes to bp
+    from portal.auth import account, email_change, second_step  # noqa: F401 - add routes to bp
     from portal.auth.views import bp as auth_bp
+    from portal.calendar.views import bp as calendar_bp
     from portal.cases.views import bp as cases_bp
     from portal.child.views import bp as child_bp
     from portal.family.views import bp as family_bp
@@ -74,6 +76,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ladders_bp,
         messages_bp,
         rights_bp,
+        about_bp,
+        calendar_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

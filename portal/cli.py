@@ -76,9 +76,12 @@ def init_app(app: Flask) -> None:
     @app.cli.command("care-scan")
     def care_scan() -> None:
         """Raise time-based alerts and queue reminders (run hourly, e.g. from cron)."""
+        from portal.calendar.reminders import queue_all
+        from portal.db import utcnow
         from portal.feedback.services import scan_all
 
         alerts, reminders = scan_all()
+        reminders += queue_all(utcnow())  # appointments tomorrow, practice behind (issue 13)
         db.session.commit()
         click.echo(f"{alerts} new alert(s), {reminders} reminder(s) queued.")
 

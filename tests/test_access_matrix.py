@@ -41,6 +41,7 @@ from werkzeug.test import TestResponse
 
 from portal import HTMX_FILE
 from portal.auth.second_factor import STEP_SECONDS, time_step
+from portal.calendar.services import do_make_feed
 from portal.cases.services import do_invite_guardian
 from portal.db import utcnow
 from portal.feedback import services as feedback
@@ -144,6 +145,8 @@ S_DAT = Expect(303, "family-data")
 S_DRQ = Expect(303, "/admin/data-requests")
 R_LOG = Expect(302, "/login")  # a public form that ends on the sign-in page (reset, forgot)
 S_BAK = Expect(303, "/account/password")  # back to the page the language was picked on
+S_EML = Expect(302, "/account/email")  # the link is on its way to the new address
+S_CAL = Expect(303, "/account/calendar")  # the calendar link is stopped
 
 
 # --- Who may use a route (the classification) -----------------------------------------------------
@@ -246,7 +249,12 @@ MATRIX: list[Row] = [
     row("auth.confirm_password",     GET,  SIGNED, IN,    OK,    OK,    OK,    OK,    OK,    OK),
     row("auth.confirm_password",     POST, SIGNED, IN,    NO,    HOME,  HOME,  HOME,  HOME,  HOME),
     row("auth.change_email",         GET,  GROWN,  IN,    NF,    OK,    OK,    OK,    OK,    OK),
-    row("auth.change_email",         POST, GROWN,  IN,    NF,    HOME,  HOME,  HOME,  HOME,  HOME),
+    row("auth.change_email",         POST, GROWN,  IN,    NF,    S_EML, S_EML, S_EML, S_EML, S_EML),
+    # Issue 13: the new address's link, and the old address's cancel link (only with the token).
+    row("auth.confirm_email",        GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("auth.confirm_email",        POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
+    row("auth.cancel_email_change",  GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("auth.cancel_email_change",  POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
     row("auth.forgot_password",      GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("auth.forgot_password",      POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
     row("auth.reset_password",       GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
@@ -377,6 +385,16 @@ MATRIX: list[Row] = [
     row("rights.admin_requests",     GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
     row("rights.complete_request",   POST, ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    S_DRQ),
     row("static",                    GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # Issue 13: the accessibility statement and the site icon, for everyone.
+    row("about.accessibility",       GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("about.favicon",             GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # Issue 13: the next session for a calendar; a person's private feed (only with its token).
+    row("calendar.next_session_ics", GET,  MEMBER, IN,    OK,    OK,    NF,    OK,    NF,    NF),
+    row("calendar.feed_page",        GET,  GROWN,  IN,    NF,    OK,    OK,    OK,    OK,    OK),
+    row("calendar.make_feed",        POST, GROWN,  IN,    NF,    OK,    OK,    OK,    OK,    OK),
+    row("calendar.stop_feed",        POST, GROWN,  IN,    NF,    S_CAL, S_CAL, S_CAL, S_CAL, S_CAL),
+    row("calendar.feed",             GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("calendar.save_reminders",   POST, GROWN,  IN,    NF,    S_CAL, S_CAL, S_CAL, S_CAL, S_CAL),
 ]
 # fmt: on
 
@@ -387,6 +405,9 @@ URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "invitations.accept": {"token": "invitation_token"},
     "auth.setup_account": {"token": "setup_token"},
     "auth.reset_password": {"token": "reset_token"},
+    "auth.confirm_email": {"token": "email_confirm_token"},
+    "auth.cancel_email_change": {"token": "email_cancel_token"},
+    "calendar.feed": {"token": "calendar_token"},
     # The family-facing plan pages and progress ratings name the active plan; the proposal
     # answers name the open version (proposed in their rows' state); editing names the draft.
     "plans.version": {"plan_id": "active_plan"},
@@ -442,6 +463,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "auth.enrol": lambda _: {"code": authenticator_code()},
     "auth.confirm_password": lambda _: {"password": PASSWORD},
     "auth.change_email": lambda _: {"email": "moved@family.test"},
+    "calendar.save_reminders": lambda _: {"reminders": "y", "practice_hour": "18"},
     "auth.forgot_password": lambda _: {"email": "g1@family.test"},
     "auth.reset_password": lambda _: {
         "new_password": NEW_PASSWORD,
@@ -653,9 +675,25 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
     )
     setup_token = secrets.token_urlsafe(32)
     reset_token = secrets.token_urlsafe(32)  # G1 asked to reset their password
+    # G1 asked to sign in as gwen@moved.test: a link to confirm it, and one to cancel it.
+    email_confirm_token, email_cancel_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     db_session.add_all(
         [
             therapist_link,
+            AccountToken(
+                user_id=world.g1.id,
+                purpose="email_confirm",
+                token_hash=token_hash(email_confirm_token),
+                address="gwen@moved.test",
+                expires_at=utcnow() + timedelta(hours=24),
+            ),
+            AccountToken(
+                user_id=world.g1.id,
+                purpose="email_cancel",
+                token_hash=token_hash(email_cancel_token),
+                address="g1@family.test",
+                expires_at=utcnow() + timedelta(days=7),
+            ),
             AccountToken(
                 user_id=world.g1.id,
                 purpose="reset",
@@ -671,6 +709,8 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
         ]
     )
     db_session.commit()
+    with services_on(app, db_session):
+        calendar_token = do_make_feed(world.g1)  # G1 subscribed a calendar app
     with services_on(app, db_session):
         new = do_invite_guardian(
             world.t1,
@@ -700,6 +740,9 @@ def scene(app: Flask, db_session: Session, world: World) -> Scene:
             "invitation_token": new.link.rsplit("/", 1)[1],
             "setup_token": setup_token,
             "reset_token": reset_token,
+            "email_confirm_token": email_confirm_token,
+            "email_cancel_token": email_cancel_token,
+            "calendar_token": calendar_token,
             "static_file": HTMX_FILE,
             "data_request": build_data_request(db_session, world),
         },
@@ -781,6 +824,14 @@ def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, i
                 attendees="Cody and Gwen",
             )
             for days in (8, 1)
+        )
+        feedback.do_record_session(  # the next session, for the calendar (issue 13)
+            world.t1,
+            world.case1,
+            starts_at=utcnow() + timedelta(days=3),
+            mode=SessionMode.VIDEO,
+            status=SessionStatus.SCHEDULED,
+            attendees="",
         )
         given = feedback.do_submit_guardian_feedback(
             world.g1,
@@ -1093,7 +1144,12 @@ def test_AZ01_invalid_token_links_answer_404_to_everyone(
     bogus = secrets.token_urlsafe(32)
     for actor in ACTORS:
         browser = sign_in(new_browser, actor)
-        for url in (f"/invite/{bogus}", f"/account/setup/{bogus}"):
+        for url in (
+            f"/invite/{bogus}",
+            f"/account/setup/{bogus}",
+            f"/account/email/confirm/{bogus}",
+            f"/account/email/cancel/{bogus}",
+        ):
             response = browser.get(url)
             assert response.status_code == 404, f"{actor} {url}"
             assert "This link does not work any more" in response.get_data(as_text=True)
