@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck security pytest clean-db sqlmap bench translations compile-translations
+.PHONY: demo test lint typecheck security pytest vnu clean-db sqlmap bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,8 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.runtime-installed $@
 
-# axe-core (the browser tests' accessibility checker) from the npm registry, pinned in package-lock.json.
+# axe-core (the browser tests' accessibility checker) and vnu-jar (the W3C Nu HTML checker, run on
+# Java by tests/test_valid_html.py) from the npm registry, pinned in package-lock.json.
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -47,7 +48,13 @@ security: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
 	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
+	@if command -v java >/dev/null; then echo "HTML validity (vnu): using $$(command -v java)"; \
+	else echo "NOTE: Java is absent: the HTML validity check (vnu) will be SKIPPED. Install it with: apt-get install default-jre-headless"; fi
 	$(BIN)/pytest
+
+# Issue 16: only the W3C Nu HTML checker over every page the demo people reach (one JVM, ~1 minute).
+vnu: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
+	$(BIN)/pytest -m vnu -p no:logging tests/test_valid_html.py
 
 test: lint typecheck security pytest
 

@@ -77,7 +77,7 @@ def world(db_session: Session) -> World:
     return build_world(db_session)
 
 
-CSRF_IN_HEADERS = re.compile(r"hx-headers='(\{[^']*\})'")
+CSRF_IN_HEADERS = re.compile(r"data-hx-headers='(\{[^']*\})'")
 CSRF_IN_FORM = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 

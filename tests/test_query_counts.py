@@ -128,7 +128,7 @@ def what_changed(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestRe
 def idle_poll(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestResponse]]:
     guardian = _as(app, focus.guardian_email)
     page = guardian.get(f"/messages/{focus.thread_id}").get_data(as_text=True)
-    poll = re.search(r'hx-get="(/messages/\d+/updates\?v=\d+)"', page)
+    poll = re.search(r'data-hx-get="(/messages/\d+/updates\?v=\d+)"', page)
     assert poll is not None
     url = poll.group(1)
     return guardian, lambda: guardian.client.get(url, headers={"HX-Request": "true"})

@@ -176,8 +176,7 @@ _SMALL_TARGETS_JS = """
 """
 _DUPLICATE_IDS_JS = """
 () => {
-  // Hidden inputs (each form's csrf_token) have no label, so sharing an id harms nobody.
-  const ids = [...document.querySelectorAll('[id]:not([type=hidden])')].map(el => el.id);
+  const ids = [...document.querySelectorAll('[id]')].map(el => el.id);
   return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
 }
 """

@@ -19,6 +19,7 @@ PAYLOADS = [
     "</script><script>window.__xss=5</script>",
     '<div hx-get="/logout" hx-trigger="load" hx-on::load="window.__xss=6">x</div>',
     '<a hx-on:click="window.__xss=7" id=xss-link>click</a>',
+    '<div data-hx-get="/logout" data-hx-trigger="load" data-hx-on::load="window.__xss=8">x</div>',
     "{{7*7}} {% raw %}",
     "<form action=//evil.test><button id=xss-submit>go</button></form>",
 ]

@@ -101,7 +101,7 @@ def test_without_redis_there_is_no_stream_and_the_page_polls(
     if gwen.client.application.config.get("REDIS_URL"):
         pytest.skip("the suite runs with REDIS_URL")
     assert stream.status_code == 204
-    assert 'hx-trigger="every 1s"' in page and "data-stream-url" not in page
+    assert 'data-hx-trigger="every 1s"' in page and "data-stream-url" not in page
 
 
 @pytest.mark.parametrize("kind", ["poll", "read", "stream"])

@@ -28,6 +28,8 @@ CORPUS = [
     "{% raw %}",
     '<div hx-get="/logout" hx-trigger="load">',
     '<a hx-on:click="alert(1)">',
+    '<div data-hx-get="/logout" data-hx-trigger="load">',
+    '<a data-hx-on:click="alert(1)">',
     "<form action=//evil.test>",
     'https://ok.test/"onmouseover="alert(1)',
     "http://x.test/<script>alert(1)</script>",
@@ -69,8 +71,9 @@ def assert_nothing_came_from_user_input(body: str, where: str) -> None:
             assert "evil.test" not in values, where
         assert not any(name.startswith("on") for name in names), (where, tag, attrs)
         assert "alert(" not in values, (where, tag, attrs)
-        assert "/logout" not in (dict(attrs).get("hx-get") or ""), (where, attrs)
-        assert "hx-on:click" not in names, (where, attrs)
+        for prefix in ("hx-", "data-hx-"):
+            assert "/logout" not in (dict(attrs).get(f"{prefix}get") or ""), (where, attrs)
+            assert f"{prefix}on:click" not in names, (where, attrs)
         href = (dict(attrs).get("href") or "").strip().lower()
         assert not href.startswith("javascript:"), (where, attrs)
     assert ">49<" not in body and "49</div>" not in body, where

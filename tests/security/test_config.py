@@ -203,7 +203,7 @@ def test_SE08_no_session_or_csrf_token_travels_in_a_url(new_browser: Any, world:
     links = [
         link
         for page in pages
-        for link in re.findall(r'(?:href|action|src|hx-[a-z]+)="([^"]*)"', page)
+        for link in re.findall(r'(?:href|action|src|data-hx-[a-z]+)="([^"]*)"', page)
     ]
     assert links
     for link in links:

@@ -327,8 +327,8 @@ def test_CS02_no_GET_or_HEAD_changes_the_database(
 
 
 def page_csrf_header(page: TestResponse) -> dict[str, str]:
-    match = re.search(r"hx-headers='(\{[^']*\})'", page.get_data(as_text=True))
-    assert match, "the page sets no hx-headers"
+    match = re.search(r"data-hx-headers='(\{[^']*\})'", page.get_data(as_text=True))
+    assert match, "the page sets no data-hx-headers"
     headers: dict[str, str] = json.loads(match.group(1))
     return headers
 

@@ -98,7 +98,7 @@ class Resources(HTMLParser):
         if tag == "a" and attributes.get("href"):
             self.links.append(str(attributes["href"]))
         for name, value in attributes.items():
-            if value and (name.startswith("hx-get") or name == "style") and "url(" in value:
+            if value and (name.endswith("hx-get") or name == "style") and "url(" in value:
                 self.loaded.append(value)
 
 
