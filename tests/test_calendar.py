@@ -17,8 +17,8 @@ from portal.calendar import reminders
 from portal.db import utcnow
 from portal.feedback import services
 from portal.models import Case, OutboxEmail, SessionMode, SessionStatus, TherapySession
-from tests.conftest import Browser
-from tests.factories import World
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 
 def _record(world: World, case: Case, starts_at: datetime) -> TherapySession:
@@ -133,7 +133,7 @@ def test_a_reminder_goes_the_day_before_a_session_once_and_only_if_wanted(
 def test_a_practice_reminder_comes_at_the_chosen_hour_when_the_week_is_behind(
     app: Flask, db_session: Session, world: World, in_app: Session
 ) -> None:
-    from tests.ladders.helpers import a_ladder, practice
+    from tests.support.builders import a_ladder, practice
 
     ladder, steps = a_ladder(world.t1, world.case1)
     ladder.weekly_target = 7  # every day

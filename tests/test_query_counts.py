@@ -24,8 +24,8 @@ from werkzeug.test import TestResponse
 
 from bench.dataset import Focus, Shape, build
 from portal.extensions import database
-from tests.conftest import Browser
-from tests.factories import _PASSWORD_HASH, _PIN_HASH, PIN
+from tests.support.browser import Browser
+from tests.support.rows import _PASSWORD_HASH, _PIN_HASH, PIN
 
 CEILING = 12
 ONE = Shape(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN, load_demo_clinic
 from portal.models import Case, Child
-from tests.conftest import Browser
+from tests.support.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 POT = ROOT / "portal" / "translations" / "messages.pot"

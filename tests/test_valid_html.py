@@ -34,7 +34,7 @@ from flask import Flask
 from portal import create_app
 from portal.db import get_session
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.conftest import Browser
+from tests.support.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, send_from_directory
+from flask import Response, current_app, send_from_directory
 
+from portal.about import bp
+from portal.audit_trail import audited
 from portal.security import public
 from portal.web.htmx import render
-
-bp = Blueprint("about", __name__)
 
 
 @bp.get("/accessibility")
 @public
+@audited("read")
 def accessibility() -> Response:
     return render("about/accessibility.html")
 
 
 @bp.get("/favicon.ico")
 @public
+@audited("read")
 def favicon() -> Response:
     """Browsers ask for /favicon.ico on their own (a print page, a bookmark): the same icon."""
     static = current_app.static_folder

@@ -18,14 +18,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 
 from portal import db
+from portal.auth import bp
 from portal.auth.forms import ChangeEmailForm
 from portal.auth.second_step import audit_account
-from portal.auth.views import bp, notify_account_change, usable_token
+from portal.auth.views import notify_account_change, usable_token
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.i18n import language_of
 from portal.models import AccountToken, Role, User
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.security import end_all_sessions, fresh_sign_in_required, public, token_hash
 from portal.web.htmx import render
 

@@ -33,7 +33,7 @@ from portal.models import (
     TherapySession,
     User,
 )
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 
 DEFAULT_TIMEZONE = "America/New_York"
 

@@ -3,12 +3,13 @@ private feed link a calendar app subscribes to, which its owner can stop at any 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, make_response, url_for
+from flask import Response, abort, current_app, flash, make_response, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal import db
-from portal.calendar import services
+from portal.audit_trail import audited
+from portal.calendar import bp, services
 from portal.calendar.forms import RemindersForm
 from portal.calendar.ics import calendar
 from portal.cases.queries import get_case_for
@@ -17,8 +18,6 @@ from portal.i18n import gettext as _
 from portal.models import Role
 from portal.security import public
 from portal.web.htmx import render, see_other
-
-bp = Blueprint("calendar", __name__)
 
 
 def _ics(body: str, filename: str) -> Response:
@@ -29,6 +28,7 @@ def _ics(body: str, filename: str) -> Response:
 
 
 @bp.get("/cases/<int:case_id>/next-session.ics")
+@audited("read", case="case_id")
 def next_session_ics(case_id: int) -> Response:
     session = next_session(get_case_for(current_user, case_id))
     if session is None:
@@ -65,12 +65,14 @@ def _page(
 
 
 @bp.get("/account/calendar")
+@audited("read")
 def feed_page() -> Response:
     _adult()
     return _page()
 
 
 @bp.post("/account/reminders")
+@audited("update")
 def save_reminders() -> Response:
     _adult()
     form = _reminders_form(submitted=True)
@@ -85,6 +87,7 @@ def save_reminders() -> Response:
 
 
 @bp.post("/account/calendar")
+@audited("create")
 def make_feed() -> Response:
     _adult()
     form = FlaskForm()
@@ -97,6 +100,7 @@ def make_feed() -> Response:
 
 
 @bp.post("/account/calendar/stop")
+@audited("delete")
 def stop_feed() -> Response:
     _adult()
     form = FlaskForm()
@@ -110,6 +114,7 @@ def stop_feed() -> Response:
 
 @bp.get("/calendar/<token>.ics")
 @public
+@audited("read")
 def feed(token: str) -> Response:
     """Only with its token; a stopped or unknown link is 404, like a page that never was."""
     owner = services.feed_owner(token)

@@ -31,8 +31,9 @@ from portal.models import (
     Role,
     User,
 )
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret
+from portal.policies import today
 from portal.security import end_all_sessions, token_hash
 
 
@@ -243,8 +244,6 @@ def do_record_consent(
 
 def do_create_child_account(actor: User, case: Case, *, username: str, secret: str) -> User:
     """The child's own sign-in: a PIN for 8-12, a password for teens. Never self-registered."""
-    from portal.policies import today
-
     username = username.strip().lower()
     taken = db.session.scalars(select(User.id).where(User.username == username)).first()
     if taken is not None:

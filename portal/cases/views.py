@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.audit_trail import audited
+from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
 from portal.cases.queries import caseload_flags, cases_for, get_case_for
 from portal.cases.services import (
@@ -19,26 +21,19 @@ from portal.cases.services import (
     do_open_case,
     do_remove_therapist,
 )
+from portal.db import utcnow
+from portal.feedback.queries import open_alert_counts, open_alerts
+from portal.ladders.queries import practice_summary
 from portal.models import AgeBand, Case, Invitation, User
 from portal.passwords import password_problem, pin_problem
-from portal.policies import can, today
+from portal.policies import require, today
 from portal.web.htmx import render
-
-bp = Blueprint("cases", __name__)
-
-
-def _require(action: str, obj: object = None) -> None:
-    """A forbidden action answers exactly like a missing page (AZ-03)."""
-    if not can(current_user, action, obj):
-        abort(404)
 
 
 @bp.get("/caseload")
+@audited("read")
 def caseload() -> Response:
-    _require("caseload.view")
-    from portal.feedback.queries import open_alert_counts, open_alerts
-    from portal.ladders.queries import practice_summary
-
+    require("caseload.view")
     cases = cases_for(current_user)
     case_ids = [case.id for case in cases]
     flags = caseload_flags(case_ids)
@@ -54,8 +49,9 @@ def caseload() -> Response:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
+@audited("create")
 def open_case() -> Response:
-    _require("case.open")
+    require("case.open")
     form = OpenCaseForm()
     if form.validate_on_submit():
         case = do_open_case(
@@ -65,7 +61,7 @@ def open_case() -> Response:
             date_of_birth=form.date_of_birth.data,
             concern=form.concern.data or "",
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "Case opened for %(first_name)s. Next, invite a guardian.",
@@ -100,16 +96,18 @@ def _case_page(
 
 
 @bp.get("/cases/<int:case_id>")
+@audited("read", case="case_id")
 def case_page(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     return _case_page(case)
 
 
 @bp.post("/cases/<int:case_id>/invitations")
+@audited("create", case="case_id")
 def invite_guardian(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     form = InviteGuardianForm()
     if form.validate_on_submit():
         try:
@@ -125,7 +123,7 @@ def invite_guardian(case_id: int) -> Response:
         except ServiceError as exc:
             form.email.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _(
                     "Invitation sent to %(email)s. The link works for 7 days.",
@@ -138,11 +136,10 @@ def invite_guardian(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/invitations/<int:invitation_id>/revoke")
+@audited("delete", invitation="invitation_id")
 def revoke_invitation(case_id: int, invitation_id: int) -> Response:
-    from portal.db import utcnow
-
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     invitation = db.session.scalars(
         select(Invitation).where(Invitation.id == invitation_id, Invitation.case_id == case.id)
     ).one_or_none()
@@ -150,21 +147,22 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
         abort(404)
     if invitation.used_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Invitation withdrawn. The link no longer works."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
 
 
 @bp.post("/cases/<int:case_id>/guardians/<int:link_id>/end")
+@audited("delete", guardian_link="link_id")
 def end_guardian_link(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     link = next((lk for lk in case.guardian_links if lk.id == link_id), None)
     if link is None:
         abort(404)
     if link.valid_to is None:
         do_end_guardian_link(current_user, link)
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "%(display_name)s no longer has access to this case.",
@@ -176,9 +174,10 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/therapists")
+@audited("create", case="case_id")
 def add_therapist(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     form = AddTherapistForm()
     if form.validate_on_submit():
         try:
@@ -186,7 +185,7 @@ def add_therapist(case_id: int) -> Response:
         except ServiceError as exc:
             form.email.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("%(display_name)s joined the case.", display_name=link.therapist.display_name),
                 "success",
@@ -196,9 +195,10 @@ def add_therapist(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/therapists/<int:link_id>/end")
+@audited("delete", care_team_link="link_id")
 def remove_therapist(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     link = next((lk for lk in case.therapist_links if lk.id == link_id and lk.is_current), None)
     if link is None:
         abort(404)
@@ -207,7 +207,7 @@ def remove_therapist(case_id: int, link_id: int) -> Response:
     except ServiceError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "%(display_name)s was removed from the case.",
@@ -227,10 +227,11 @@ def _back_to_case(user: User, case: Case) -> str:
 
 
 @bp.route("/cases/<int:case_id>/child-account", methods=["GET", "POST"])
+@audited("create", case="case_id")
 def child_account(case_id: int) -> Response:
     """A guardian with consent authority, or the therapist, creates the child's own sign-in."""
     case = get_case_for(current_user, case_id)
-    _require("case.create_child_account", case)
+    require("case.create_child_account", case)
     band = case.child.age_band(today())
     form = ChildAccountForm()
     if form.validate_on_submit():
@@ -252,7 +253,7 @@ def child_account(case_id: int) -> Response:
             except ServiceError as exc:
                 form.username.errors = [str(exc)]
             else:
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 flash(
                     _(
                         "%(first_name)s can now sign in as “%(username)s”.",

@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
-from portal.cases.queries import get_case_for
-from portal.feedback import services
+from portal.audit_trail import audited
+from portal.cases.queries import require_case
+from portal.child.queries import case_for_child_screen
+from portal.feedback import bp, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
@@ -34,24 +36,14 @@ from portal.feedback.queries import (
     own_checkins,
     own_feedback,
 )
-from portal.models import Case
+from portal.models import Case, Clinic
 from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
-from portal.policies import can, today
+from portal.policies import today
+from portal.security import child_mode_allowed
 from portal.web.htmx import render, see_other
-
-bp = Blueprint("feedback", __name__)
-
-
-def _case(case_id: int, action: str) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, action, case):
-        abort(404)
-    return case
 
 
 def _clinic_zone(case: Case) -> ZoneInfo:
-    from portal.models import Clinic
-
     clinic = db.session.get(Clinic, case.clinic_id)
     return ZoneInfo(clinic.timezone if clinic else "America/New_York")
 
@@ -71,13 +63,15 @@ def _sessions_page(case: Case, form: SessionForm | None = None, status: int = 20
 
 
 @bp.get("/cases/<int:case_id>/sessions")
+@audited("read", case="case_id")
 def sessions(case_id: int) -> Response:
-    return _sessions_page(_case(case_id, "feedback.manage"))
+    return _sessions_page(require_case(case_id, "feedback.manage"))
 
 
 @bp.post("/cases/<int:case_id>/sessions")
+@audited("create", case="case_id")
 def record_session(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     form = SessionForm()
     if form.validate_on_submit() and form.day.data and form.time.data:
         local = datetime.combine(form.day.data, form.time.data, tzinfo=_clinic_zone(case))
@@ -93,7 +87,7 @@ def record_session(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.status.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("Session saved. Families are asked for feedback after a held session."), "success"
             )
@@ -102,8 +96,9 @@ def record_session(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
+@audited("update", therapy_session="session_id")
 def set_session_status(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     session = get_session_in(case.id, session_id)
     form = SessionStatusForm()
     if not form.validate_on_submit():
@@ -113,7 +108,7 @@ def set_session_status(case_id: int, session_id: int) -> Response:
     except services.FeedbackRuleError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Session updated."), "success")
     return see_other("feedback.sessions", case_id=case.id)
 
@@ -149,8 +144,9 @@ def _trend_charts(case: Case) -> list[Any]:
 
 
 @bp.get("/cases/<int:case_id>/feedback")
+@audited("read", case="case_id")
 def case_feedback(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     return render(
         "feedback/case.html",
         case=case,
@@ -164,13 +160,14 @@ def case_feedback(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/feedback/<int:feedback_id>/answer")
+@audited("create", feedback="feedback_id")
 def answer_feedback(case_id: int, feedback_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     feedback = get_feedback_in(case.id, feedback_id)
     form = AnswerForm()
     if form.validate_on_submit():
         services.do_answer_feedback(current_user, feedback, form.answer.data or "")
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Your answer is on the family's page."), "success")
     else:
         flash(_("Write your answer before sending."), "error")
@@ -180,14 +177,15 @@ def answer_feedback(case_id: int, feedback_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/alerts/<int:alert_id>/resolve")
+@audited("update", alert="alert_id")
 def resolve_alert(case_id: int, alert_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     alert = get_alert_in(case.id, alert_id)
     form = ResolveAlertForm()
     if not form.validate_on_submit():
         abort(400)
     services.do_resolve_alert(current_user, alert, form.note.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Alert resolved."), "success")
     back = request.form.get("back") == "caseload"
     if back:
@@ -223,13 +221,15 @@ def _checkins_page(
 
 
 @bp.get("/family/<int:case_id>/checkins")
+@audited("read", case="case_id")
 def family_checkins(case_id: int) -> Response:
-    return _checkins_page(_case(case_id, "feedback.give"))
+    return _checkins_page(require_case(case_id, "feedback.give"))
 
 
 @bp.post("/family/<int:case_id>/checkin")
+@audited("create", case="case_id")
 def submit_checkin(case_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     form = CheckinForm()
     if form.validate_on_submit():
         try:
@@ -256,7 +256,7 @@ def submit_checkin(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.practice_days.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your weekly check-in is saved."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     return _checkins_page(case, checkin_form=form, status=422)
@@ -283,8 +283,9 @@ def _feedback_form_page(
 
 
 @bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
 def give_feedback(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     session = get_session_in(case.id, session_id)
     form = GuardianFeedbackForm()
     if request.method == "GET":
@@ -308,7 +309,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.overall.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your therapist will read your feedback."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     status = 422 if request.method == "POST" else 200
@@ -321,9 +322,9 @@ def give_feedback(case_id: int, session_id: int) -> Response:
 
 
 @bp.route("/me/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
+@child_mode_allowed
 def child_feedback(session_id: int) -> Response:
-    from portal.child.views import case_for_child_screen
-
     case = case_for_child_screen()
     session = get_session_in(case.id, session_id)
     form = ChildFeedbackForm()
@@ -347,7 +348,7 @@ def child_feedback(session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.raw.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you for telling us!"), "success")
             return see_other("child.home")
     status = 422 if request.method == "POST" else 200

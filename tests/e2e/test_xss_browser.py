@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_journeys import ANA, sign_in
+from tests.e2e.conftest import ANA, LiveServer, sign_in
 
 PAYLOADS = [
     "<script>window.__xss=1</script>",

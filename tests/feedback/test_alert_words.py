@@ -18,9 +18,8 @@ from portal.feedback.alert_words import alert_summary
 from portal.models.feedback import AlertKind, CareAlert, SessionMode, SessionStatus
 from portal.models.plans import Informant
 from portal.plans import services as plans
-from tests.factories import World
-from tests.ladders.helpers import a_ladder, practice
-from tests.plans.helpers import proposed_plan
+from tests.support.builders import a_ladder, practice, proposed_plan
+from tests.support.rows import World
 
 
 def _rate(world: World, days_ago: int, overall: int) -> None:

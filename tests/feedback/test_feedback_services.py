@@ -24,8 +24,8 @@ from portal.models.feedback import (
 )
 from portal.models.plans import Informant
 from portal.plans import services as plans
-from tests.factories import World
-from tests.plans.helpers import proposed_plan
+from tests.support.builders import proposed_plan
+from tests.support.rows import World
 
 
 def _session(
@@ -222,7 +222,7 @@ def test_reminders_carry_no_clinical_content_and_are_queued_once(
 
 
 def test_no_practice_for_seven_days_raises_one_alert_per_gap(in_app: Session, world: World) -> None:
-    from tests.ladders.helpers import a_ladder, practice
+    from tests.support.builders import a_ladder, practice
 
     _, steps = a_ladder(world.t1, world.case1)
     practice(world.c1, world.case1, steps[0], peak=5, when=utcnow() - timedelta(days=6))

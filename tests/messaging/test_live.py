@@ -15,8 +15,8 @@ import time_machine
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.conftest import Browser
-from tests.factories import World
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 HTMX = {"HX-Request": "true"}
 REDIS_URL = "redis://127.0.0.1:6379/15"

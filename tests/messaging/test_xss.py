@@ -14,10 +14,10 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.messaging.rendering import render_message
+from portal.messages.rendering import render_message
 from portal.models import OutboxEmail
-from tests.conftest import Browser
-from tests.factories import World
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 CORPUS = [
     "<script>alert(1)</script>",
@@ -161,7 +161,7 @@ def test_XS02_no_unsafe_rendering_primitives_in_messaging(app: Flask) -> None:
     from pathlib import Path
 
     root = Path(app.root_path).parent
-    for path in [*root.glob("templates/messages/*.html"), *root.glob("portal/messaging/*.py")]:
+    for path in [*root.glob("templates/messages/*.html"), *root.glob("portal/messages/*.py")]:
         text = path.read_text()
         assert "|safe" not in text.replace(" ", ""), path
         assert "render_template_string" not in text and "autoescape false" not in text, path

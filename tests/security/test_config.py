@@ -20,8 +20,8 @@ from werkzeug.test import TestResponse
 from portal import create_app
 from portal.config import KNOWN_DEV_SECRETS, ConfigError
 from portal.extensions import database
-from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, PIN, World
 
 STRONG_SECRET = "9f" * 32  # 64 hex characters, as `secrets.token_hex(32)` prints
 

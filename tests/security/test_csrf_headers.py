@@ -22,8 +22,8 @@ from werkzeug.test import TestResponse
 from portal.db import Base, utcnow
 from portal.models import AccountToken, CaseTherapist, ConsentRecord, Invitation, Role
 from portal.security import public, token_hash
-from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World, link_guardian, make_case, make_user
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, PIN, World, link_guardian, make_case, make_user
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 NEW_PASSWORD = "a brand new phrase 2024"

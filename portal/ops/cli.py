@@ -9,7 +9,7 @@ from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 
 from portal import db
 
-# The demo clinic's fixed people (portal/demo.py, README): what its loaders look up.
+# The demo clinic's fixed people (portal/demo/, README): what its loaders look up.
 DEMO_ADULTS = ("rivera", "chen", "ana", "ben", "carla", "david", "erin")
 DEMO_KIDS = ("leo", "sam")
 DEMO_CHILDREN = ("Maya", "Leo", "Sam")
@@ -44,9 +44,9 @@ def demo_clinic_changed() -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    from portal import cli_ops
+    from portal.ops import data_commands
 
-    cli_ops.init_app(app)  # backup, restore, retention-purge
+    data_commands.init_app(app)  # backup, restore, retention-purge
 
     @app.cli.command("demo-data")
     def demo_data() -> None:
@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
             click.echo(f"The demo clinic was changed by hand. {START_AFRESH}")
             return
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo("Demo clinic " + ("loaded." if created else "already present; nothing changed."))
         from portal.demo import SIGN_INS
 
@@ -82,7 +82,7 @@ def init_app(app: Flask) -> None:
 
         alerts, reminders = scan_all()
         reminders += queue_all(utcnow())  # appointments tomorrow, practice behind (issue 13)
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo(f"{alerts} new alert(s), {reminders} reminder(s) queued.")
 
     @app.cli.command("outbox-send")
@@ -93,7 +93,7 @@ def init_app(app: Flask) -> None:
         as a worker (--loop)."""
         import time
 
-        from portal.outbox import SmtpSettings, send_due_emails
+        from portal.ops.outbox import SmtpSettings, send_due_emails
 
         settings = SmtpSettings.from_config(app.config)
         while True:
@@ -137,7 +137,7 @@ def init_app(app: Flask) -> None:
         second_factor.reset(user)
         end_all_sessions(user.id, "second factor reset")
         record(db.session, action="mfa_reset", actor=None, object_type="user", object_id=user.id)
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo(f"{user.display_name} sets up a new authenticator at the next sign-in.")
 
     @app.cli.command("create-admin")
@@ -178,5 +178,5 @@ def init_app(app: Flask) -> None:
         record(
             db.session, action="role_grant", object_type="user", object_id=admin.id, detail="admin"
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo(f"Clinic admin {email} created for {clinic.name}.")
