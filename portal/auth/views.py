@@ -149,7 +149,10 @@ def kids_login() -> Response:
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
                 _record_sign_in(user, False)
-                error = _("Your account is not ready yet. Ask your grown-up or your therapist.")
+                error = _(
+                    "Your account is not ready yet. Your therapist or a parent can finish "
+                    "setting it up."
+                )
             else:
                 start_session(user)
                 _record_sign_in(user, True)
@@ -157,7 +160,10 @@ def kids_login() -> Response:
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
             _record_sign_in(user, False)
-            error = _("That did not work. Check your username and PIN, or ask your grown-up.")
+            error = _(
+                "That username and PIN or password don't match. Try again, or ask your "
+                "therapist or a parent to reset it."
+            )
     status = 422 if request.method == "POST" else 200
     return render("auth/kids_login.html", form=form, error=error, status=status)
 
@@ -237,6 +243,17 @@ def usable_token(token: str, purpose: str) -> AccountToken | None:
     return account_token
 
 
+def set_password_by_link(account_token: AccountToken, password: str, reason: str) -> User:
+    """The new password chosen through a one-time link (account setup, reset): saved, the link
+    used up, and every session of the account ended for `reason`. The caller audits and commits."""
+    user = account_token.user
+    user.password_hash = hash_secret(password)
+    user.password_changed_at = utcnow()
+    account_token.used_at = utcnow()
+    end_all_sessions(user.id, reason)
+    return user
+
+
 @bp.route("/account/setup/<token>", methods=["GET", "POST"])
 @public
 def setup_account(token: str) -> Response:
@@ -249,10 +266,7 @@ def setup_account(token: str) -> Response:
         if problem := _new_secret_problem(user, form.new_password.data or ""):
             form.new_password.errors = [problem]
         else:
-            user.password_hash = hash_secret(form.new_password.data or "")
-            user.password_changed_at = utcnow()
-            account_token.used_at = utcnow()
-            end_all_sessions(user.id, "password set")
+            set_password_by_link(account_token, form.new_password.data or "", "password set")
             audit.record(
                 db.session, action="password_set", object_type="user", object_id=user.id, actor=user
             )

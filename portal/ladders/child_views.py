@@ -18,7 +18,7 @@ from portal.child.queries import require_child_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.labels import kin
-from portal.ladders import bp, services
+from portal.ladders import bp, services, young_views
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
 from portal.ladders.queries import (
     get_case_step,
@@ -33,7 +33,7 @@ from portal.ladders.queries import (
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
 from portal.models import AgeBand, Case
 from portal.models.ladders import Completion, LadderStep
-from portal.policies import can, is_the_child, today
+from portal.policies import is_the_child, may, today
 from portal.security import child_mode_allowed
 from portal.session_state import in_child_mode
 from portal.web.htmx import render, see_other
@@ -60,13 +60,15 @@ def _my_ladder(
         recent=practice_log(current_user, case, limit=5),
         stars=totals.practices,
         balance=totals.balance,
+        jar=young_views.jar_of_stars(totals.balance, 0),
+        here_steps={step.id for lad in ladders if (step := services.current_step(lad))},
         spendable=totals.balance - totals.pending,
         rewards=[r for r in rewards_of(case.id) if r.approved_at],
         waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
         cheers=unseen_cheers(case.id),
         button_form=ButtonForm(formdata=None),
         suggest_form=suggest_form or suggest_step_form(ladders, None),
-        may_suggest=can(current_user, "step.suggest", case),
+        may_suggest=may("step.suggest", case),
         status=status,
     )
 
@@ -134,6 +136,9 @@ def _practice_page(
 def practice_form(step_id: int) -> Response:
     case = require_child_case("practice.log")
     step = get_case_step(case, step_id)
+    if case.child.age_band(today()) is AgeBand.YOUNG:
+        form = _practice_form(case)
+        return young_views.young_practice_from_request(case, step, form)
     return _practice_page(case, step, _practice_form(case))
 
 
@@ -193,9 +198,9 @@ def log_practice(step_id: int) -> Response:
     step = get_case_step(case, step_id)
     form = _practice_form(case, formdata=request.form)
     data = _practice_input(form, case) if form.validate_on_submit() else None
-    if data is None:
-        return _practice_page(case, step, form, status=422)
     band = case.child.age_band(today())
+    if data is None:
+        return _retry_page(case, step, form, band)
     try:
         result = services.do_log_practice(
             current_user,
@@ -207,16 +212,28 @@ def log_practice(step_id: int) -> Response:
         )
     except services.LadderRuleError as exc:
         db.session.rollback()
-        return _practice_page(case, step, form, error=str(exc), status=422)
+        return _retry_page(case, step, form, band, error=str(exc))
     db.session.commit()  # commit point: the view's change
+    if band is AgeBand.YOUNG:  # the celebration screen says well done with the jar
+        return see_other("ladders.well_done", earned=result.tokens, mastered=int(result.mastered))
     flash(_well_done(band, result), "success")
     return see_other("ladders.child_ladder")
 
 
+def _retry_page(
+    case: Case, step: LadderStep, form: PracticeForm, band: AgeBand, error: str | None = None
+) -> Response:
+    """The form again with what was chosen kept; a young child sees the screen that needs it."""
+    if band is not AgeBand.YOUNG:
+        return _practice_page(case, step, form, error=error, status=422)
+    answers = young_views.answers_from(request.form)
+    return young_views.young_practice_page(
+        case, step, stage="how", answers=answers, form=form, error=error, status=422
+    )
+
+
 def _well_done(band: AgeBand, result: services.PracticeResult) -> str:
-    if band is AgeBand.YOUNG:
-        message = _("⭐ You did it! Here is your star!")
-    elif band is AgeBand.CHILD:
+    if band is AgeBand.CHILD:
         message = _("Saved! You earned %(tokens)s tokens for your jar.", tokens=result.tokens)
     else:
         message = _("Practice saved. +%(tokens)s tokens.", tokens=result.tokens)
