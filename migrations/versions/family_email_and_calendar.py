@@ -2,7 +2,7 @@
 calendar_feeds (a person's private, revocable calendar link), and each person's reminder choices
 
 Revision ID: family0413e1
-Revises: 7a1e18c0de55
+Revises: c4d5a1e0b15a
 Create Date: 2026-12-04 20:20:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import portal.db
 
 revision = "family0413e1"
-down_revision = "7a1e18c0de55"
+down_revision = "c4d5a1e0b15a"  # re-chained after main (kids) at the merge
 branch_labels = None
 depends_on = None
 
