@@ -35,7 +35,7 @@ demo: $(VENV)/.runtime-installed
 	$(BIN)/flask --app wsgi demo-data
 	@echo ""
 	@echo "Rapport demo: http://127.0.0.1:$(PORT)   (Ctrl-C stops it)"
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check portal tests migrations wsgi.py bench

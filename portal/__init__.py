@@ -45,9 +45,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_templating(app, htmx_file=HTMX_FILE)
     init_i18n(app)
 
+    from portal.about import bp as about_bp
     from portal.admin import bp as admin_bp
     from portal.audit_report import bp as audit_bp
     from portal.auth import bp as auth_bp
+    from portal.calendar import bp as calendar_bp
     from portal.cases import bp as cases_bp
     from portal.child import bp as child_bp
     from portal.family import bp as family_bp
@@ -71,6 +73,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ladders_bp,
         messages_bp,
         rights_bp,
+        about_bp,
+        calendar_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

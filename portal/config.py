@@ -32,11 +32,15 @@ def _dev_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+DEFAULT_PORT = "5000"  # the Makefile's PORT for `make demo`
+
+
 def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "PORTAL_ENV": "development",
         "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'rapport.db'}",
-        "PORTAL_BASE_URL": "http://127.0.0.1:5000",
+        # Email links: the address `make demo` serves on (PORT-aware) unless PORTAL_BASE_URL says.
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}",
         "SESSION_COOKIE_NAME": "rapport_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

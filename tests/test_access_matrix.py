@@ -237,7 +237,12 @@ def test_AZ01_invalid_token_links_answer_404_to_everyone(
     bogus = secrets.token_urlsafe(32)
     for actor in ACTORS:
         browser = sign_in(new_browser, actor)
-        for url in (f"/invite/{bogus}", f"/account/setup/{bogus}"):
+        for url in (
+            f"/invite/{bogus}",
+            f"/account/setup/{bogus}",
+            f"/account/email/confirm/{bogus}",
+            f"/account/email/cancel/{bogus}",
+        ):
             response = browser.get(url)
             assert response.status_code == 404, f"{actor} {url}"
             assert "This link does not work any more" in response.get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import time_machine
 from sqlalchemy import func, select
@@ -356,3 +357,26 @@ def test_admin_adds_a_therapist_who_sets_a_password_by_link(
     )
     assert done.status_code == 302 and done.headers["Location"] == "/caseload"
     assert uma.get(match.group(1)).status_code == 404  # single use
+
+
+def test_email_links_default_to_the_address_the_demo_serves_on(
+    monkeypatch: Any, make_app: Any, db_session: Session, world: World
+) -> None:
+    """Issue 13: without PORTAL_BASE_URL, links point at `make demo`'s own port (PORT), never a
+    hard-coded 127.0.0.1:5000; PORTAL_BASE_URL, when set, wins."""
+    from portal.config import defaults
+
+    monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
+    monkeypatch.setenv("PORT", "5105")
+    assert defaults("instance")["PORTAL_BASE_URL"] == "http://127.0.0.1:5105"
+    monkeypatch.delenv("PORT")
+    assert defaults("instance")["PORTAL_BASE_URL"] == "http://127.0.0.1:5000"
+
+    served = make_app({"PORTAL_BASE_URL": "http://127.0.0.1:5105"})
+    therapist = Browser(served.test_client())
+    therapist.login("t1@clinic.test")
+    _invite(therapist, world.case1.id, "port@family.test")
+    mail = db_session.scalars(
+        select(OutboxEmail).where(OutboxEmail.to_address == "port@family.test")
+    ).one()
+    assert "http://127.0.0.1:5105/invite/" in mail.body and "127.0.0.1:5000" not in mail.body

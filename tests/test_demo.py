@@ -1,15 +1,17 @@
-"""The demo clinic is a contract: fixed, fictional people whose sign-ins stay stable."""
+"""The demo clinic is a contract: fixed, fictional people whose sign-ins stay stable, and
+`make demo` is always safe to run again (issue 13)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import func, select
 
 from portal import create_app
 from portal.db import get_session, utcnow
-from portal.models import Case, Child, ConsentRecord, User
+from portal.models import Case, Child, ConsentRecord, DataRequest, User
 from tests.support.browser import Browser
 from tests.support.demo import migrated_app
 
@@ -94,3 +96,59 @@ def test_LG05_the_demo_shows_the_audit_report_and_who_viewed_leos_record(tmp_pat
     assert result.exit_code == 0 and "chain intact" in result.output
     with app.app_context():
         get_session().close()
+
+
+# --- Issue 13: `make demo` is always safe to run again ----------------------------------------
+
+
+def _demo_in_use(tmp_path: Path) -> Flask:
+    app = migrated_app(tmp_path / "demo.db")
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0 and "Demo clinic loaded." in result.output
+    return app
+
+
+def _change(app: Flask, change: str) -> None:
+    from portal.rights import services as rights
+
+    with app.test_request_context():
+        session = get_session()
+        if change == "deletion":
+            maya = session.scalars(select(Case).join(Child).where(Child.first_name == "Maya")).one()
+            ana = session.scalars(select(User).where(User.email == "ana@demo.rapport.test")).one()
+            rivera = session.scalars(
+                select(User).where(User.email == "rivera@demo.rapport.test")
+            ).one()
+            request = rights.do_request_deletion(ana, maya, "We moved away")
+            session.flush()
+            rights.do_complete_deletion(rivera, session.get(DataRequest, request.id))
+        else:
+            leo = session.scalars(select(Child).where(Child.first_name == "Leo")).one()
+            leo.first_name = "Leon"
+            david = session.scalars(select(User).where(User.username == "leo")).one()
+            david.username = "leon"
+        session.commit()
+        session.close()
+
+
+def _again(app: Flask) -> str:
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def test_after_a_completed_deletion_a_second_run_says_how_to_start_afresh(tmp_path: Path) -> None:
+    app = _demo_in_use(tmp_path)
+    _change(app, "deletion")
+    output = _again(app)
+    notes = [line for line in output.splitlines() if "make clean-db" in line]
+    assert len(notes) == 1 and "changed by hand" in notes[0]
+    assert "NoResultFound" not in output
+
+
+def test_after_names_were_changed_a_second_run_says_how_to_start_afresh(tmp_path: Path) -> None:
+    app = _demo_in_use(tmp_path)
+    _change(app, "names")
+    output = _again(app)
+    assert len([line for line in output.splitlines() if "make clean-db" in line]) == 1

@@ -37,6 +37,7 @@ SAME_IN_SPANISH = {
     "Plan · %(first_name)s",
     "Plan v%(number)s · %(first_name)s",
     "› Plan",
+    "No",
     "Social",
     "Video",
 }

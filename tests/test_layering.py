@@ -39,9 +39,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "features",
         (
+            "portal.about",
             "portal.admin",
             "portal.audit_report",
             "portal.auth",
+            "portal.calendar",
             "portal.cases",
             "portal.child",
             "portal.family",

@@ -51,7 +51,7 @@ pytestmark = [
 PER_ROUTE = 3  # one route shows a young child's case, an 8-12's and a teen's
 MAX_PAGES = 150  # per person: a safety net, far above the routes anyone can reach today
 # Links the crawl never follows: signing out, live streams, static files, downloads (not pages).
-_SKIP = re.compile(r"/logout|/stream|/static/|/export|\.(json|csv|zip|pdf)$")
+_SKIP = re.compile(r"/logout|/stream|/static/|/export|\.(json|csv|zip|pdf|ics)$")
 _FRAGMENT_PAGE = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>htmx fragment</title>'
     "</head><body>\n{}\n</body></html>"

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from portal import db
+from portal.labels import label
 from portal.models import AuditLog, Case, Child, GuardianLink, User
 
 PER_PAGE = 50
@@ -141,7 +142,7 @@ def people_choices(clinic_id: int) -> list[tuple[int, str]]:
         .where(User.id.in_(select(people.c.id)))
         .order_by(User.display_name, User.id)
     )
-    return [(uid, f"{name} ({role.value})") for uid, name, role in rows]
+    return [(uid, f"{name} ({label(role)})") for uid, name, role in rows]
 
 
 def child_choices(clinic_id: int) -> list[tuple[int, str]]:

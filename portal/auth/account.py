@@ -3,7 +3,8 @@
 A reset link is a 256-bit random token (`secrets.token_urlsafe(32)`), kept only as its SHA-256
 hash, single use, valid for one hour, and never written to a log. Asking for one answers the same
 whether or not the address has an account, after the same work. A reset ends every session of the
-account. Changing the email address needs the password typed within the last five minutes.
+account. Changing the email address (portal/auth/email_change.py) needs the password typed within
+the last five minutes and a confirmation from the new address.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,7 +20,6 @@ from sqlalchemy import select
 from portal import db
 from portal.auth import bp
 from portal.auth.forms import (
-    ChangeEmailForm,
     ConfirmPasswordForm,
     ForgotPasswordForm,
     SetPasswordForm,
@@ -38,7 +38,6 @@ from portal.models import AccountToken, Role, User
 from portal.ops.outbox import queue_email
 from portal.passwords import verify_secret
 from portal.security import (
-    fresh_sign_in_required,
     public,
     safe_next,
     token_hash,
@@ -77,36 +76,6 @@ def confirm_password() -> Response:
         form.password.errors = [_("That is not your password.")]
     status = 422 if request.method == "POST" else 200
     return render("auth/confirm_password.html", form=form, status=status)
-
-
-@bp.route("/account/email", methods=["GET", "POST"])
-@fresh_sign_in_required
-def change_email() -> Response:
-    user: User = current_user
-    if user.role is Role.CHILD:
-        abort(404)  # children sign in with a username and have no email here
-    form = ChangeEmailForm()
-    if form.validate_on_submit():
-        new = (form.email.data or "").strip().lower()
-        taken = db.session.scalars(select(User.id).where(User.email == new)).first()
-        if new == user.email:
-            form.email.errors = [_("That is already your email address.")]
-        elif taken is not None:
-            form.email.errors = [_("That address cannot be used. Choose another.")]
-        else:
-            old = user.email
-            notify_account_change(
-                user,
-                _("The email address of your Rapport account was changed to %(new)s.", new=new),
-            )
-            user.email = new
-            if old:
-                notify_account_change(user, _("This is now the email address for Rapport."))
-            db.session.commit()  # commit point: the view's change
-            flash(_("Your email address is changed. Sign in with it from now on."), "success")
-            return redirect(home_for(user))  # type: ignore[return-value]
-    status = 422 if request.method == "POST" else 200
-    return render("auth/change_email.html", form=form, status=status)
 
 
 def _reset_link(token: str) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,11 +18,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 ZERO_TO_TEN = NumberRange(0, 10, _l("Choose a number from 0 to 10."))
+NOT_AT_ALL = _l("0 = not at all")
+COMPLETELY = _l("10 = completely")
 
 
-def _scale(label: str) -> RadioField:
-    return RadioField(
+class ScaleField(RadioField):
+    """A 0-10 answer whose two ends have their own words ("0 = easy" / "10 = very hard"), so
+    the question and the words under its numbers always agree (feedback/_scale.html)."""
+
+    def __init__(self, label: Any, ends: tuple[Any, Any], **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.ends = ends
+
+
+def _scale(label: Any, low: Any, high: Any) -> ScaleField:
+    return ScaleField(
         label,
+        ends=(low, high),
         choices=[SelectChoice(str(n), str(n)) for n in range(11)],
         coerce=int,
         validators=[InputRequired(_l("Choose a number from 0 to 10."))],
@@ -63,10 +77,14 @@ class SessionStatusForm(FlaskForm):
 
 class GuardianFeedbackForm(FlaskForm):
     idempotency_key = HiddenField()
-    heard = _scale(_l("I felt heard and understood"))
-    matters = _scale(_l("We worked on what matters to us"))
-    approach = _scale(_l("The way we work suits our family"))
-    overall = _scale(_l("Overall, how helpful was this session?"))
+    heard = _scale(_l("I felt heard and understood"), NOT_AT_ALL, COMPLETELY)
+    matters = _scale(_l("We worked on what matters to us"), NOT_AT_ALL, COMPLETELY)
+    approach = _scale(_l("The way we work suits our family"), NOT_AT_ALL, COMPLETELY)
+    overall = _scale(
+        _l("Overall, how helpful was this session?"),
+        _l("0 = not helpful"),
+        _l("10 = very helpful"),
+    )
     comment = TextAreaField(
         _l("Anything you want the therapist to know? (optional)"),
         validators=[
@@ -96,7 +114,9 @@ class CheckinForm(FlaskForm):
             NumberRange(0, 7, _l("Use 0 to 7.")),
         ],
     )
-    difficulty = _scale(_l("How hard was the week for the family? (0 = easy, 10 = very hard)"))
+    difficulty = _scale(
+        _l("How hard was the week for the family?"), _l("0 = easy"), _l("10 = very hard")
+    )
     accommodations = TextAreaField(
         _l("What did the family do to spare your child anxiety?"),
         validators=[Optional(), Length(max=2000)],

@@ -17,6 +17,7 @@ from portal.audit_trail import audited
 from portal.child.queries import require_child_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
+from portal.labels import kin
 from portal.ladders import bp, services, young_views
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
 from portal.ladders.queries import (
@@ -88,7 +89,7 @@ def _coach_choices(case: Case) -> list[SelectChoice]:
     for link in case.guardian_links:
         if link.is_current(now):
             first = link.guardian.display_name.split()[0]
-            choices.append(SelectChoice(str(link.guardian_id), f"{first} ({link.household})"))
+            choices.append(SelectChoice(str(link.guardian_id), f"{first} ({kin(link.household)})"))
     return choices
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal import db
 from portal.cases.queries import get_in_case, reached, visible_case_ids
 from portal.db import utcnow
+from portal.labels import named_kin
 from portal.ladders.scales import tenths
 from portal.models import Case, User
 from portal.models.ladders import (
@@ -208,7 +209,7 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
                 practiced_at=attempt.practiced_at,
                 entered_by=attempt.entered_by.display_name,
                 on_behalf_of_child=attempt.on_behalf_of_child,
-                coach=attempt.coach,
+                coach=named_kin(attempt.coach),
                 completion=attempt.completion,
                 duration_minutes=attempt.duration_minutes,
                 before=attempt.fear_before,

@@ -53,9 +53,9 @@ class OpenThreadForm(FlaskForm):
     kind = SelectField(
         _l("Thread"),
         choices=[
-            SelectChoice("family", "Family"),
-            SelectChoice("household", "Household"),
-            SelectChoice("teen", "Teen"),
+            SelectChoice("family", _l("Family")),
+            SelectChoice("household", _l("Household")),
+            SelectChoice("teen", _l("Teen")),
         ],
     )
     guardian_id = SelectField(_l("Guardian"), choices=[], validate_choice=False)

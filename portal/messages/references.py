@@ -53,7 +53,7 @@ def _goal_options(case_id: int) -> list[tuple[int, str]]:
         .where(PlanVersion.case_id == case_id, PlanVersion.status == PlanStatus.ACTIVE)
         .order_by(Goal.position)
     ).all()
-    return [(goal_id, f"goal: {text}") for goal_id, text in rows]
+    return [(goal_id, _("goal: %(goal)s", goal=text)) for goal_id, text in rows]
 
 
 def _goal_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
@@ -66,7 +66,7 @@ def _goal_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
             Goal.id.in_(list(ids)),
         )
     ).all()
-    return {goal_id: f"goal: {text}" for goal_id, text in rows}
+    return {goal_id: _("goal: %(goal)s", goal=text) for goal_id, text in rows}
 
 
 def _step_options(case_id: int) -> list[tuple[int, str]]:
@@ -78,7 +78,10 @@ def _step_options(case_id: int) -> list[tuple[int, str]]:
         )
         .order_by(Ladder.id, LadderStep.position)
     ).all()
-    return [(step_id, f"step {position}: {title}") for step_id, position, title in rows]
+    return [
+        (step_id, _("step %(position)s: %(step)s", position=position, step=title))
+        for step_id, position, title in rows
+    ]
 
 
 def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
@@ -87,7 +90,10 @@ def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
         .join(Ladder, LadderStep.ladder_id == Ladder.id)
         .where(Ladder.case_id == case_id, LadderStep.id.in_(list(ids)))
     ).all()
-    return {step_id: f"step {position}: {title}" for step_id, position, title in rows}
+    return {
+        step_id: _("step %(position)s: %(step)s", position=position, step=title)
+        for step_id, position, title in rows
+    }
 
 
 def _practice_options(case_id: int) -> list[tuple[int, str]]:

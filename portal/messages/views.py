@@ -20,6 +20,7 @@ from portal.audit_trail import audited
 from portal.cases.queries import get_case_for, require_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
+from portal.labels import kin
 from portal.messages import bp, live, services
 from portal.messages.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
 from portal.messages.hours import reply_by_text
@@ -90,7 +91,7 @@ def thread_title(thread: MessageThread, case: Case, viewer: User) -> str:
             if viewer.is_child
             else _("%(child)s (teen thread)", child=child)
         )
-    guardian = thread.guardian.display_name if thread.guardian else "a guardian"
+    guardian = thread.guardian.display_name if thread.guardian else _("a guardian")
     if viewer.id == thread.guardian_id:
         return _("%(child)s: your household thread", child=child)
     return _("%(child)s: household thread with %(guardian)s", child=child, guardian=guardian)
@@ -129,7 +130,7 @@ def case_threads(case_id: int) -> Response:
 def _open_thread_form(case: Case, formdata: Any = ...) -> OpenThreadForm:
     form = OpenThreadForm() if formdata is ... else OpenThreadForm(formdata=formdata)
     form.guardian_id.choices = [
-        SelectChoice(str(link.guardian_id), f"{link.guardian.display_name} ({link.household})")
+        SelectChoice(str(link.guardian_id), f"{link.guardian.display_name} ({kin(link.household)})")
         for link in case.guardian_links
         if link.is_current(utcnow())
     ]

@@ -10,6 +10,7 @@ from portal.models.accounts import (
     User,
 )
 from portal.models.audit import AuditLog
+from portal.models.calendar import CalendarFeed
 from portal.models.cases import (
     AgeBand,
     Case,
@@ -88,6 +89,7 @@ __all__ = [
     "AuditLog",
     "AuthSession",
     "Benchmark",
+    "CalendarFeed",
     "CareAlert",
     "Case",
     "CaseStatus",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_type, utcnow
@@ -58,6 +58,10 @@ class User(UserMixin, Base):
     )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Issue 13: appointment and practice reminders by email (off = none); the practice reminder
+    # goes at this hour of the clinic's day, only when the week's practice is behind its target.
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    practice_reminder_hour: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column()
     # Second factor (AU-08): a TOTP secret (base32), confirmed by a first code at enrolment, and the
@@ -126,7 +130,9 @@ class AuthSession(Base):
 
 
 class AccountToken(Base):
-    """A single-use link to set a password (new therapist) or reset one; only its hash is kept."""
+    """A single-use link to set a password (new therapist) or reset one; only its hash is kept.
+    Email-change links carry `address`: the new address a confirm link makes the sign-in, or the
+    old one a cancel link keeps (portal/auth/email_change.py)."""
 
     __tablename__ = "account_tokens"
 
@@ -137,6 +143,7 @@ class AccountToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+    address: Mapped[str | None] = mapped_column(String(254))
 
     user: Mapped[User] = relationship()
 

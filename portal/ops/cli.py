@@ -4,8 +4,43 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 
 from portal import db
+
+# The demo clinic's fixed people (portal/demo/, README): what its loaders look up.
+DEMO_ADULTS = ("rivera", "chen", "ana", "ben", "carla", "david", "erin")
+DEMO_KIDS = ("leo", "sam")
+DEMO_CHILDREN = ("Maya", "Leo", "Sam")
+
+
+START_AFRESH = (
+    "It stays as it is; to start afresh: make clean-db && make demo "
+    "(this removes instance/rapport.db)."
+)
+
+
+def demo_clinic_changed() -> str | None:
+    """Why the demo clinic cannot be completed as it stands (people used it: a deletion was
+    completed, a child or a sign-in renamed), or None when it is absent or whole."""
+    from portal.demo import CLINIC_NAME, DEMO_EMAIL_DOMAIN
+    from portal.models import Case, Child, Clinic, User
+
+    clinic_id = db.session.scalars(select(Clinic.id).where(Clinic.name == CLINIC_NAME)).first()
+    if clinic_id is None:
+        return None
+    emails = {f"{who}{DEMO_EMAIL_DOMAIN}" for who in DEMO_ADULTS}
+    found = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    usernames = set(db.session.scalars(select(User.username).where(User.username.in_(DEMO_KIDS))))
+    children = db.session.scalars(
+        select(Child.first_name)
+        .join(Case, Case.child_id == Child.id)
+        .where(Child.clinic_id == clinic_id, Child.first_name.in_(DEMO_CHILDREN))
+    ).all()
+    if found != emails or usernames != set(DEMO_KIDS) or sorted(children) != sorted(DEMO_CHILDREN):
+        return "The demo clinic was changed by hand (a record deleted or renamed)."
+    return None
 
 
 def init_app(app: Flask) -> None:
@@ -20,7 +55,16 @@ def init_app(app: Flask) -> None:
 
         if app.config["PORTAL_ENV"] == "production":
             raise click.ClickException("Demo data is never loaded in production (AU-07).")
-        created = load_demo_clinic()
+        changed = demo_clinic_changed()
+        if changed:
+            click.echo(f"{changed} {START_AFRESH}")
+            return
+        try:
+            created = load_demo_clinic()
+        except (NoResultFound, MultipleResultsFound):
+            db.session.rollback()
+            click.echo(f"The demo clinic was changed by hand. {START_AFRESH}")
+            return
         db.session.commit()  # commit point: the command's work
         click.echo("Demo clinic " + ("loaded." if created else "already present; nothing changed."))
         from portal.demo import SIGN_INS
@@ -32,9 +76,12 @@ def init_app(app: Flask) -> None:
     @app.cli.command("care-scan")
     def care_scan() -> None:
         """Raise time-based alerts and queue reminders (run hourly, e.g. from cron)."""
+        from portal.calendar.reminders import queue_all
+        from portal.db import utcnow
         from portal.feedback.services import scan_all
 
         alerts, reminders = scan_all()
+        reminders += queue_all(utcnow())  # appointments tomorrow, practice behind (issue 13)
         db.session.commit()  # commit point: the command's work
         click.echo(f"{alerts} new alert(s), {reminders} reminder(s) queued.")
 

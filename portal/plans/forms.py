@@ -166,7 +166,7 @@ class GuardianResponseForm(FlaskForm):
         choices=_choices(
             [
                 ("accept", _l("I accept this plan")),
-                ("accept_with_comment", "I accept, with a comment"),
+                ("accept_with_comment", _l("I accept, with a comment")),
                 ("request_changes", _l("I would like changes first")),
             ]
         ),
@@ -194,7 +194,7 @@ class AssentForm(FlaskForm):
 
 class ProgressForm(FlaskForm):
     value = IntegerField(
-        _l("How is it going? (0 = not at all, 10 = really well)"),
+        _l("How is it going? (0 = not well at all, 10 = really well)"),
         validators=[InputRequired(_l("Choose a number from 0 to 10.")), ZERO_TO_TEN],
     )
 

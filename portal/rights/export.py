@@ -216,6 +216,7 @@ NOT_EXPORTED: dict[str, Any] = {
     "message_notifications": _l("delivery plumbing"),
     "service_policies": _l("therapists' office hours, not about the child"),
     "retention_purges": _l("empty outside a retention purge; holds only a case number"),
+    "calendar_feeds": _l("your private calendar link: a secret, not about the child"),
 }
 
 

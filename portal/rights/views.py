@@ -18,6 +18,7 @@ from portal.models import Case
 from portal.policies import require
 from portal.rights import bp, export, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
+from portal.rights.readable import readable
 from portal.web.htmx import render, see_other
 from portal.web.sorting import order_by_request
 
@@ -76,10 +77,14 @@ def export_json(case_id: int) -> Response:
 def printable(case_id: int) -> Response:
     case = require_case(case_id, "rights.export")
     _audit("print", case)
+    now = utcnow()
     response = render(
         "rights/print.html",
         case=case,
-        document=export.document(case, current_user, utcnow()),
+        prepared_for=current_user.display_name,
+        prepared_at=now,
+        parts=readable(export.document(case, current_user, now)),
+        not_included=export.NOT_EXPORTED,
     )
     db.session.commit()  # commit point: the view's audit row (an export or print)
     return response

@@ -9,7 +9,7 @@ from flask_babel import format_decimal, get_locale
 
 from portal.db import utcnow
 from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
-from portal.labels import label
+from portal.labels import kin, label, named_kin
 from portal.models import User
 from portal.policies import can, today
 from portal.session_state import in_child_mode
@@ -21,6 +21,8 @@ def init_templating(app: Flask, *, htmx_file: str) -> None:
     app.jinja_env.filters["day"] = local_date
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["kin"] = kin
+    app.jinja_env.filters["named_kin"] = named_kin
     app.jinja_env.globals["zip"] = zip
 
     @app.context_processor

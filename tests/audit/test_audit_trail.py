@@ -47,6 +47,15 @@ NOT_A_CHILD_RECORD = {
     ("child.leave", "GET"),
     ("child.leave", "POST"),
     ("ladders.service_worker", "GET"),  # the offline script itself: code, not a record
+    # Issue 13: pages about Rapport itself, and a person's own calendar and reminder settings;
+    # the calendar feed carries session times only (no child, no clinical words).
+    ("about.accessibility", "GET"),
+    ("about.favicon", "GET"),
+    ("calendar.feed_page", "GET"),
+    ("calendar.make_feed", "POST"),
+    ("calendar.stop_feed", "POST"),
+    ("calendar.save_reminders", "POST"),
+    ("calendar.feed", "GET"),
 }
 # Background requests that answer 204 (nothing new) or hold a live stream write nothing.
 BACKGROUND = {("messages.stream", "GET"), ("messages.mark_read", "POST")}

@@ -42,7 +42,7 @@ CARLA = "carla@demo.rapport.test"
 MAX_PAGES = 120  # per person: a safety net, far above the routes anyone can reach today
 PER_ROUTE = 3  # pages per route: one route shows a young child's case, an 8-12's and a teen's
 # Links the sweep never follows: signing out, live streams, static files, downloads (not pages).
-_SKIP = re.compile(r"/logout|/stream|/static/|/updates|/export|\.(json|csv|zip|pdf)$")
+_SKIP = re.compile(r"/logout|/stream|/static/|/updates|/export|\.(json|csv|zip|pdf|ics)$")
 
 
 def _route_of(url: str) -> str:

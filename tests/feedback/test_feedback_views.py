@@ -223,3 +223,34 @@ def test_weekly_checkin_and_trend_table(
     therapist.login("t1@clinic.test")
     trends = therapist.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
     assert "<svg" in trends and "Show as a table" in trends and "Slept alone once" in trends
+
+
+def _scale_words(page: str) -> dict[str, tuple[str, str]]:
+    """Each 0-10 question with the words printed at its two ends."""
+    found = re.findall(
+        r"<legend>(.*?)</legend>.*?"
+        r"<p class=\"scale-ends hint\"><span>(.*?)</span><span>(.*?)</span>",
+        page,
+        flags=re.S,
+    )
+    return {question: (low, high) for question, low, high in found}
+
+
+def test_every_scale_says_the_same_words_as_its_question(
+    browser: Browser, world: World, held: TherapySession
+) -> None:
+    """Issue 13: the weekly check-in asked "0 = easy, 10 = very hard" over "not at all /
+    completely"; now each scale carries its own ends and the question no second, different set."""
+    browser.login("g1@family.test")
+    weekly = _scale_words(browser.get(f"/family/{world.case1.id}/checkins").get_data(as_text=True))
+    assert weekly == {"How hard was the week for the family?": ("0 = easy", "10 = very hard")}
+    session = _scale_words(
+        browser.get(f"/family/{world.case1.id}/sessions/{held.id}/feedback").get_data(as_text=True)
+    )
+    assert session["Overall, how helpful was this session?"] == (
+        "0 = not helpful",
+        "10 = very helpful",
+    )
+    assert session["I felt heard and understood"] == ("0 = not at all", "10 = completely")
+    for question in (*weekly, *session):
+        assert "0 =" not in question  # the words live at the ends, once

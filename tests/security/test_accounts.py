@@ -248,13 +248,94 @@ def test_AU05_an_email_change_needs_a_password_typed_in_the_last_five_minutes(
         taken = browser.post("/account/email", {"email": "g2@family.test"})
         assert taken.status_code == 422
         assert 'value="g2@family.test"' in taken.get_data(as_text=True)
-        changed = browser.post("/account/email", {"email": "gwen@new.test"})
-        assert changed.status_code == 302
+        asked = browser.post("/account/email", {"email": "gwen@new.test"})
+        assert asked.status_code == 302
     db_session.refresh(world.g1)
-    assert world.g1.email == "gwen@new.test"
+    assert world.g1.email == "g1@family.test"  # only a confirmed address counts (issue 13)
     for address in ("g1@family.test", "gwen@new.test"):
         (mail,) = outbox_to(db_session, address)
-        assert "email address" in mail.body and "Cody" not in mail.body
+        assert "address" in mail.body and "Cody" not in mail.body
+
+
+def _link_in(db_session: Session, address: str, kind: str) -> str:
+    found = re.search(
+        rf"http://portal\.test(/account/email/{kind}/\S+)", outbox_to(db_session, address)[-1].body
+    )
+    assert found, address
+    return found.group(1)
+
+
+def _ask_for(browser: Browser, address: str) -> None:
+    browser.login("g1@family.test")
+    browser.get("/account/email")
+    assert browser.post("/account/email", {"email": address}).status_code == 302
+
+
+def test_a_new_email_address_counts_only_once_its_link_is_followed(
+    new_browser: Callable[[], Browser], world: World, db_session: Session
+) -> None:
+    browser = new_browser()
+    _ask_for(browser, "gwen@new.test")
+    page = browser.get("/account/email").get_data(as_text=True)
+    assert "Waiting for gwen@new.test" in page
+    confirm = _link_in(db_session, "gwen@new.test", "confirm")
+    notice = outbox_to(db_session, "g1@family.test")[-1]
+    assert "/account/email/cancel/" in notice.body and "gwen@new.test" in notice.body
+    assert "Cody" not in notice.body
+
+    stranger = new_browser()  # a mail scanner opening the link changes nothing
+    assert stranger.get(confirm).status_code == 200
+    db_session.refresh(world.g1)
+    assert world.g1.email == "g1@family.test"
+    assert new_browser().login("g1@family.test").status_code == 302  # the old one still signs in
+
+    assert stranger.post(confirm).headers["Location"] == "/login"
+    db_session.refresh(world.g1)
+    assert world.g1.email == "gwen@new.test"
+    assert stranger.get(confirm).status_code == 404  # single use
+    assert new_browser().login("gwen@new.test").status_code == 302
+
+
+def test_the_old_address_cancels_a_waiting_change_and_undoes_a_confirmed_one(
+    new_browser: Callable[[], Browser], world: World, db_session: Session
+) -> None:
+    _ask_for(new_browser(), "thief@evil.test")
+    confirm = _link_in(db_session, "thief@evil.test", "confirm")
+    cancel = _link_in(db_session, "g1@family.test", "cancel")
+    owner = new_browser()
+    assert owner.get(cancel).status_code == 200
+    assert owner.post(cancel).headers["Location"] == "/login"
+    assert owner.get(confirm).status_code == 404  # the waiting change is gone
+    db_session.refresh(world.g1)
+    assert world.g1.email == "g1@family.test"
+
+    thief = new_browser()
+    _ask_for(thief, "thief@evil.test")
+    confirm = _link_in(db_session, "thief@evil.test", "confirm")
+    cancel = _link_in(db_session, "g1@family.test", "cancel")
+    assert thief.post(confirm).status_code == 302  # confirmed by whoever holds the new inbox
+    db_session.refresh(world.g1)
+    assert world.g1.email == "thief@evil.test"
+    assert thief.get(f"/family/{world.case1.id}").status_code == 200
+    owner.post(cancel)
+    db_session.refresh(world.g1)
+    assert world.g1.email == "g1@family.test"
+    signed_out = thief.get(f"/family/{world.case1.id}")
+    assert signed_out.headers["Location"].startswith("/login")  # every device signed out
+
+
+def test_an_expired_or_taken_address_link_changes_nothing(
+    new_browser: Callable[[], Browser], world: World, db_session: Session
+) -> None:
+    browser = new_browser()
+    _ask_for(browser, "gwen@new.test")
+    confirm = _link_in(db_session, "gwen@new.test", "confirm")
+    with time_machine.travel(utcnow() + timedelta(hours=25), tick=False):
+        assert new_browser().get(confirm).status_code == 404
+    taken = browser.post("/account/email", {"email": "g2@family.test"})
+    assert taken.status_code == 422  # someone's sign-in: refused, what was typed kept
+    assert 'value="g2@family.test"' in taken.get_data(as_text=True)
+    assert outbox_to(db_session, "g2@family.test") == []
 
 
 def test_AU05_a_post_to_the_email_change_with_a_stale_sign_in_changes_nothing(

@@ -10,6 +10,7 @@ download and the printable page.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from flask import Flask
@@ -88,6 +89,40 @@ def test_CO02_printable_page_shows_the_same_record(
     assert OWN_FEEDBACK in body and CHILD_WORDS in body
     for mark in (*PRIVATE_MARKS, "SENTINEL_F2"):
         assert mark not in body, mark
+
+
+def _cells(body: str) -> list[str]:
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", body)
+    ]
+
+
+def test_the_printable_copy_is_a_document_a_parent_can_read(
+    app: Flask, db_session: Session, world: World, new_browser: Callable[[], Browser]
+) -> None:
+    """Issue 13: headings per part, names not ids, dates in the reader's language, yes/no in
+    words, no internal ids, keys, hashes or True/False; the JSON keeps the machine form."""
+    seed_record(app, db_session, world)
+    for language, yes, month in (
+        ("en", "Yes", "Nov|Dec|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct"),
+        ("es", "Sí", "nov|dic|ene|feb|mar|abr|may|jun|jul|ago|sept|oct"),
+    ):
+        browser = new_browser()
+        browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        browser.login("g1@family.test")
+        body = browser.get(f"/family/{world.case1.id}/data/print").get_data(as_text=True)
+        cells = _cells(body)
+        assert len(re.findall(r"<h2 id=\"part-", body)) == 6, language
+        assert yes in cells and world.t1.display_name in cells and world.g1.display_name in cells
+        assert re.search(rf"\b({month})", " ".join(cells)), language
+        for cell in cells:
+            assert cell not in ("True", "False", "None"), (language, cell)
+            assert not re.search(r"\d{4}-\d{2}-\d{2}(T|\s\d)", cell), (language, cell)
+            assert not re.fullmatch(r"[0-9a-f]{16,}", cell), (language, cell)
+        for machine in ("clinic_id", "created_by_id", "case_id", "lineage_key", "_id<", "row_hash"):
+            assert machine not in body, (language, machine)
+    export = browser.get(f"/family/{world.case1.id}/data/export.json").get_json()
+    assert "clinic_id" in export["sections"]["cases"]["columns"]  # the JSON stays machine-readable
 
 
 def test_CO02_another_family_gets_404_for_the_copy(world: World, browser: Browser) -> None:

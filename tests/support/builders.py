@@ -317,6 +317,14 @@ def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, i
             )
             for days in (8, 1)
         )
+        feedback.do_record_session(  # the next session, for the calendar (issue 13)
+            world.t1,
+            world.case1,
+            starts_at=utcnow() + timedelta(days=3),
+            mode=SessionMode.VIDEO,
+            status=SessionStatus.SCHEDULED,
+            attendees="",
+        )
         given = feedback.do_submit_guardian_feedback(
             world.g1,
             world.case1,

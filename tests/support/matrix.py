@@ -91,6 +91,8 @@ S_DAT = Expect(303, "family-data")
 S_DRQ = Expect(303, "/admin/data-requests")
 R_LOG = Expect(302, "/login")  # a public form that ends on the sign-in page (reset, forgot)
 S_BAK = Expect(303, "/account/password")  # back to the page the language was picked on
+S_EML = Expect(302, "/account/email")  # the link is on its way to the new address
+S_CAL = Expect(303, "/account/calendar")  # the calendar link is stopped, reminders saved
 
 
 # --- Who may use a route (the classification) -----------------------------------------------------
@@ -207,7 +209,12 @@ MATRIX: list[Row] = [
     row("auth.confirm_password",     GET,  SIGNED, IN,    OK,    OK,    OK,    OK,    OK,    OK),
     row("auth.confirm_password",     POST, SIGNED, IN,    NO,    HOME,  HOME,  HOME,  HOME,  HOME),
     row("auth.change_email",         GET,  GROWN,  IN,    NF,    OK,    OK,    OK,    OK,    OK),
-    row("auth.change_email",         POST, GROWN,  IN,    NF,    HOME,  HOME,  HOME,  HOME,  HOME),
+    row("auth.change_email",         POST, GROWN,  IN,    NF,    S_EML, S_EML, S_EML, S_EML, S_EML),
+    # Issue 13: the new address's link, and the old address's cancel link (only with the token).
+    row("auth.confirm_email",        GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("auth.confirm_email",        POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
+    row("auth.cancel_email_change",  GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("auth.cancel_email_change",  POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
     row("auth.forgot_password",      GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     row("auth.forgot_password",      POST, PUBLIC, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG, R_LOG),
     row("auth.reset_password",       GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
@@ -353,6 +360,16 @@ MATRIX: list[Row] = [
     row("rights.admin_requests",     GET,  ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    OK),
     row("rights.complete_request",   POST, ADMIN,  IN,    NF,    NF,    NF,    NF,    NF,    S_DRQ),
     row("static",                    GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # Issue 13: the accessibility statement and the site icon, for everyone.
+    row("about.accessibility",       GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    row("about.favicon",             GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # Issue 13: the next session for a calendar; a person's private feed (only with its token).
+    row("calendar.next_session_ics", GET,  MEMBER, IN,    OK,    OK,    NF,    OK,    NF,    NF),
+    row("calendar.feed_page",        GET,  GROWN,  IN,    NF,    OK,    OK,    OK,    OK,    OK),
+    row("calendar.make_feed",        POST, GROWN,  IN,    NF,    OK,    OK,    OK,    OK,    OK),
+    row("calendar.stop_feed",        POST, GROWN,  IN,    NF,    S_CAL, S_CAL, S_CAL, S_CAL, S_CAL),
+    row("calendar.save_reminders",   POST, GROWN,  IN,    NF,    S_CAL, S_CAL, S_CAL, S_CAL, S_CAL),
+    row("calendar.feed",             GET,  PUBLIC, OK,    OK,    OK,    OK,    OK,    OK,    OK),
 ]
 # fmt: on
 
@@ -382,6 +399,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "auth.enrol": lambda _: {"code": authenticator_code()},
     "auth.confirm_password": lambda _: {"password": PASSWORD},
     "auth.change_email": lambda _: {"email": "moved@family.test"},
+    "calendar.save_reminders": lambda _: {"reminders": "y", "practice_hour": "18"},
     "auth.forgot_password": lambda _: {"email": "g1@family.test"},
     "auth.reset_password": lambda _: {
         "new_password": NEW_PASSWORD,

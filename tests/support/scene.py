@@ -31,6 +31,7 @@ from portal.cases.services import do_invite_guardian
 from portal.db import utcnow
 from portal.models import (
     AccountToken,
+    CalendarFeed,
     Case,
     CaseTherapist,
     Clinic,
@@ -67,6 +68,9 @@ URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "invitations.accept": {"token": "invitation_token"},
     "auth.setup_account": {"token": "setup_token"},
     "auth.reset_password": {"token": "reset_token"},
+    "auth.confirm_email": {"token": "email_confirm_token"},
+    "auth.cancel_email_change": {"token": "email_cancel_token"},
+    "calendar.feed": {"token": "calendar_token"},
     # The family-facing plan pages and progress ratings name the active plan; the proposal
     # answers name the open version (proposed in their rows' state); editing names the draft.
     "plans.version": {"plan_id": "active_plan"},
@@ -217,10 +221,28 @@ def build_scene(app: Flask, db_session: Session, world: World, *, records: bool 
     )
     setup_token = secrets.token_urlsafe(32)
     reset_token = secrets.token_urlsafe(32)  # G1 asked to reset their password
+    # G1 asked to sign in as gwen@moved.test: a link to confirm it, and one to cancel it.
+    email_confirm_token, email_cancel_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    calendar_token = secrets.token_urlsafe(32)  # G1 subscribed a calendar app
     db_session.add_all(
         [
             t3_link,
             t4_link,
+            AccountToken(
+                user_id=world.g1.id,
+                purpose="email_confirm",
+                token_hash=token_hash(email_confirm_token),
+                address="gwen@moved.test",
+                expires_at=utcnow() + timedelta(hours=24),
+            ),
+            AccountToken(
+                user_id=world.g1.id,
+                purpose="email_cancel",
+                token_hash=token_hash(email_cancel_token),
+                address="g1@family.test",
+                expires_at=utcnow() + timedelta(days=7),
+            ),
+            CalendarFeed(user_id=world.g1.id, token_hash=token_hash(calendar_token)),
             AccountToken(
                 user_id=world.g1.id,
                 purpose="reset",
@@ -253,6 +275,9 @@ def build_scene(app: Flask, db_session: Session, world: World, *, records: bool 
         "invitation_token": invitation_token,
         "setup_token": setup_token,
         "reset_token": reset_token,
+        "email_confirm_token": email_confirm_token,
+        "email_cancel_token": email_cancel_token,
+        "calendar_token": calendar_token,
         "static_file": HTMX_FILE,
     }
     if records:
