@@ -40,7 +40,16 @@ DEFAULT_TIMEZONE = "America/New_York"
 def gettext(string: str, **variables: Any) -> str:
     """flask_babel.gettext with a type: for functions that promise to return a str."""
     text = str(translations().ugettext(string))
-    return text % variables if variables else text
+    return _one_full_stop(text, variables) % variables if variables else text
+
+
+def _one_full_stop(text: str, variables: dict[str, Any]) -> str:
+    """A sentence that ends on a value which itself ends with a full stop ("5:00 p.m." in
+    Spanish) keeps one full stop, not "p.m.."."""
+    for name, value in variables.items():
+        if isinstance(value, str) and value.endswith("."):
+            text = text.replace(f"%({name})s.", f"%({name})s")
+    return text
 
 
 def translations() -> Any:
@@ -64,6 +73,7 @@ def translations() -> Any:
 def _formatted(context: Context, text: str, variables: dict[str, Any]) -> Any:
     """What Jinja's newstyle gettext does with a translation: Markup under autoescape, then
     %-formatting (which escapes the variables)."""
+    text = _one_full_stop(text, variables)
     if context.eval_ctx.autoescape:
         # XS-02 allowlist: our own catalogue's text, as Jinja's i18n does; variables escaped by %.
         return Markup(text) % variables  # noqa: S704
