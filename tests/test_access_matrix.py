@@ -770,6 +770,11 @@ def build_plan(app: Flask, db_session: Session, world: World) -> dict[str, int]:
 
 def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, int]:
     """Two held sessions of case1: G1 rated the first low (raising an alert); the second waits."""
+    world.link1.valid_from = utcnow() - timedelta(days=30)  # Gwen joined before both sessions
+    came = {
+        feedback.guardian_key(world.g1.id): SessionMode.IN_PERSON,
+        feedback.child_key(world.case1): SessionMode.IN_PERSON,
+    }
     with services_on(app, db_session):
         earlier, latest = (
             feedback.do_record_session(
@@ -779,6 +784,7 @@ def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, i
                 mode=SessionMode.IN_PERSON,
                 status=SessionStatus.HELD,
                 attendees="Cody and Gwen",
+                attendance=came,
             )
             for days in (8, 1)
         )

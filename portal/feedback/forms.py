@@ -13,7 +13,14 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 ZERO_TO_TEN = NumberRange(0, 10, _l("Choose a number from 0 to 10."))
 
@@ -44,10 +51,16 @@ class SessionForm(FlaskForm):
         ],
     )
     attendees = StringField(
-        _l("Who came"),
+        _l("Anyone else who came (optional)"),
         validators=[Optional(), Length(max=200)],
-        description=_l("e.g. Leo and David"),
+        description=_l("e.g. an interpreter, a grandparent"),
     )
+    next_day = DateField(_l("Next session: date (optional)"), validators=[Optional()])
+    next_time = TimeField(_l("Next session: time (optional)"), validators=[Optional()])
+
+    def validate_next_time(self, field: TimeField) -> None:
+        if bool(self.next_day.data) != bool(field.data):
+            raise ValidationError(_l("Give both the date and the time of the next session."))
 
 
 class SessionStatusForm(FlaskForm):

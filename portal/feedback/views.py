@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import db
 from portal.cases.queries import get_case_for
-from portal.feedback import services
+from portal.feedback import attendance, services
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
@@ -59,13 +60,25 @@ def _clinic_zone(case: Case) -> ZoneInfo:
 # --- therapist: sessions ---------------------------------------------------------------------
 
 
-def _sessions_page(case: Case, form: SessionForm | None = None, status: int = 200) -> Response:
+def _sessions_page(
+    case: Case,
+    form: SessionForm | None = None,
+    status: int = 200,
+    *,
+    chosen: dict[str, str] | None = None,
+    attendance_error: str | None = None,
+) -> Response:
+    sessions = services.sessions_of(case)
     return render(
         "feedback/sessions.html",
         case=case,
-        sessions=services.sessions_of(case),
+        sessions=sessions,
         form=form or SessionForm(formdata=None),
         status_form=SessionStatusForm(formdata=None),
+        people=attendance.people_of(case),
+        chosen=chosen or {},
+        chosen_of=attendance.chosen_of,
+        attendance_error=attendance_error,
         status=status,
     )
 
@@ -75,30 +88,62 @@ def sessions(case_id: int) -> Response:
     return _sessions_page(_case(case_id, "feedback.manage"))
 
 
+def _local(case: Case, day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=_clinic_zone(case)).astimezone(UTC)
+
+
 @bp.post("/cases/<int:case_id>/sessions")
 def record_session(case_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
     form = SessionForm()
-    if form.validate_on_submit() and form.day.data and form.time.data:
-        local = datetime.combine(form.day.data, form.time.data, tzinfo=_clinic_zone(case))
-        try:
-            services.do_record_session(
-                current_user,
-                case,
-                starts_at=local.astimezone(UTC),
-                mode=SessionMode(form.mode.data),
-                status=SessionStatus(form.status.data),
-                attendees=form.attendees.data or "",
-            )
-        except services.FeedbackRuleError as exc:
-            form.status.errors = [str(exc)]
+    people = attendance.people_of(case)
+    chosen = attendance.chosen_from(request.form, people)
+    present, problem = attendance.parse(chosen)
+    if form.validate_on_submit() and form.day.data and form.time.data and problem is None:
+        status = SessionStatus(form.status.data)
+        if status is SessionStatus.HELD and not present:
+            problem = _("Say who came: choose “in person” or “video” for at least one person.")
         else:
-            db.session.commit()
-            flash(
-                _("Session saved. Families are asked for feedback after a held session."), "success"
-            )
-            return see_other("feedback.sessions", case_id=case.id)
-    return _sessions_page(case, form, status=422)
+            try:
+                services.do_record_session(
+                    current_user,
+                    case,
+                    starts_at=_local(case, form.day.data, form.time.data),
+                    mode=SessionMode(form.mode.data),
+                    status=status,
+                    attendees=form.attendees.data or "",
+                    attendance=present if status is SessionStatus.HELD else {},
+                )
+                if form.next_day.data and form.next_time.data:
+                    services.do_record_session(
+                        current_user,
+                        case,
+                        starts_at=_local(case, form.next_day.data, form.next_time.data),
+                        mode=SessionMode(form.mode.data),
+                        status=SessionStatus.SCHEDULED,
+                    )
+            except services.FeedbackRuleError as exc:
+                form.status.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(_saved_message(status, present), "success")
+                return see_other("feedback.sessions", case_id=case.id)
+    return _sessions_page(case, form, status=422, chosen=chosen, attendance_error=problem)
+
+
+def _saved_message(status: SessionStatus, present: dict[str, SessionMode]) -> str:
+    if status is not SessionStatus.HELD:
+        return str(_("Session saved."))
+    guardians = sum(1 for key in present if key.startswith("guardian:"))
+    if not guardians:
+        return str(_("Session saved. No guardian came, so no guardian is asked about it."))
+    return str(
+        ngettext(
+            "Session saved. A check-in goes to the guardian who came.",
+            "Session saved. A check-in goes to the %(num)d guardians who came.",
+            guardians,
+        )
+    )
 
 
 @bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
@@ -108,13 +153,28 @@ def set_session_status(case_id: int, session_id: int) -> Response:
     form = SessionStatusForm()
     if not form.validate_on_submit():
         abort(400)
+    status = SessionStatus(form.status.data)
+    present, problem = attendance.parse(
+        attendance.chosen_from(request.form, attendance.people_of(case))
+    )
+    if problem is None and status is SessionStatus.HELD and not present:
+        problem = _("Say who came: choose “in person” or “video” for at least one person.")
+    if problem is not None:
+        flash(problem, "error")
+        return see_other("feedback.sessions", case_id=case.id)
     try:
-        services.do_set_session_status(current_user, session, SessionStatus(form.status.data))
+        services.do_set_session_status(
+            current_user,
+            session,
+            status,
+            case=case,
+            attendance=present if status is SessionStatus.HELD else {},
+        )
     except services.FeedbackRuleError as exc:
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("Session updated."), "success")
+        flash(_saved_message(status, present), "success")
     return see_other("feedback.sessions", case_id=case.id)
 
 

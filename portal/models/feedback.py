@@ -48,6 +48,8 @@ class TherapySession(Base):
     starts_at: Mapped[datetime] = mapped_column()
     mode: Mapped[SessionMode] = mapped_column(enum_type(SessionMode, 16))
     status: Mapped[SessionStatus] = mapped_column(enum_type(SessionStatus, 16))
+    # Anyone else who came (an interpreter, a grandparent without a link), in the therapist's words.
+    # Who of the care team attended is data: `attendance`.
     attendees: Mapped[str] = mapped_column(String(200), default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -55,6 +57,36 @@ class TherapySession(Base):
     feedback: Mapped[list[SessionFeedback]] = relationship(
         back_populates="session", order_by="SessionFeedback.id"
     )
+    attendance: Mapped[list[SessionAttendance]] = relationship(
+        back_populates="session", order_by="SessionAttendance.id", cascade="all, delete-orphan"
+    )
+
+    def attended(self, respondent_key: str) -> bool:
+        return any(row.attendee_key == respondent_key for row in self.attendance)
+
+
+class SessionAttendance(Base):
+    """One member of the care team at one session, and how they joined. Only people recorded here
+    are asked about the session, and only their answers raise alerts (DESIGN §5, §10)."""
+
+    __tablename__ = "session_attendance"
+    __table_args__ = (
+        UniqueConstraint("session_id", "attendee_key"),
+        CheckConstraint(
+            "(guardian_id IS NULL) = (attendee_key LIKE 'child:%')", name="guardian_or_child"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("therapy_sessions.id"), index=True)
+    # "guardian:<user id>" or "child:<child id>", the same key a feedback answer carries.
+    attendee_key: Mapped[str] = mapped_column(String(40))
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    mode: Mapped[SessionMode] = mapped_column(enum_type(SessionMode, 16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[TherapySession] = relationship(back_populates="attendance")
+    guardian: Mapped[User | None] = relationship()
 
 
 class Respondent(enum.StrEnum):

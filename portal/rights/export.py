@@ -147,6 +147,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("goal_progress", _l("Goal progress ratings"), _of_case),
     Section("therapy_sessions", _l("Sessions"), _of_case),
     Section(
+        "session_attendance",
+        _l("Who came to each session"),
+        lambda t, s: t.c.session_id.in_(_ids("therapy_sessions", s)),
+    ),
+    Section(
         "session_feedback",
         _l("Your session feedback"),
         lambda t, s: and_(_of_case(t, s), t.c.guardian_id == s.guardian.id),

@@ -30,10 +30,12 @@ def test_carla_rates_low_rivera_sees_the_alert_and_answers_david_sees_nothing(
     rivera.get_by_role("link", name="Leo Martin").first.click()
     rivera.get_by_role("link", name="Sessions").click()
     yesterday = date.today() - timedelta(days=1)
-    rivera.get_by_label("Date").fill(yesterday.isoformat())
-    rivera.get_by_label("Time").fill("10:00")
+    rivera.get_by_label("Date", exact=True).fill(yesterday.isoformat())
+    rivera.get_by_label("Time", exact=True).fill("10:00")
     rivera.get_by_label("What happened").select_option("held")
-    rivera.get_by_label("Who came").fill("Leo and Carla")
+    came = rivera.locator("fieldset.attendance").first
+    came.get_by_label("Leo", exact=False).select_option("in_person")
+    came.get_by_label("Carla Martin", exact=False).select_option("in_person")
     rivera.get_by_role("button", name="Save session").click()
     expect(rivera.get_by_text("Session saved.")).to_be_visible()
 

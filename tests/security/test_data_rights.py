@@ -53,7 +53,9 @@ PRIVATE_MARKS = (OTHER_GUARDIAN, THERAPIST_NOTE, TASK_NOTE, CHILD_PRIVATE, DRAFT
 
 def seed_record(app: Flask, db_session: Session, world: World) -> dict[str, int]:
     """Case1 with practice (one note private), two guardians' feedback, therapist notes, a draft."""
-    dad, _ = second_household(db_session, world)
+    dad, dad_link = second_household(db_session, world)
+    # Both parents joined the care team before the session they give feedback on.
+    dad_link.valid_from = world.link1.valid_from = utcnow() - timedelta(days=30)
     with services_on(app, db_session):
         _, steps = a_ladder(world.t1, world.case1, (2, 3.5))
         shared = practice(world.c1, world.case1, steps[0], peak=3, note=CHILD_WORDS).attempt
@@ -67,6 +69,10 @@ def seed_record(app: Flask, db_session: Session, world: World) -> dict[str, int]
             mode=SessionMode.IN_PERSON,
             status=SessionStatus.HELD,
             attendees="Cody",
+            attendance={
+                feedback.guardian_key(guardian.id): SessionMode.IN_PERSON
+                for guardian in (world.g1, dad)
+            },
         )
         for guardian, comment in ((world.g1, OWN_FEEDBACK), (dad, OTHER_GUARDIAN)):
             feedback.do_submit_guardian_feedback(
