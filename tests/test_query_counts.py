@@ -9,6 +9,7 @@ not grow with the data (no N+1, no whole-history loads) and stays under a ceilin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import uuid
@@ -187,3 +188,30 @@ def test_a_long_thread_shows_a_window_of_recent_messages(app: Flask, db_session:
     assert [int(seq) for seq in shown] == list(range(401, 451))
     assert "Newer messages" in back
     assert "/updates?" not in back  # an older window holds still: no live swap back to the end
+
+
+FOUR_HUNDRED_CASES = Shape(
+    therapists=2,
+    families=400,
+    days=30,
+    practice=800,
+    messages=800,
+    focus_caseload=400,
+    focus_thread=10,
+    focus_practice=10,
+    prefix="qc400",
+)
+FORTY_CASES = dataclasses.replace(
+    FOUR_HUNDRED_CASES, families=40, practice=80, messages=80, focus_caseload=40, prefix="qc40"
+)
+
+
+def test_the_caseload_queue_costs_the_same_queries_at_40_and_400_cases(
+    app: Flask, db_session: Session
+) -> None:
+    """Issue 14: the work queue is built from grouped reads, then sorted and filtered in Python."""
+    forty, page40 = _count(app, db_session, FORTY_CASES, caseload)
+    four_hundred, page400 = _count(app, db_session, FOUR_HUNDRED_CASES, caseload)
+    assert page40.count('class="queue-row') == 40
+    assert page400.count('class="queue-row') == 400
+    assert forty == four_hundred <= CEILING

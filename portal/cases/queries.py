@@ -66,8 +66,9 @@ def get_case_for(user: User, case_id: int) -> Case:
 
 
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per case: open family requests, plan waiting for the family, review overdue, messages
-    waiting for a reply (and how many past the reply window).
+    """Per case: open family requests, plan waiting for the family or for the therapist's
+    sign-off, review overdue, messages
+    waiting for a reply (and how many past the reply window), and when the last message was sent.
     Three grouped queries whatever the caseload size."""
     from portal.models.messages import MessageThread
     from portal.models.plans import PlanStatus, PlanVersion
@@ -77,40 +78,50 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
         cid: {
             "tasks": 0,
             "proposed": False,
+            "sign_off": False,
             "review_due": None,
             "awaiting_reply": 0,
             "reply_overdue": 0,
+            "last_contact": None,
         }
         for cid in case_ids
     }
     if not case_ids:
         return flags
     now = utcnow()
-    for case_id, waiting, overdue in db.session.execute(
+    for case_id, waiting, overdue, last_message_at in db.session.execute(
         select(
             MessageThread.case_id,
-            func.count(),
+            func.count(MessageThread.reply_due_at),
             func.sum(sql_case((MessageThread.reply_due_at < now, 1), else_=0)),
+            func.max(MessageThread.last_message_at),
         )
-        .where(MessageThread.case_id.in_(case_ids), MessageThread.reply_due_at.is_not(None))
+        .where(MessageThread.case_id.in_(case_ids))
         .group_by(MessageThread.case_id)
     ):
         flags[case_id]["awaiting_reply"] = waiting
         flags[case_id]["reply_overdue"] = int(overdue or 0)
+        flags[case_id]["last_contact"] = last_message_at
     for case_id, count in db.session.execute(
         select(CaseTask.case_id, func.count())
         .where(CaseTask.case_id.in_(case_ids), CaseTask.resolved_at.is_(None))
         .group_by(CaseTask.case_id)
     ):
         flags[case_id]["tasks"] = count
-    for case_id, status, review_due in db.session.execute(
-        select(PlanVersion.case_id, PlanVersion.status, PlanVersion.review_due_on).where(
+    for case_id, status, review_due, signed_off_at in db.session.execute(
+        select(
+            PlanVersion.case_id,
+            PlanVersion.status,
+            PlanVersion.review_due_on,
+            PlanVersion.signed_off_at,
+        ).where(
             PlanVersion.case_id.in_(case_ids),
             PlanVersion.status.in_([PlanStatus.PROPOSED, PlanStatus.ACTIVE]),
         )
     ):
         if status is PlanStatus.PROPOSED:
             flags[case_id]["proposed"] = True
+            flags[case_id]["sign_off"] = signed_off_at is None
         else:
             flags[case_id]["review_due"] = review_due
     return flags

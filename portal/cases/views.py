@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
-from portal.cases.queries import caseload_flags, cases_for, get_case_for
+from portal.cases.queries import cases_for, get_case_for
 from portal.cases.services import (
     ServiceError,
     do_add_therapist,
@@ -35,21 +35,24 @@ def _require(action: str, obj: object = None) -> None:
 
 @bp.get("/caseload")
 def caseload() -> Response:
+    """The work queue. Sort, filter and search live in the URL; htmx asks for the results block
+    only (same URL), so back, reload and a shared link all show the same view."""
     _require("caseload.view")
-    from portal.feedback.queries import open_alert_counts, open_alerts
-    from portal.ladders.queries import practice_summary
+    from portal.cases import worklist
+    from portal.db import utcnow
 
-    cases = cases_for(current_user)
-    case_ids = [case.id for case in cases]
-    flags = caseload_flags(case_ids)
+    state = worklist.QueueState.from_args(request.args)
+    rows = worklist.build_queue(current_user, cases_for(current_user), now=utcnow(), today=today())
     return render(
         "cases/caseload.html",
-        cases=cases,
-        flags=flags,
-        alert_counts=open_alert_counts(case_ids),
-        alerts=open_alerts(case_ids, limit=20),
-        case_names={case.id: case.child.full_name for case in cases},
-        practice=practice_summary(case_ids),
+        block="results",
+        state=state,
+        rows=worklist.view_of(rows, state, today()),
+        total=len(rows),
+        counts=worklist.filter_counts(rows, today()),
+        filters=worklist.FILTERS,
+        sorts=worklist.SORTS,
+        Urgency=worklist.Urgency,
     )
 
 

@@ -74,7 +74,7 @@ def test_the_loop_guardian_rates_low_therapist_sees_the_alert_and_answers_guardi
     therapist = new_browser()
     therapist.login("t1@clinic.test")
     caseload = therapist.get("/caseload").get_data(as_text=True)
-    assert "1 alert" in caseload and "Low rating" in caseload
+    assert "Rupture or low rating" in caseload and "Gwen One rated low" in caseload
     page = therapist.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
     assert SECRET_WORDS in page
     feedback = db_session.scalars(select(SessionFeedback)).one()
