@@ -19,6 +19,7 @@ from portal.db import utcnow
 from portal.feedback import services
 from portal.models import Case, Child, User
 from portal.models.feedback import (
+    CareAlert,
     SessionFeedback,
     SessionMode,
     SessionStatus,
@@ -208,6 +209,15 @@ def load_demo_feedback() -> bool:
     )
     rupture.answered_at = rupture.created_at + timedelta(hours=20)
     _child_feedback(leo_user, leo, leo_sessions[1], 3)
+    for alert in db.session.scalars(
+        select(CareAlert).where(CareAlert.case_id == leo.id, CareAlert.resolved_at.is_(None))
+    ):
+        services.do_resolve_alert(
+            rivera,
+            alert,
+            "Phoned both homes: Leo was upset about the missed week. "
+            "He chooses the first step at the next session.",
+        )
     _checkins(
         carla,
         leo,

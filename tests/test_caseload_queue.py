@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask, g
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.cases import worklist
@@ -188,3 +189,52 @@ def test_a_search_with_no_match_says_so_and_offers_everyone(
     browser.login("t1@clinic.test")
     page = browser.get("/caseload?q=zzzz").get_data(as_text=True)
     assert "No family matches" in page and "0 of 10 families" in page
+
+
+def test_answering_the_feedback_takes_the_family_out_of_needs_attention(
+    app: Flask, browser: Browser, world: World, db_session: Session
+) -> None:
+    from portal.feedback import services
+    from portal.models.feedback import SessionMode, SessionStatus
+
+    with app.test_request_context():
+        g.db_session = db_session
+        session = services.do_record_session(
+            world.t1,
+            world.case1,
+            starts_at=utcnow() - timedelta(hours=20),
+            mode=SessionMode.IN_PERSON,
+            status=SessionStatus.HELD,
+            attendance={services.guardian_key(world.g1.id): SessionMode.IN_PERSON},
+        )
+        low = services.do_submit_guardian_feedback(
+            world.g1,
+            world.case1,
+            session,
+            heard=2,
+            matters=5,
+            approach=5,
+            overall=3,
+            comment="We felt rushed.",
+            idempotency_key="6f1c2d3e-0000-4000-8000-000000000001",
+        )
+        db_session.commit()
+        g.pop("db_session")
+    browser.login("t1@clinic.test")
+    needing = browser.get("/caseload?filter=attention").get_data(as_text=True)
+    assert "Cody SENTINEL_F1" in needing and "Gwen One rated low" in needing
+    assert f'/cases/{world.case1.id}/feedback#feedback-{low.id}"' in needing  # the evidence
+    feedback_page = browser.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
+    assert feedback_page.count('<span class="tag">Low rating</span>') == 1  # one item
+    answered = browser.post(
+        f"/cases/{world.case1.id}/feedback/{low.id}/answer",
+        {"answer": "Next time we keep ten minutes for your questions."},
+    )
+    assert answered.status_code == 303
+    after = browser.get("/caseload?filter=attention").get_data(as_text=True)
+    assert "Cody SENTINEL_F1" not in after and "0 of 1 families" in after
+    page = browser.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
+    assert "No open alerts." in page
+    assert "Next time we keep ten minutes for your questions." in page  # the note, resolved
+    alerts = db_session.scalars(select(CareAlert)).all()
+    assert alerts and all(a.resolved_at is not None for a in alerts)

@@ -21,6 +21,7 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portal import db
+from portal.feedback.alerts import AlertGroup, group_by_cause
 from portal.models import Case, CaseStatus, User
 from portal.models.feedback import AlertKind, CareAlert, SessionStatus, TherapySession
 
@@ -52,8 +53,6 @@ class Urgency(enum.IntEnum):
         )
 
 
-RUPTURE_KINDS = (AlertKind.LOW_RATING, AlertKind.RATING_DROP)
-
 FILTERS: dict[str, Any] = {
     "all": _l("All"),
     "attention": _l("Needs attention"),
@@ -70,27 +69,6 @@ SORTS: dict[str, Any] = {
     "next": _l("Next session (soonest first)"),
     "contact": _l("Last contact (longest ago first)"),
 }
-
-
-@dataclass
-class AlertGroup:
-    """The open alerts that one cause raised (one feedback answer, one case-wide rule)."""
-
-    evidence: str
-    alerts: list[CareAlert]
-
-    @property
-    def kinds(self) -> list[AlertKind]:
-        return [alert.kind for alert in self.alerts]
-
-    @property
-    def is_rupture(self) -> bool:
-        return any(kind in RUPTURE_KINDS for kind in self.kinds)
-
-    @property
-    def feedback_id(self) -> int | None:
-        kind, _sep, ident = self.evidence.partition(":")
-        return int(ident) if kind == "feedback" and ident.isdigit() else None
 
 
 @dataclass
@@ -145,20 +123,14 @@ class QueueState:
 
 
 def _open_alert_groups(case_ids: list[int]) -> dict[int, list[AlertGroup]]:
-    groups: dict[int, dict[str, AlertGroup]] = {cid: {} for cid in case_ids}
     if not case_ids:
         return {}
+    found: dict[int, list[CareAlert]] = {cid: [] for cid in case_ids}
     for alert in db.session.scalars(
-        select(CareAlert)
-        .where(CareAlert.case_id.in_(case_ids), CareAlert.resolved_at.is_(None))
-        .order_by(CareAlert.created_at, CareAlert.id)
+        select(CareAlert).where(CareAlert.case_id.in_(case_ids), CareAlert.resolved_at.is_(None))
     ):
-        by_cause = groups[alert.case_id]
-        by_cause.setdefault(alert.evidence, AlertGroup(alert.evidence, [])).alerts.append(alert)
-    return {
-        cid: sorted(found.values(), key=lambda g: (not g.is_rupture, g.alerts[0].created_at))
-        for cid, found in groups.items()
-    }
+        found[alert.case_id].append(alert)
+    return {cid: group_by_cause(alerts) for cid, alerts in found.items()}
 
 
 def _next_sessions(case_ids: list[int], now: datetime) -> dict[int, datetime]:

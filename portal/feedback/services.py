@@ -628,6 +628,13 @@ def do_resolve_alert(actor: User, alert: CareAlert, note: str) -> None:
         db.session.flush()
 
 
+def do_resolve_cause(actor: User, alert: CareAlert, note: str) -> None:
+    """Resolve an alert and the others its cause raised (the same feedback answer)."""
+    do_resolve_alert(actor, alert, note)
+    if alert.evidence.startswith("feedback:"):
+        resolve_alerts_caused_by(actor, alert.evidence, note)
+
+
 def scan_all(now: datetime | None = None) -> tuple[int, int]:
     """Run the time-based alert rules and queue reminders for every active case."""
     now = now or utcnow()

@@ -15,6 +15,7 @@ from flask_login import current_user
 from portal import db
 from portal.cases.queries import get_case_for
 from portal.feedback import attendance, services
+from portal.feedback.alerts import group_by_cause
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
     AnswerForm,
@@ -211,12 +212,14 @@ def _trend_charts(case: Case) -> list[Any]:
 @bp.get("/cases/<int:case_id>/feedback")
 def case_feedback(case_id: int) -> Response:
     case = _case(case_id, "feedback.manage")
+    alerts = alerts_of_case(case.id)
     return render(
         "feedback/case.html",
         case=case,
         feedback=list(reversed(feedback_of_case(case.id))),
         checkins=list(reversed(checkins_of_case(case.id))),
-        alerts=alerts_of_case(case.id),
+        alert_groups=group_by_cause([a for a in alerts if a.resolved_at is None]),
+        resolved_alerts=[a for a in alerts if a.resolved_at is not None],
         charts=_trend_charts(case),
         answer_form=AnswerForm(formdata=None),
         resolve_form=ResolveAlertForm(formdata=None),
@@ -246,7 +249,7 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
     form = ResolveAlertForm()
     if not form.validate_on_submit():
         abort(400)
-    services.do_resolve_alert(current_user, alert, form.note.data or "")
+    services.do_resolve_cause(current_user, alert, form.note.data or "")
     db.session.commit()
     flash(_("Alert resolved."), "success")
     back = request.form.get("back") == "caseload"
