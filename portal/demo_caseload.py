@@ -8,6 +8,8 @@ real triage order, one family for each kind of urgency (issue 14):
 - Elsie Moore: the plan review was due two weeks ago;
 - Felix Adeyemi: no practice for nine days.
 
+It also writes Dr. Rivera's agenda for Leo's next session, on his "before the session" page.
+
 These families have no published sign-ins; the README's demo people are unchanged. Safe to run
 again: it does nothing once Ivy's case exists.
 """
@@ -249,6 +251,20 @@ def _felix_no_practice(rivera: User) -> None:
     )
 
 
+def _leo_agenda(rivera: User) -> None:
+    from portal.feedback.before_session import do_save_agenda
+
+    leo = db.session.scalars(
+        select(Case).join(Child, Case.child_id == Child.id).where(Child.first_name == "Leo")
+    ).one()
+    do_save_agenda(
+        rivera,
+        leo,
+        "1. Leo chooses the first step. 2. Ask David how the weeks at Dad's house went. "
+        "3. Plan version 2: what is still unclear for Carla and David?",
+    )
+
+
 def load_demo_caseload() -> bool:
     if db.session.scalars(select(Child.id).where(Child.first_name == "Ivy")).first():
         return False
@@ -262,6 +278,7 @@ def load_demo_caseload() -> bool:
         _elsie_review_overdue(rivera)
         _felix_no_practice(rivera)
         _ivy_rupture(rivera)
+        _leo_agenda(rivera)
     finally:
         current_app.config["PRINT_OUTBOX"] = printing
     db.session.flush()

@@ -139,6 +139,7 @@ READ = Expect(204)  # a read mark is a background post: nothing to show
 LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
 S_SES = Expect(303, "sessions")
 S_CFB = Expect(303, "case-feedback")
+S_BEF = Expect(303, "before-session")
 S_FCK = Expect(303, "family-checkins")
 S_DAT = Expect(303, "family-data")
 S_DRQ = Expect(303, "/admin/data-requests")
@@ -318,6 +319,9 @@ MATRIX: list[Row] = [
     row("feedback.case_feedback",     GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
     row("feedback.answer_feedback",   POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
     row("feedback.resolve_alert",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
+    # Before the session: the therapists' page and their private agenda; no guardian, no child.
+    row("feedback.before_session",    GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
+    row("feedback.save_agenda",       POST, ONCASE, IN,    NF,    NF,    NF,    S_BEF, NF,    NF),
     row("feedback.family_checkins",   GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("feedback.submit_checkin",    POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
     row("feedback.give_feedback",     GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
@@ -555,6 +559,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "feedback.set_session_status": lambda _: {"status": "missed"},
     "feedback.answer_feedback": lambda _: {"answer": "Thank you, we changed the time."},
     "feedback.resolve_alert": lambda _: {"note": "Phoned the family"},
+    "feedback.save_agenda": lambda _: {"text": "Ask about bedtime first"},
     "feedback.submit_checkin": lambda _: {
         "idempotency_key": str(uuid.uuid4()),
         "week": feedback.checkin_week_due().isoformat(),
@@ -613,6 +618,7 @@ class Scene:
             "family-thread": f"/messages/{self.values['family_thread']}",
             "sessions": f"/cases/{case1}/sessions",
             "case-feedback": f"/cases/{case1}/feedback",
+            "before-session": f"/cases/{case1}/before-session",
             "family-checkins": f"/family/{case1}/checkins",
             "family-data": f"/family/{case1}/data",
         }

@@ -116,6 +116,11 @@ def caseload(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestRespon
     return therapist, lambda: therapist.get("/caseload")
 
 
+def before_session(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestResponse]]:
+    therapist = _as(app, focus.therapist_email)
+    return therapist, lambda: therapist.get(f"/cases/{focus.case_id}/before-session")
+
+
 def thread(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestResponse]]:
     guardian = _as(app, focus.guardian_email)
     return guardian, lambda: guardian.get(f"/messages/{focus.thread_id}")
@@ -135,10 +140,23 @@ def idle_poll(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestRespo
     return guardian, lambda: guardian.client.get(url, headers={"HX-Request": "true"})
 
 
-PAGES = [tracker, log_practice, family_page, caseload, thread, what_changed, idle_poll]
+PAGES = [
+    tracker,
+    log_practice,
+    family_page,
+    caseload,
+    before_session,
+    thread,
+    what_changed,
+    idle_poll,
+]
 # Pages still above the issue's 12, held at today's count so they cannot creep up (bench/NOTES.md).
 # A page view of a child's record includes its audit row (LG-01): the chain head and the insert.
 CEILINGS = {
+    # Issue 14: one page gathers twelve kinds of evidence since the last session (sessions and
+    # who came, ladders and steps, practice, check-ins and the earlier ones to compare, weekly
+    # check-ins, messages, requests, alerts, the plan's review date, the agenda), one read each.
+    "before_session": 21,
     "tracker": 17,
     "log_practice": 16,
     "family_page": 15,

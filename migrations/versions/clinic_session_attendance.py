@@ -1,4 +1,5 @@
-"""session_attendance: who of the care team attended a session, and how
+"""session_attendance: who of the care team attended a session, and how; session_agendas: the
+therapist's private agenda for the next session
 
 Revision ID: c1a5e0a77e4d
 Revises: 7a1e18c0de55
@@ -62,9 +63,26 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_session_attendance_session_id"), ["session_id"], unique=False
         )
+    op.create_table(
+        "session_agendas",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("updated_at", portal.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_session_agendas_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["users.id"], name=op.f("fk_session_agendas_updated_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_session_agendas")),
+        sa.UniqueConstraint("case_id", name=op.f("uq_session_agendas_case_id")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("session_agendas")
     with op.batch_alter_table("session_attendance", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_session_attendance_session_id"))
     op.drop_table("session_attendance")

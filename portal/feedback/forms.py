@@ -136,3 +136,14 @@ class AnswerForm(FlaskForm):
 
 class ResolveAlertForm(FlaskForm):
     note = StringField(_l("What you did (optional)"), validators=[Optional(), Length(max=500)])
+
+
+class AgendaForm(FlaskForm):
+    text = TextAreaField(
+        _l("Agenda for the next session (therapists only)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Please keep the agenda under 2,000 characters.")),
+        ],
+        render_kw={"rows": 6},
+    )

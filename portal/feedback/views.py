@@ -18,6 +18,7 @@ from portal.feedback import attendance, services
 from portal.feedback.alerts import group_by_cause
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
+    AgendaForm,
     AnswerForm,
     CheckinForm,
     ChildFeedbackForm,
@@ -256,6 +257,39 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
     if back:
         return see_other("cases.caseload")
     return see_other("feedback.case_feedback", case_id=case.id)
+
+
+# --- therapist: before the session ---------------------------------------------------------------
+
+
+def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) -> Response:
+    from portal.db import utcnow
+    from portal.feedback.before_session import prepare
+
+    prep = prepare(case, utcnow())
+    if form is None:
+        form = AgendaForm(formdata=None)
+        form.text.data = prep.agenda.text if prep.agenda else ""
+    return render("feedback/before_session.html", case=case, prep=prep, form=form, status=status)
+
+
+@bp.get("/cases/<int:case_id>/before-session")
+def before_session(case_id: int) -> Response:
+    return _before_page(_case(case_id, "feedback.manage"))
+
+
+@bp.post("/cases/<int:case_id>/before-session/agenda")
+def save_agenda(case_id: int) -> Response:
+    from portal.feedback.before_session import do_save_agenda
+
+    case = _case(case_id, "feedback.manage")
+    form = AgendaForm()
+    if not form.validate_on_submit():
+        return _before_page(case, form, status=422)
+    do_save_agenda(current_user, case, form.text.data or "")
+    db.session.commit()
+    flash(_("Agenda saved. Only the therapists on this case see it."), "success")
+    return see_other("feedback.before_session", case_id=case.id)
 
 
 # --- guardian ----------------------------------------------------------------------------------

@@ -209,3 +209,18 @@ class CareAlert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SessionAgenda(Base):
+    """The therapist's short agenda for the next session with a case: private to the care
+    team's therapists (DESIGN §7, therapist private notes); never shown to a family."""
+
+    __tablename__ = "session_agendas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    updated_by: Mapped[User] = relationship()

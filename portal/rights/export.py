@@ -211,6 +211,7 @@ NOT_EXPORTED: dict[str, Any] = {
     "outbox_emails": _l("delivery copies of notifications, which never carry clinical content"),
     "care_alerts": _l("the therapist's working alerts, which quote other guardians' feedback"),
     "case_tasks": _l("the therapist's to-do list"),
+    "session_agendas": _l("the therapist's private agenda for the next session"),
     "thread_reads": _l("read receipts: delivery plumbing"),
     "message_notifications": _l("delivery plumbing"),
     "service_policies": _l("therapists' office hours, not about the child"),

@@ -57,3 +57,19 @@ def test_rivera_answers_the_rupture_at_the_top_and_the_family_leaves_needs_atten
     rivera.goto("/caseload?filter=attention")
     expect(rivera.locator(".queue-name", has_text="Theo Nakamura")).to_have_count(1)
     expect(rivera.locator(".queue-name", has_text="Ivy Brennan")).to_have_count(0)
+
+
+def test_rivera_prepares_for_leos_session_on_one_page(new_page: Callable[..., Page]) -> None:
+    rivera = new_page()
+    sign_in(rivera, "rivera@demo.rapport.test")
+    rivera.goto("/caseload")
+    rivera.get_by_role("link", name="Before the session for Leo Martin").click()
+    expect(rivera.get_by_role("heading", name="Before the session · Leo Martin")).to_be_visible()
+    for section in ("Practice", "Check-ins after the last session", "Open items"):
+        expect(rivera.get_by_role("heading", name=section, exact=True)).to_be_visible()
+    expect(rivera.get_by_text("Current step:")).to_be_visible()
+    expect(rivera.get_by_role("link", name=re.compile(r"overall \d+")).first).to_be_visible()
+    expect(rivera.get_by_label("Agenda for the next session")).to_have_value(
+        re.compile("Leo chooses the first step")
+    )
+    shoot(rivera, "before-session-leo")
