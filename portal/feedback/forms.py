@@ -22,6 +22,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.ladders.services import STICKERS
+
 ZERO_TO_TEN = NumberRange(0, 10, _l("Choose a number from 0 to 10."))
 
 
@@ -57,6 +59,17 @@ class SessionForm(FlaskForm):
     )
     next_day = DateField(_l("Next session: date (optional)"), validators=[Optional()])
     next_time = TimeField(_l("Next session: time (optional)"), validators=[Optional()])
+
+    cheer_sticker = SelectField(
+        _l("Send a cheer with it (optional)"),
+        choices=[SelectChoice("", _l("No cheer")), *[SelectChoice(s, s) for s in STICKERS]],
+        validators=[Optional()],
+    )
+    cheer_message = StringField(
+        _l("A line of praise"),
+        validators=[Optional(), Length(max=140, message=_l("Keep it under 140 characters."))],
+        description=_l("The child sees it on their practice screen, beside their latest try."),
+    )
 
     def validate_next_time(self, field: TimeField) -> None:
         if bool(self.next_day.data) != bool(field.data):

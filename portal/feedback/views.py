@@ -37,7 +37,8 @@ from portal.feedback.queries import (
     own_checkins,
     own_feedback,
 )
-from portal.models import Case
+from portal.ladders.services import LadderRuleError, do_cheer
+from portal.models import Case, PracticeAttempt
 from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
 from portal.policies import can, today
 from portal.web.htmx import render, see_other
@@ -75,6 +76,7 @@ def _sessions_page(
         "feedback/sessions.html",
         case=case,
         sessions=sessions,
+        latest_try=_latest_try(case),
         form=form or SessionForm(formdata=None),
         status_form=SessionStatusForm(formdata=None),
         people=attendance.people_of(case),
@@ -116,6 +118,14 @@ def record_session(case_id: int) -> Response:
                     attendees=form.attendees.data or "",
                     attendance=present if status is SessionStatus.HELD else {},
                 )
+                latest = _latest_try(case)
+                if form.cheer_sticker.data and latest is not None:
+                    do_cheer(
+                        current_user,
+                        latest,
+                        sticker=form.cheer_sticker.data,
+                        message=form.cheer_message.data or "",
+                    )
                 if form.next_day.data and form.next_time.data:
                     services.do_record_session(
                         current_user,
@@ -124,13 +134,25 @@ def record_session(case_id: int) -> Response:
                         mode=SessionMode(form.mode.data),
                         status=SessionStatus.SCHEDULED,
                     )
-            except services.FeedbackRuleError as exc:
+            except (services.FeedbackRuleError, LadderRuleError) as exc:
                 form.status.errors = [str(exc)]
             else:
                 db.session.commit()
                 flash(_saved_message(status, present), "success")
                 return see_other("feedback.sessions", case_id=case.id)
     return _sessions_page(case, form, status=422, chosen=chosen, attendance_error=problem)
+
+
+def _latest_try(case: Case) -> PracticeAttempt | None:
+    """The child's latest practice: where a cheer sent with the session lands."""
+    from sqlalchemy import select
+
+    return db.session.scalars(
+        select(PracticeAttempt)
+        .where(PracticeAttempt.case_id == case.id)
+        .order_by(PracticeAttempt.practiced_at.desc())
+        .limit(1)
+    ).first()
 
 
 def _saved_message(status: SessionStatus, present: dict[str, SessionMode]) -> str:

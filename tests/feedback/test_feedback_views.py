@@ -297,3 +297,40 @@ def test_recording_a_session_names_who_came_and_only_they_are_asked(
     assert refused.status_code == 422
     assert "not recorded at this session" in refused.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(SessionFeedback)) == 0
+
+
+def test_after_the_session_one_form_records_it_sets_the_next_and_sends_one_cheer(
+    app: Flask, browser: Browser, world: World, db_session: Session
+) -> None:
+    from portal.models import Cheer
+    from tests.ladders.helpers import a_ladder, practice, services_on
+
+    with services_on(app, db_session):
+        _ladder, steps = a_ladder(world.t1, world.case1, (2, 3.5))
+        latest = practice(world.c1, world.case1, steps[0], peak=3).attempt
+    browser.login("t1@clinic.test")
+    url = f"/cases/{world.case1.id}/sessions"
+    assert "Send a cheer with it" in browser.get(url).get_data(as_text=True)
+    saved = browser.post(
+        url,
+        {
+            "day": (utcnow() - timedelta(hours=3)).date().isoformat(),
+            "time": "00:00",
+            "mode": "in_person",
+            "status": "held",
+            f"attend-child-{world.case1.child_id}": "in_person",
+            "next_day": (utcnow() + timedelta(days=7)).date().isoformat(),
+            "next_time": "16:00",
+            "cheer_sticker": "🦁",
+            "cheer_message": "Brave work today, Cody!",
+        },
+    )
+    assert saved.status_code == 303
+    cheer = db_session.scalars(select(Cheer)).one()
+    assert (cheer.attempt_id, cheer.sticker, cheer.message) == (
+        latest.id,
+        "🦁",
+        "Brave work today, Cody!",
+    )
+    statuses = sorted(s.status.value for s in db_session.scalars(select(TherapySession)))
+    assert statuses == ["held", "scheduled"]
