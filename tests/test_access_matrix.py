@@ -266,6 +266,7 @@ MATRIX: list[Row] = [
     row("cases.invite_guardian",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.revoke_invitation",   POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.end_guardian_link",   POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
+    row("cases.set_restriction",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.add_therapist",       POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.remove_therapist",    POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.child_account",       GET,  MAKERS, IN,    NF,    NF,    NF,    NF,    NF,    NF),
@@ -387,6 +388,7 @@ MATRIX: list[Row] = [
 # Which object fills an argument whose name alone is ambiguous.
 URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "cases.end_guardian_link": {"link_id": "guardian_link"},
+    "cases.set_restriction": {"link_id": "guardian_link"},
     "cases.remove_therapist": {"link_id": "therapist_link"},
     "invitations.accept": {"token": "invitation_token"},
     "auth.setup_account": {"token": "setup_token"},
@@ -560,6 +562,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "feedback.answer_feedback": lambda _: {"answer": "Thank you, we changed the time."},
     "feedback.resolve_alert": lambda _: {"note": "Phoned the family"},
     "feedback.save_agenda": lambda _: {"text": "Ask about bedtime first"},
+    "cases.set_restriction": lambda _: {"restriction": "own_household_only"},
     "feedback.submit_checkin": lambda _: {
         "idempotency_key": str(uuid.uuid4()),
         "week": feedback.checkin_week_due().isoformat(),

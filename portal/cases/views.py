@@ -18,8 +18,9 @@ from portal.cases.services import (
     do_invite_guardian,
     do_open_case,
     do_remove_therapist,
+    do_set_restriction,
 )
-from portal.models import AgeBand, Case, Invitation, User
+from portal.models import AgeBand, Case, GuardianRestriction, Invitation, User
 from portal.passwords import password_problem, pin_problem
 from portal.policies import can, today
 from portal.web.htmx import render
@@ -176,6 +177,34 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
             "success",
         )
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+@bp.post("/cases/<int:case_id>/guardians/<int:link_id>/restriction")
+def set_restriction(case_id: int, link_id: int) -> Response:
+    """Set or lift a household restriction (e.g. a court order) on a current guardian link."""
+    case = get_case_for(current_user, case_id)
+    _require("case.manage_team", case)
+    link = next(
+        (lk for lk in case.guardian_links if lk.id == link_id and lk.valid_to is None), None
+    )
+    if link is None:
+        abort(404)
+    try:
+        restriction = GuardianRestriction(request.form.get("restriction", ""))
+    except ValueError:
+        flash(_("Choose whether to keep this guardian to their own household."), "error")
+        return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+    do_set_restriction(current_user, case, link, restriction)
+    db.session.commit()
+    if restriction is GuardianRestriction.NONE:
+        message = _("%(name)s sees the family thread again.", name=link.guardian.display_name)
+    else:
+        message = _(
+            "%(name)s now sees messages of their own household only.",
+            name=link.guardian.display_name,
+        )
+    flash(message, "success")
+    return redirect(url_for("cases.case_page", case_id=case.id) + f"#restriction-{link.id}", 303)  # type: ignore[return-value]
 
 
 @bp.post("/cases/<int:case_id>/therapists")
