@@ -25,6 +25,12 @@ def test_rivera_answers_the_rupture_at_the_top_and_the_family_leaves_needs_atten
     rivera = new_page(viewport=PHONE)
     sign_in(rivera, "rivera@demo.rapport.test")
     rivera.goto("/caseload")
+    # The navigation keeps to one line on a phone; the rest is under "More", without JavaScript.
+    nav = rivera.get_by_role("navigation", name="Main")
+    assert (nav.bounding_box() or {"height": 999})["height"] <= 60
+    nav.get_by_text("More").click()
+    expect(nav.get_by_role("link", name="Open a case")).to_be_visible()
+    nav.get_by_text("More").click()
     top = rivera.locator("li.queue-row").first
     expect(top.locator(".queue-name")).to_have_text("Ivy Brennan")
     expect(top.get_by_text("Rupture or low rating")).to_be_visible()
