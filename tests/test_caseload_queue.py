@@ -161,7 +161,7 @@ def test_another_therapists_families_never_appear(
 
 
 def test_the_same_url_answers_the_whole_page_or_the_results_fragment_for_htmx(
-    browser: Browser, world: World, triage: dict[str, Case]
+    browser: Browser, world: World, db_session: Session, triage: dict[str, Case]
 ) -> None:
     browser.login("t1@clinic.test")
     url = "/caseload?filter=attention&sort=urgency&q=r"
@@ -176,6 +176,10 @@ def test_the_same_url_answers_the_whole_page_or_the_results_fragment_for_htmx(
     shown = re.findall(r'class="queue-name" href="/cases/\d+">([^<]+)<', body)
     assert shown == ["Rory Queue", "Remy Queue", "Fern Queue", "Rhea Queue"]  # Fern: Greta
     assert "Rupture or low rating" in body and "Open the feedback" in body
+    remy_thread = db_session.scalars(
+        select(MessageThread.id).where(MessageThread.case_id == triage["Remy"].id)
+    ).one()
+    assert f'<a href="/messages/{remy_thread}">Open the message<' in body  # the message itself
     # A boosted navigation or a history restore gets the whole page at the same URL.
     restore = browser.client.get(
         url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}

@@ -83,18 +83,20 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
             "awaiting_reply": 0,
             "reply_overdue": 0,
             "last_contact": None,
+            "overdue_thread": None,
         }
         for cid in case_ids
     }
     if not case_ids:
         return flags
     now = utcnow()
-    for case_id, waiting, overdue, last_message_at in db.session.execute(
+    for case_id, waiting, overdue, last_message_at, overdue_thread in db.session.execute(
         select(
             MessageThread.case_id,
             func.count(MessageThread.reply_due_at),
             func.sum(sql_case((MessageThread.reply_due_at < now, 1), else_=0)),
             func.max(MessageThread.last_message_at),
+            func.min(sql_case((MessageThread.reply_due_at < now, MessageThread.id))),
         )
         .where(MessageThread.case_id.in_(case_ids))
         .group_by(MessageThread.case_id)
@@ -102,6 +104,7 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
         flags[case_id]["awaiting_reply"] = waiting
         flags[case_id]["reply_overdue"] = int(overdue or 0)
         flags[case_id]["last_contact"] = last_message_at
+        flags[case_id]["overdue_thread"] = overdue_thread
     for case_id, count in db.session.execute(
         select(CaseTask.case_id, func.count())
         .where(CaseTask.case_id.in_(case_ids), CaseTask.resolved_at.is_(None))
