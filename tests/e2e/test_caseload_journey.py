@@ -52,7 +52,7 @@ def test_rivera_answers_the_rupture_at_the_top_and_the_family_leaves_needs_atten
     expect(rivera.locator(".queue-name", has_text="Maya Okafor")).to_have_count(0)
     shoot(rivera, "caseload-needs-attention")
 
-    rivera.get_by_role("link", name="Open the feedback for Ivy Brennan").click()
+    rivera.get_by_role("link", name="Open the feedback for Ivy").click()
     entry = rivera.locator("li[id^=feedback-]", has_text=NORA_SAID)
     expect(entry).to_be_visible()
     entry.get_by_role("textbox").fill(RIVERA_ANSWERS)
@@ -69,7 +69,7 @@ def test_rivera_prepares_for_leos_session_on_one_page(new_page: Callable[..., Pa
     rivera = new_page()
     sign_in(rivera, "rivera@demo.rapport.test")
     rivera.goto("/caseload")
-    rivera.get_by_role("link", name="Before the session for Leo Martin").click()
+    rivera.get_by_role("link", name="Before the session for Leo").click()
     expect(rivera.get_by_role("heading", name="Before the session · Leo Martin")).to_be_visible()
     for section in ("Practice", "Check-ins after the last session", "Open items"):
         expect(rivera.get_by_role("heading", name=section, exact=True)).to_be_visible()

@@ -59,7 +59,7 @@ def test_carla_rates_low_rivera_sees_the_alert_and_answers_david_sees_nothing(
     leo_row = rivera.locator("li.queue-row", has_text="Leo Martin")
     expect(leo_row.get_by_text("Carla Martin rated low")).to_be_visible()
     shoot(rivera, "feedback-caseload-alert")
-    leo_row.get_by_role("link", name="Open the feedback for Leo Martin").click()
+    leo_row.get_by_role("link", name="Open the feedback for Leo").click()
     entry = rivera.locator("li", has_text=CARLA_SAYS)
     entry.get_by_role("textbox").fill(RIVERA_ANSWERS)
     entry.get_by_role("button", name="Send answer").click()
