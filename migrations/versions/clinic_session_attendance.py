@@ -39,6 +39,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(guardian_id IS NULL) = (attendee_key LIKE 'child:%')",
@@ -51,6 +52,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["guardian_id"], ["users.id"], name=op.f("fk_session_attendance_guardian_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_session_attendance_recorded_by_id_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_session_attendance")),
         sa.UniqueConstraint(

@@ -289,7 +289,7 @@ def do_set_restriction(
         from portal.models.messages import ThreadKind
 
         do_open_thread(actor, case, ThreadKind.HOUSEHOLD, link.guardian)
-    _record_link(actor, "guardian_link_restriction", link.id, case.child_id)
+    _record_link(actor, "update", link.id, case.child_id)
 
 
 def _record_link(actor: User, action: str, link_id: int, child_id: int) -> None:

@@ -106,12 +106,12 @@ def do_record_session(
     )
     db.session.add(session)
     db.session.flush()
-    _set_attendance(case, session, attendance or {})
+    _set_attendance(actor, case, session, attendance or {})
     return session
 
 
 def _set_attendance(
-    case: Case, session: TherapySession, attendance: dict[str, SessionMode]
+    actor: User, case: Case, session: TherapySession, attendance: dict[str, SessionMode]
 ) -> None:
     """Only the case's own guardians (linked on the day of the session) and its child can be
     recorded as attending."""
@@ -140,7 +140,10 @@ def _set_attendance(
             link = allowed.get(key)
             session.attendance.append(
                 SessionAttendance(
-                    attendee_key=key, guardian_id=link.guardian_id if link else None, mode=how
+                    attendee_key=key,
+                    guardian_id=link.guardian_id if link else None,
+                    mode=how,
+                    recorded_by_id=actor.id,
                 )
             )
     db.session.flush()
@@ -161,7 +164,7 @@ def do_set_session_status(
     session.status = status
     db.session.flush()
     if case is not None and attendance is not None:
-        _set_attendance(case, session, attendance)
+        _set_attendance(actor, case, session, attendance)
 
 
 def sessions_of(case: Case) -> list[TherapySession]:

@@ -83,10 +83,11 @@ class SessionAttendance(Base):
     attendee_key: Mapped[str] = mapped_column(String(40))
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     mode: Mapped[SessionMode] = mapped_column(enum_type(SessionMode, 16))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     session: Mapped[TherapySession] = relationship(back_populates="attendance")
-    guardian: Mapped[User | None] = relationship()
+    guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
 
 
 class Respondent(enum.StrEnum):
