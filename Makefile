@@ -4,8 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
+# pytest-xdist: one worker per core; each worker has its own test database (tests/support/databases.py).
+# --dist loadfile keeps a module on one worker (its scene is built once; the matrix's coverage gate
+# needs all of its cells in one process).
+PYTEST_PARALLEL ?= -n auto --dist loadfile
 
-.PHONY: demo test lint typecheck security pytest clean-db sqlmap bench translations compile-translations
+.PHONY: demo test test-fast lint typecheck security pytest vnu clean-db sqlmap bench translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +23,8 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.runtime-installed $@
 
-# axe-core (the browser tests' accessibility checker) from the npm registry, pinned in package-lock.json.
+# axe-core (the browser tests' accessibility checker) and vnu-jar (the W3C Nu HTML checker, run on
+# Java by tests/test_valid_html.py) from the npm registry, pinned in package-lock.json.
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -47,9 +52,19 @@ security: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
 	@if [ -x "$(CHROMIUM)" ]; then echo "Browser tests: using $(CHROMIUM)"; \
 	else echo "NOTE: Chromium is absent ($(CHROMIUM)): the browser tests will be SKIPPED. Install it with: apt-get install chromium"; fi
-	$(BIN)/pytest
+	@if command -v java >/dev/null; then echo "HTML validity (vnu): using $$(command -v java)"; \
+	else echo "NOTE: Java is absent: the HTML validity check (vnu) will be SKIPPED. Install it with: apt-get install default-jre-headless"; fi
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+# Issue 16: only the W3C Nu HTML checker over every page the demo people reach (one JVM, ~1 minute).
+vnu: $(VENV)/.dev-installed node_modules/axe-core/axe.min.js
+	$(BIN)/pytest -m vnu -p no:logging tests/test_valid_html.py
 
 test: lint typecheck security pytest
+
+# The quick loop while working: everything but the browser journeys and the full access matrix.
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/pytest $(PYTEST_PARALLEL) -q -m "not browser and not matrix and not vnu"
 
 # IN-01: sqlmap against a throwaway local server (not part of `make test`: minutes of CPU).
 sqlmap: $(VENV)/.dev-installed

@@ -11,13 +11,13 @@ HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    from portal import cli
+    from portal.audit_trail import init_audit_trail
     from portal.config import load_config
     from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
     from portal.i18n import init_i18n
     from portal.logs import init_logging
+    from portal.ops import cli
     from portal.security import init_security
-    from portal.web.audit_trail import init_audit_trail
     from portal.web.errors import init_errors
     from portal.web.requests import PortalRequest
     from portal.web.templating import init_templating
@@ -42,24 +42,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_errors(app)
     init_audit_trail(app)
-    init_templating(app)
+    init_templating(app, htmx_file=HTMX_FILE)
     init_i18n(app)
 
-    from portal.admin.views import bp as admin_bp
-    from portal.audit_report.views import bp as audit_bp
-    from portal.auth import account, second_step  # noqa: F401 - add routes to bp
-    from portal.auth.views import bp as auth_bp
-    from portal.cases.views import bp as cases_bp
-    from portal.child.views import bp as child_bp
-    from portal.family.views import bp as family_bp
-    from portal.feedback.views import bp as feedback_bp
-    from portal.invitations.views import bp as invitations_bp
-    from portal.ladders import child_views, progress_views  # noqa: F401 - add routes to bp
-    from portal.ladders.views import bp as ladders_bp
-    from portal.messaging.views import bp as messages_bp
-    from portal.plans import family_views  # noqa: F401 - adds the family's plan routes to bp
-    from portal.plans.views import bp as plans_bp
-    from portal.rights.views import bp as rights_bp
+    from portal.admin import bp as admin_bp
+    from portal.audit_report import bp as audit_bp
+    from portal.auth import bp as auth_bp
+    from portal.cases import bp as cases_bp
+    from portal.child import bp as child_bp
+    from portal.family import bp as family_bp
+    from portal.feedback import bp as feedback_bp
+    from portal.invitations import bp as invitations_bp
+    from portal.ladders import bp as ladders_bp
+    from portal.messages import bp as messages_bp
+    from portal.plans import bp as plans_bp
+    from portal.rights import bp as rights_bp
 
     blueprints = (
         auth_bp,

@@ -12,6 +12,8 @@ writes (the sign-in check touching `last_active_at`) calls `will_write()` first.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -104,7 +106,7 @@ def will_write() -> None:
     IMMEDIATE (a deferred reader that then writes could fail at once under load, D7). Any
     other request is IMMEDIATE already, and nothing of it is committed here."""
     if read_only_request():
-        get_session().commit()
+        get_session().commit()  # commit point: will_write() ends a GET's read transaction
         g.db_will_write = True
 
 
@@ -133,6 +135,15 @@ class AppDatabase:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, expire_on_commit=False)
+        # (event, listener) pairs attached to each request's session, e.g. the audit trail's.
+        self.session_events: list[tuple[str, Callable[..., Any]]] = []
+
+    def new_session(self) -> Session:
+        """A session for one request, with this app's session listeners attached."""
+        new = self.sessionmaker()
+        for name, listener in self.session_events:
+            event.listen(new, name, listener)
+        return new
 
 
 class Database:
@@ -168,12 +179,32 @@ def get_session() -> Session:
 
     if "db_session" not in g:
         app_database: AppDatabase = current_app.extensions["rapport_db"]
-        g.db_session = app_database.sessionmaker()
+        g.db_session = app_database.new_session()
     db_session: Session = g.db_session
     return db_session
 
 
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+@contextmanager
+def bound(db_session: Session) -> Iterator[Session]:
+    """Inside the block, `portal.db.session` is `db_session` (the one way to hand services a
+    session of your own: tests, scripts). Needs an app context. On leaving, whatever session was
+    bound before comes back, and `db_session` is neither committed nor closed: its owner does that.
+
+        with app.test_request_context(), db.bound(my_session):
+            do_something(...)  # services read `db.session`, i.e. my_session
+    """
+    previous = g.get("db_session")
+    g.db_session = db_session
+    try:
+        yield db_session
+    finally:
+        if previous is None:
+            g.pop("db_session", None)
+        else:
+            g.db_session = previous
 
 
 def enum_type(enum_class: type[enum.StrEnum], length: int = 32) -> Enum:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from flask import g
+from flask import abort, g
+from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
@@ -28,6 +29,7 @@ from portal.models import (
     User,
 )
 from portal.models.cases import age_on
+from portal.session_state import in_child_mode
 
 log = logging.getLogger(__name__)
 
@@ -119,16 +121,9 @@ def _can_enter_child_mode(user: User, case: Case) -> bool:
     )
 
 
-def _in_child_mode() -> bool:
-    from portal.security import current_auth_session
-
-    auth_session = current_auth_session()
-    return bool(auth_session and auth_session.child_mode_child_id)
-
-
 def _can_respond_to_plan(user: User, case: Case) -> bool:
     link = guardian_link_of(user, case)
-    return link is not None and link.can_consent and not _in_child_mode()
+    return link is not None and link.can_consent and not in_child_mode()
 
 
 def _can_assent(user: User, case: Case) -> bool:
@@ -138,7 +133,7 @@ def _can_assent(user: User, case: Case) -> bool:
         return True
     if guardian_link_of(user, case) is None:
         return False
-    return _in_child_mode() or case.child.age_band(today()) is AgeBand.YOUNG
+    return in_child_mode() or case.child.age_band(today()) is AgeBand.YOUNG
 
 
 def _is_member(user: User, case: Case) -> bool:
@@ -153,7 +148,7 @@ def _at_child_screen(user: User, case: Case) -> bool:
     """The child themself, or a guardian who handed their device over (child mode)."""
     if is_the_child(user, case):
         return True
-    return guardian_link_of(user, case) is not None and _in_child_mode()
+    return guardian_link_of(user, case) is not None and in_child_mode()
 
 
 def _can_log_practice(user: User, case: Case) -> bool:
@@ -162,7 +157,7 @@ def _can_log_practice(user: User, case: Case) -> bool:
 
 def _grown_up_of(user: User, case: Case) -> bool:
     """A guardian acting as themself (not while the child holds the device)."""
-    return guardian_link_of(user, case) is not None and not _in_child_mode()
+    return guardian_link_of(user, case) is not None and not in_child_mode()
 
 
 def _can_suggest_step(user: User, case: Case) -> bool:
@@ -173,7 +168,7 @@ def _can_suggest_step(user: User, case: Case) -> bool:
 
 def _guardian_with_authority(user: User, case: Case) -> bool:
     link = guardian_link_of(user, case)
-    return link is not None and link.can_consent and not _in_child_mode()
+    return link is not None and link.can_consent and not in_child_mode()
 
 
 def _is_teen(user: User) -> bool:
@@ -206,7 +201,7 @@ _RULES: dict[str, Callable[[User, Any], bool]] = {
     "goal.rate": _is_member,
     "feedback.manage": therapist_on,
     "feedback.give": lambda user, case: (
-        guardian_link_of(user, case) is not None and not _in_child_mode()
+        guardian_link_of(user, case) is not None and not in_child_mode()
     ),
     "ladder.edit": therapist_on,
     "ladder.view_progress": lambda user, case: therapist_on(user, case) or _grown_up_of(user, case),
@@ -248,6 +243,13 @@ def can(user: User, action: str, obj: Any = None) -> bool:
     except Exception:  # fail closed (AZ-14)
         log.exception("policy %s raised; denying", action)
         return False
+
+
+def require(action: str, obj: Any = None) -> None:
+    """The signed-in user may `action` (on `obj`), or the request ends in a 404: a forbidden
+    action answers exactly like a missing page (AZ-03)."""
+    if not can(current_user, action, obj):
+        abort(404)
 
 
 def actions() -> list[str]:

@@ -24,33 +24,23 @@ from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.db import utcnow
-from portal.extensions import login_manager
+from portal.extensions import htmx, login_manager
 from portal.models import AuthSession, User
+from portal.session_state import current_auth_session, in_child_mode
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# While a guardian has handed the device to a young child, only these views answer.
-CHILD_MODE_ENDPOINTS = {
-    "child.home",
-    "child.leave",
-    "static",
-    "auth.logout",
-    "plans.child_plan",
-    "plans.assent",
-    "plans.rate_goal",
-    "feedback.child_feedback",
-    "ladders.child_ladder",
-    "ladders.practice_form",
-    "ladders.log_practice",
-    "ladders.child_suggest_step",
-    "ladders.ask_reward",
-    "ladders.cheers_seen",
-}
 
 
 def public(view: F) -> F:
     """Mark a view as reachable without signing in."""
     view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def child_mode_allowed(view: F) -> F:
+    """Mark a view as one that answers while a guardian has handed the device to a young child
+    (child mode); every other view sends the child back to their own screen."""
+    view.child_mode_allowed = True  # type: ignore[attr-defined]
     return view
 
 
@@ -140,7 +130,7 @@ def pending_sign_in() -> AuthSession | None:
     if utcnow() - auth_session.created_at > SECOND_STEP_WINDOW:
         auth_session.ended_at = utcnow()
         auth_session.end_reason = "second step too late"
-        db.session.commit()
+        db.session.commit()  # commit point: the sign-in check ends a second step left too late
         return None
     return auth_session
 
@@ -185,12 +175,6 @@ def end_all_sessions(user_id: int, reason: str, *, keep: AuthSession | None = No
     db.session.execute(stmt)
 
 
-def current_auth_session() -> AuthSession | None:
-    _ = current_user.is_authenticated  # makes Flask-Login run the loader below
-    auth_session: AuthSession | None = g.get("auth_session")
-    return auth_session
-
-
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     token = session.get("sid")
@@ -215,14 +199,14 @@ def _load_user(user_id: str) -> User | None:
         db.will_write()
         auth_session.ended_at = now
         auth_session.end_reason = expired
-        db.session.commit()
+        db.session.commit()  # commit point: the sign-in check ends an expired session
         g.session_expired = True
         return None
     g.auth_session = auth_session
     if not _view_flag("is_background") and now - auth_session.last_active_at > _TOUCH_EVERY:
         db.will_write()
         auth_session.last_active_at = now
-        db.session.commit()
+        db.session.commit()  # commit point: the sign-in check touches last_active_at
     return auth_session.user
 
 
@@ -256,7 +240,7 @@ def _please_sign_in() -> Response:
     login_url = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
     if expired:
         login_url = url_for("auth.login", expired=1)
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         response = Response("Please sign in again.", status=401)
         response.headers["HX-Redirect"] = login_url
         return response
@@ -270,13 +254,8 @@ def _gate() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return _please_sign_in()
-    auth_session = g.get("auth_session")
-    if (
-        auth_session is not None
-        and auth_session.child_mode_child_id is not None
-        and request.endpoint not in CHILD_MODE_ENDPOINTS
-    ):
-        if request.headers.get("HX-Request") == "true":
+    if in_child_mode() and not _view_flag("child_mode_allowed"):
+        if htmx:
             response = Response(status=204)
             response.headers["HX-Redirect"] = url_for("child.home")
             return response

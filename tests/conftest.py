@@ -5,38 +5,40 @@ CSRF stays on (STYLE.md): `Browser.post` sends the token a real page gave it.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.test import TestResponse
+from sqlalchemy.orm import Session
 
-from portal import create_app
+from portal import create_app, db
 from portal.extensions import database
-from tests.factories import World, build_world
+from tests.support.browser import Browser
+from tests.support.databases import process_database, rolled_back
+from tests.support.rows import World, build_world
+from tests.support.scene import Scene, build_scene
 
-
-def _database_url(tmp_dir: Path) -> str:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    return url or f"sqlite:///{tmp_dir / 'test.db'}"
+# Fixtures shared by all tests that live in tests/support (fixtures cannot be imported by name).
+pytest_plugins = ["tests.support.concurrency"]
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    tmp_dir = tmp_path_factory.mktemp("db")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This process's test database (one per xdist worker: tests/support/databases.py)."""
+    with process_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
             "PORTAL_ENV": "test",
-            "DATABASE_URL": _database_url(tmp_dir),
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
             "PORTAL_BASE_URL": "http://portal.test",
             "MESSAGES_STREAM_SECONDS": 0.5,  # a live stream ends quickly in tests (REDIS_URL)
@@ -54,129 +56,17 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture()
 def db_session(app: Flask) -> Iterator[Session]:
     """A session for the test itself; the app's requests share its outer transaction."""
-    app_database = database.for_app(app)
-    connection = app_database.engine.connect()
-    outer = connection.begin()
-    factory = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    previous = app_database.sessionmaker
-    app_database.sessionmaker = factory
-    session = factory()
-    try:
-        yield session
-    finally:
-        session.close()
-        app_database.sessionmaker = previous
-        outer.rollback()
-        connection.close()
+    with rolled_back(app) as (_, factory):
+        session = factory()
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 @pytest.fixture()
 def world(db_session: Session) -> World:
     return build_world(db_session)
-
-
-CSRF_IN_HEADERS = re.compile(r"hx-headers='(\{[^']*\})'")
-CSRF_IN_FORM = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-class Browser:
-    """A test client that behaves like a person's browser: it reads CSRF tokens from pages."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
-        self.token: str | None = None
-        # A therapist's password sign-in goes on through the second step with their
-        # authenticator's code (AU-08), so tests sign anyone in with one post to /login.
-        # Tests of the second step itself turn this off.
-        self.auto_second_step = True
-
-    def get(self, url: str, **kwargs: Any) -> TestResponse:
-        response = self.client.get(url, **kwargs)
-        self._remember_token(response)
-        return response
-
-    def _remember_token(self, response: TestResponse) -> None:
-        text = response.get_data(as_text=True)
-        match = CSRF_IN_HEADERS.search(text)
-        if match:
-            self.token = json.loads(match.group(1))["X-CSRFToken"]
-        elif form_match := CSRF_IN_FORM.search(text):
-            self.token = form_match.group(1)
-
-    def ensure_token(self) -> str:
-        if self.token is None:
-            self.get("/login")
-        assert self.token is not None
-        return self.token
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
-        payload = dict(data or {})
-        payload.setdefault("csrf_token", self.ensure_token())
-        response = self.client.post(url, data=payload, **kwargs)
-        self._remember_token(response)
-        if (
-            self.auto_second_step
-            and not kwargs  # a test posting to another origin or with its own headers steps alone
-            and response.status_code == 302
-            and urlsplit(response.headers["Location"]).path == "/login/code"
-        ):
-            self.get("/login/code")  # the page's form (a new CSRF token: the session is new)
-            response = self.post("/login/code", {"code": self.totp_code()})
-        elif (
-            self.auto_second_step
-            and not kwargs
-            and response.status_code == 302
-            and urlsplit(response.headers["Location"]).path == "/login/enrol"
-        ):
-            # A therapist made without an authenticator (bench data, an admin's new colleague)
-            # sets one up with the secret the server just made; then the sign-in page sends the
-            # now signed-in person home, like a finished sign-in.
-            self.get("/login/enrol")
-            enrolled = self.post("/login/enrol", {"code": self.totp_code()})
-            assert enrolled.status_code == 200, enrolled.get_data(as_text=True)[:500]
-            response = self.get("/login")
-        return response
-
-    def htmx(self, method: str, url: str, data: dict[str, Any] | None = None) -> TestResponse:
-        headers = {"HX-Request": "true", "X-CSRFToken": self.ensure_token()}
-        return self.client.open(url, method=method, data=data or {}, headers=headers)
-
-    def login(self, sign_in: str, secret: str = "") -> TestResponse:
-        from tests.factories import PASSWORD
-
-        self.token = None
-        if "@" in sign_in:
-            self.get("/login")
-            response = self.post("/login", {"email": sign_in, "password": secret or PASSWORD})
-        else:
-            self.get("/login/kids")
-            response = self.post("/login/kids", {"username": sign_in, "secret": secret or PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        self.token = None
-        self.get(response.headers["Location"], follow_redirects=True)
-        return response
-
-    def totp_code(self) -> str:
-        """A fresh code from the authenticator of the therapist half signed in on this browser
-        (tests/factories.py TOTP_SECRET)."""
-        from sqlalchemy import select
-
-        from portal import db
-        from portal.models import AuthSession
-        from portal.security import token_hash
-        from tests.factories import fresh_totp_code
-
-        with self.client.session_transaction() as cookie:
-            token = cookie["sid"]
-        with self.client.application.app_context():
-            pending = db.session.scalars(
-                select(AuthSession).where(AuthSession.token_hash == token_hash(token))
-            ).one()
-            code = fresh_totp_code(db.session, pending.user)
-            db.session.commit()
-        return code
 
 
 @pytest.fixture()
@@ -234,12 +124,8 @@ def make_app(app: Flask, db_session: Session) -> Iterator[Any]:
 @pytest.fixture()
 def in_app(app: Flask, db_session: Session) -> Iterator[Session]:
     """Call services directly: `portal.db.session` is the test's own session."""
-    from flask import g
-
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), db.bound(db_session):
         yield db_session
-        g.pop("db_session")  # leaving the context must not close the test's own session
 
 
 @pytest.fixture(autouse=True)
@@ -249,3 +135,9 @@ def _fresh_sign_in_throttle(app: Flask) -> Iterator[None]:
 
     limiter.reset()
     yield
+
+
+@pytest.fixture()
+def scene(app: Flask, db_session: Session, world: World) -> Scene:
+    """The shared scene with case1's records (tests/support/scene.py)."""
+    return build_scene(app, db_session, world)

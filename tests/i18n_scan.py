@@ -105,7 +105,7 @@ CODE_WORD = re.compile(r"^(true|false|theme-[a-z-]+|[a-z]+(-[a-z]+)+)?$")
 
 
 def _in_hidden_attribute(source: str, start: int) -> bool:
-    """Is this Jinja tag inside an attribute nobody reads (class, hx-*, href, id...)?"""
+    """Is this Jinja tag inside an attribute nobody reads (class, data-hx-*, href, id...)?"""
     before = source[source.rfind("<", 0, start) : start]
     if ">" in before:
         return False

@@ -5,23 +5,22 @@ Runs on SQLite, and on PostgreSQL (pg_dump -Fc / pg_restore) when TEST_DATABASE_
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from portal import create_app
-from portal.backup import MAGIC, table_digests
 from portal.extensions import database
-from tests.conftest import Browser
-from tests.factories import build_world
-from tests.test_access_matrix import build_plan
+from portal.ops.backup import MAGIC, table_digests
+from tests.support.browser import Browser
+from tests.support.builders import family_plan
+from tests.support.databases import configured_url, postgres_database, worker
+from tests.support.rows import build_world
 
 KEY = "7f" * 32
 OTHER_KEY = "3c" * 32
@@ -41,26 +40,15 @@ def make(url: str) -> Flask:
 @pytest.fixture()
 def urls(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A source and an empty destination database of the suite's kind."""
-    configured = os.environ.get("TEST_DATABASE_URL", "")
+    configured = configured_url() or ""
     if not configured.startswith("postgres"):
         yield f"sqlite:///{tmp_path / 'source.db'}", f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    base = make_url(configured.replace("postgresql://", "postgresql+psycopg://", 1))
-    names = [f"{base.database}_drill_src", f"{base.database}_drill_dst"]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield tuple(  # type: ignore[misc]
-            base.set(database=name).render_as_string(hide_password=False) for name in names
-        )
-    finally:
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with (
+        postgres_database(configured, f"drill_src{worker()}") as source,
+        postgres_database(configured, f"drill_dst{worker()}") as destination,
+    ):
+        yield source, destination
 
 
 def seeded(url: str) -> tuple[Flask, int]:
@@ -71,7 +59,7 @@ def seeded(url: str) -> tuple[Flask, int]:
         upgrade(revision="heads")
     session = sessionmaker(bind=database.for_app(app).engine, expire_on_commit=False)()
     world = build_world(session)
-    build_plan(app, session, world)
+    family_plan(app, session, world)
     case_id = world.case1.id
     session.close()
     return app, case_id

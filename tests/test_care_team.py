@@ -22,8 +22,8 @@ from portal.models import (
     Role,
     User,
 )
-from tests.conftest import Browser
-from tests.factories import PASSWORD, World, link_guardian, make_case, make_user
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, World, link_guardian, make_case, make_user
 
 NEW_PASSWORD = "a walk by the river 2026"
 

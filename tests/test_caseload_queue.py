@@ -8,19 +8,19 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.cases import worklist
 from portal.cases.queries import cases_for
-from portal.db import utcnow
+from portal.db import bound, utcnow
 from portal.models import Case, CaseStatus, PlanStatus, PlanVersion, Role
 from portal.models.feedback import AlertKind, CareAlert
 from portal.models.messages import MessageThread, ThreadKind
 from portal.models.tasks import CaseTask, TaskKind
-from tests.conftest import Browser
-from tests.factories import World, link_guardian, make_case, make_user
+from tests.support.browser import Browser
+from tests.support.rows import World, link_guardian, make_case, make_user
 
 # Child first name -> what is waiting; the expected queue order, most urgent first.
 ORDER = ["Rory", "Remy", "Sian", "Fern", "Rhea", "Nell", "Olga"]
@@ -108,13 +108,11 @@ def triage(db_session: Session, world: World) -> dict[str, Case]:
 
 
 def _queue(app: Flask, db: Session, world: World, **args: str) -> list[worklist.QueueRow]:
-    with app.test_request_context():
-        g.db_session = db
+    with app.test_request_context(), bound(db):
         rows = worklist.build_queue(
             world.t1, cases_for(world.t1), now=utcnow(), today=utcnow().date()
         )
         shown = worklist.view_of(rows, worklist.QueueState.from_args(args), today=utcnow().date())
-        g.pop("db_session")
     return shown
 
 
@@ -201,8 +199,7 @@ def test_answering_the_feedback_takes_the_family_out_of_needs_attention(
     from portal.feedback import services
     from portal.models.feedback import SessionMode, SessionStatus
 
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), bound(db_session):
         session = services.do_record_session(
             world.t1,
             world.case1,
@@ -223,7 +220,6 @@ def test_answering_the_feedback_takes_the_family_out_of_needs_attention(
             idempotency_key="6f1c2d3e-0000-4000-8000-000000000001",
         )
         db_session.commit()
-        g.pop("db_session")
     browser.login("t1@clinic.test")
     needing = browser.get("/caseload?filter=attention").get_data(as_text=True)
     assert "Cody SENTINEL_F1" in needing and "Gwen One rated low" in needing

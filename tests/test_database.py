@@ -23,8 +23,8 @@ from portal import create_app
 from portal.db import build_engine
 from portal.extensions import database
 from portal.models import ConsentAction, ConsentRecord, GuardianLink, Role, User
-from tests.conftest import Browser
-from tests.factories import PASSWORD, World
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, World
 
 
 def app_engine(app: Flask) -> Engine:

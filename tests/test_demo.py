@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.db import get_session, utcnow
 from portal.models import Case, Child, ConsentRecord, User
-from tests.conftest import Browser
+from tests.support.browser import Browser
 
 
 def _migrated_app(tmp_path: Path) -> Flask:

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from portal.i18n import LANGUAGE_COOKIE, local_date, local_datetime
 from portal.models import MessageThread, OutboxEmail, User
-from tests.conftest import Browser
-from tests.factories import PIN, World, link_guardian, make_case
 from tests.i18n_scan import all_templates, untranslated, untranslated_source
-from tests.messaging.helpers import build_threads, on_services, post
+from tests.support.browser import Browser
+from tests.support.builders import build_threads, post
+from tests.support.rows import PIN, World, link_guardian, make_case
+from tests.support.session import services_on
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGS = ROOT / "portal" / "translations"
@@ -267,7 +268,7 @@ def test_an_email_goes_out_in_the_language_of_the_person_it_is_for(
     db_session.commit()
     thread = db_session.get(MessageThread, threads["family_thread"])
     assert thread is not None
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.g1, thread, world.case1, "Hello from the family")
     emails = {
         e.to_address: e

@@ -25,8 +25,8 @@ from werkzeug.test import TestResponse
 
 from bench.dataset import Focus, Shape, build
 from portal.extensions import database
-from tests.conftest import Browser
-from tests.factories import _PASSWORD_HASH, _PIN_HASH, PIN
+from tests.support.browser import Browser
+from tests.support.rows import _PASSWORD_HASH, _PIN_HASH, PIN
 
 CEILING = 12
 ONE = Shape(
@@ -134,7 +134,7 @@ def what_changed(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestRe
 def idle_poll(app: Flask, focus: Focus) -> tuple[Browser, Callable[[], TestResponse]]:
     guardian = _as(app, focus.guardian_email)
     page = guardian.get(f"/messages/{focus.thread_id}").get_data(as_text=True)
-    poll = re.search(r'hx-get="(/messages/\d+/updates\?v=\d+)"', page)
+    poll = re.search(r'data-hx-get="(/messages/\d+/updates\?v=\d+)"', page)
     assert poll is not None
     url = poll.group(1)
     return guardian, lambda: guardian.client.get(url, headers={"HX-Request": "true"})

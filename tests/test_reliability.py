@@ -4,7 +4,6 @@ behind (RL-01); a database that goes away answers 503 in time and gives the type
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,23 +20,13 @@ from sqlalchemy.orm import Session
 
 from portal.db import Base, UTCDateTime
 from portal.extensions import database
-from portal.messaging import services as messaging
+from portal.messages import services as messaging
 from portal.models import Message, MessageThread, ThreadKind
-from tests.conftest import Browser
-from tests.factories import World
-from tests.messaging.helpers import on_services
+from tests.support.browser import Browser
+from tests.support.rows import World, state_hash
+from tests.support.session import services_on
 
 MESSAGE_TABLES = ("messages", "message_threads", "thread_reads", "message_notifications")
-
-
-def state_hash(db_session: Session, tables: tuple[str, ...]) -> str:
-    """SHA-256 of the tables' rows in primary-key order ("DB unchanged")."""
-    digest = hashlib.sha256()
-    for name in tables:
-        table = Base.metadata.tables[name]
-        rows = db_session.execute(select(table).order_by(*table.primary_key.columns)).all()
-        digest.update(f"{name}:{rows!r}".encode())
-    return digest.hexdigest()
 
 
 @contextmanager
@@ -80,7 +69,7 @@ def database_away(app: Flask) -> Iterator[None]:
 
 @pytest.fixture()
 def thread(app: Flask, db_session: Session, world: World) -> MessageThread:
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         opened = messaging.do_open_thread(world.t1, world.case1, ThreadKind.FAMILY)
     return opened
 
@@ -205,7 +194,7 @@ def test_RL13_messages_across_the_autumn_dst_change_keep_their_order(
         datetime(2026, 11, 1, 6, 40, tzinfo=UTC),  # 01:40 EST
     ]
     for number, moment in enumerate(times, start=1):
-        with time_machine.travel(moment, tick=False), on_services(app, db_session):
+        with time_machine.travel(moment, tick=False), services_on(app, db_session):
             messaging.do_send_message(
                 world.t1,
                 thread,
@@ -360,7 +349,7 @@ def test_RL08_a_full_disk_answers_503_and_keeps_everything_saved(tmp_path: Any) 
     from sqlalchemy.orm import sessionmaker
 
     from portal import create_app
-    from tests.factories import build_world
+    from tests.support.rows import build_world
 
     path = tmp_path / "full.db"
     full = create_app(
@@ -377,13 +366,9 @@ def test_RL08_a_full_disk_answers_503_and_keeps_everything_saved(tmp_path: Any) 
             upgrade(revision="heads")
         setup = sessionmaker(bind=engine, expire_on_commit=False)()
         world = build_world(setup)
-        with full.test_request_context():
-            from flask import g
-
-            g.db_session = setup
+        with services_on(full, setup):
             opened = messaging.do_open_thread(world.t1, world.case1, ThreadKind.FAMILY)
-            setup.commit()
-            g.pop("db_session")
+        setup.close()
         browser = Browser(full.test_client())
         browser.login("g1@family.test")
         assert send(browser, opened, "Saved before the disk filled").status_code == 303

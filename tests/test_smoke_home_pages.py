@@ -1,7 +1,7 @@
 """Each kind of person lands on their own home page after signing in."""
 
-from tests.conftest import Browser
-from tests.factories import PIN, World
+from tests.support.browser import Browser
+from tests.support.rows import PIN, World
 
 
 def test_therapist_sees_caseload_with_their_child_only(browser: Browser, world: World) -> None:

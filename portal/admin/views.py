@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
+from flask import Response, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,15 +14,14 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal import audit, db
+from portal.admin import bp
+from portal.audit_trail import audited
 from portal.db import utcnow
 from portal.models import AccountToken, Credential, Role, User
-from portal.outbox import queue_email
-from portal.policies import can
+from portal.ops.outbox import queue_email
 from portal.security import token_hash
 from portal.web.htmx import render
 from portal.web.validators import EmailAddress
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 class NewTherapistForm(FlaskForm):
@@ -40,11 +39,6 @@ class NewTherapistForm(FlaskForm):
     )
 
 
-def _admin_only() -> None:
-    if not can(current_user, "clinic.manage_therapists"):
-        abort(404)
-
-
 def _therapists() -> list[User]:
     return list(
         db.session.scalars(
@@ -56,16 +50,16 @@ def _therapists() -> list[User]:
 
 
 @bp.get("/therapists")
+@audited("read")
 def therapists() -> Response:
-    _admin_only()
     return render(
         "admin/therapists.html", therapists=_therapists(), form=NewTherapistForm(formdata=None)
     )
 
 
 @bp.post("/therapists")
+@audited("create")
 def add_therapist() -> Response:
-    _admin_only()
     form = NewTherapistForm()
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
@@ -112,7 +106,7 @@ def add_therapist() -> Response:
                 ),
                 dedupe_key=f"account-setup:{therapist.id}",
             )
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _(
                     "%(display_name)s was added and emailed a link to set a password.",

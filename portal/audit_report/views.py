@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import audit, db
-from portal.audit_report import queries
+from portal.audit_report import bp, queries
 from portal.audit_report.forms import AuditFilterForm
-from portal.cases.queries import get_case_for
-from portal.messaging.queries import visible_thread_ids
-from portal.policies import can
-from portal.web.audit_trail import accessed
+from portal.audit_trail import accessed, audited
+from portal.cases.queries import require_case
+from portal.messages.queries import visible_thread_ids
+from portal.policies import require
 from portal.web.htmx import render
-
-bp = Blueprint("audit", __name__)
 
 
 def _page_number() -> int:
@@ -23,9 +21,9 @@ def _page_number() -> int:
 
 
 @bp.get("/admin/audit")
+@audited("read")
 def report() -> Response:
-    if not can(current_user, "clinic.read_audit"):
-        abort(404)
+    require("clinic.read_audit")
     clinic = current_user.clinic
     form = AuditFilterForm(request.args)
     form.user.choices = [("", _("Everyone"))] + [
@@ -56,7 +54,7 @@ def report() -> Response:
         status = 422
     # Reading the trail is itself on the trail.
     audit.record(db.session, action="read", object_type="audit_report", object_id=clinic.id)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     filters = {k: v for k, v in request.args.items() if k in form.data and v}
     return render(
         "audit/report.html",
@@ -70,10 +68,9 @@ def report() -> Response:
 
 
 @bp.get("/cases/<int:case_id>/record-views")
+@audited("read", case="case_id")
 def record_views(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "case.see_record_views", case):
-        abort(404)
+    case = require_case(case_id, "case.see_record_views")
     accessed("record_views", case.id, case_id=case.id, child_id=case.child_id)
     visible = None if current_user.is_therapist else visible_thread_ids(current_user)
     page = queries.record_views(case, current_user, page=_page_number(), visible_threads=visible)

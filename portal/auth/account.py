@@ -17,33 +17,33 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.auth import bp
 from portal.auth.forms import (
     ChangeEmailForm,
     ConfirmPasswordForm,
     ForgotPasswordForm,
     SetPasswordForm,
 )
+from portal.auth.landing import home_for
 from portal.auth.second_step import audit_account, refused
 from portal.auth.views import (
     _new_secret_problem,
-    bp,
-    home_for,
     notify_account_change,
     usable_token,
 )
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.models import AccountToken, Role, User
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, verify_secret
 from portal.security import (
-    current_auth_session,
     end_all_sessions,
     fresh_sign_in_required,
     public,
     safe_next,
     token_hash,
 )
+from portal.session_state import current_auth_session
 from portal.web.htmx import render
 
 RESET_TTL = timedelta(hours=1)
@@ -72,7 +72,7 @@ def confirm_password() -> Response:
             auth_session = current_auth_session()
             assert auth_session is not None
             auth_session.password_at = utcnow()
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
         form.password.errors = [_("That is not your password.")]
     status = 422 if request.method == "POST" else 200
@@ -102,7 +102,7 @@ def change_email() -> Response:
             user.email = new
             if old:
                 notify_account_change(user, _("This is now the email address for Rapport."))
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your email address is changed. Sign in with it from now on."), "success")
             return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
@@ -152,7 +152,7 @@ def forgot_password() -> Response:
                 body=body,
                 dedupe_key=f"reset:{hashed}",
             )
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "If that address has a Rapport account, a link to reset the password is on its "
@@ -185,7 +185,7 @@ def reset_password(token: str) -> Response:
             end_all_sessions(user.id, "password_reset")
             notify_account_change(user, _("The password of your Rapport account was reset."))
             audit_account("password_reset", user)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your password is changed. Sign in with it now."), "success")
             return redirect(url_for("auth.login"))  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 
 from portal import db
 from portal.audit import record
-from portal.auth import second_factor
+from portal.auth import bp, second_factor
 from portal.auth.forms import EnrolForm, SecondStepForm
-from portal.auth.views import bp, home_for
+from portal.auth.landing import home_for
 from portal.extensions import limiter
 from portal.models import AuthSession, User
 from portal.security import (
@@ -35,7 +35,7 @@ def begin_second_step(user: User, next_url: str | None) -> Response:
         user.totp_secret = second_factor.new_secret()
     start_session(user, pending_second_factor=True)
     session["next"] = safe_next(next_url) or ""
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     step = "auth.second_step" if user.totp_enrolled_at else "auth.enrol"
     return redirect(url_for(step))  # type: ignore[return-value]
 
@@ -107,14 +107,14 @@ def second_step() -> Response:
         if second_factor.check_totp(user, code):
             target = _finish(pending)
             audit_account("login", user)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             return redirect(target)  # type: ignore[return-value]
         if second_factor.use_recovery_code(user, code):
             target = _finish(pending)
             left = second_factor.recovery_codes_left(user)
             audit_account("mfa_recovery_code", user)
             audit_account("login", user)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _(
                     "You signed in with a recovery code. %(left)d codes are left; "
@@ -125,7 +125,7 @@ def second_step() -> Response:
             )
             return redirect(target)  # type: ignore[return-value]
         record(db.session, action="login", outcome="failure", object_type="user", object_id=user.id)
-        db.session.commit()  # kept, although the answer is a refusal (LG-02)
+        db.session.commit()  # commit point: the failed code is kept, though refused (LG-02)
         error = _(
             "That code did not work. Type the newest code your app shows, or a recovery code."
         )
@@ -154,7 +154,7 @@ def enrol() -> Response:
             audit_account("mfa_enrol", user)
             audit_account("login", user)
             target = _finish(pending)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             return render("auth/recovery_codes.html", codes=codes, continue_to=target)
         error = _("That code did not work. Check the app shows Rapport and type its newest code.")
     status = 422 if request.method == "POST" else 200

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import audit, db
+from portal.auth import bp
 from portal.auth.forms import (
     ChangePasswordForm,
     KidsLoginForm,
@@ -19,14 +20,18 @@ from portal.auth.forms import (
     LoginForm,
     SetPasswordForm,
 )
+from portal.auth.landing import home_for
+from portal.auth.second_step import begin_second_step
+from portal.cases.queries import get_case_for_child_user
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.i18n import LANGUAGE_COOKIE
 from portal.models import AccountToken, Credential, Role, User
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
+from portal.policies import child_data_allowed
 from portal.security import (
-    current_auth_session,
+    child_mode_allowed,
     end_all_sessions,
     end_session,
     public,
@@ -34,9 +39,8 @@ from portal.security import (
     start_session,
     token_hash,
 )
+from portal.session_state import current_auth_session
 from portal.web.htmx import render
-
-bp = Blueprint("auth", __name__)
 
 
 def _account_tried() -> str:
@@ -83,15 +87,7 @@ def _record_sign_in(user: User | None, succeeded: bool) -> None:
         actor=user if succeeded else None,
     )
     if not succeeded:
-        db.session.commit()
-
-
-def home_for(user: User) -> str:
-    if user.is_therapist:
-        return url_for("cases.caseload")
-    if user.is_guardian:
-        return url_for("family.home")
-    return url_for("child.home")
+        db.session.commit()  # commit point: the view's change
 
 
 @bp.get("/")
@@ -118,12 +114,10 @@ def login() -> Response:
         ok = verify_secret(user.password_hash if user else None, form.password.data or "")
         if user is not None and ok and user.active:
             if user.needs_second_factor:
-                from portal.auth.second_step import begin_second_step
-
                 return begin_second_step(user, form.next.data)
             start_session(user)
             _record_sign_in(user, True)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             return redirect(safe_next(form.next.data) or home_for(user))  # type: ignore[return-value]
         _record_sign_in(user, False)
         error = SIGN_IN_FAILED
@@ -152,9 +146,6 @@ def kids_login() -> Response:
         ).one_or_none()
         ok = verify_secret(user.password_hash if user else None, form.secret.data or "")
         if user is not None and ok and user.active:
-            from portal.cases.queries import get_case_for_child_user
-            from portal.policies import child_data_allowed
-
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
                 _record_sign_in(user, False)
@@ -162,7 +153,7 @@ def kids_login() -> Response:
             else:
                 start_session(user)
                 _record_sign_in(user, True)
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
             _record_sign_in(user, False)
@@ -172,10 +163,11 @@ def kids_login() -> Response:
 
 
 @bp.post("/logout")
+@child_mode_allowed
 def logout() -> Response:
     audit.record(db.session, action="logout", object_type="user", object_id=current_user.id)
     end_session("signed out")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     response = redirect(url_for("auth.login", signed_out=1))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response  # type: ignore[return-value]
@@ -225,7 +217,7 @@ def change_password() -> Response:
                 db.session, action="password_change", object_type="user", object_id=user.id
             )
             notify_account_change(user, _("The password of your Rapport account was changed."))
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if form.errors or request.method == "POST" else 200
@@ -265,12 +257,10 @@ def setup_account(token: str) -> Response:
                 db.session, action="password_set", object_type="user", object_id=user.id, actor=user
             )
             if user.needs_second_factor:  # a new therapist sets up the second step next (AU-08)
-                from portal.auth.second_step import begin_second_step
-
                 response = begin_second_step(user, None)
             else:
                 start_session(user)
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 response = redirect(home_for(user))  # type: ignore[assignment]
             flash(_("Your password is set. Welcome to Rapport."), "success")
             return response
@@ -291,7 +281,7 @@ def set_language() -> Response:
     response = redirect(back, 303)
     if current_user.is_authenticated:
         current_user.language = language
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     if language:
         response.set_cookie(
             LANGUAGE_COOKIE,

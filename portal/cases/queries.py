@@ -6,14 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
+from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
-from portal.web.audit_trail import accessed
+from portal.models.messages import MessageThread
+from portal.models.plans import PlanStatus, PlanVersion
+from portal.models.tasks import CaseTask
+from portal.policies import require
 
 
 def visible_case_ids(user: User) -> Select[int]:
@@ -65,15 +70,18 @@ def get_case_for(user: User, case_id: int) -> Case:
     return case
 
 
+def require_case(case_id: int, action: str) -> Case:
+    """Case `case_id`, when the signed-in user can see it and may `action` on it; else 404."""
+    case = get_case_for(current_user, case_id)
+    require(action, case)
+    return case
+
+
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per case: open family requests, plan waiting for the family or for the therapist's
     sign-off, review overdue, messages
     waiting for a reply (and how many past the reply window), and when the last message was sent.
     Three grouped queries whatever the caseload size."""
-    from portal.models.messages import MessageThread
-    from portal.models.plans import PlanStatus, PlanVersion
-    from portal.models.tasks import CaseTask
-
     flags: dict[int, dict[str, Any]] = {
         cid: {
             "tasks": 0,

@@ -32,8 +32,9 @@ from portal.models import (
     Role,
     User,
 )
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret
+from portal.policies import today
 from portal.security import end_all_sessions, token_hash
 
 
@@ -244,8 +245,6 @@ def do_record_consent(
 
 def do_create_child_account(actor: User, case: Case, *, username: str, secret: str) -> User:
     """The child's own sign-in: a PIN for 8-12, a password for teens. Never self-registered."""
-    from portal.policies import today
-
     username = username.strip().lower()
     taken = db.session.scalars(select(User.id).where(User.username == username)).first()
     if taken is not None:
@@ -285,11 +284,10 @@ def do_set_restriction(
     link.restriction = restriction
     db.session.flush()
     if restriction is GuardianRestriction.OWN_HOUSEHOLD_ONLY:
-        from portal.messaging.services import do_open_thread
+        from portal.messages.services import do_open_thread
         from portal.models.messages import ThreadKind
 
         do_open_thread(actor, case, ThreadKind.HOUSEHOLD, link.guardian)
-    _record_link(actor, "update", link.id, case.child_id)
 
 
 def _record_link(actor: User, action: str, link_id: int, child_id: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.audit_trail import audited
+from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
 from portal.cases.queries import cases_for, get_case_for
 from portal.cases.services import (
@@ -20,27 +22,20 @@ from portal.cases.services import (
     do_remove_therapist,
     do_set_restriction,
 )
+from portal.db import utcnow
 from portal.models import AgeBand, Case, GuardianRestriction, Invitation, User
 from portal.passwords import password_problem, pin_problem
-from portal.policies import can, today
+from portal.policies import require, today
 from portal.web.htmx import render
-
-bp = Blueprint("cases", __name__)
-
-
-def _require(action: str, obj: object = None) -> None:
-    """A forbidden action answers exactly like a missing page (AZ-03)."""
-    if not can(current_user, action, obj):
-        abort(404)
 
 
 @bp.get("/caseload")
+@audited("read")
 def caseload() -> Response:
     """The work queue. Sort, filter and search live in the URL; htmx asks for the results block
     only (same URL), so back, reload and a shared link all show the same view."""
-    _require("caseload.view")
+    require("caseload.view")
     from portal.cases import worklist
-    from portal.db import utcnow
 
     state = worklist.QueueState.from_args(request.args)
     rows = worklist.build_queue(current_user, cases_for(current_user), now=utcnow(), today=today())
@@ -58,8 +53,9 @@ def caseload() -> Response:
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
+@audited("create")
 def open_case() -> Response:
-    _require("case.open")
+    require("case.open")
     form = OpenCaseForm()
     if form.validate_on_submit():
         case = do_open_case(
@@ -69,7 +65,7 @@ def open_case() -> Response:
             date_of_birth=form.date_of_birth.data,
             concern=form.concern.data or "",
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "Case opened for %(first_name)s. Next, invite a guardian.",
@@ -104,16 +100,18 @@ def _case_page(
 
 
 @bp.get("/cases/<int:case_id>")
+@audited("read", case="case_id")
 def case_page(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     return _case_page(case)
 
 
 @bp.post("/cases/<int:case_id>/invitations")
+@audited("create", case="case_id")
 def invite_guardian(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     form = InviteGuardianForm()
     if form.validate_on_submit():
         try:
@@ -129,7 +127,7 @@ def invite_guardian(case_id: int) -> Response:
         except ServiceError as exc:
             form.email.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _(
                     "Invitation sent to %(email)s. The link works for 7 days.",
@@ -142,11 +140,10 @@ def invite_guardian(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/invitations/<int:invitation_id>/revoke")
+@audited("delete", invitation="invitation_id")
 def revoke_invitation(case_id: int, invitation_id: int) -> Response:
-    from portal.db import utcnow
-
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     invitation = db.session.scalars(
         select(Invitation).where(Invitation.id == invitation_id, Invitation.case_id == case.id)
     ).one_or_none()
@@ -154,21 +151,22 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
         abort(404)
     if invitation.used_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Invitation withdrawn. The link no longer works."), "success")
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
 
 
 @bp.post("/cases/<int:case_id>/guardians/<int:link_id>/end")
+@audited("delete", guardian_link="link_id")
 def end_guardian_link(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     link = next((lk for lk in case.guardian_links if lk.id == link_id), None)
     if link is None:
         abort(404)
     if link.valid_to is None:
         do_end_guardian_link(current_user, link)
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "%(display_name)s no longer has access to this case.",
@@ -180,10 +178,11 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/guardians/<int:link_id>/restriction")
+@audited("update", guardian_link="link_id")
 def set_restriction(case_id: int, link_id: int) -> Response:
     """Set or lift a household restriction (e.g. a court order) on a current guardian link."""
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     link = next(
         (lk for lk in case.guardian_links if lk.id == link_id and lk.valid_to is None), None
     )
@@ -195,7 +194,7 @@ def set_restriction(case_id: int, link_id: int) -> Response:
         flash(_("Choose whether to keep this guardian to their own household."), "error")
         return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     do_set_restriction(current_user, case, link, restriction)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     if restriction is GuardianRestriction.NONE:
         message = _("%(name)s sees the family thread again.", name=link.guardian.display_name)
     else:
@@ -208,9 +207,10 @@ def set_restriction(case_id: int, link_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/therapists")
+@audited("create", case="case_id")
 def add_therapist(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     form = AddTherapistForm()
     if form.validate_on_submit():
         try:
@@ -218,7 +218,7 @@ def add_therapist(case_id: int) -> Response:
         except ServiceError as exc:
             form.email.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("%(display_name)s joined the case.", display_name=link.therapist.display_name),
                 "success",
@@ -228,9 +228,10 @@ def add_therapist(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/therapists/<int:link_id>/end")
+@audited("delete", care_team_link="link_id")
 def remove_therapist(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    _require("case.manage_team", case)
+    require("case.manage_team", case)
     link = next((lk for lk in case.therapist_links if lk.id == link_id and lk.is_current), None)
     if link is None:
         abort(404)
@@ -239,7 +240,7 @@ def remove_therapist(case_id: int, link_id: int) -> Response:
     except ServiceError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(
             _(
                 "%(display_name)s was removed from the case.",
@@ -259,10 +260,11 @@ def _back_to_case(user: User, case: Case) -> str:
 
 
 @bp.route("/cases/<int:case_id>/child-account", methods=["GET", "POST"])
+@audited("create", case="case_id")
 def child_account(case_id: int) -> Response:
     """A guardian with consent authority, or the therapist, creates the child's own sign-in."""
     case = get_case_for(current_user, case_id)
-    _require("case.create_child_account", case)
+    require("case.create_child_account", case)
     band = case.child.age_band(today())
     form = ChildAccountForm()
     if form.validate_on_submit():
@@ -284,7 +286,7 @@ def child_account(case_id: int) -> Response:
             except ServiceError as exc:
                 form.username.errors = [str(exc)]
             else:
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 flash(
                     _(
                         "%(first_name)s can now sign in as “%(username)s”.",

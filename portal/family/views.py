@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,17 +10,19 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.cases.queries import cases_for, get_case_for, pick_case_for
+from portal.audit_trail import audited
+from portal.cases.queries import cases_for, pick_case_for, require_case
 from portal.cases.services import ServiceError, consent_kinds_for, do_record_consent
 from portal.consent_documents import CONSENT_DOCUMENTS
+from portal.family import bp
 from portal.family.forms import ConsentForm
+from portal.feedback import services as feedback
+from portal.feedback.queries import answered_feedback
 from portal.ladders.queries import practice_log
 from portal.models import ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
-from portal.policies import can, guardian_link_of, today
-from portal.security import current_auth_session
+from portal.policies import guardian_link_of, today
+from portal.session_state import current_auth_session
 from portal.web.htmx import render
-
-bp = Blueprint("family", __name__)
 
 
 def _guardian_only() -> None:
@@ -29,6 +31,7 @@ def _guardian_only() -> None:
 
 
 @bp.get("/family")
+@audited("read")
 def home() -> Response:
     _guardian_only()
     cases = cases_for(current_user)
@@ -54,9 +57,6 @@ def _family_page(
         .options(joinedload(ConsentRecord.given_by))
         .order_by(ConsentRecord.id.desc())
     ).all()
-    from portal.feedback import services as feedback
-    from portal.feedback.queries import answered_feedback
-
     waiting = len(feedback.feedback_due(case, f"guardian:{current_user.id}"))
     answered = answered_feedback(case.id, current_user.id, limit=3)
     form = consent_form or ConsentForm(formdata=None)
@@ -78,16 +78,18 @@ def _family_page(
 
 
 @bp.get("/family/<int:case_id>")
+@audited("read", case="case_id")
 def case_page(case_id: int) -> Response:
     return _family_page(case_id)
 
 
 @bp.post("/family/<int:case_id>/consent")
+@audited("create", case="case_id")
 def record_consent(case_id: int) -> Response:
     _guardian_only()
-    case = get_case_for(current_user, case_id)
+    case = require_case(case_id, "case.record_own_consent")
     link = guardian_link_of(current_user, case)
-    if link is None or not can(current_user, "case.record_own_consent", case):
+    if link is None:
         abort(404)
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
     form = ConsentForm()
@@ -105,20 +107,19 @@ def record_consent(case_id: int) -> Response:
         except ServiceError as exc:
             form.kind.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Your choice is recorded."), "success")
             return redirect(url_for("family.case_page", case_id=case.id), 303)  # type: ignore[return-value]
     return _family_page(case_id, consent_form=form, status=422)
 
 
 @bp.post("/family/<int:case_id>/child-mode")
+@audited("update", case="case_id")
 def enter_child_mode(case_id: int) -> Response:
     _guardian_only()
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "case.enter_child_mode", case):
-        abort(404)
+    case = require_case(case_id, "case.enter_child_mode")
     auth_session = current_auth_session()
     assert auth_session is not None
     auth_session.child_mode_child_id = case.child_id
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     return redirect(url_for("child.home"), 303)  # type: ignore[return-value]

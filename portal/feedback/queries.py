@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.models.feedback import CareAlert, SessionFeedback, TherapySession, WeeklyCheckin
-from portal.web.audit_trail import accessed
 
 
 def get_session_in(case_id: int, session_id: int) -> TherapySession:

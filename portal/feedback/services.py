@@ -38,7 +38,8 @@ from portal.models.feedback import (
 )
 from portal.models.ladders import PracticeAttempt
 from portal.models.plans import GoalProgress
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
+from portal.policies import today
 
 LOW_MAX = 3  # bottom third of 0-10
 DROP_POINTS = 2
@@ -300,8 +301,6 @@ def do_submit_child_feedback(
         return seen
     key = child_key(case)
     _check_session(case, session, key)
-    from portal.policies import today
-
     scale = SCALE_FOR_BAND[case.child.age_band(today())]
     if raw not in CHILD_SCALES[scale]:
         raise FeedbackRuleError(

@@ -7,14 +7,16 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import db
-from portal.cases.queries import get_case_for
-from portal.feedback import attendance, services
+from portal.audit_trail import audited
+from portal.cases.queries import require_case
+from portal.child.queries import case_for_child_screen
+from portal.feedback import attendance, bp, services
 from portal.feedback.alerts import group_by_cause
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
@@ -38,24 +40,14 @@ from portal.feedback.queries import (
     own_feedback,
 )
 from portal.ladders.services import LadderRuleError, do_cheer
-from portal.models import Case, PracticeAttempt
+from portal.models import Case, Clinic, PracticeAttempt
 from portal.models.feedback import Respondent, SessionMode, SessionStatus, TherapySession
-from portal.policies import can, today
+from portal.policies import today
+from portal.security import child_mode_allowed
 from portal.web.htmx import render, see_other
-
-bp = Blueprint("feedback", __name__)
-
-
-def _case(case_id: int, action: str) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, action, case):
-        abort(404)
-    return case
 
 
 def _clinic_zone(case: Case) -> ZoneInfo:
-    from portal.models import Clinic
-
     clinic = db.session.get(Clinic, case.clinic_id)
     return ZoneInfo(clinic.timezone if clinic else "America/New_York")
 
@@ -88,8 +80,9 @@ def _sessions_page(
 
 
 @bp.get("/cases/<int:case_id>/sessions")
+@audited("read", case="case_id")
 def sessions(case_id: int) -> Response:
-    return _sessions_page(_case(case_id, "feedback.manage"))
+    return _sessions_page(require_case(case_id, "feedback.manage"))
 
 
 def _local(case: Case, day: date, at: time) -> datetime:
@@ -97,8 +90,9 @@ def _local(case: Case, day: date, at: time) -> datetime:
 
 
 @bp.post("/cases/<int:case_id>/sessions")
+@audited("create", case="case_id")
 def record_session(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     form = SessionForm()
     people = attendance.people_of(case)
     chosen = attendance.chosen_from(request.form, people)
@@ -137,7 +131,7 @@ def record_session(case_id: int) -> Response:
             except (services.FeedbackRuleError, LadderRuleError) as exc:
                 form.status.errors = [str(exc)]
             else:
-                db.session.commit()
+                db.session.commit()  # commit point: the view's change
                 flash(_saved_message(status, present), "success")
                 return see_other("feedback.sessions", case_id=case.id)
     return _sessions_page(case, form, status=422, chosen=chosen, attendance_error=problem)
@@ -171,8 +165,9 @@ def _saved_message(status: SessionStatus, present: dict[str, SessionMode]) -> st
 
 
 @bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
+@audited("update", therapy_session="session_id")
 def set_session_status(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     session = get_session_in(case.id, session_id)
     form = SessionStatusForm()
     if not form.validate_on_submit():
@@ -197,7 +192,7 @@ def set_session_status(case_id: int, session_id: int) -> Response:
     except services.FeedbackRuleError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_saved_message(status, present), "success")
     return see_other("feedback.sessions", case_id=case.id)
 
@@ -233,8 +228,9 @@ def _trend_charts(case: Case) -> list[Any]:
 
 
 @bp.get("/cases/<int:case_id>/feedback")
+@audited("read", case="case_id")
 def case_feedback(case_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     alerts = alerts_of_case(case.id)
     return render(
         "feedback/case.html",
@@ -250,13 +246,14 @@ def case_feedback(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/feedback/<int:feedback_id>/answer")
+@audited("create", feedback="feedback_id")
 def answer_feedback(case_id: int, feedback_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     feedback = get_feedback_in(case.id, feedback_id)
     form = AnswerForm()
     if form.validate_on_submit():
         services.do_answer_feedback(current_user, feedback, form.answer.data or "")
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Your answer is on the family's page."), "success")
     else:
         flash(_("Write your answer before sending."), "error")
@@ -266,14 +263,15 @@ def answer_feedback(case_id: int, feedback_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/alerts/<int:alert_id>/resolve")
+@audited("update", alert="alert_id")
 def resolve_alert(case_id: int, alert_id: int) -> Response:
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     alert = get_alert_in(case.id, alert_id)
     form = ResolveAlertForm()
     if not form.validate_on_submit():
         abort(400)
     services.do_resolve_cause(current_user, alert, form.note.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Alert resolved."), "success")
     back = request.form.get("back") == "caseload"
     if back:
@@ -296,20 +294,22 @@ def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) 
 
 
 @bp.get("/cases/<int:case_id>/before-session")
+@audited("read", case="case_id")
 def before_session(case_id: int) -> Response:
-    return _before_page(_case(case_id, "feedback.manage"))
+    return _before_page(require_case(case_id, "feedback.manage"))
 
 
 @bp.post("/cases/<int:case_id>/before-session/agenda")
+@audited("update", case="case_id")
 def save_agenda(case_id: int) -> Response:
     from portal.feedback.before_session import do_save_agenda
 
-    case = _case(case_id, "feedback.manage")
+    case = require_case(case_id, "feedback.manage")
     form = AgendaForm()
     if not form.validate_on_submit():
         return _before_page(case, form, status=422)
     do_save_agenda(current_user, case, form.text.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Agenda saved. Only the therapists on this case see it."), "success")
     return see_other("feedback.before_session", case_id=case.id)
 
@@ -342,13 +342,15 @@ def _checkins_page(
 
 
 @bp.get("/family/<int:case_id>/checkins")
+@audited("read", case="case_id")
 def family_checkins(case_id: int) -> Response:
-    return _checkins_page(_case(case_id, "feedback.give"))
+    return _checkins_page(require_case(case_id, "feedback.give"))
 
 
 @bp.post("/family/<int:case_id>/checkin")
+@audited("create", case="case_id")
 def submit_checkin(case_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     form = CheckinForm()
     if form.validate_on_submit():
         try:
@@ -375,7 +377,7 @@ def submit_checkin(case_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.practice_days.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your weekly check-in is saved."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     return _checkins_page(case, checkin_form=form, status=422)
@@ -402,8 +404,9 @@ def _feedback_form_page(
 
 
 @bp.route("/family/<int:case_id>/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
 def give_feedback(case_id: int, session_id: int) -> Response:
-    case = _case(case_id, "feedback.give")
+    case = require_case(case_id, "feedback.give")
     session = get_session_in(case.id, session_id)
     form = GuardianFeedbackForm()
     if request.method == "GET":
@@ -427,7 +430,7 @@ def give_feedback(case_id: int, session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.overall.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your therapist will read your feedback."), "success")
             return see_other("feedback.family_checkins", case_id=case.id)
     status = 422 if request.method == "POST" else 200
@@ -440,9 +443,9 @@ def give_feedback(case_id: int, session_id: int) -> Response:
 
 
 @bp.route("/me/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@audited("create", therapy_session="session_id")
+@child_mode_allowed
 def child_feedback(session_id: int) -> Response:
-    from portal.child.views import case_for_child_screen
-
     case = case_for_child_screen()
     session = get_session_in(case.id, session_id)
     form = ChildFeedbackForm()
@@ -466,7 +469,7 @@ def child_feedback(session_id: int) -> Response:
         except services.FeedbackRuleError as exc:
             form.raw.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you for telling us!"), "success")
             return see_other("child.home")
     status = 422 if request.method == "POST" else 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,14 +10,13 @@ from sqlalchemy import select
 from portal import db
 from portal.cases.services import consent_kinds_for, do_accept_invitation, find_open_invitation
 from portal.consent_documents import CONSENT_DOCUMENTS
+from portal.invitations import bp
 from portal.invitations.forms import AcceptInvitationForm
 from portal.models import ConsentKind, Role, User
 from portal.passwords import verify_secret
 from portal.policies import today
 from portal.security import end_session, public, start_session
 from portal.web.htmx import render
-
-bp = Blueprint("invitations", __name__)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -51,14 +50,14 @@ def accept(token: str) -> Response:
             if current_user.is_authenticated:
                 end_session("switched account")
             start_session(guardian)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("Welcome to %(first_name)s's care team.", first_name=child.first_name), "success"
             )
             return redirect(url_for("family.case_page", case_id=invitation.case_id))  # type: ignore[return-value]
     status = 422 if request.method == "POST" else 200
     return render(
-        "auth/accept_invitation.html",
+        "invitations/accept_invitation.html",
         form=form,
         invitation=invitation,
         child=child,

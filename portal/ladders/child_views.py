@@ -13,10 +13,11 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.child.views import case_for_child_screen
+from portal.audit_trail import audited
+from portal.child.queries import require_child_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
-from portal.ladders import services
+from portal.ladders import bp, services
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
 from portal.ladders.queries import (
     get_case_step,
@@ -29,25 +30,12 @@ from portal.ladders.queries import (
     unseen_cheers,
 )
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
-from portal.ladders.views import bp
 from portal.models import AgeBand, Case
 from portal.models.ladders import Completion, LadderStep
 from portal.policies import can, is_the_child, today
-from portal.security import current_auth_session
+from portal.security import child_mode_allowed
+from portal.session_state import in_child_mode
 from portal.web.htmx import render, see_other
-
-
-def _child_case(action: str = "practice.log") -> Case:
-    case = case_for_child_screen()
-    if not can(current_user, action, case):
-        abort(404)
-    return case
-
-
-def _for_the_child() -> bool:
-    """True when a guardian enters for the child (child mode), so entries say so."""
-    auth_session = current_auth_session()
-    return bool(auth_session and auth_session.child_mode_child_id)
 
 
 def _suggest_form(case: Case, formdata: object = None) -> SuggestStepForm:
@@ -83,8 +71,10 @@ def _my_ladder(
 
 
 @bp.get("/me/ladder")
+@audited("read")
+@child_mode_allowed
 def child_ladder() -> Response:
-    return _my_ladder(_child_case())
+    return _my_ladder(require_child_case("practice.log"))
 
 
 # --- logging a practice --------------------------------------------------------------------------
@@ -131,15 +121,17 @@ def _practice_page(
         scale=scale,
         points=POINTS[scale],
         completions=list(Completion),
-        for_the_child=_for_the_child(),
+        for_the_child=in_child_mode(),
         error=error,
         status=status,
     )
 
 
 @bp.get("/me/ladder/steps/<int:step_id>")
+@audited("read", ladder_step="step_id")
+@child_mode_allowed
 def practice_form(step_id: int) -> Response:
-    case = _child_case()
+    case = require_child_case("practice.log")
     step = get_case_step(case, step_id)
     return _practice_page(case, step, _practice_form(case))
 
@@ -193,8 +185,10 @@ def _practice_input(form: PracticeForm, case: Case) -> services.PracticeInput | 
 
 
 @bp.post("/me/ladder/steps/<int:step_id>")
+@audited("create", ladder_step="step_id")
+@child_mode_allowed
 def log_practice(step_id: int) -> Response:
-    case = _child_case()
+    case = require_child_case("practice.log")
     step = get_case_step(case, step_id)
     form = _practice_form(case, formdata=request.form)
     data = _practice_input(form, case) if form.validate_on_submit() else None
@@ -207,13 +201,13 @@ def log_practice(step_id: int) -> Response:
             case,
             step,
             data,
-            on_behalf_of_child=_for_the_child(),
+            on_behalf_of_child=in_child_mode(),
             private_notes_allowed=band is AgeBand.TEEN and is_the_child(current_user, case),
         )
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _practice_page(case, step, form, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_well_done(band, result), "success")
     return see_other("ladders.child_ladder")
 
@@ -236,8 +230,10 @@ def _well_done(band: AgeBand, result: services.PracticeResult) -> str:
 
 
 @bp.post("/me/ladder/ideas")
+@audited("create")
+@child_mode_allowed
 def child_suggest_step() -> Response:
-    case = _child_case("step.suggest")
+    case = require_child_case("step.suggest")
     form = _suggest_form(case, formdata=request.form)
     if not form.validate_on_submit():
         return _my_ladder(case, suggest_form=form, status=422)
@@ -247,26 +243,28 @@ def child_suggest_step() -> Response:
         case,
         ladder,
         title=form.title.data or "",
-        on_behalf_of_child=_for_the_child(),
+        on_behalf_of_child=in_child_mode(),
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Great idea! Your therapist will look at it."), "success")
     return see_other("ladders.child_ladder")
 
 
 @bp.post("/me/rewards/<int:reward_id>")
+@audited("create", reward="reward_id")
+@child_mode_allowed
 def ask_reward(reward_id: int) -> Response:
-    case = _child_case("reward.request")
+    case = require_child_case("reward.request")
     reward = get_reward_in(case.id, reward_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        services.do_request_reward(current_user, case, reward, on_behalf_of_child=_for_the_child())
+        services.do_request_reward(current_user, case, reward, on_behalf_of_child=in_child_mode())
     except services.LadderRuleError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return see_other("ladders.child_ladder")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "You asked for “%(title)s”. A grown-up will say yes when you get it.",
@@ -278,11 +276,13 @@ def ask_reward(reward_id: int) -> Response:
 
 
 @bp.post("/me/cheers/seen")
+@audited("update")
+@child_mode_allowed
 def cheers_seen() -> Response:
-    case = _child_case()
+    case = require_child_case("practice.log")
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.do_mark_cheers_seen(current_user, case)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thanks for reading your cheers!"), "success")
     return see_other("ladders.child_ladder")

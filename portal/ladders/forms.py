@@ -53,6 +53,7 @@ class LadderSettingsForm(FlaskForm):
             DataRequired(_l("Give the ladder a name, e.g. “Brave with dogs”.")),
             Length(max=120),
         ],
+        id="ladder-title",  # the ladder page also holds the new step's form (ids are per page)
     )
     mastery_peak_max = IntegerField(
         _l("Mastered when the worst fear is at most (0–10)"),
@@ -205,6 +206,7 @@ class SuggestStepForm(FlaskForm):
     title = StringField(
         _l("Idea for a step"),
         validators=[DataRequired(_l("Write your idea for a step.")), Length(max=120)],
+        id="idea-title",  # shares the progress page with the reward form
     )
 
 
@@ -225,9 +227,12 @@ class RewardForm(FlaskForm):
     title = StringField(
         _l("Reward"),
         validators=[DataRequired(_l("Write the reward, e.g. “Pizza night”.")), Length(max=120)],
+        id="reward-title",  # shares the progress page with the step-idea form
     )
     picture = SelectField(
-        _l("Picture"), choices=_choices([(p, p or _l("No picture")) for p in REWARD_PICTURES])
+        _l("Picture"),
+        choices=_choices([(p, p or _l("No picture")) for p in REWARD_PICTURES]),
+        id="reward-picture",
     )
     cost = IntegerField(
         _l("Tokens it costs"),

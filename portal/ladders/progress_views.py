@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import db
-from portal.cases.queries import get_case_for
-from portal.ladders import services
+from portal.audit_trail import audited
+from portal.cases.queries import require_case
+from portal.ladders import bp, services
 from portal.ladders.charts import step_charts
 from portal.ladders.forms import (
     ButtonForm,
@@ -32,20 +33,12 @@ from portal.ladders.queries import (
     rewards_of,
     waiting_suggestions,
 )
-from portal.ladders.views import bp
 from portal.models import Case
 from portal.models.ladders import StepStatus
 from portal.policies import can, guardian_link_of
-from portal.web.htmx import render, see_other
+from portal.web.htmx import is_htmx, render, see_other
 
 LOG_LENGTH = 12  # the charts and their tables hold every try; the log shows the latest
-
-
-def _progress_case(case_id: int, action: str = "ladder.view_progress") -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, action, case):
-        abort(404)
-    return case
 
 
 def _suggest_form(case: Case, formdata: object = None) -> SuggestStepForm:
@@ -97,17 +90,19 @@ def _progress(
 
 
 @bp.get("/cases/<int:case_id>/progress")
+@audited("read", case="case_id")
 def progress(case_id: int) -> Response:
-    return _progress(_progress_case(case_id))
+    return _progress(require_case(case_id, "ladder.view_progress"))
 
 
 @bp.post("/practice/<int:attempt_id>/cheer")
+@audited("create", practice="attempt_id")
 def cheer(attempt_id: int) -> Response:
     """A sticker and a line of praise; htmx swaps the practice log in place."""
     attempt = get_attempt_for(current_user, attempt_id)
-    case = _progress_case(attempt.case_id, "practice.cheer")
+    case = require_case(attempt.case_id, "practice.cheer")
     form = CheerForm()
-    fragment = request.headers.get("HX-Request") == "true"
+    fragment = is_htmx()
     if not form.validate_on_submit():
         return _progress(
             case,
@@ -118,7 +113,7 @@ def cheer(attempt_id: int) -> Response:
     services.do_cheer(
         current_user, attempt, sticker=form.sticker.data or "⭐", message=form.message.data or ""
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     name = case.child.first_name
     if fragment:
         return _progress(
@@ -134,8 +129,9 @@ def cheer(attempt_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/rewards")
+@audited("create", case="case_id")
 def add_reward(case_id: int) -> Response:
-    case = _progress_case(case_id, "reward.add")
+    case = require_case(case_id, "reward.add")
     form = RewardForm()
     if not form.validate_on_submit():
         return _progress(case, reward_form=form, status=422)
@@ -148,7 +144,7 @@ def add_reward(case_id: int) -> Response:
         picture=form.picture.data or "",
         approve=by_guardian,
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     if by_guardian:
         flash(
             _(
@@ -167,13 +163,14 @@ def add_reward(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/rewards/<int:reward_id>/approve")
+@audited("update", reward="reward_id")
 def approve_reward(case_id: int, reward_id: int) -> Response:
-    case = _progress_case(case_id, "reward.approve")
+    case = require_case(case_id, "reward.approve")
     reward = get_reward_in(case.id, reward_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.do_approve_reward(current_user, reward)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "“%(title)s” approved. %(first_name)s can now save up for it.",
@@ -186,8 +183,9 @@ def approve_reward(case_id: int, reward_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/redemptions/<int:redemption_id>/confirm")
+@audited("update", redemption="redemption_id")
 def confirm_redemption(case_id: int, redemption_id: int) -> Response:
-    case = _progress_case(case_id, "redemption.confirm")
+    case = require_case(case_id, "redemption.confirm")
     redemption = get_redemption_in(case.id, redemption_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -197,7 +195,7 @@ def confirm_redemption(case_id: int, redemption_id: int) -> Response:
         db.session.rollback()
         flash(str(exc), "error")
         return see_other("ladders.progress", case_id=case.id)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "Confirmed: %(first_name)s got “%(title)s”.",
@@ -210,9 +208,10 @@ def confirm_redemption(case_id: int, redemption_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/step-ideas")
+@audited("create", case="case_id")
 def suggest_step(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not (current_user.is_guardian and can(current_user, "step.suggest", case)):
+    case = require_case(case_id, "step.suggest")
+    if not current_user.is_guardian:
         abort(404)  # children suggest from their own screen (child_views)
     form = _suggest_form(case, formdata=request.form)
     if not form.validate_on_submit():
@@ -221,6 +220,6 @@ def suggest_step(case_id: int) -> Response:
     services.do_suggest_step(
         current_user, case, ladder, title=form.title.data or "", on_behalf_of_child=False
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thank you. Your idea went to the therapist."), "success")
     return see_other("ladders.progress", case_id=case.id)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.cases.queries import visible_case_ids
 from portal.db import utcnow
 from portal.ladders.scales import tenths
@@ -33,7 +34,6 @@ from portal.models.ladders import (
 )
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 from portal.policies import is_the_child, therapist_on
-from portal.web.audit_trail import accessed
 
 
 def ladders_of(case_id: int, *, include_retired: bool = False) -> list[Ladder]:

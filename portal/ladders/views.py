@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, request
+from flask import Response, abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.cases.queries import get_case_for
+from portal.audit_trail import audited
+from portal.cases.queries import require_case
 from portal.labels import label
-from portal.ladders import services
+from portal.ladders import bp, services
 from portal.ladders.forms import (
     ButtonForm,
     DecisionForm,
@@ -36,22 +37,12 @@ from portal.ladders.queries import (
 )
 from portal.models import Case
 from portal.models.ladders import Ladder, StepStatus
-from portal.policies import can
-from portal.web.htmx import render, see_other
-
-bp = Blueprint("ladders", __name__)
-
-
-def _therapist_case(case_id: int) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "ladder.edit", case):
-        abort(404)
-    return case
+from portal.web.htmx import is_htmx, render, see_other
 
 
 def _therapist_ladder(ladder_id: int) -> tuple[Ladder, Case]:
     ladder = get_ladder_for(current_user, ladder_id)
-    return ladder, _therapist_case(ladder.case_id)
+    return ladder, require_case(ladder.case_id, "ladder.edit")
 
 
 # --- all ladders of a case -----------------------------------------------------------------------
@@ -80,13 +71,15 @@ def _builder(case: Case, form: LadderForm | None = None, status: int = 200) -> R
 
 
 @bp.get("/cases/<int:case_id>/ladders")
+@audited("read", case="case_id")
 def builder(case_id: int) -> Response:
-    return _builder(_therapist_case(case_id))
+    return _builder(require_case(case_id, "ladder.edit"))
 
 
 @bp.post("/cases/<int:case_id>/ladders")
+@audited("create", case="case_id")
 def add_ladder(case_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "ladder.edit")
     form = _ladder_form(case, formdata=request.form)
     if not form.validate_on_submit():
         return _builder(case, form, status=422)
@@ -99,7 +92,7 @@ def add_ladder(case_id: int) -> Response:
         mastery_days=form.mastery_days.data or 3,
         weekly_target=form.weekly_target.data or 4,
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _(
             "Ladder “%(title)s” created. Next, press “Edit steps” to add its steps.",
@@ -111,8 +104,9 @@ def add_ladder(case_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/suggestions/<int:suggestion_id>")
+@audited("update", step_suggestion="suggestion_id")
 def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "ladder.edit")
     suggestion = get_suggestion_in(case.id, suggestion_id)
     form = DecisionForm()
     if not form.validate_on_submit():
@@ -126,7 +120,7 @@ def decide_suggestion(case_id: int, suggestion_id: int) -> Response:
         db.session.rollback()
         flash(str(exc), "error")
         return see_other("ladders.builder", case_id=case.id)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _("“%(title)s” added to the ladder.", title=suggestion.title)
         if approve
@@ -179,11 +173,13 @@ def _editor(
 
 
 @bp.get("/ladders/<int:ladder_id>")
+@audited("read", ladder="ladder_id")
 def ladder(ladder_id: int) -> Response:
     return _editor(*_therapist_ladder(ladder_id))
 
 
 @bp.post("/ladders/<int:ladder_id>/settings")
+@audited("update", ladder="ladder_id")
 def save_settings(ladder_id: int) -> Response:
     ladder, case = _therapist_ladder(ladder_id)
     form = LadderSettingsForm()
@@ -197,12 +193,13 @@ def save_settings(ladder_id: int) -> Response:
         mastery_days=form.mastery_days.data or 3,
         weekly_target=form.weekly_target.data or 4,
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Ladder settings saved."), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
 @bp.post("/ladders/<int:ladder_id>/steps")
+@audited("create", ladder="ladder_id")
 def add_step(ladder_id: int) -> Response:
     ladder, case = _therapist_ladder(ladder_id)
     form = StepForm()
@@ -220,7 +217,7 @@ def add_step(ladder_id: int) -> Response:
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, step_form=form, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _("Step “%(title)s” added as step %(position)s.", title=step.title, position=step.position),
         "success",
@@ -229,6 +226,7 @@ def add_step(ladder_id: int) -> Response:
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>")
+@audited("update", ladder_step="step_id")
 def save_step(ladder_id: int, step_id: int) -> Response:
     ladder, case = _therapist_ladder(ladder_id)
     step = get_step_in(ladder, step_id)
@@ -247,12 +245,13 @@ def save_step(ladder_id: int, step_id: int) -> Response:
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, edit_forms={step.id: form}, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Step “%(title)s” saved.", title=step.title), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/move")
+@audited("update", ladder_step="step_id")
 def move_step(ladder_id: int, step_id: int) -> Response:
     """Up/down buttons; htmx swaps the step list in place, a plain form post reloads the page."""
     ladder, case = _therapist_ladder(ladder_id)
@@ -262,8 +261,8 @@ def move_step(ladder_id: int, step_id: int) -> Response:
         abort(400)
     direction = form.direction.data or "up"
     services.do_move_step(current_user, ladder, step, direction)
-    db.session.commit()
-    if request.headers.get("HX-Request") == "true":
+    db.session.commit()  # commit point: the view's change
+    if is_htmx():
         return _editor(
             ladder,
             case,
@@ -282,18 +281,20 @@ def move_step(ladder_id: int, step_id: int) -> Response:
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/retire")
+@audited("delete", ladder_step="step_id")
 def retire_step(ladder_id: int, step_id: int) -> Response:
     ladder, _case = _therapist_ladder(ladder_id)
     step = get_step_in(ladder, step_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.do_retire_step(current_user, ladder, step)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Step “%(title)s” retired. Its practice history is kept.", title=step.title), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/status")
+@audited("update", ladder_step="step_id")
 def override_step(ladder_id: int, step_id: int) -> Response:
     ladder, _case = _therapist_ladder(ladder_id)
     step = get_step_in(ladder, step_id)
@@ -302,7 +303,7 @@ def override_step(ladder_id: int, step_id: int) -> Response:
         abort(400)
     status = StepStatus(form.status.data)
     services.do_override_step(current_user, ladder, step, status)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(
         _("“%(title)s” is now %(status)s.", title=step.title, status=label(status).lower()),
         "success",

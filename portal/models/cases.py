@@ -29,6 +29,18 @@ class AgeBand(enum.StrEnum):
     def label(self) -> str:
         return {"young": "4–7", "child": "8–12", "teen": "13–17"}[self.value]
 
+    @property
+    def is_young(self) -> bool:
+        return self is AgeBand.YOUNG
+
+    @property
+    def is_child(self) -> bool:
+        return self is AgeBand.CHILD
+
+    @property
+    def is_teen(self) -> bool:
+        return self is AgeBand.TEEN
+
 
 def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -117,6 +117,18 @@ class LadderStep(Base):
     def fear_rating(self) -> float:
         return self.fear_score / 10
 
+    @property
+    def is_locked(self) -> bool:
+        return self.status is StepStatus.LOCKED
+
+    @property
+    def is_practising(self) -> bool:
+        return self.status is StepStatus.PRACTISING
+
+    @property
+    def is_mastered(self) -> bool:
+        return self.status is StepStatus.MASTERED
+
 
 class StepRating(Base):
     """Every (re-)rating of a step, so the ladder's history is kept."""

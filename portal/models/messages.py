@@ -42,7 +42,7 @@ class MessageKind(enum.StrEnum):
 
 class ReferenceType(enum.StrEnum):
     """What a message can point at; each kind is resolved (and checked against the thread's
-    case) by portal.messaging.references."""
+    case) by portal.messages.references."""
 
     GOAL = "goal"
     LADDER_STEP = "ladder_step"

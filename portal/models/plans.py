@@ -85,6 +85,11 @@ class Problem(Base):
         back_populates="problem", order_by="ProblemSeverity.id"
     )
 
+    @property
+    def is_current(self) -> bool:
+        """Still worked on: active or being watched (not resolved, not put off)."""
+        return self.status in (ProblemStatus.ACTIVE, ProblemStatus.MONITORING)
+
     def latest_severity(self) -> dict[Informant, ProblemSeverity]:
         latest: dict[Informant, ProblemSeverity] = {}
         for rating in self.severities:
@@ -171,6 +176,10 @@ class PlanVersion(Base):
     @property
     def is_editable(self) -> bool:
         return self.status is PlanStatus.DRAFT
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.status is PlanStatus.PROPOSED
 
 
 class GoalOwner(enum.StrEnum):

@@ -8,15 +8,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal import db
-from portal.cases.queries import get_case_for
+from portal.audit_trail import audited
+from portal.cases.queries import get_case_for, require_case
+from portal.child.queries import case_for_child_screen
 from portal.models import AgeBand, Case
 from portal.models.plans import AssentChoice, Informant, PlanStatus, PlanVersion, ResponseKind
-from portal.plans import services
+from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
 from portal.plans.queries import get_plan_for, previous_active_version, progress_by_goal
-from portal.plans.views import bp
-from portal.policies import can, guardian_link_of, today
+from portal.policies import guardian_link_of, require, today
+from portal.security import child_mode_allowed
+from portal.session_state import in_child_mode
 from portal.web.htmx import render
 
 THANKS = {
@@ -38,6 +41,7 @@ def _previous_active(case: Case, plan: PlanVersion) -> PlanVersion | None:
 
 
 @bp.get("/plans/<int:plan_id>")
+@audited("read", plan="plan_id")
 def version(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
@@ -54,6 +58,7 @@ def version(plan_id: int) -> Response:
 
 
 @bp.get("/plans/<int:plan_id>/changes")
+@audited("read", plan="plan_id")
 def changes(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     if current_user.is_child:
@@ -70,6 +75,7 @@ def changes(plan_id: int) -> Response:
 
 
 @bp.get("/plans/<int:plan_id>/print")
+@audited("print", plan="plan_id")
 def printable(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     if current_user.is_child:
@@ -81,11 +87,11 @@ def printable(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/respond")
+@audited("create", plan="plan_id")
 def respond(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
-    if not can(current_user, "plan.respond", case):
-        abort(404)
+    require("plan.respond", case)
     form = GuardianResponseForm()
     if form.validate_on_submit():
         try:
@@ -99,7 +105,7 @@ def respond(plan_id: int) -> Response:
         except services.PlanRuleError as exc:
             form.comment.errors = [str(exc)]
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             message = THANKS[ResponseKind(form.kind.data)]
             if plan.status is PlanStatus.ACTIVE:
                 message += _(" Version %(number)s is now the active plan.", number=plan.number)
@@ -117,12 +123,13 @@ def respond(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/assent")
+@audited("create", plan="plan_id")
+@child_mode_allowed
 def assent(plan_id: int) -> Response:
     """The child's assent: from the child, or recorded by a guardian for a young child."""
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
-    if not can(current_user, "plan.assent", case):
-        abort(404)
+    require("plan.assent", case)
     form = AssentForm()
     if not form.validate_on_submit():
         flash(_("Choose one of the answers."), "error")
@@ -138,25 +145,21 @@ def assent(plan_id: int) -> Response:
         except services.PlanRuleError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Thank you! Your answer is saved."), "success")
-    if current_user.is_child or _in_child_mode():
+    if current_user.is_child or in_child_mode():
         return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 
 
-def _in_child_mode() -> bool:
-    from portal.security import current_auth_session
-
-    auth_session = current_auth_session()
-    return bool(auth_session and auth_session.child_mode_child_id)
-
-
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>/progress")
+@audited("create", goal="goal_id")
+@child_mode_allowed
 def rate_goal(plan_id: int, goal_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
-    if not can(current_user, "goal.rate", case) or plan.status is not PlanStatus.ACTIVE:
+    require("goal.rate", case)
+    if plan.status is not PlanStatus.ACTIVE:
         abort(404)
     goal = next((g for g in plan.goals if g.id == goal_id), None)
     if goal is None:
@@ -165,16 +168,16 @@ def rate_goal(plan_id: int, goal_id: int) -> Response:
     if form.validate_on_submit() and form.value.data is not None:
         if current_user.is_therapist:
             role = Informant.THERAPIST
-        elif current_user.is_guardian and not _in_child_mode():
+        elif current_user.is_guardian and not in_child_mode():
             role = Informant.GUARDIAN
         else:
             role = Informant.CHILD
         services.do_rate_goal(current_user, case, goal, value=form.value.data, rater_role=role)
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Thanks! Your rating is saved."), "success")
     else:
         flash(_("Choose a number from 0 to 10."), "error")
-    if current_user.is_child or _in_child_mode():
+    if current_user.is_child or in_child_mode():
         return redirect(url_for("plans.child_plan"), 303)  # type: ignore[return-value]
     if current_user.is_therapist:
         return redirect(url_for("plans.plan_hub", case_id=case.id), 303)  # type: ignore[return-value]
@@ -209,6 +212,7 @@ def _proposed(case: Case) -> PlanVersion | None:
 
 
 @bp.get("/family/<int:case_id>/plan")
+@audited("read", case="case_id")
 def family_plan(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     if not current_user.is_guardian:
@@ -217,38 +221,36 @@ def family_plan(case_id: int) -> Response:
 
 
 @bp.post("/family/<int:case_id>/priorities")
+@audited("create", case="case_id")
 def suggest_priorities(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "plan.suggest", case):
-        abort(404)
+    case = require_case(case_id, "plan.suggest")
     form = CommentForm()
     if not form.validate_on_submit():
         return _family_page(case, comment_form=form, status=422)
     services.do_suggest_priorities(current_user, case, form.comment.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thank you. Your suggestion went to the therapist."), "success")
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 
 
 @bp.post("/family/<int:case_id>/review-request")
+@audited("create", case="case_id")
 def request_review(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "plan.suggest", case):
-        abort(404)
+    case = require_case(case_id, "plan.suggest")
     form = CommentForm(prefix="review")
     if not form.validate_on_submit():
         return _family_page(case, review_form=form, status=422)
     services.do_request_review(current_user, case, form.comment.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Thank you. The therapist will plan a review with you."), "success")
     return redirect(url_for("plans.family_plan", case_id=case.id), 303)  # type: ignore[return-value]
 
 
 @bp.get("/me/plan")
+@audited("read")
+@child_mode_allowed
 def child_plan() -> Response:
     """The plan in the child's words only: no clinical text, no adults' comments."""
-    from portal.child.views import case_for_child_screen
-
     case = case_for_child_screen()
     band = case.child.age_band(today())
     progress = progress_by_goal(case.id)

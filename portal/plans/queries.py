@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.cases.queries import visible_case_ids
 from portal.models import Case, User
 from portal.models.plans import (
@@ -20,7 +21,6 @@ from portal.models.plans import (
     Problem,
 )
 from portal.models.tasks import CaseTask
-from portal.web.audit_trail import accessed
 
 FAMILY_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE, PlanStatus.SUPERSEDED)
 CHILD_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.db import utcnow
+from portal.feedback.services import check_progress_alert
 from portal.models import Case, User
 from portal.models.plans import (
     AssentChoice,
@@ -527,7 +528,5 @@ def do_rate_goal(
     )
     db.session.add(rating)
     db.session.flush()
-    from portal.feedback.services import check_progress_alert
-
     check_progress_alert(rating)
     return rating

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, request
+from flask import Response, abort, flash, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.cases.queries import get_case_for
+from portal.audit_trail import audited
+from portal.cases.queries import require_case
 from portal.models import Case
 from portal.models.plans import (
     Goal,
@@ -23,7 +24,7 @@ from portal.models.plans import (
     ProblemDomain,
     ProblemStatus,
 )
-from portal.plans import services
+from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import (
     GoalForm,
@@ -46,10 +47,7 @@ from portal.plans.queries import (
     open_tasks,
     progress_by_goal,
 )
-from portal.policies import can
-from portal.web.htmx import render, see_other
-
-bp = Blueprint("plans", __name__)
+from portal.web.htmx import is_htmx, render, see_other
 
 CONFLICT = _l(
     "Someone saved this plan since you opened it. Your text is still below: "
@@ -57,16 +55,15 @@ CONFLICT = _l(
 )
 
 
-def _therapist_case(case_id: int) -> Case:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "plan.edit", case):
-        abort(404)
-    return case
+@bp.app_template_global("plan_activation")
+def _plan_activation(plan: PlanVersion) -> dict[str, bool]:
+    """What a plan still needs before it can be active, for every page that shows one."""
+    return services.activation_status(plan)
 
 
 def _therapist_plan(plan_id: int) -> tuple[PlanVersion, Case]:
     plan = get_plan_for(current_user, plan_id)
-    case = _therapist_case(plan.case_id)
+    case = require_case(plan.case_id, "plan.edit")
     return plan, case
 
 
@@ -86,13 +83,15 @@ def _problems_page(case: Case, form: ProblemForm | None = None, status: int = 20
 
 
 @bp.get("/cases/<int:case_id>/problems")
+@audited("read", case="case_id")
 def problems(case_id: int) -> Response:
-    return _problems_page(_therapist_case(case_id))
+    return _problems_page(require_case(case_id, "plan.edit"))
 
 
 @bp.post("/cases/<int:case_id>/problems")
+@audited("create", case="case_id")
 def add_problem(case_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     form = ProblemForm()
     if form.validate_on_submit():
         severities = {
@@ -113,24 +112,25 @@ def add_problem(case_id: int) -> Response:
             reported_by=form.reported_by.data or "",
             severities=severities,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Problem added to the list."), "success")
         return see_other("plans.problems", case_id=case.id)
     return _problems_page(case, form, status=422)
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/move")
+@audited("update", problem="problem_id")
 def move_problem(case_id: int, problem_id: int) -> Response:
     """Up/down buttons; htmx swaps the list in place, a plain form post reloads the page."""
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     problem = get_problem_in(case.id, problem_id)
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400)
     services.do_move_problem(current_user, case, problem, form.direction.data or "up")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     moved = "up" if form.direction.data == "up" else "down"
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx():
         return render(
             "plans/problems.html",
             block="problem_list",
@@ -145,8 +145,9 @@ def move_problem(case_id: int, problem_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/severity")
+@audited("create", problem="problem_id")
 def rate_problem(case_id: int, problem_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     problem = get_problem_in(case.id, problem_id)
     form = SeverityForm()
     if form.validate_on_submit() and form.severity.data is not None:
@@ -156,7 +157,7 @@ def rate_problem(case_id: int, problem_id: int) -> Response:
             informant=Informant(form.informant.data),
             severity=form.severity.data,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Rating saved."), "success")
     else:
         flash(_("A rating is a number from 0 to 10."), "error")
@@ -164,14 +165,15 @@ def rate_problem(case_id: int, problem_id: int) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/problems/<int:problem_id>/status")
+@audited("update", problem="problem_id")
 def set_problem_status(case_id: int, problem_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     problem = get_problem_in(case.id, problem_id)
     form = ProblemStatusForm()
     if not form.validate_on_submit():
         abort(400)
     services.do_set_problem_status(current_user, problem, ProblemStatus(form.status.data))
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Status saved."), "success")
     return see_other("plans.problems", case_id=case.id)
 
@@ -180,8 +182,9 @@ def set_problem_status(case_id: int, problem_id: int) -> Response:
 
 
 @bp.get("/cases/<int:case_id>/plan")
+@audited("read", case="case_id")
 def plan_hub(case_id: int) -> Response:
-    return _hub(_therapist_case(case_id))
+    return _hub(require_case(case_id, "plan.edit"))
 
 
 def _hub(case: Case, status: int = 200) -> Response:
@@ -201,10 +204,11 @@ def _hub(case: Case, status: int = 200) -> Response:
 
 
 @bp.post("/cases/<int:case_id>/plan/draft")
+@audited("create", case="case_id")
 def start_draft(case_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     draft = services.do_start_draft(current_user, case)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     return see_other("plans.edit", plan_id=draft.id)
 
 
@@ -294,6 +298,7 @@ def _editable(plan: PlanVersion, case: Case) -> Response | None:
 
 
 @bp.get("/plans/<int:plan_id>/edit")
+@audited("read", plan="plan_id")
 def edit(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     return _editable(plan, case) or _editor(plan, case)
@@ -307,6 +312,7 @@ def _expected(value: str | None) -> int:
 
 
 @bp.post("/plans/<int:plan_id>/edit")
+@audited("update", plan="plan_id")
 def save_details(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -322,7 +328,7 @@ def save_details(plan_id: int) -> Response:
             change_summary=form.change_summary.data or "",
             review_interval_days=form.review_interval_days.data or 90,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
         return _editor(plan, case, details_form=form, error=CONFLICT, status=409)
@@ -331,6 +337,7 @@ def save_details(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/goals")
+@audited("create", plan="plan_id")
 def add_goal(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -343,12 +350,13 @@ def add_goal(plan_id: int) -> Response:
         services.do_add_goal(current_user, plan, case, data)
     except services.PlanRuleError as exc:
         return _editor(plan, case, new_goal_form=form, error=str(exc), status=422)
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Goal added."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>")
+@audited("update", goal="goal_id")
 def save_goal(plan_id: int, goal_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -362,7 +370,7 @@ def save_goal(plan_id: int, goal_id: int) -> Response:
         services.do_save_goal(
             current_user, goal, case, data, expected_edit_version=_expected(form.edit_version.data)
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except (services.EditConflict, StaleDataError):
         db.session.rollback()
         return _editor(plan, case, goal_forms={goal.id: form}, error=CONFLICT, status=409)
@@ -371,17 +379,19 @@ def save_goal(plan_id: int, goal_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/goals/<int:goal_id>/delete")
+@audited("delete", goal="goal_id")
 def remove_goal(plan_id: int, goal_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
         return stop
     services.do_remove_goal(current_user, get_goal_in(plan, goal_id))
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Goal removed from this draft."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/interventions")
+@audited("create", plan="plan_id")
 def add_intervention(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -396,23 +406,25 @@ def add_intervention(plan_id: int) -> Response:
         who=form.who.data or "",
         how_often=form.how_often.data or "",
     )
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Added to “who does what”."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/interventions/<int:item_id>/delete")
+@audited("delete", intervention="item_id")
 def remove_intervention(plan_id: int, item_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
         return stop
     services.do_remove_intervention(current_user, get_intervention_in(plan, item_id))
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Removed from “who does what”."), "success")
     return see_other("plans.edit", plan_id=plan.id)
 
 
 @bp.post("/plans/<int:plan_id>/propose")
+@audited("update", plan="plan_id")
 def propose(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     if stop := _editable(plan, case):
@@ -427,7 +439,7 @@ def propose(plan_id: int) -> Response:
             expected_edit_version=_expected(form.edit_version.data),
             sign_off=form.sign_off.data,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except services.PlanRuleError as exc:
         db.session.rollback()
         return _editor(plan, case, error=str(exc), status=422)
@@ -445,6 +457,7 @@ def propose(plan_id: int) -> Response:
 
 
 @bp.post("/plans/<int:plan_id>/sign-off")
+@audited("update", plan="plan_id")
 def sign_off(plan_id: int) -> Response:
     plan, case = _therapist_plan(plan_id)
     try:
@@ -452,19 +465,20 @@ def sign_off(plan_id: int) -> Response:
     except services.PlanRuleError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Signed off."), "success")
     return see_other("plans.plan_hub", case_id=case.id)
 
 
 @bp.post("/cases/<int:case_id>/tasks/<int:task_id>/resolve")
+@audited("update", task="task_id")
 def resolve_task(case_id: int, task_id: int) -> Response:
-    case = _therapist_case(case_id)
+    case = require_case(case_id, "plan.edit")
     task = get_task_in(case.id, task_id)
     form = ResolveTaskForm()
     if not form.validate_on_submit():
         abort(400)
     services.do_resolve_task(current_user, task, form.note.data or "")
-    db.session.commit()
+    db.session.commit()  # commit point: the view's change
     flash(_("Marked as done."), "success")
     return see_other("plans.plan_hub", case_id=case.id)

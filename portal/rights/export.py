@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, Table, and_, or_, select
 
 from portal import db
 from portal.db import Base
-from portal.messaging.queries import visible_thread_ids
+from portal.messages.queries import visible_thread_ids
 from portal.models import Case, PlanStatus, User
 
 # Columns that are secrets or plumbing, never part of anybody's record.

@@ -14,6 +14,7 @@ class DeletionRequestForm(FlaskForm):
     confirm = BooleanField(
         _l("I understand that the clinic keeps the records it must legally retain"),
         validators=[DataRequired(_l("Tick the box to confirm."))],
+        id="confirm-deletion",  # the data page also holds the close-account form
     )
 
 
@@ -21,6 +22,7 @@ class CloseAccountForm(FlaskForm):
     confirm = BooleanField(
         _l("Close my child's sign-in now"),
         validators=[DataRequired(_l("Tick the box to confirm."))],
+        id="confirm-close",
     )
 
 

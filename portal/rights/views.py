@@ -5,31 +5,21 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, make_response
+from flask import Response, abort, flash, make_response
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import audit, db
-from portal.cases.queries import get_case_for
+from portal.audit_trail import audited
+from portal.cases.queries import require_case
 from portal.cases.services import ServiceError
 from portal.db import utcnow
 from portal.models import Case
-from portal.policies import can
-from portal.rights import export, services
+from portal.policies import require
+from portal.rights import bp, export, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
 from portal.web.htmx import render, see_other
 from portal.web.sorting import order_by_request
-
-bp = Blueprint("rights", __name__)
-
-
-def _case(case_id: int, action: str) -> Case:
-    if not current_user.is_guardian:
-        abort(404)
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, action, case):
-        abort(404)
-    return case
 
 
 def _audit(action: str, case: Case, object_id: int | None = None) -> None:
@@ -62,39 +52,43 @@ def _data_page(
 
 
 @bp.get("/family/<int:case_id>/data")
+@audited("read", case="case_id")
 def data_page(case_id: int) -> Response:
-    return _data_page(_case(case_id, "rights.export"))
+    return _data_page(require_case(case_id, "rights.export"))
 
 
 @bp.get("/family/<int:case_id>/data/export.json")
+@audited("export", case="case_id")
 def export_json(case_id: int) -> Response:
-    case = _case(case_id, "rights.export")
+    case = require_case(case_id, "rights.export")
     _audit("export", case)
     body = json.dumps(export.document(case, current_user, utcnow()), ensure_ascii=False, indent=2)
     response = make_response(body)
     response.mimetype = "application/json"
     filename = f"rapport-child-{case.child_id}-{utcnow():%Y%m%d}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    db.session.commit()  # the audit row
+    db.session.commit()  # commit point: the view's audit row (an export or print)
     return response
 
 
 @bp.get("/family/<int:case_id>/data/print")
+@audited("print", case="case_id")
 def printable(case_id: int) -> Response:
-    case = _case(case_id, "rights.export")
+    case = require_case(case_id, "rights.export")
     _audit("print", case)
     response = render(
         "rights/print.html",
         case=case,
         document=export.document(case, current_user, utcnow()),
     )
-    db.session.commit()  # the audit row
+    db.session.commit()  # commit point: the view's audit row (an export or print)
     return response
 
 
 @bp.post("/family/<int:case_id>/data/deletion")
+@audited("create", case="case_id")
 def request_deletion(case_id: int) -> Response:
-    case = _case(case_id, "rights.request_deletion")
+    case = require_case(case_id, "rights.request_deletion")
     form = DeletionRequestForm()
     if form.validate_on_submit():
         try:
@@ -103,7 +97,7 @@ def request_deletion(case_id: int) -> Response:
             form.reason.errors = [str(exc)]
         else:
             _audit("deletion_request", case, request.id)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("Your request is with the clinic. We will tell you when it is done."), "success"
             )
@@ -112,8 +106,9 @@ def request_deletion(case_id: int) -> Response:
 
 
 @bp.post("/family/<int:case_id>/child-account/close")
+@audited("delete", case="case_id")
 def close_child_account(case_id: int) -> Response:
-    case = _case(case_id, "rights.close_child_account")
+    case = require_case(case_id, "rights.close_child_account")
     form = CloseAccountForm()
     if form.validate_on_submit():
         try:
@@ -128,18 +123,13 @@ def close_child_account(case_id: int) -> Response:
                 object_type="user",
                 object_id=closed.id,
             )
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(
                 _("%(name)s's account is closed.", name=case.child.first_name),
                 "success",
             )
             return see_other("rights.data_page", case_id=case.id)
     return _data_page(case, close_form=form, status=422)
-
-
-def _admin_only() -> None:
-    if not can(current_user, "rights.manage_requests"):
-        abort(404)
 
 
 def _queue(form: CompleteDeletionForm | None = None, status: int = 200) -> Response:
@@ -155,14 +145,16 @@ def _queue(form: CompleteDeletionForm | None = None, status: int = 200) -> Respo
 
 
 @bp.get("/admin/data-requests")
+@audited("read")
 def admin_requests() -> Response:
-    _admin_only()
+    require("rights.manage_requests")
     return _queue()
 
 
 @bp.post("/admin/data-requests/<int:request_id>/complete")
+@audited("update")
 def complete_request(request_id: int) -> Response:
-    _admin_only()
+    require("rights.manage_requests")
     request = services.get_request_for_admin(current_user, request_id)
     if request is None:
         abort(404)
@@ -174,7 +166,7 @@ def complete_request(request_id: int) -> Response:
             form.confirm.errors = [str(exc)]
         else:
             _audit("deletion_complete", request.case, request.id)
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
             flash(_("Done. The child's personal information is removed."), "success")
             return see_other("rights.admin_requests")
     return _queue(form, status=422)

@@ -15,6 +15,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import db
+from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from portal.web.htmx import is_htmx
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,6 @@ def typed_text() -> list[tuple[str, str]]:
 def _render_without_database(template: str, **context: Any) -> str:
     """Render with no context processors (they load the signed-in person from the database) and
     the language from the browser alone."""
-    from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
-
     language = request.accept_languages.best_match(LANGUAGES.keys()) or DEFAULT_LANGUAGE
     with force_locale(language):
         return current_app.jinja_env.get_template(template).render(**context)
@@ -88,7 +88,7 @@ def _render_without_database(template: str, **context: Any) -> str:
 
 def error_response(status: int) -> Response:
     title, text = MESSAGES.get(status, MESSAGES[500])
-    fragment = request.headers.get("HX-Request") == "true"
+    fragment = is_htmx()
     if status == 503:  # the database is away: a page (or fragment) that needs nothing from it
         # htmx leaves the form and its text in place on an error; a full page shows the text back.
         body = _render_without_database(

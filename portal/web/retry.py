@@ -44,6 +44,8 @@ def retry_transient(
                 raise
             sqlstate = getattr(exc.orig, "sqlstate", "?")
             log.warning("transient database failure %s; try %d of %d", sqlstate, attempt, attempts)
+            # Not a commit point: the failed transaction is rolled back and the view runs again,
+            # so its own commit is the one that counts.
             (rollback or db.session.rollback)()
             # Jitter only, nothing secret depends on it.
             time.sleep(random.uniform(0, BASE_DELAY * 2**attempt))  # noqa: S311  # nosec B311

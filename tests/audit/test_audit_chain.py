@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import record, verify_chain
 from portal.models import AuditLog
-from tests.factories import World
+from tests.support.rows import World
 
 
 def _three_rows(session: Session, world: World) -> list[int]:

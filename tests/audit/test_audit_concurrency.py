@@ -13,17 +13,13 @@ from sqlalchemy import func, select
 from portal.audit import record, verify_chain
 from portal.extensions import database
 from portal.models import AuditLog
-from tests.conftest import Browser
-from tests.factories import World
-from tests.messaging.test_concurrency import (  # noqa: F401 - fixtures
-    fresh_database,
-    live_app,
-    run_together,
-)
+from tests.support.browser import Browser
+from tests.support.concurrency import run_together
+from tests.support.rows import World
 
 
 def test_LG04_twenty_people_reading_and_writing_at_once_keep_one_intact_chain(
-    live_app: tuple[Flask, World, int],  # noqa: F811 - the fixture
+    live_app: tuple[Flask, World, int],
 ) -> None:
     app, world, thread_id = live_app
     people = []
@@ -65,7 +61,7 @@ def _per_call(rounds: int, step: Callable[[int], object]) -> float:
     return (time.perf_counter() - started) / rounds * 1000
 
 
-def test_LG01_cost_of_one_audit_row(live_app: tuple[Flask, World, int]) -> None:  # noqa: F811
+def test_LG01_cost_of_one_audit_row(live_app: tuple[Flask, World, int]) -> None:
     """Measured, not asserted tightly (shared machine): a row with its own commit (as a page view
     writes it), a row inside a larger transaction (as a change writes it), and a whole case page
     for scale. `pytest -s` prints the figures."""

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portal.models import AuditLog, Message, OutboxEmail
-from tests.conftest import Browser
-from tests.factories import PASSWORD, World
-from tests.messaging.helpers import build_threads
+from tests.support.browser import Browser
+from tests.support.builders import build_threads
+from tests.support.rows import PASSWORD, World
 
 NEW_PASSWORD = "a quiet lake at dawn 2026"
 

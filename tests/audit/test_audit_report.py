@@ -9,19 +9,21 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import time_machine
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.audit import record
 from portal.audit_report.queries import SORTS
 from portal.db import utcnow
 from portal.extensions import database
-from portal.messaging import services as messaging
+from portal.messages import services as messaging
 from portal.models import Clinic, Role, ThreadKind
-from tests.conftest import Browser
-from tests.factories import World, make_case, make_user
-from tests.messaging.helpers import on_services, second_household
+from tests.support.browser import Browser
+from tests.support.builders import second_household
+from tests.support.rows import World, make_case, make_user
+from tests.support.session import services_on
 
 
 def _rows(html: str) -> list[str]:
@@ -37,14 +39,12 @@ def _cells(row: str) -> list[str]:
 
 
 def _add(app: Flask, db_session: Session, count: int, **values: object) -> None:
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), db.bound(db_session):
         for n in range(count):
             record(
                 db_session, **{"action": "read", "object_type": "plan", "object_id": n, **values}
             )  # type: ignore[arg-type]
         db_session.commit()
-        g.pop("db_session")
 
 
 @contextmanager
@@ -203,7 +203,7 @@ def test_LG05_a_guardian_does_not_see_views_of_another_households_thread(
     app: Flask, db_session: Session, new_browser: Callable[[], Browser], world: World
 ) -> None:
     dad, _link = second_household(db_session, world)
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         thread = messaging.do_open_thread(world.t1, world.case1, ThreadKind.HOUSEHOLD, guardian=dad)
     therapist = new_browser()
     therapist.login("t1@clinic.test")

@@ -14,17 +14,17 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CHAINED_FIELDS
 from portal.models import AuditLog, User
-from tests.conftest import Browser
-from tests.factories import World
-from tests.test_access_matrix import (
-    ACTORS,
-    MATRIX,
-    Row,
-    Scene,
-    enter_state,
-    form_for,
-    scene,  # noqa: F401 - the matrix's fixture
-    sign_in,
+from tests.support.browser import Browser
+from tests.support.matrix import ACTORS, MATRIX, Row, enter_state, form_for
+from tests.support.people import sign_in
+from tests.support.rows import World
+from tests.support.scene import Scene
+from tests.support.shared import (  # noqa: F401 - the module's fixtures (one scene, savepoints)
+    savepoint_session,
+    scene_built_once,
+    scene_in_savepoint,
+    signed_in_browsers,
+    world_in_savepoint,
 )
 
 # Pages that show no single child's record: lists, settings, sign-in and the admin's own pages.
@@ -103,7 +103,7 @@ def test_LG01_each_use_of_a_childs_record_writes_exactly_one_complete_row(
     app: Flask,
     db_session: Session,
     world: World,
-    scene: Scene,  # noqa: F811 - the matrix's fixture
+    scene: Scene,
     new_browser: Callable[[], Browser],
     row: Row,
     actor: str,
@@ -145,7 +145,7 @@ def test_LG07_each_refusal_writes_exactly_one_denied_row(
     app: Flask,
     db_session: Session,
     world: World,
-    scene: Scene,  # noqa: F811 - the matrix's fixture
+    scene: Scene,
     new_browser: Callable[[], Browser],
     row: Row,
     actor: str,

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from portal import create_app, db
+from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxEmail
 from tests.e2e.axe import assert_accessible
 
@@ -82,13 +83,13 @@ def live_totp_code(email: str) -> str | None:
     """A fresh authenticator code for a therapist of the live server (None for anybody else):
     the demo therapists' secret is RAPPORTDEMOTOTP2 (README)."""
     from portal.models import User
-    from tests.factories import fresh_totp_code
+    from tests.support.totp import fresh_authenticator_code
 
     with _LIVE[-1].app_context():
         user = db.session.scalars(select(User).where(User.email == email)).one_or_none()
         if user is None or not user.needs_second_factor:
             return None
-        code = fresh_totp_code(db.session, user)
+        code = fresh_authenticator_code(db.session, user)
         db.session.commit()
     return code
 
@@ -176,8 +177,7 @@ _SMALL_TARGETS_JS = """
 """
 _DUPLICATE_IDS_JS = """
 () => {
-  // Hidden inputs (each form's csrf_token) have no label, so sharing an id harms nobody.
-  const ids = [...document.querySelectorAll('[id]:not([type=hidden])')].map(el => el.id);
+  const ids = [...document.querySelectorAll('[id]')].map(el => el.id);
   return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
 }
 """
@@ -208,3 +208,27 @@ def shoot(page: Page, name: str) -> None:
     assert page.evaluate(_DUPLICATE_IDS_JS) == [], f"{name}: two elements share an id"
     page.set_viewport_size(before)
     assert_accessible(page, name)
+
+
+# --- Signing the demo people in, in the browser --------------------------------------------------
+
+RIVERA = "rivera@demo.rapport.test"
+ANA = "ana@demo.rapport.test"
+
+
+def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if code := live_totp_code(email):  # therapists: the second step (AU-08)
+        page.wait_for_url("**/login/code")
+        page.get_by_label("6-digit code").fill(code)
+        page.get_by_role("button", name="Sign in").click()
+
+
+def kids_sign_in(page: Page, username: str, secret: str) -> None:
+    page.goto("/login/kids")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("PIN or password").fill(secret)
+    page.get_by_role("button", name="Let's go").click()

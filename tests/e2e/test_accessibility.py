@@ -25,8 +25,17 @@ from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
 from tests.e2e.axe import axe_violations
-from tests.e2e.conftest import _SMALL_TARGETS_JS, DESKTOP, PHONE, LiveServer, _sideways_overflow
-from tests.e2e.test_journeys import ANA, RIVERA, kids_sign_in, sign_in
+from tests.e2e.conftest import (
+    _SMALL_TARGETS_JS,
+    ANA,
+    DESKTOP,
+    PHONE,
+    RIVERA,
+    LiveServer,
+    _sideways_overflow,
+    kids_sign_in,
+    sign_in,
+)
 
 CHEN = "chen@demo.rapport.test"
 CARLA = "carla@demo.rapport.test"

@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, shoot
-from tests.e2e.test_journeys import sign_in
+from tests.e2e.conftest import PHONE, shoot, sign_in
 
 NORA_SAID = "We ran out of time again"
 RIVERA_ANSWERS = (

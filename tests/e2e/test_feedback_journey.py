@@ -9,8 +9,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, shoot
-from tests.e2e.test_journeys import sign_in
+from tests.e2e.conftest import PHONE, shoot, sign_in
 
 CARLA_SAYS = "The homework sheet confused us and we felt rushed at the end."
 RIVERA_ANSWERS = "Thank you for telling me. Next week we start with ten minutes for your questions."

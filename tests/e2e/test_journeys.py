@@ -14,28 +14,7 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.e2e.conftest import LiveServer, live_totp_code, shoot
-
-RIVERA = "rivera@demo.rapport.test"
-ANA = "ana@demo.rapport.test"
-
-
-def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    if code := live_totp_code(email):  # therapists: the second step (AU-08)
-        page.wait_for_url("**/login/code")
-        page.get_by_label("6-digit code").fill(code)
-        page.get_by_role("button", name="Sign in").click()
-
-
-def kids_sign_in(page: Page, username: str, secret: str) -> None:
-    page.goto("/login/kids")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("PIN or password").fill(secret)
-    page.get_by_role("button", name="Let's go").click()
+from tests.e2e.conftest import ANA, RIVERA, LiveServer, kids_sign_in, live_totp_code, shoot, sign_in
 
 
 def born_years_ago(years: int) -> date:

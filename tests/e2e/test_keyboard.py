@@ -16,8 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from portal.demo import LEO_PIN
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import PHONE
-from tests.e2e.test_journeys import RIVERA, kids_sign_in, sign_in
+from tests.e2e.conftest import PHONE, RIVERA, kids_sign_in, sign_in
 
 CARLA = "carla@demo.rapport.test"
 

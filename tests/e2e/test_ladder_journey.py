@@ -9,8 +9,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.e2e.conftest import PHONE, shoot
-from tests.e2e.test_journeys import kids_sign_in, sign_in
+from tests.e2e.conftest import PHONE, kids_sign_in, shoot, sign_in
 
 STEP = "Watch a dog on a lead across the park"
 OUTCOME = "A big dog walked right past and nothing happened"

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import LiveServer, shoot
-from tests.e2e.test_journeys import ANA, RIVERA, sign_in
+from tests.e2e.conftest import ANA, RIVERA, LiveServer, shoot, sign_in
 
 
 def messages_on(page: Page) -> Locator:
@@ -83,7 +82,7 @@ def test_ana_and_dr_rivera_hold_a_live_conversation(
 def test_a_teen_writes_to_dr_chen_in_their_own_thread(
     live_server: LiveServer, new_page: Callable[[], Page]
 ) -> None:
-    from tests.e2e.test_journeys import kids_sign_in
+    from tests.e2e.conftest import kids_sign_in
 
     sam = new_page()
     kids_sign_in(sam, "sam", "rapport-demo-2026")

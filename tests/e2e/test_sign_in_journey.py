@@ -10,12 +10,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from portal import db
-from portal.auth.second_factor import code_at, time_step
-from portal.db import utcnow
 from portal.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from portal.models import Clinic, Role, User
 from portal.passwords import hash_secret
 from tests.e2e.conftest import LiveServer, live_totp_code, shoot
+from tests.support.totp import authenticator_code
 
 NEW_THERAPIST = "dr.new@demo-e2e.test"
 NEW_PASSWORD = "a fresh start at willow lane"
@@ -47,7 +46,7 @@ def test_a_demo_therapist_signs_in_with_the_demo_authenticator(
 
 
 def code_now() -> str:
-    return code_at(DEMO_TOTP_SECRET, time_step(utcnow()))
+    return authenticator_code(DEMO_TOTP_SECRET)
 
 
 def test_a_new_therapist_sets_up_an_authenticator(
@@ -78,7 +77,7 @@ def test_a_new_therapist_sets_up_an_authenticator(
     shoot(page, "enrol-authenticator")
     key = page.locator("code.secret").first.inner_text().replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", key)
-    page.get_by_label("6-digit code").fill(code_at(key, time_step(utcnow())))
+    page.get_by_label("6-digit code").fill(authenticator_code(key))
     page.get_by_role("button", name="Turn on sign-in codes").click()
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     expect(page.locator(".recovery-codes li")).to_have_count(10)

@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_journeys import ANA, sign_in
+from tests.e2e.conftest import ANA, LiveServer, sign_in
 
 PAYLOADS = [
     "<script>window.__xss=1</script>",
@@ -19,6 +18,7 @@ PAYLOADS = [
     "</script><script>window.__xss=5</script>",
     '<div hx-get="/logout" hx-trigger="load" hx-on::load="window.__xss=6">x</div>',
     '<a hx-on:click="window.__xss=7" id=xss-link>click</a>',
+    '<div data-hx-get="/logout" data-hx-trigger="load" data-hx-on::load="window.__xss=8">x</div>',
     "{{7*7}} {% raw %}",
     "<form action=//evil.test><button id=xss-submit>go</button></form>",
 ]

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, shoot
-from tests.e2e.test_journeys import ANA, sign_in
+from tests.e2e.conftest import ANA, PHONE, shoot, sign_in
 
 SPEECH_RECORDER = """
 window.__spoken = [];

@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy.orm import Session
 
-from portal.db import utcnow
+from portal.db import bound, utcnow
 from portal.feedback import services
 from portal.models.feedback import SessionMode, SessionStatus
-from tests.conftest import Browser
-from tests.factories import World
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 AGENDA = "SENTINEL_F1_AGENDA_Ask_about_bedtime_first_7c7c"
 
@@ -22,8 +22,7 @@ def _history(app: Flask, db: Session, world: World) -> int:
     """Two sessions Gwen came to: 8/10 after the first, 4/10 after the last; a weekly check-in."""
     world.link1.valid_from = utcnow() - timedelta(days=30)
     came = {services.guardian_key(world.g1.id): SessionMode.IN_PERSON}
-    with app.test_request_context():
-        g.db_session = db
+    with app.test_request_context(), bound(db):
         ids = []
         for days_ago, overall in ((10, 8), (3, 4)):
             session = services.do_record_session(
@@ -48,7 +47,6 @@ def _history(app: Flask, db: Session, world: World) -> int:
             answer.created_at = session.starts_at + timedelta(hours=2)
             ids.append(answer.id)
         db.commit()
-        g.pop("db_session")
     return ids[-1]
 
 

@@ -25,8 +25,8 @@ from portal.models.feedback import (
 )
 from portal.models.plans import Informant
 from portal.plans import services as plans
-from tests.factories import World
-from tests.plans.helpers import proposed_plan
+from tests.support.builders import proposed_plan
+from tests.support.rows import World
 
 
 def _session(
@@ -233,7 +233,7 @@ def test_reminders_carry_no_clinical_content_and_are_queued_once(
 
 
 def test_no_practice_for_seven_days_raises_one_alert_per_gap(in_app: Session, world: World) -> None:
-    from tests.ladders.helpers import a_ladder, practice
+    from tests.support.builders import a_ladder, practice
 
     _, steps = a_ladder(world.t1, world.case1)
     practice(world.c1, world.case1, steps[0], peak=5, when=utcnow() - timedelta(days=6))
@@ -254,7 +254,7 @@ def test_no_practice_for_seven_days_raises_one_alert_per_gap(in_app: Session, wo
 
 def _second_parent(db: Session, world: World, joined_days_ago: int) -> User:
     from portal.models import Role
-    from tests.factories import link_guardian, make_user
+    from tests.support.rows import link_guardian, make_user
 
     dad = make_user(db, Role.GUARDIAN, "Dan One", email="dan1@family.test")
     link = link_guardian(db, world.case1, dad, household="Dad's flat", relationship="Father")

@@ -8,24 +8,24 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.db import utcnow
 from portal.feedback import services
 from portal.models import Role
 from portal.models.feedback import SessionFeedback, SessionMode, SessionStatus, TherapySession
-from tests.conftest import Browser
-from tests.factories import PIN, World, link_guardian, make_user
+from tests.support.browser import Browser
+from tests.support.rows import PIN, World, link_guardian, make_user
 
 SECRET_WORDS = "SENTINEL_F1_GWEN_PRIVATE_FEEDBACK_5a5a"
 
 
 @pytest.fixture()
 def held(app: Flask, db_session: Session, world: World) -> TherapySession:
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), db.bound(db_session):
         session = services.do_record_session(
             world.t1,
             world.case1,
@@ -38,7 +38,6 @@ def held(app: Flask, db_session: Session, world: World) -> TherapySession:
             },
         )
         db_session.commit()
-        g.pop("db_session")
     return session
 
 
@@ -123,8 +122,7 @@ def test_bad_input_gets_a_clear_answer_and_keeps_what_was_typed(
 def test_no_feedback_form_for_a_missed_session(
     app: Flask, browser: Browser, world: World, db_session: Session
 ) -> None:
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), db.bound(db_session):
         missed = services.do_record_session(
             world.t1,
             world.case1,
@@ -134,7 +132,6 @@ def test_no_feedback_form_for_a_missed_session(
             attendees="",
         )
         db_session.commit()
-        g.pop("db_session")
     browser.login("g1@family.test")
     url = f"/family/{world.case1.id}/sessions/{missed.id}/feedback"
     assert browser.get(url).status_code == 404
@@ -303,7 +300,8 @@ def test_after_the_session_one_form_records_it_sets_the_next_and_sends_one_cheer
     app: Flask, browser: Browser, world: World, db_session: Session
 ) -> None:
     from portal.models import Cheer
-    from tests.ladders.helpers import a_ladder, practice, services_on
+    from tests.support.builders import a_ladder, practice
+    from tests.support.session import services_on
 
     with services_on(app, db_session):
         _ladder, steps = a_ladder(world.t1, world.case1, (2, 3.5))

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.db import get_session
 from portal.models.ladders import PracticeAttempt, TokenEntry
-from tests.conftest import Browser
-from tests.factories import PIN, build_world
-from tests.ladders.helpers import a_ladder
+from tests.support.browser import Browser
+from tests.support.builders import a_ladder
+from tests.support.rows import PIN, build_world
 
 KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
 

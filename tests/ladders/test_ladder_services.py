@@ -21,8 +21,8 @@ from portal.models.ladders import (
     TokenEntry,
     TokenKind,
 )
-from tests.factories import World
-from tests.ladders.helpers import a_ladder, practice
+from tests.support.builders import a_ladder, practice
+from tests.support.rows import World
 
 DAY = timedelta(days=1)
 

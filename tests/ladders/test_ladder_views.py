@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from portal.ladders import services
 from portal.models import GuardianLink, Role
 from portal.models.ladders import Cheer, Ladder, LadderStep, PracticeAttempt, StepStatus
-from tests.conftest import Browser
-from tests.factories import PIN, World, born_years_ago, link_guardian, make_user
-from tests.ladders.helpers import PRIVATE_NOTE, a_ladder, practice, services_on
-from tests.plans.helpers import proposed_plan
+from tests.support.browser import Browser
+from tests.support.builders import PRIVATE_NOTE, a_ladder, practice, proposed_plan
+from tests.support.rows import PIN, World, born_years_ago, link_guardian, make_user
+from tests.support.session import services_on
 
 KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
 

@@ -10,8 +10,8 @@ import time_machine
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.factories import World
-from tests.messaging.helpers import build_threads
+from tests.support.builders import build_threads
+from tests.support.rows import World
 
 
 @pytest.fixture()

@@ -13,18 +13,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
-from portal.messaging import services
+from portal.messages import services
 from portal.models import GuardianRestriction, Message, MessageThread, ThreadKind
-from tests.conftest import Browser
-from tests.factories import PIN, World
-from tests.messaging.helpers import (
+from tests.support.browser import Browser
+from tests.support.builders import (
     F1_MESSAGE_SENTINEL,
     F2_MESSAGE_SENTINEL,
-    on_services,
     post,
     second_household,
     teen_case,
 )
+from tests.support.rows import PIN, World
+from tests.support.session import services_on
 
 HTMX = {"HX-Request": "true"}
 
@@ -100,7 +100,7 @@ def test_AZ11_the_other_household_does_not_see_a_household_thread(
     app: Flask, new_browser: Callable[[], Browser], world: World, db_session: Session
 ) -> None:
     dad, _link = second_household(db_session, world)
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         private = services.do_open_thread(world.t1, world.case1, ThreadKind.HOUSEHOLD, dad)
         post(world.t1, private, world.case1, "Only for Dad's flat: SENTINEL_DAD_ONLY_77")
     dan = signed_in(new_browser, "dan1@family.test")
@@ -123,7 +123,7 @@ def test_AZ11_a_restricted_guardian_sees_only_their_own_household(
     dad, link = second_household(db_session, world)
     link.restriction = GuardianRestriction.OWN_HOUSEHOLD_ONLY
     db_session.commit()
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         own = services.do_open_thread(world.t1, world.case1, ThreadKind.HOUSEHOLD, dad)
         post(world.t1, own, world.case1, "Your own thread, Dan.")
     dan = signed_in(new_browser, "dan1@family.test")
@@ -137,7 +137,7 @@ def test_AZ11_guardians_never_see_the_teen_thread_or_its_words(
 ) -> None:
     case, teen, _mum = teen_case(db_session, world)
     secret = "SENTINEL_TEEN_ONLY_5150"
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         thread = services.do_open_thread(world.t1, case, ThreadKind.TEEN)
         post(world.t1, thread, case, "Hi Tia, just us here.")
         post(teen, thread, case, f"I did the thing. {secret}")
@@ -233,12 +233,12 @@ def test_AZ12_unread_counts_only_count_your_own_threads(
 ) -> None:
     gwen = signed_in(new_browser, "g1@family.test")
     page = gwen.get(f"/family/{world.case1.id}").get_data(as_text=True)
-    assert 'aria-label="1 unread"' in page
+    assert '<span class="visually-hidden">1 unread</span>' in page
     other = db_session.get(MessageThread, threads["other_family_thread"])
     assert other is not None
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         for n in range(5):
             post(world.t2, other, world.case2, f"Family two, note {n} {F2_MESSAGE_SENTINEL}")
     page = gwen.get(f"/family/{world.case1.id}").get_data(as_text=True)
-    assert 'aria-label="1 unread"' in page
+    assert '<span class="visually-hidden">1 unread</span>' in page
     assert F2_MESSAGE_SENTINEL not in gwen.get("/messages").get_data(as_text=True)

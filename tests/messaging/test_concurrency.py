@@ -4,99 +4,18 @@ database, or a fresh PostgreSQL database when the suite runs on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
-from collections.abc import Iterator
-from datetime import time
-from pathlib import Path
 
-import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from portal import create_app
-from portal.db import normalise_url
-from portal.extensions import database
-from portal.messaging import services
-from portal.models import Message, ServicePolicy, ThreadKind
-from tests.conftest import Browser
-from tests.factories import World, build_world
-
-
-@pytest.fixture()
-def fresh_database(tmp_path: Path) -> Iterator[str]:
-    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-    if not url or not url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'concurrency.db'}"
-        return
-    parsed = make_url(normalise_url(url))
-    name = f"{parsed.database}_concurrency"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture()
-def live_app(fresh_database: str) -> Iterator[tuple[Flask, World, int]]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "PORTAL_ENV": "test",
-            "DATABASE_URL": fresh_database,
-            "SECRET_KEY": "concurrency-secret-key-that-is-long-enough-0123456789",
-            "PORTAL_BASE_URL": "http://portal.test",
-        }
-    )
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        upgrade(revision="heads")
-    session = database.for_app(app).sessionmaker()
-    world = build_world(session)
-    # Always in office hours: no automatic notices in this count.
-    session.add(
-        ServicePolicy(
-            therapist_id=world.t1.id,
-            office_days=127,
-            opens_at=time(0, 0),
-            closes_at=time(23, 59, 59),
-            reply_window_days=2,
-        )
-    )
-    session.commit()
-    with app.test_request_context():
-        from flask import g
-
-        g.db_session = session
-        thread = services.do_open_thread(world.t1, world.case1, ThreadKind.FAMILY)
-        session.commit()
-        g.pop("db_session")
-    thread_id = thread.id
-    session.close()
-    try:
-        yield app, world, thread_id
-    finally:
-        database.for_app(app).engine.dispose()
-
+from portal.models import Message
+from tests.support.browser import Browser
+from tests.support.concurrency import run_together
+from tests.support.rows import World
 
 KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
-
-
-def run_together(jobs: list[threading.Thread]) -> None:
-    for job in jobs:
-        job.start()
-    for job in jobs:
-        job.join(timeout=120)
-    assert not any(job.is_alive() for job in jobs)
 
 
 def test_RL05_twenty_people_posting_at_once_give_twenty_messages_in_order(

@@ -15,8 +15,8 @@ import time_machine
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.conftest import Browser
-from tests.factories import World
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 HTMX = {"HX-Request": "true"}
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -101,7 +101,7 @@ def test_without_redis_there_is_no_stream_and_the_page_polls(
     if gwen.client.application.config.get("REDIS_URL"):
         pytest.skip("the suite runs with REDIS_URL")
     assert stream.status_code == 204
-    assert 'hx-trigger="every 1s"' in page and "data-stream-url" not in page
+    assert 'data-hx-trigger="every 1s"' in page and "data-stream-url" not in page
 
 
 @pytest.mark.parametrize("kind", ["poll", "read", "stream"])

@@ -14,13 +14,15 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.extensions import database
-from portal.messaging import services
-from portal.messaging.hours import Hours
+from portal.messages import services
+from portal.messages.hours import Hours
 from portal.models import Message, MessageKind, MessageThread, ServicePolicy, ThreadRead
-from tests.conftest import Browser
-from tests.factories import World
-from tests.messaging.helpers import active_plan_for, on_services, post
+from tests.support.browser import Browser
+from tests.support.builders import active_plan_for, post
+from tests.support.rows import World
+from tests.support.session import services_on
 
 HTMX = {"HX-Request": "true"}
 KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
@@ -160,7 +162,7 @@ def test_read_receipts_family_sees_read_by_the_therapist_and_therapist_sees_who_
 
     tess = signed_in(new_browser, "t1@clinic.test")
     page = tess.get(f"/messages/{thread_id}").get_data(as_text=True)
-    assert 'hx-trigger="load"' in page  # the page marks what it showed as read (a POST)
+    assert 'data-hx-trigger="load"' in page  # the page marks what it showed as read (a POST)
     seq = db_session.scalar(select(MessageThread.seq).where(MessageThread.id == thread_id))
     assert tess.htmx("POST", f"/messages/{thread_id}/read", {"seq": str(seq)}).status_code == 204
 
@@ -185,11 +187,13 @@ def test_unread_count_in_the_navigation(
     gwen = signed_in(new_browser, "g1@family.test")
     page = gwen.get(f"/family/{world.case1.id}").get_data(as_text=True)
     assert re.search(
-        r'Messages<span id="nav-unread"> <span class="count" aria-label="1 unread">1</span>', page
+        r'Messages<span id="nav-unread"> <span class="count"><span aria-hidden="true">1</span>'
+        r'<span class="visually-hidden">1 unread</span></span>',
+        page,
     )
     gwen.htmx("POST", f"/messages/{threads['family_thread']}/read", {"seq": "1"})
     page = gwen.get(f"/family/{world.case1.id}").get_data(as_text=True)
-    assert 'aria-label="1 unread"' not in page and 'href="/messages"' in page
+    assert "1 unread" not in page and 'href="/messages"' in page
 
 
 def count_queries(app: Flask, action: Callable[[], object]) -> list[str]:
@@ -316,7 +320,7 @@ def test_a_message_outside_office_hours_gets_an_automatic_notice_once(
     thread = db_session.get(MessageThread, threads["family_thread"])
     assert thread is not None
     saturday = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.g1, thread, world.case1, "Weekend question", now=saturday)
         post(world.g1, thread, world.case1, "And another", now=saturday + timedelta(minutes=5))
     kinds = [m.kind for m in messages_in(db_session, thread.id)]
@@ -326,7 +330,7 @@ def test_a_message_outside_office_hours_gets_an_automatic_notice_once(
     )
     assert "outside Dr. Tess One's office hours" in notice.body and "988" in notice.body
     tuesday = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.g1, thread, world.case1, "In hours", now=tuesday)
     assert [m.kind for m in messages_in(db_session, thread.id)].count(MessageKind.OUT_OF_HOURS) == 1
 
@@ -340,7 +344,7 @@ def test_the_out_of_hours_notice_is_written_in_the_senders_language(
     world.g1.language = "es"
     db_session.flush()
     saturday = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.g1, thread, world.case1, "Pregunta del fin de semana", now=saturday)
     notice = next(
         m for m in messages_in(db_session, thread.id) if m.kind is MessageKind.OUT_OF_HOURS
@@ -360,15 +364,15 @@ def test_replies_past_the_window_are_flagged_on_the_caseload(
     assert thread is not None
     tess = signed_in(new_browser, "t1@clinic.test")
     assert "awaiting your reply" not in tess.get("/caseload").get_data(as_text=True)
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.g1, thread, world.case1, "A question", now=datetime.now(UTC) - timedelta(days=9))
     page = tess.get("/caseload").get_data(as_text=True)
     assert '<span class="flag flag-bad">Reply overdue</span>' in page
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.t1, thread, world.case1, "Sorry for the wait!")
     overdue = '<span class="flag flag-bad">Reply overdue</span>'
     assert overdue not in tess.get("/caseload").get_data(as_text=True)
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.g1, thread, world.case1, "Thanks, one more thing")
     assert "1 awaiting your reply" in tess.get("/caseload").get_data(as_text=True)
 
@@ -388,7 +392,7 @@ def test_the_caseload_flags_cost_one_grouped_query_for_any_number_of_cases(
 def test_a_therapist_opens_household_and_teen_threads(
     app: Flask, new_browser: Callable[[], Browser], world: World, db_session: Session
 ) -> None:
-    from tests.messaging.helpers import teen_case
+    from tests.support.builders import teen_case
 
     case, _teen, _mum = teen_case(db_session, world)
     tess = signed_in(new_browser, "t1@clinic.test")
@@ -412,7 +416,7 @@ def test_messages_appear_in_order_with_gapless_numbers(
 ) -> None:
     thread = db_session.get(MessageThread, threads["family_thread"])
     assert thread is not None
-    with on_services(app, db_session), time_machine.travel(datetime(2026, 11, 24, 15, tzinfo=UTC)):
+    with services_on(app, db_session), time_machine.travel(datetime(2026, 11, 24, 15, tzinfo=UTC)):
         for n in range(5):
             post(world.g1 if n % 2 else world.t1, thread, world.case1, f"line {n}")
     stored = messages_in(db_session, thread.id)
@@ -439,14 +443,10 @@ def test_a_failing_step_saves_nothing(
     mp = pytest.MonkeyPatch()
     mp.setattr(services, "queue_email", boom)
     try:
-        with app.test_request_context():
-            from flask import g
-
-            g.db_session = db_session
+        with app.test_request_context(), db.bound(db_session):
             with pytest.raises(RuntimeError):
                 post(world.g1, thread, world.case1, "Lost?")
             db_session.rollback()
-            g.pop("db_session")
     finally:
         mp.undo()
     after = (

@@ -18,13 +18,14 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal import outbox
 from portal.db import utcnow
-from portal.messaging import services
+from portal.messages import services
 from portal.models import MessageThread, OutboxEmail
-from portal.outbox import SmtpSettings, send_due_emails
-from tests.factories import World
-from tests.messaging.helpers import F1_MESSAGE_SENTINEL, on_services, post
+from portal.ops import outbox
+from portal.ops.outbox import SmtpSettings, send_due_emails
+from tests.support.builders import F1_MESSAGE_SENTINEL, post
+from tests.support.rows import World
+from tests.support.session import services_on
 
 
 class Inbox:
@@ -69,7 +70,7 @@ def post_from_g1(
         db_session.commit()
     thread = db_session.get(MessageThread, thread_id)
     assert thread is not None
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         post(world.g1, thread, world.case1, f"Private words {F1_MESSAGE_SENTINEL}")
 
 
@@ -194,7 +195,7 @@ def test_the_outbox_send_command_delivers_over_smtp(
     app: Flask, db_session: Session, world: World, smtp: Any, make_app: Any
 ) -> None:
     inbox, settings = smtp
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         outbox.queue_email(
             to="g1@family.test", subject="Welcome", body="Hello", dedupe_key="cli-test-1"
         )

@@ -14,8 +14,8 @@ from portal.models import AssentChoice, PlanStatus, PlanVersion, ResponseKind
 from portal.models.tasks import CaseTask, TaskKind
 from portal.plans import services
 from portal.plans.changes import describe_changes
-from tests.factories import World
-from tests.plans.helpers import a_goal, proposed_plan
+from tests.support.builders import a_goal, proposed_plan
+from tests.support.rows import World
 
 
 def test_a_version_activates_only_with_sign_off_acceptance_and_assent(

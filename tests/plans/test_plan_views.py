@@ -6,36 +6,32 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import db
 from portal.models import PlanStatus, PlanVersion
 from portal.models.plans import Informant, ProblemDomain
 from portal.plans import services
-from tests.conftest import Browser
-from tests.factories import PIN, World
-from tests.plans.helpers import a_goal, proposed_plan
+from tests.support.browser import Browser
+from tests.support.builders import a_goal, proposed_plan
+from tests.support.rows import PIN, World
 
 
 @pytest.fixture()
 def proposal(app, db_session: Session, world: World) -> PlanVersion:  # type: ignore[no-untyped-def]
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), db.bound(db_session):
         plan = proposed_plan(world.t1, world.case1)
         plan.goals[0].clinical_text = "SENTINEL_CLINICAL_TEXT_c0ff"
         db_session.commit()
-        g.pop("db_session")
     return plan
 
 
 def _draft(app, db_session: Session, world: World) -> PlanVersion:  # type: ignore[no-untyped-def]
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), db.bound(db_session):
         draft = services.do_start_draft(world.t1, world.case1)
         services.do_add_goal(world.t1, draft, world.case1, a_goal("Draft goal SENTINEL_DRAFT_77"))
         db_session.commit()
-        g.pop("db_session")
     return draft
 
 
@@ -166,8 +162,7 @@ def test_RL03_two_therapists_editing_one_goal_the_second_gets_a_clear_conflict(
 def test_reordering_problems_swaps_the_list_in_place_with_htmx(
     app, browser: Browser, world: World, db_session: Session
 ) -> None:
-    with app.test_request_context():
-        g.db_session = db_session
+    with app.test_request_context(), db.bound(db_session):
         for words in ("First worry", "Second worry"):
             services.do_add_problem(
                 world.t1,
@@ -179,7 +174,6 @@ def test_reordering_problems_swaps_the_list_in_place_with_htmx(
                 severities={Informant.GUARDIAN: 5},
             )
         db_session.commit()
-        g.pop("db_session")
     browser.login("t1@clinic.test")
     browser.get(f"/cases/{world.case1.id}/problems")
     from portal.models import Problem

@@ -14,15 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import create_app
-from portal.auth.second_factor import STEP_SECONDS, time_step
+from portal import create_app, db
 from portal.db import utcnow
 from portal.models import (
     AccountToken,
@@ -34,16 +32,11 @@ from portal.models import (
     User,
 )
 from portal.passwords import common_passwords, password_problem, verify_secret
-from tests.conftest import Browser
-from tests.factories import PASSWORD, TOTP_SECRET, World
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, World
+from tests.support.totp import authenticator_code as code
 
 NEW = "a quiet walk by the river"
-
-
-def code(step_offset: int = 0, secret: str = TOTP_SECRET) -> str:
-    """What an authenticator app shows, `step_offset` 30-second steps from now (plain pyotp)."""
-    step = time_step(utcnow()) + step_offset
-    return pyotp.TOTP(secret).at(step * STEP_SECONDS)
 
 
 def account_link(session: Session, user: User, purpose: str, valid_for: timedelta) -> str:
@@ -65,7 +58,7 @@ def account_link(session: Session, user: User, purpose: str, valid_for: timedelt
 
 def wrong_code() -> str:
     """A 6-digit code that none of the accepted steps (now, one before, one after) shows."""
-    valid = {code(offset) for offset in (-1, 0, 1)}
+    valid = {code(step_offset=offset) for offset in (-1, 0, 1)}
     return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
 
 
@@ -165,7 +158,7 @@ def test_AU01_an_invited_guardian_and_a_teen_account_get_the_same_rules(
     app: Flask, browser: Browser, world: World, db_session: Session
 ) -> None:
     from portal.cases.services import do_invite_guardian
-    from tests.test_access_matrix import services_on
+    from tests.support.session import services_on
 
     with services_on(app, db_session):
         new = do_invite_guardian(
@@ -465,7 +458,7 @@ def test_AU08_one_step_of_30_seconds_either_side(
     start = utcnow().replace(microsecond=0)
     with time_machine.travel(start, tick=False):
         half_sign_in(browser, "t1@clinic.test")
-        response = browser.post("/login/code", {"code": code(offset)})
+        response = browser.post("/login/code", {"code": code(step_offset=offset)})
     assert (response.status_code == 302) is works
 
 
@@ -564,13 +557,10 @@ def test_AU08_the_code_step_gives_a_new_session_token(
 def test_AU08_an_admin_resets_a_lost_authenticator_from_the_command_line(
     app: Flask, browser: Browser, world: World, db_session: Session
 ) -> None:
-    from flask import g
 
     browser.login("t1@clinic.test")
-    with app.app_context():
-        g.db_session = db_session  # the command runs in this test's transaction
+    with app.app_context(), db.bound(db_session):  # the command runs in this test's transaction
         result = app.test_cli_runner().invoke(args=["reset-second-factor", "T1@clinic.test"])
-        g.pop("db_session")
     assert result.exit_code == 0, result.output
     assert browser.get("/caseload").status_code == 302  # signed out everywhere
     db_session.refresh(world.t1)

@@ -30,8 +30,8 @@ from portal.models import (
 )
 from portal.passwords import hash_secret, verify_secret
 from portal.security import token_hash
-from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World, link_guardian, make_case
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, PIN, World, link_guardian, make_case
 
 CSRF_VALUE = re.compile(r'(name="csrf_token" type="hidden" value=|"X-CSRFToken": )"[^"]+"')
 

@@ -12,27 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from portal import db, policies
-from portal.cases.services import do_invite_guardian
 from portal.db import Base, utcnow
 from portal.models import (
-    AccountToken,
     AuthSession,
     Case,
     CaseTherapist,
-    Clinic,
     ConsentAction,
     ConsentKind,
     ConsentRecord,
@@ -42,33 +38,23 @@ from portal.models import (
     Role,
     User,
 )
-from portal.models.plans import AssentChoice, PlanStatus, PlanVersion, ProblemDomain, ResponseKind
+from portal.models.plans import PlanVersion
 from portal.plans import services as plans
-from portal.security import token_hash
-from tests.conftest import Browser
-from tests.factories import (
+from tests.support.browser import Browser
+from tests.support.builders import PlanObjects, build_ladder_scene, build_plan
+from tests.support.matrix import GOAL_FORM
+from tests.support.people import sign_in as sign_in_as
+from tests.support.rows import (
     PASSWORD,
     PIN,
     World,
     born_years_ago,
     link_guardian,
     make_case,
-    make_user,
 )
-from tests.ladders.helpers import build_ladder_scene
-from tests.plans.helpers import proposed_plan
+from tests.support.scene import Scene, build_scene
 
 NEW_PASSWORD = "a long walk on the beach 2026"
-SIGN_IN = {
-    "C1": ("cody1", PIN),
-    "C2": ("cara2", PIN),
-    "G1": ("g1@family.test", PASSWORD),
-    "G2": ("g2@family.test", PASSWORD),
-    "T1": ("t1@clinic.test", PASSWORD),
-    "T2": ("t2@clinic.test", PASSWORD),
-    "T3": ("t3@clinic.test", PASSWORD),
-    "A": ("a@clinic.test", PASSWORD),
-}
 # Who is outside F2, and outside F1: SECURITY's "G1, T2 and C1", read in both directions.
 # The admin is outside both; it is tried against F2.
 OUTSIDERS_OF_F2 = ["G1", "T1", "C1", "A"]
@@ -85,142 +71,19 @@ def normalized(response: TestResponse) -> str:
 # --- The scene ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Scene:
-    world: World
-    other_clinic: Clinic
-    t3: User  # co-therapist on case1
-    t3_link: CaseTherapist
-    t4_link: CaseTherapist  # a co-therapist on case2
-    invitation1: Invitation
-    invitation2: Invitation
-    invitation1_token: str
-
-    def missing_case_id(self, db_session: Session) -> int:
-        return int(db_session.scalar(select(func.max(Case.id))) or 0) + 10_000
-
-
-def _invite(
-    app: Flask, actor: User, case_id: int, email: str, *, authority: bool
-) -> tuple[int, str]:
-    with app.test_request_context():
-        case = db.session.get(Case, case_id)
-        assert case is not None
-        new = do_invite_guardian(
-            actor,
-            case,
-            email=email,
-            relationship_label="Aunt",
-            household="Aunt's house",
-            has_legal_authority=authority,
-            can_consent=authority,
-        )
-        db.session.commit()
-        return new.invitation.id, new.link.rsplit("/", 1)[1]
-
-
 @pytest.fixture()
 def scene(app: Flask, db_session: Session, world: World) -> Scene:
-    other_clinic = Clinic(name="SENTINEL_OTHER_CLINIC_c0c0")
-    db_session.add(other_clinic)
-    db_session.flush()
-    make_user(
-        db_session,
-        Role.THERAPIST,
-        "Dr. SENTINEL_OTHER_CLINIC_THERAPIST",
-        email="elsewhere@other.test",
-        clinic=other_clinic,
-    )
-    clinic = world.clinic
-    t3 = make_user(
-        db_session, Role.THERAPIST, "Dr. Uma Three", email="t3@clinic.test", clinic=clinic
-    )
-    t4 = make_user(
-        db_session, Role.THERAPIST, "Dr. Vic Four", email="t4@clinic.test", clinic=clinic
-    )
-    make_user(
-        db_session,
-        Role.THERAPIST,
-        "Dr. Nia Colleague",
-        email="colleague@clinic.test",
-        clinic=clinic,
-    )
-    t3_link = CaseTherapist(case_id=world.case1.id, therapist_id=t3.id, added_by_id=world.t1.id)
-    t4_link = CaseTherapist(case_id=world.case2.id, therapist_id=t4.id, added_by_id=world.t2.id)
-    db_session.add_all([t3_link, t4_link])
-    db_session.commit()
-    inv1_id, inv1_token = _invite(
-        app, world.t1, world.case1.id, "aunt1@family.test", authority=False
-    )
-    inv2_id, _ = _invite(app, world.t2, world.case2.id, "aunt2@family.test", authority=True)
-    invitation1 = db_session.get(Invitation, inv1_id)
-    invitation2 = db_session.get(Invitation, inv2_id)
-    assert invitation1 is not None and invitation2 is not None
-    return Scene(world, other_clinic, t3, t3_link, t4_link, invitation1, invitation2, inv1_token)
+    """The shared scene (tests/support/scene.py) without case records: each test adds the plans
+    it names (plan1, plan2)."""
+    return build_scene(app, db_session, world, records=False)
 
 
 @pytest.fixture()
 def sign_in(new_browser: Callable[[], Browser]) -> Callable[[str], Browser]:
     def make(actor: str) -> Browser:
-        browser = new_browser()
-        browser.login(*SIGN_IN[actor])
-        return browser
+        return sign_in_as(new_browser, actor)
 
     return make
-
-
-@dataclass(frozen=True)
-class PlanObjects:
-    """One case's treatment plan: an active v1 and a draft v2 (copied from it, with one
-    intervention), two problems and an open task."""
-
-    problem: int
-    task: int
-    active: int
-    active_goal: int
-    draft: int
-    draft_goal: int
-    draft_item: int
-
-
-def build_plan(
-    app: Flask, db_session: Session, case: Case, therapist: User, guardian: User, child: User
-) -> PlanObjects:
-    with app.test_request_context():
-        g.db_session = db_session
-        try:
-            active = proposed_plan(therapist, case)
-            plans.do_add_problem(
-                therapist,
-                case,
-                child_words="Mornings are hard",
-                clinical_words="Morning refusal",
-                domain=ProblemDomain.OTHER,
-                reported_by="Father",
-                severities={},
-            )
-            plans.do_guardian_response(guardian, active, case, kind=ResponseKind.ACCEPT, comment="")
-            plans.do_record_assent(child, active, case, choice=AssentChoice.YES)
-            assert active.status is PlanStatus.ACTIVE
-            draft = plans.do_start_draft(therapist, case)
-            draft.change_summary = "We add a goal about mornings."
-            plans.do_add_intervention(
-                therapist, draft, what="Ladder", who="Family", how_often="Daily"
-            )
-            task = plans.do_suggest_priorities(guardian, case, "Mornings first")
-            problem = plans.ordered_problems(case)[0]
-            db_session.commit()
-            return PlanObjects(
-                problem.id,
-                task.id,
-                active.id,
-                active.goals[0].id,
-                draft.id,
-                draft.goals[0].id,
-                draft.interventions[0].id,
-            )
-        finally:
-            g.pop("db_session", None)  # else the request's teardown closes the test's session
 
 
 @pytest.fixture()
@@ -284,7 +147,7 @@ def test_AZ03_another_familys_case_reads_exactly_like_a_missing_one(
         (world.case2, "SENTINEL_F2") if actor in OUTSIDERS_OF_F2 else (world.case1, "SENTINEL_F1")
     )
     browser = sign_in(actor)
-    missing = scene.missing_case_id(db_session)
+    missing = scene.missing_case_id()
     probes = {target.id, target.id - 1, target.id + 1, target.id + 100} - _own_case_ids(
         world, actor
     )
@@ -346,9 +209,7 @@ def test_AZ03_another_familys_plan_reads_exactly_like_a_missing_one(
         browser, PLAN_PAGES, [plan2.active, plan2.draft], missing_plan, actor
     )
     case2 = scene.world.case2.id
-    _assert_reads_like_missing(
-        browser, CASE_PLAN_PAGES, [case2], scene.missing_case_id(db_session), actor
-    )
+    _assert_reads_like_missing(browser, CASE_PLAN_PAGES, [case2], scene.missing_case_id(), actor)
 
 
 @pytest.mark.parametrize("actor", ["G1", "C1"])
@@ -392,14 +253,6 @@ INVITE_FORM = {
     "can_consent": "y",
 }
 CHILD_LOGIN_FORM = {"username": "new.login", "secret": "2468", "confirm": "2468"}
-GOAL_FORM = {
-    "child_text": "Stay at a friend's house for a sleepover",
-    "clinical_text": "Tolerate an overnight separation",
-    "owner": "shared",
-    "benchmarks-0-measure": "Nights away",
-    "benchmarks-0-target": "1",
-    "benchmarks-0-due_on": (utcnow().date() + timedelta(days=60)).isoformat(),
-}
 INTERVENTION_FORM = {"what": "Worry time", "who": "Child", "how_often": "Daily"}
 
 
@@ -491,7 +344,7 @@ def test_AZ04_foreign_and_missing_ids_give_the_same_404_on_writes(
 ) -> None:
     world = scene.world
     browser = sign_in(actor)
-    missing = scene.missing_case_id(db_session)
+    missing = scene.missing_case_id()
     before = fingerprint(db_session)
     for pattern, form in (
         ("/cases/{}/invitations", INVITE_FORM),
@@ -799,24 +652,7 @@ def test_AZ06_privilege_fields_when_joining_make_a_plain_guardian(
 def test_AZ06_privilege_fields_on_account_setup_make_no_admin(
     db_session: Session, scene: Scene, browser: Browser
 ) -> None:
-    world = scene.world
-    newcomer = make_user(
-        db_session,
-        Role.THERAPIST,
-        "Dr. Fresh Start",
-        email="fresh@clinic.test",
-        clinic=world.clinic,
-    )
-    token = secrets.token_urlsafe(32)
-    db_session.add(
-        AccountToken(
-            user_id=newcomer.id,
-            purpose="setup",
-            token_hash=token_hash(token),
-            expires_at=utcnow() + timedelta(days=3),
-        )
-    )
-    db_session.commit()
+    token = scene.values["setup_token"]  # Dr. Fresh Start's link (fresh@clinic.test)
     before = privileges(db_session)
     browser.get(f"/account/setup/{token}")
     response = browser.post(
@@ -1284,15 +1120,13 @@ def test_AZ14_a_policy_rule_that_raises_denies_and_shows_nothing(
     )
     db_session.commit()
     if guarded.action in ("plan.respond", "plan.assent"):  # these answer a proposal
-        with app.test_request_context():
-            g.db_session = db_session
+        with app.test_request_context(), db.bound(db_session):
             draft = db_session.get(PlanVersion, plan1.draft)
             assert draft is not None
             plans.do_propose(
                 world.t1, draft, expected_edit_version=draft.edit_version, sign_off=True
             )
             db_session.commit()
-            g.pop("db_session")
     ladder_objects = (
         build_ladder_scene(app, db_session, world.t1, world.c1, world.case1, "goal-lineage")
         if guarded.action.split(".")[0] in ("ladder", "practice", "step", "reward", "redemption")

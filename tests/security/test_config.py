@@ -20,8 +20,8 @@ from werkzeug.test import TestResponse
 from portal import create_app
 from portal.config import KNOWN_DEV_SECRETS, ConfigError
 from portal.extensions import database
-from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, PIN, World
 
 STRONG_SECRET = "9f" * 32  # 64 hex characters, as `secrets.token_hex(32)` prints
 
@@ -203,7 +203,7 @@ def test_SE08_no_session_or_csrf_token_travels_in_a_url(new_browser: Any, world:
     links = [
         link
         for page in pages
-        for link in re.findall(r'(?:href|action|src|hx-[a-z]+)="([^"]*)"', page)
+        for link in re.findall(r'(?:href|action|src|data-hx-[a-z]+)="([^"]*)"', page)
     ]
     assert links
     for link in links:

@@ -22,8 +22,8 @@ from werkzeug.test import TestResponse
 from portal.db import Base, utcnow
 from portal.models import AccountToken, CaseTherapist, ConsentRecord, Invitation, Role
 from portal.security import public, token_hash
-from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World, link_guardian, make_case, make_user
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, PIN, World, link_guardian, make_case, make_user
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 NEW_PASSWORD = "a brand new phrase 2024"
@@ -327,8 +327,8 @@ def test_CS02_no_GET_or_HEAD_changes_the_database(
 
 
 def page_csrf_header(page: TestResponse) -> dict[str, str]:
-    match = re.search(r"hx-headers='(\{[^']*\})'", page.get_data(as_text=True))
-    assert match, "the page sets no hx-headers"
+    match = re.search(r"data-hx-headers='(\{[^']*\})'", page.get_data(as_text=True))
+    assert match, "the page sets no data-hx-headers"
     headers: dict[str, str] = json.loads(match.group(1))
     return headers
 

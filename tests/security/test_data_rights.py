@@ -10,21 +10,16 @@ download and the printable page.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
-from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.db import Base, utcnow
-from portal.feedback import services as feedback
+from portal.db import Base
 from portal.models import (
-    CareAlert,
     Case,
     CaseStatus,
-    CaseTask,
     Child,
     DataRequest,
     DataRequestStatus,
@@ -32,85 +27,15 @@ from portal.models import (
     PracticeAttempt,
     User,
 )
-from portal.models.feedback import AlertKind, SessionMode, SessionStatus
-from portal.models.tasks import TaskKind
-from portal.plans import services as plans
 from portal.rights.export import NOT_EXPORTED, SECTIONS
-from tests.conftest import Browser
-from tests.factories import PIN, World
-from tests.ladders.helpers import a_ladder, practice, services_on
-from tests.messaging.helpers import second_household
-
-OWN_FEEDBACK = "G1_OWN_FEEDBACK_visible_3a1b"
-OTHER_GUARDIAN = "SENTINEL_OTHER_GUARDIAN_FEEDBACK_51c2"
-THERAPIST_NOTE = "SENTINEL_THERAPIST_WORKING_NOTE_6d7e"
-TASK_NOTE = "SENTINEL_THERAPIST_TASK_8f90"
-CHILD_PRIVATE = "SENTINEL_CHILD_PRIVATE_NOTE_a1b2"
-DRAFT_TEXT = "SENTINEL_DRAFT_PLAN_c3d4"
-CHILD_WORDS = "CHILD_OWN_WORDS_e5f6"
-PRIVATE_MARKS = (OTHER_GUARDIAN, THERAPIST_NOTE, TASK_NOTE, CHILD_PRIVATE, DRAFT_TEXT)
-
-
-def seed_record(app: Flask, db_session: Session, world: World) -> dict[str, int]:
-    """Case1 with practice (one note private), two guardians' feedback, therapist notes, a draft."""
-    dad, dad_link = second_household(db_session, world)
-    # Both parents joined the care team before the session they give feedback on.
-    dad_link.valid_from = world.link1.valid_from = utcnow() - timedelta(days=30)
-    with services_on(app, db_session):
-        _, steps = a_ladder(world.t1, world.case1, (2, 3.5))
-        shared = practice(world.c1, world.case1, steps[0], peak=3, note=CHILD_WORDS).attempt
-        hidden = practice(
-            world.c1, world.case1, steps[0], peak=2, note=CHILD_PRIVATE, private=True
-        ).attempt
-        session = feedback.do_record_session(
-            world.t1,
-            world.case1,
-            starts_at=utcnow() - timedelta(days=2),
-            mode=SessionMode.IN_PERSON,
-            status=SessionStatus.HELD,
-            attendees="Cody",
-            attendance={
-                feedback.guardian_key(guardian.id): SessionMode.IN_PERSON
-                for guardian in (world.g1, dad)
-            },
-        )
-        for guardian, comment in ((world.g1, OWN_FEEDBACK), (dad, OTHER_GUARDIAN)):
-            feedback.do_submit_guardian_feedback(
-                guardian,
-                world.case1,
-                session,
-                heard=8,
-                matters=8,
-                approach=8,
-                overall=8,
-                comment=comment,
-                idempotency_key=str(uuid.uuid4()),
-            )
-        draft = plans.do_start_draft(world.t1, world.case1)
-        draft.change_summary = DRAFT_TEXT
-    db_session.add_all(
-        [
-            CareAlert(
-                case_id=world.case1.id,
-                kind=AlertKind.LOW_RATING,
-                summary="Low rating",
-                evidence="feedback:1",
-                dedupe_key=f"test-{uuid.uuid4()}",
-                resolved_at=utcnow(),
-                resolved_by_id=world.t1.id,
-                resolution_note=THERAPIST_NOTE,
-            ),
-            CaseTask(
-                case_id=world.case1.id,
-                kind=TaskKind.PLAN_COMMENT,
-                summary="Follow up",
-                detail=TASK_NOTE,
-                created_by_id=world.t1.id,
-            ),
-        ]
-    )
-    db_session.commit()
-    return {"shared": shared.id, "hidden": hidden.id, "draft": draft.id}
+from tests.support.browser import Browser
+from tests.support.builders import (
+    CHILD_WORDS,
+    OWN_FEEDBACK,
+    PRIVATE_MARKS,
+    seed_record,
+)
+from tests.support.rows import PIN, World
 
 
 def test_CO02_every_table_is_either_exported_or_left_out_with_a_reason() -> None:
@@ -245,7 +170,7 @@ def test_CO02_admin_of_another_clinic_cannot_complete(
     db_session: Session, world: World, browser: Browser
 ) -> None:
     from portal.models import Clinic, Role
-    from tests.factories import make_user
+    from tests.support.rows import make_user
 
     other = Clinic(name="Elsewhere")
     db_session.add(other)

@@ -28,11 +28,10 @@ from portal.models import (
 )
 from portal.models.feedback import SessionMode, SessionStatus
 from portal.security import public
-from tests.conftest import Browser
-from tests.factories import PIN, World
-from tests.ladders.helpers import a_ladder, services_on
-from tests.test_access_matrix import build_plan
-from tests.test_reliability import state_hash
+from tests.support.browser import Browser
+from tests.support.builders import a_ladder, family_plan
+from tests.support.rows import PIN, World, state_hash
+from tests.support.session import services_on
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,9 +150,9 @@ def test_IN04_typed_text_never_forges_a_log_line(make_app: Any) -> None:
 def test_IN05_an_active_plan_cannot_be_edited(
     app: Flask, db_session: Session, world: World, browser: Browser
 ) -> None:
-    ids = build_plan(app, db_session, world)
+    ids = family_plan(app, db_session, world)
     browser.login("t1@clinic.test")
-    active = db_session.get(PlanVersion, ids["active_plan"])
+    active = db_session.get(PlanVersion, ids.active)
     assert active is not None
     before = state_hash(db_session, ("plan_versions", "goals", "benchmarks", "interventions"))
 

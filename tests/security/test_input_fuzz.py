@@ -10,17 +10,17 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tests.conftest import Browser
-from tests.factories import World
-from tests.test_access_matrix import (  # noqa: F401 - the scene fixture is used by name
-    FORMS,
-    MATRIX,
-    NORMAL,
-    Scene,
-    enter_state,
-    form_for,
-    scene,
-    sign_in,
+from tests.support.browser import Browser
+from tests.support.matrix import FORMS, MATRIX, NORMAL, enter_state, form_for
+from tests.support.people import sign_in
+from tests.support.rows import World
+from tests.support.scene import Scene
+from tests.support.shared import (  # noqa: F401 - the module's fixtures (one scene, savepoints)
+    savepoint_session,
+    scene_built_once,
+    scene_in_savepoint,
+    signed_in_browsers,
+    world_in_savepoint,
 )
 
 HOSTILE = [
@@ -48,11 +48,11 @@ def test_IN02_hostile_values_in_any_field_never_cause_a_500(
     app: Flask,
     db_session: Session,
     world: World,
-    scene: Scene,  # noqa: F811
+    scene: Scene,
     new_browser: Callable[[], Browser],
     row: object,
 ) -> None:
-    from tests.test_access_matrix import Row
+    from tests.support.matrix import Row
 
     assert isinstance(row, Row)
     actor = next(a for a, expect in row.cells.items() if expect.allowed and a != "anon")

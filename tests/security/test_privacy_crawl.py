@@ -19,9 +19,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from portal.models import ThreadKind
-from tests.conftest import Browser
-from tests.factories import PIN, World
-from tests.messaging.helpers import on_services
+from tests.support.browser import Browser
+from tests.support.rows import PIN, World
+from tests.support.session import services_on
 
 MISSING = 987_654
 
@@ -47,9 +47,9 @@ def timed(browser: Browser, url: str) -> tuple[int, int, float]:
 def test_AZ13_forbidden_and_missing_are_indistinguishable(
     app: Flask, db_session: Session, world: World, browser: Browser, template: str
 ) -> None:
-    from portal.messaging import services as messaging
+    from portal.messages import services as messaging
 
-    with on_services(app, db_session):
+    with services_on(app, db_session):
         other_thread = messaging.do_open_thread(world.t2, world.case2, ThreadKind.FAMILY)
     browser.login("g1@family.test")
     forbidden = template.format(case=world.case2.id, thread=other_thread.id)
@@ -98,7 +98,7 @@ class Resources(HTMLParser):
         if tag == "a" and attributes.get("href"):
             self.links.append(str(attributes["href"]))
         for name, value in attributes.items():
-            if value and (name.startswith("hx-get") or name == "style") and "url(" in value:
+            if value and (name.endswith("hx-get") or name == "style") and "url(" in value:
                 self.loaded.append(value)
 
 
@@ -162,10 +162,10 @@ def crawl_as(
     bodies: dict[str, tuple[str, str]] | None = None,
 ) -> dict[str, list[str]]:
     """Case1 with a plan; sign in as `person` and crawl from their home page."""
-    from tests.test_access_matrix import build_plan
+    from tests.support.builders import family_plan
 
     who, secret, start = person
-    build_plan(app, db_session, world)
+    family_plan(app, db_session, world)
     browser.login(who, secret or "")
     pages = crawl(browser, start, bodies=bodies)
     assert len(pages) >= 5, sorted(pages)

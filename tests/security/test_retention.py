@@ -16,10 +16,9 @@ from portal.audit import verify_chain
 from portal.db import Base, utcnow
 from portal.models import AuthSession, Case, Child, DataRequest, User
 from portal.models.audit import AuditLog
-from tests.conftest import Browser
-from tests.factories import World
-from tests.security.test_data_rights import seed_record
-from tests.test_reliability import state_hash
+from tests.support.browser import Browser
+from tests.support.builders import seed_record
+from tests.support.rows import World, state_hash
 
 CASE_TABLES = tuple(
     name

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from portal.db import utcnow
 from portal.models import AccountToken, AuthSession, Role, User
 from portal.security import background, token_hash
-from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World, make_user
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, PIN, World, make_user
 
 HTMX = {"HX-Request": "true"}
 LOGIN_EXPIRED = "/login?expired=1"

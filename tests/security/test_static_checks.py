@@ -96,8 +96,8 @@ def test_XS04_data_in_scripts_only_through_tojson_and_attributes_are_quoted() ->
         for block in re.findall(r"<script\b[^>]*>(.*?)</script>", text, re.DOTALL):
             for expression in re.findall(r"\{\{(.*?)\}\}", block, re.DOTALL):
                 assert "|tojson" in expression.replace(" ", ""), f"{path}: {expression}"
-        # hx-headers / hx-vals hold JSON: anything interpolated there goes through tojson.
-        for attribute in re.findall(r"hx-(?:headers|vals)='([^']*)'", text):
+        # data-hx-headers / data-hx-vals hold JSON: anything interpolated there goes through tojson.
+        for attribute in re.findall(r"data-hx-(?:headers|vals)='([^']*)'", text):
             for expression in re.findall(r"\{\{(.*?)\}\}", attribute):
                 assert "|tojson" in expression.replace(" ", "") or re.fullmatch(
                     r"\s*[\w.]+\s*", expression
@@ -132,11 +132,12 @@ class SubmitFinder(HTMLParser):
 
 
 def guarded(attributes: dict[str, str | None]) -> bool:
-    return "hx-disabled-elt" in attributes or "hx-sync" in attributes
+    return "data-hx-disabled-elt" in attributes or "data-hx-sync" in attributes
 
 
 def test_RL12_every_submit_is_guarded_against_a_double_fire() -> None:
-    """htmx forms disable their button (hx-disabled-elt) or drop a second request (hx-sync);
+    """htmx forms disable their button (data-hx-disabled-elt) or drop a second request
+    (data-hx-sync);
     plain forms are guarded by static/js/forms.js, which base.html loads for every page."""
     base = (TEMPLATES / "base.html").read_text()
     assert "js/forms.js" in base
@@ -149,9 +150,12 @@ def test_RL12_every_submit_is_guarded_against_a_double_fire() -> None:
         text = path.read_text()
         for line, button, form in finder.submits:
             where = f"{path.relative_to(ROOT)}:{line}"
-            if form is not None and any(k.startswith("hx-") for k in form if k != "hx-headers"):
+            htmx = form is not None and any(
+                k.startswith("data-hx-") for k in form if k != "data-hx-headers"
+            )
+            if form is not None and htmx:
                 if not (guarded(button) or guarded(form)):
-                    problems.append(f"{where}: htmx form without hx-disabled-elt/hx-sync")
+                    problems.append(f"{where}: htmx form without data-hx-disabled-elt/data-hx-sync")
             elif not guarded(button):
                 partial = not path.name.startswith("_") and "base.html" not in text
                 if partial and path.name != "base.html":

@@ -8,8 +8,8 @@ from datetime import timedelta
 import time_machine
 
 from portal.db import utcnow
-from tests.conftest import Browser
-from tests.factories import PASSWORD, PIN, World
+from tests.support.browser import Browser
+from tests.support.rows import PASSWORD, PIN, World
 
 
 def _try(browser: Browser, url: str, name: str, secret: str, address: str = "127.0.0.1") -> int:

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, request
+from flask import Response, abort, current_app, flash, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
-from portal.cases.queries import get_case_for
+from portal.audit_trail import audited
+from portal.cases.queries import get_case_for, require_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
-from portal.messaging import live, services
-from portal.messaging.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
-from portal.messaging.hours import reply_by_text
-from portal.messaging.queries import (
+from portal.messages import bp, live, services
+from portal.messages.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
+from portal.messages.hours import reply_by_text
+from portal.messages.queries import (
     get_thread_for,
     hours_of,
     messages_of,
@@ -33,19 +34,17 @@ from portal.messaging.queries import (
     thread_summaries,
     thread_version_for,
 )
-from portal.messaging.references import (
+from portal.messages.references import (
     Reference,
     check_reference,
     reference_choices,
     reference_labels,
 )
-from portal.messaging.rendering import preview, render_message
+from portal.messages.rendering import preview, render_message
 from portal.models import Case, Message, MessageKind, MessageThread, ThreadKind, User
-from portal.policies import can, today
+from portal.policies import require, today
 from portal.security import background
 from portal.web.htmx import render, see_other, wants_fragment
-
-bp = Blueprint("messages", __name__)
 
 SENT = _l("Message sent.")
 
@@ -95,9 +94,9 @@ def thread_title(thread: MessageThread, case: Case, viewer: User) -> str:
 
 
 @bp.get("/messages")
+@audited("read")
 def inbox() -> Response:
-    if not can(current_user, "messages.use"):
-        abort(404)
+    require("messages.use")
     return render(
         "messages/inbox.html",
         summaries=thread_summaries(current_user),
@@ -106,10 +105,9 @@ def inbox() -> Response:
 
 
 @bp.get("/cases/<int:case_id>/messages")
+@audited("read", case="case_id")
 def case_threads(case_id: int) -> Response:
-    case = get_case_for(current_user, case_id)
-    if not can(current_user, "messages.case_threads", case):
-        abort(404)
+    case = require_case(case_id, "messages.case_threads")
     return render(
         "messages/case.html",
         case=case,
@@ -135,6 +133,7 @@ def _teen_ready(case: Case) -> bool:
 
 
 @bp.post("/cases/<int:case_id>/threads")
+@audited("create", case="case_id")
 def open_thread(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     form = _open_thread_form(case)
@@ -142,8 +141,7 @@ def open_thread(case_id: int) -> Response:
         abort(400)  # a guardian outside this case is never a recipient (AZ-11)
     kind = ThreadKind(form.kind.data)
     action = "messages.start_family_thread" if kind is ThreadKind.FAMILY else "messages.open_thread"
-    if not can(current_user, action, case):
-        abort(404)
+    require(action, case)
     if kind is ThreadKind.TEEN and not _teen_ready(case):
         flash(_("A teen thread needs a child aged 13 to 17 with their own sign-in."), "error")
         return see_other("messages.case_threads", case_id=case.id)
@@ -158,7 +156,7 @@ def open_thread(case_id: int) -> Response:
     if current_user.id not in {m.id for m in thread_members(thread, case)}:
         abort(404)
     try:
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except IntegrityError:  # opened by someone else at the same moment: use theirs
         db.session.rollback()
         thread = services.do_open_thread(current_user, case, kind, guardian)
@@ -266,6 +264,7 @@ def _thread_page(
 
 
 @bp.get("/messages/<int:thread_id>")
+@audited("read", message_thread="thread_id")
 def thread(thread_id: int) -> Response:
     thread, case = _load(thread_id)
     form = _compose_form(case, formdata=None)
@@ -278,6 +277,7 @@ def thread(thread_id: int) -> Response:
 
 
 @bp.post("/messages/<int:thread_id>")
+@audited("create", message_thread="thread_id")
 def send(thread_id: int) -> Response:
     thread, case = _load(thread_id)  # membership is the permission to post (AZ-11)
     form = _compose_form(case)
@@ -304,7 +304,7 @@ def send(thread_id: int) -> Response:
             db.session.rollback()
             return see_other("messages.thread", thread_id=thread_id)
         try:
-            db.session.commit()
+            db.session.commit()  # commit point: the view's change
         except IntegrityError:
             db.session.rollback()
             return see_other("messages.thread", thread_id=thread_id)
@@ -316,6 +316,7 @@ def send(thread_id: int) -> Response:
 
 @bp.get("/messages/<int:thread_id>/updates")
 @background
+@audited("read", message_thread="thread_id")
 def updates(thread_id: int) -> Response:
     """The poll: one query when nothing changed (204); otherwise the message list fragment."""
     version = thread_version_for(current_user, thread_id)
@@ -334,6 +335,7 @@ def updates(thread_id: int) -> Response:
 
 @bp.get("/messages/<int:thread_id>/stream")
 @background
+@audited("read", message_thread="thread_id")
 def stream(thread_id: int) -> Response:
     """Server-sent events that say "this thread changed" (no content). Without Redis there is no
     stream: 204 tells the browser's EventSource to stop, and the page polls."""
@@ -356,6 +358,7 @@ def stream(thread_id: int) -> Response:
 
 @bp.post("/messages/<int:thread_id>/read")
 @background
+@audited("update", message_thread="thread_id")
 def mark_read(thread_id: int) -> Response:
     thread = get_thread_for(current_user, thread_id)
     form = ReadForm()
@@ -363,7 +366,7 @@ def mark_read(thread_id: int) -> Response:
         abort(400)
     try:
         moved = services.do_mark_read(current_user, thread, form.seq.data)
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
     except IntegrityError:  # the same reader's other tab got there first
         db.session.rollback()
         return Response(status=204)
@@ -381,9 +384,9 @@ def _office_hours_page(form: ServicePolicyForm, status: int = 200) -> Response:
 
 
 @bp.get("/messages/office-hours")
+@audited("read")
 def office_hours() -> Response:
-    if not can(current_user, "messages.office_hours"):
-        abort(404)
+    require("messages.office_hours")
     hours = hours_of(current_user)
     form = ServicePolicyForm(formdata=None)
     form.office_days.data = [str(i) for i in range(7) if hours.office_days & (1 << i)]
@@ -394,9 +397,9 @@ def office_hours() -> Response:
 
 
 @bp.post("/messages/office-hours")
+@audited("update")
 def save_office_hours() -> Response:
-    if not can(current_user, "messages.office_hours"):
-        abort(404)
+    require("messages.office_hours")
     form = ServicePolicyForm()
     if form.validate_on_submit():
         days = sum(1 << int(day) for day in set(form.office_days.data or []))
@@ -407,7 +410,7 @@ def save_office_hours() -> Response:
             closes_at=form.closes_at.data,
             reply_window_days=form.reply_window_days.data or 2,
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the view's change
         flash(_("Office hours saved. Families see them on every message box."), "success")
         return see_other("messages.office_hours")
     return _office_hours_page(form, status=422)

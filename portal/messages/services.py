@@ -18,9 +18,9 @@ from sqlalchemy import and_, select, update
 from portal import db
 from portal.db import utcnow
 from portal.i18n import language_of
-from portal.messaging.hours import reply_by_text
-from portal.messaging.queries import hours_of, primary_therapist, thread_members
-from portal.messaging.references import Reference
+from portal.messages.hours import reply_by_text
+from portal.messages.queries import hours_of, primary_therapist, thread_members
+from portal.messages.references import Reference
 from portal.models import (
     Case,
     Message,
@@ -34,7 +34,7 @@ from portal.models import (
     User,
 )
 from portal.models.messages import MAX_MESSAGE_LENGTH
-from portal.outbox import queue_email
+from portal.ops.outbox import queue_email
 
 NOTIFY_AFTER = timedelta(minutes=10)
 NOTICE_EVERY = timedelta(hours=12)  # at most one out-of-hours notice per thread in this time

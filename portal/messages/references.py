@@ -15,6 +15,7 @@ from portal import db
 from portal.i18n import gettext as _
 from portal.i18n import local_datetime
 from portal.models import Case, Message, ReferenceType
+from portal.models.ladders import Ladder, LadderStep, PracticeAttempt
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 
 
@@ -69,8 +70,6 @@ def _goal_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
 
 
 def _step_options(case_id: int) -> list[tuple[int, str]]:
-    from portal.models.ladders import Ladder, LadderStep
-
     rows = db.session.execute(
         select(LadderStep.id, LadderStep.position, LadderStep.title)
         .join(Ladder, LadderStep.ladder_id == Ladder.id)
@@ -83,8 +82,6 @@ def _step_options(case_id: int) -> list[tuple[int, str]]:
 
 
 def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
-    from portal.models.ladders import Ladder, LadderStep
-
     rows = db.session.execute(
         select(LadderStep.id, LadderStep.position, LadderStep.title)
         .join(Ladder, LadderStep.ladder_id == Ladder.id)
@@ -103,8 +100,6 @@ def _practice_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
 
 def _practice(case_id: int, ids: list[int] | None, limit: int = 50) -> dict[int, str]:
     # Step title and day only: a teen's private note never travels into a message.
-    from portal.models.ladders import LadderStep, PracticeAttempt
-
     stmt = (
         select(PracticeAttempt.id, PracticeAttempt.practiced_at, LadderStep.title)
         .join(LadderStep, PracticeAttempt.step_id == LadderStep.id)

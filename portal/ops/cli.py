@@ -9,9 +9,9 @@ from portal import db
 
 
 def init_app(app: Flask) -> None:
-    from portal import cli_ops
+    from portal.ops import data_commands
 
-    cli_ops.init_app(app)  # backup, restore, retention-purge
+    data_commands.init_app(app)  # backup, restore, retention-purge
 
     @app.cli.command("demo-data")
     def demo_data() -> None:
@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
         if app.config["PORTAL_ENV"] == "production":
             raise click.ClickException("Demo data is never loaded in production (AU-07).")
         created = load_demo_clinic()
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo("Demo clinic " + ("loaded." if created else "already present; nothing changed."))
         from portal.demo import SIGN_INS
 
@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
         from portal.feedback.services import scan_all
 
         alerts, reminders = scan_all()
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo(f"{alerts} new alert(s), {reminders} reminder(s) queued.")
 
     @app.cli.command("outbox-send")
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
         as a worker (--loop)."""
         import time
 
-        from portal.outbox import SmtpSettings, send_due_emails
+        from portal.ops.outbox import SmtpSettings, send_due_emails
 
         settings = SmtpSettings.from_config(app.config)
         while True:
@@ -90,7 +90,7 @@ def init_app(app: Flask) -> None:
         second_factor.reset(user)
         end_all_sessions(user.id, "second factor reset")
         record(db.session, action="mfa_reset", actor=None, object_type="user", object_id=user.id)
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo(f"{user.display_name} sets up a new authenticator at the next sign-in.")
 
     @app.cli.command("create-admin")
@@ -131,5 +131,5 @@ def init_app(app: Flask) -> None:
         record(
             db.session, action="role_grant", object_type="user", object_id=admin.id, detail="admin"
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the command's work
         click.echo(f"Clinic admin {email} created for {clinic.name}.")

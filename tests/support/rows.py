@@ -1,17 +1,19 @@
-"""Realistic fictional families for tests, shaped like SECURITY.md's fixtures:
+"""Plain rows: realistic fictional families for tests, shaped like SECURITY.md's fixtures:
 two families F1 (guardian G1, child C1, therapist T1) and F2 (G2, C2, T2), and a clinic admin A.
 Private fields carry sentinel strings so leak tests can search whole responses.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.consent_documents import CONSENT_DOCUMENTS
-from portal.db import utcnow
+from portal.db import Base, utcnow
 from portal.models import (
     Case,
     CaseStatus,
@@ -28,12 +30,10 @@ from portal.models import (
     User,
 )
 from portal.passwords import hash_secret
+from tests.support.totp import TOTP_SECRET
 
 PASSWORD = "correct horse battery 42"
 PIN = "3579"
-# Every therapist made here has this authenticator secret (AU-08); the sign-in helpers of
-# tests/conftest.py and tests/e2e type its code for them.
-TOTP_SECRET = "TESTTOTPSECRETFORTHERAPISTS23456"
 _PASSWORD_HASH = hash_secret(PASSWORD)  # hashing is slow on purpose; do it once per run
 _PIN_HASH = hash_secret(PIN)
 
@@ -70,23 +70,6 @@ def make_user(
     session.add(user)
     session.flush()
     return user
-
-
-def fresh_totp_code(session: Session, user: User) -> str:
-    """The code the therapist's authenticator shows now, one the server has not accepted yet.
-
-    A code works once per 30-second step. Tests sign one therapist in several times within a
-    step; a person would wait for the next code, this helper winds the record of the last accepted
-    step back instead (in the test's own transaction).
-    """
-    from portal.auth.second_factor import code_at, time_step
-
-    assert user.totp_secret, f"{user.sign_in_name} has no authenticator"
-    step = time_step(utcnow())
-    if user.totp_last_step is not None and user.totp_last_step >= step:
-        user.totp_last_step = step - 1
-        session.flush()
-    return code_at(user.totp_secret, step)
 
 
 def make_case(
@@ -132,26 +115,28 @@ def link_guardian(
     household: str = "Home",
     relationship: str = "Mother",
     consent: bool = True,
+    authority: bool = True,
 ) -> GuardianLink:
+    """Link `guardian` to `case` since yesterday. With `consent` they have agreed to what a
+    guardian of their standing is asked when joining: all four documents with `authority` (legal
+    and consent authority), else the portal terms and the messaging policy only."""
     link = GuardianLink(
         case_id=case.id,
         guardian_id=guardian.id,
         relationship_label=relationship,
         household=household,
-        has_legal_authority=True,
-        can_consent=True,
+        has_legal_authority=authority,
+        can_consent=authority,
         created_by_id=case.opened_by_id,
         valid_from=utcnow() - timedelta(days=1),
     )
     session.add(link)
     session.flush()
     if consent:
-        for kind in (
-            ConsentKind.TREATMENT,
-            ConsentKind.PARENTAL_CONSENT_UNDER_13,
-            ConsentKind.PORTAL_TERMS,
-            ConsentKind.MESSAGING_POLICY,
-        ):
+        own = (ConsentKind.PORTAL_TERMS, ConsentKind.MESSAGING_POLICY)
+        for kind in (ConsentKind.TREATMENT, ConsentKind.PARENTAL_CONSENT_UNDER_13, *own):
+            if kind not in own and not authority:
+                continue
             session.add(
                 ConsentRecord(
                     case_id=case.id,
@@ -165,6 +150,15 @@ def link_guardian(
             )
         session.flush()
     return link
+
+
+def guardian_without_consent(session: Session, world: World) -> User:
+    """G3, case1's grandmother (g3@family.test): a current link without legal or consent
+    authority; she accepted the portal terms and the messaging policy."""
+    g3 = make_user(session, Role.GUARDIAN, "Greta Three", email="g3@family.test")
+    link_guardian(session, world.case1, g3, relationship="Grandmother", authority=False)
+    session.commit()
+    return g3
 
 
 @dataclass
@@ -212,3 +206,13 @@ def build_world(session: Session) -> World:
     link2 = link_guardian(session, case2, g2, household="SENTINEL_F2_HOUSEHOLD_bb02")
     session.commit()
     return World(clinic, admin, t1, t2, g1, g2, c1, c2, case1, case2, link1, link2)
+
+
+def state_hash(db_session: Session, tables: tuple[str, ...]) -> str:
+    """SHA-256 of the tables' rows in primary-key order ("DB unchanged")."""
+    digest = hashlib.sha256()
+    for name in tables:
+        table = Base.metadata.tables[name]
+        rows = db_session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        digest.update(f"{name}:{rows!r}".encode())
+    return digest.hexdigest()

@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 
 from portal import db
 from portal.db import utcnow
-from portal.messaging import services
-from portal.messaging.references import Reference
+from portal.messages import services
+from portal.messages.references import Reference
 from portal.models import (
     Case,
     Child,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.db import utcnow
-from portal.demo_plans import _case, _user
+from portal.demo.plans import _case, _user
 from portal.ladders import services
 from portal.models import Case, User
 from portal.models.ladders import Completion, FearScale, Ladder, LadderStep, Reward

@@ -101,7 +101,7 @@ def _claim_next() -> OutboxEmail | None:
         return None
     email.attempts += 1
     email.send_after = utcnow() + LEASE
-    db.session.commit()
+    db.session.commit()  # commit point: the outbox takes its lease before sending
     return email
 
 
@@ -157,7 +157,7 @@ def send_due_emails(settings: SmtpSettings, limit: int = 100) -> SendReport:
                     last_error=f"{type(exc).__name__}: {str(exc)[:150]}",
                 )
             )
-            db.session.commit()
+            db.session.commit()  # commit point: the outbox records a failed attempt
             log.warning("outbox: email %s not sent (attempt %s)", email.id, email.attempts)
             continue
         db.session.execute(
@@ -165,6 +165,6 @@ def send_due_emails(settings: SmtpSettings, limit: int = 100) -> SendReport:
             .where(OutboxEmail.id == email.id)
             .values(sent_at=utcnow(), last_error=None)
         )
-        db.session.commit()
+        db.session.commit()  # commit point: the outbox records the e-mail as sent
         report.sent += 1
     return report

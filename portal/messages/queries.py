@@ -16,9 +16,10 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.cases.queries import visible_case_ids
 from portal.db import utcnow
-from portal.messaging.hours import Hours
+from portal.messages.hours import Hours
 from portal.models import (
     Case,
     Child,
@@ -34,7 +35,6 @@ from portal.models import (
     ThreadRead,
     User,
 )
-from portal.web.audit_trail import accessed
 
 MESSAGE_PAGE = 50  # a thread page shows this many messages; "Earlier messages" pages back
 

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.messaging.hours import DAY_NAMES
+from portal.messages.hours import DAY_NAMES
 from portal.models.messages import MAX_MESSAGE_LENGTH
 
 

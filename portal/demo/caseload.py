@@ -26,8 +26,8 @@ from sqlalchemy import select
 from portal import db
 from portal.cases.services import do_record_consent
 from portal.db import utcnow
-from portal.demo_ladders import _ladder, _practise, _rated
-from portal.demo_plans import _activate, _backdate, _draft, _goal
+from portal.demo.ladders import _ladder, _practise, _rated
+from portal.demo.plans import _activate, _backdate, _draft, _goal
 from portal.feedback import services as feedback
 from portal.models import (
     Case,
@@ -166,7 +166,7 @@ def _ivy_rupture(rivera: User) -> None:
 
 
 def _theo_waiting_reply(rivera: User) -> None:
-    from portal.messaging import services as messaging
+    from portal.messages import services as messaging
 
     theo, ken = _family(
         rivera,

@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(destination: Path) -> None:
         """Write an encrypted backup of the database to DESTINATION (key: PORTAL_BACKUP_KEY)."""
-        from portal.backup import BackupError, backup, backup_key
+        from portal.ops.backup import BackupError, backup, backup_key
 
         try:
             backup(database.engine, destination, backup_key())
@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     @click.option("--force", is_flag=True, help="Replace a database that already has tables.")
     def restore_command(source: Path, force: bool) -> None:
         """Decrypt and load a backup into the configured (fresh) database, then count rows."""
-        from portal.backup import BackupError, backup_key, restore, table_digests
+        from portal.ops.backup import BackupError, backup_key, restore, table_digests
 
         try:
             restore(database.engine, source, backup_key(), force=force)
@@ -43,13 +43,13 @@ def init_app(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
     def retention_purge(dry_run: bool) -> None:
         """Remove what is past the clinic's retention policy (PORTAL_RETENTION_*; README)."""
-        from portal.rights.retention import purge
+        from portal.ops.retention import purge
 
         report = purge(app.config)
         if dry_run:
             db.session.rollback()
         else:
-            db.session.commit()
+            db.session.commit()  # commit point: the command's work
         verb = "would remove" if dry_run else "removed"
         for line in report.lines():
             click.echo(f"{verb} {line}")

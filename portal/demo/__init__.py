@@ -117,24 +117,24 @@ def enrol_demo_therapists() -> bool:
 
 def load_demo_clinic() -> bool:
     """Create the demo clinic and each feature's demo history; False when nothing was missing."""
-    from portal.demo_plans import load_demo_plans
+    from portal.demo.plans import load_demo_plans
 
     created = _load_people()
     created = enrol_demo_therapists() or created
     created = load_demo_plans() or created
-    from portal.demo_ladders import load_demo_ladders
+    from portal.demo.ladders import load_demo_ladders
 
     created = load_demo_ladders() or created
-    from portal.demo_feedback import load_demo_feedback
+    from portal.demo.feedback import load_demo_feedback
 
     created = load_demo_feedback() or created
-    from portal.demo_messages import load_demo_messages
+    from portal.demo.messages import load_demo_messages
 
     created = load_demo_messages() or created
-    from portal.demo_caseload import load_demo_caseload
+    from portal.demo.caseload import load_demo_caseload
 
     created = load_demo_caseload() or created
-    from portal.demo_audit import load_demo_audit
+    from portal.demo.audit import load_demo_audit
 
     created = load_demo_audit() or created
     return created

@@ -1,1 +1,0 @@
-"""Secure messaging between the family and the therapist (DESIGN §6)."""
