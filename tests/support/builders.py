@@ -304,11 +304,16 @@ def active_plan_for(
 
 def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, int]:
     """Two held sessions of case1: G1 rated the first low (raising an alert); the second waits."""
-    world.link1.valid_from = utcnow() - timedelta(days=30)  # Gwen joined before both sessions
-    came = {
-        feedback.guardian_key(world.g1.id): SessionMode.IN_PERSON,
-        feedback.child_key(world.case1): SessionMode.IN_PERSON,
-    }
+    # Case1's guardians (Gwen, and G3 when the scene has her) joined before both sessions and came
+    # to them with Cody.
+    links = db_session.scalars(
+        select(GuardianLink).where(GuardianLink.case_id == world.case1.id)
+    ).all()
+    came = {feedback.child_key(world.case1): SessionMode.IN_PERSON}
+    for link in links:
+        link.valid_from = utcnow() - timedelta(days=30)
+        came[feedback.guardian_key(link.guardian_id)] = SessionMode.IN_PERSON
+    db_session.expire(world.case1, ["guardian_links"])
     with services_on(app, db_session):
         earlier, latest = (
             feedback.do_record_session(
