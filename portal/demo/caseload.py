@@ -145,7 +145,8 @@ def _ivy_rupture(rivera: User) -> None:
         session = feedback.do_record_session(
             rivera,
             ivy,
-            starts_at=utcnow().replace(hour=21, minute=0) - timedelta(days=days_ago),
+            starts_at=utcnow().replace(hour=21, minute=0, second=0, microsecond=0)
+            - timedelta(days=days_ago),
             mode=SessionMode.IN_PERSON,
             status=SessionStatus.HELD,
             attendance=came,
@@ -181,7 +182,9 @@ def _theo_waiting_reply(rivera: User) -> None:
         body="Theo stayed home twice this week with a stomach ache before school. "
         "Should we keep him home when that happens, or send him anyway?",
         idempotency_key=str(uuid.uuid4()),
-        now=(utcnow() - timedelta(days=5)).astimezone(ZoneInfo("UTC")),
+        now=(utcnow() - timedelta(days=5))
+        .replace(second=0, microsecond=0)
+        .astimezone(ZoneInfo("UTC")),
     )
 
 
