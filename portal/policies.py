@@ -1,8 +1,13 @@
-"""The one place where role and ownership rules live: `can(user, action, obj)`.
+"""The one place where role and ownership rules live: `can(user, action, obj, child_mode=...)`.
 
 Views first load objects through scoped queries (`portal.cases.queries`), which already return 404
 for anything outside the user's reach; `can` then decides what the user may do with what they see.
 A rule that raises denies (AZ-14).
+
+`can` decides from its arguments: the person, the object (with its links, loaded up front) and
+whether a young child holds the guardian's device (`child_mode`, which the caller resolves). It
+asks the request nothing, so tests call it without one. `require(action, obj)` is the request's
+way in: it resolves the signed-in user and child mode, then asks `can`.
 """
 
 from __future__ import annotations
@@ -121,19 +126,19 @@ def _can_enter_child_mode(user: User, case: Case) -> bool:
     )
 
 
-def _can_respond_to_plan(user: User, case: Case) -> bool:
+def _can_respond_to_plan(user: User, case: Case, child_mode: bool) -> bool:
     link = guardian_link_of(user, case)
-    return link is not None and link.can_consent and not in_child_mode()
+    return link is not None and link.can_consent and not child_mode
 
 
-def _can_assent(user: User, case: Case) -> bool:
+def _can_assent(user: User, case: Case, child_mode: bool) -> bool:
     """The child assents themselves; a guardian may record it for a young child (or in child
     mode, where the child is holding the guardian's device)."""
     if is_the_child(user, case):
         return True
     if guardian_link_of(user, case) is None:
         return False
-    return in_child_mode() or case.child.age_band(today()) is AgeBand.YOUNG
+    return child_mode or case.child.age_band(today()) is AgeBand.YOUNG
 
 
 def _is_member(user: User, case: Case) -> bool:
@@ -144,31 +149,34 @@ def _is_member(user: User, case: Case) -> bool:
     )
 
 
-def _at_child_screen(user: User, case: Case) -> bool:
+def _at_child_screen(user: User, case: Case, child_mode: bool) -> bool:
     """The child themself, or a guardian who handed their device over (child mode)."""
     if is_the_child(user, case):
         return True
-    return guardian_link_of(user, case) is not None and in_child_mode()
+    return guardian_link_of(user, case) is not None and child_mode
 
 
-def _can_log_practice(user: User, case: Case) -> bool:
-    return _at_child_screen(user, case) and child_data_allowed(case)
+def _can_log_practice(user: User, case: Case, child_mode: bool) -> bool:
+    return _at_child_screen(user, case, child_mode) and child_data_allowed(case)
 
 
-def _grown_up_of(user: User, case: Case) -> bool:
+def _grown_up_of(user: User, case: Case, child_mode: bool) -> bool:
     """A guardian acting as themself (not while the child holds the device)."""
-    return guardian_link_of(user, case) is not None and not in_child_mode()
+    return guardian_link_of(user, case) is not None and not child_mode
 
 
-def _can_suggest_step(user: User, case: Case) -> bool:
-    if _grown_up_of(user, case):
+def _can_suggest_step(user: User, case: Case, child_mode: bool) -> bool:
+    if _grown_up_of(user, case, child_mode):
         return True
-    return _can_log_practice(user, case) and case.child.age_band(today()) is not AgeBand.YOUNG
+    return (
+        _can_log_practice(user, case, child_mode)
+        and case.child.age_band(today()) is not AgeBand.YOUNG
+    )
 
 
-def _guardian_with_authority(user: User, case: Case) -> bool:
+def _guardian_with_authority(user: User, case: Case, child_mode: bool) -> bool:
     link = guardian_link_of(user, case)
-    return link is not None and link.can_consent and not in_child_mode()
+    return link is not None and link.can_consent and not child_mode
 
 
 def _is_teen(user: User) -> bool:
@@ -183,72 +191,108 @@ def _can_use_messages(user: User, _: Any) -> bool:
     return user.is_therapist or user.is_guardian or _is_teen(user)
 
 
-_RULES: dict[str, Callable[[User, Any], bool]] = {
-    "caseload.view": lambda user, _: user.is_therapist,
-    "case.open": lambda user, _: user.is_therapist,
-    "case.view": lambda user, case: (
-        therapist_on(user, case) or guardian_link_of(user, case) is not None
-    ),
-    "case.manage_team": therapist_on,
-    "case.create_child_account": _can_create_child_account,
-    "case.enter_child_mode": _can_enter_child_mode,
-    "case.record_own_consent": lambda user, case: guardian_link_of(user, case) is not None,
-    "child.view_own_screen": is_the_child,
-    "plan.edit": therapist_on,
+# A rule: (the person, the object, whether child mode is on) -> allowed.
+Rule = Callable[[User, Any, bool], bool]
+
+
+def _any_mode(rule: Callable[[User, Any], bool]) -> Rule:
+    """A rule that child mode does not change."""
+    return lambda user, obj, _child_mode: rule(user, obj)
+
+
+def _team_or_grown_up(user: User, case: Case, child_mode: bool) -> bool:
+    return therapist_on(user, case) or _grown_up_of(user, case, child_mode)
+
+
+def _team_or_guardian(user: User, case: Case) -> bool:
+    return therapist_on(user, case) or guardian_link_of(user, case) is not None
+
+
+def _any_guardian(user: User, case: Case) -> bool:
+    return guardian_link_of(user, case) is not None
+
+
+def _therapist(user: User, _: Any) -> bool:
+    return user.is_therapist
+
+
+def _guardian(user: User, _: Any) -> bool:
+    return user.is_guardian
+
+
+def _grown_up(user: User, _: Any) -> bool:
+    return not user.is_child
+
+
+def _admin(user: User, _: Any) -> bool:
+    return user.is_therapist and user.is_admin
+
+
+_RULES: dict[str, Rule] = {
+    "caseload.view": _any_mode(_therapist),
+    "case.open": _any_mode(_therapist),
+    "case.view": _any_mode(_team_or_guardian),
+    "case.manage_team": _any_mode(therapist_on),
+    "case.create_child_account": _any_mode(_can_create_child_account),
+    "case.enter_child_mode": _any_mode(_can_enter_child_mode),
+    "case.record_own_consent": _any_mode(_any_guardian),
+    "family.use": _any_mode(_guardian),  # the family blueprint: a guardian's own pages
+    "child.view_own_screen": _any_mode(is_the_child),
+    "plan.edit": _any_mode(therapist_on),
+    "plan.read_full": _any_mode(_grown_up),  # what changed, the printable plan: not for children
     "plan.respond": _can_respond_to_plan,
     "plan.assent": _can_assent,
-    "plan.suggest": lambda user, case: guardian_link_of(user, case) is not None,
-    "goal.rate": _is_member,
-    "feedback.manage": therapist_on,
-    "feedback.give": lambda user, case: (
-        guardian_link_of(user, case) is not None and not in_child_mode()
-    ),
-    "ladder.edit": therapist_on,
-    "ladder.view_progress": lambda user, case: therapist_on(user, case) or _grown_up_of(user, case),
+    "plan.suggest": _any_mode(_any_guardian),
+    "goal.rate": _any_mode(_is_member),
+    "feedback.manage": _any_mode(therapist_on),
+    "feedback.give": _grown_up_of,
+    "ladder.edit": _any_mode(therapist_on),
+    "ladder.view_progress": _team_or_grown_up,
     "practice.log": _can_log_practice,
-    "practice.cheer": lambda user, case: therapist_on(user, case) or _grown_up_of(user, case),
+    "practice.cheer": _team_or_grown_up,
     "step.suggest": _can_suggest_step,
-    "reward.add": lambda user, case: therapist_on(user, case) or _grown_up_of(user, case),
+    "reward.add": _team_or_grown_up,
     "reward.approve": _grown_up_of,
     "reward.request": _can_log_practice,
     "redemption.confirm": _grown_up_of,
-    "clinic.manage_therapists": lambda user, _: user.is_therapist and user.is_admin,
-    "clinic.read_audit": lambda user, _: user.is_therapist and user.is_admin,
-    "case.see_record_views": lambda user, case: (
-        therapist_on(user, case) or guardian_link_of(user, case) is not None
-    ),
+    "clinic.manage_therapists": _any_mode(_admin),
+    "clinic.read_audit": _any_mode(_admin),
+    "case.see_record_views": _any_mode(_team_or_guardian),
     # Messaging: threads themselves are reached only through membership (messaging.queries).
-    "messages.use": _can_use_messages,
-    "messages.case_threads": lambda user, case: (
-        therapist_on(user, case) or guardian_link_of(user, case) is not None
-    ),
-    "messages.start_family_thread": lambda user, case: (
-        therapist_on(user, case) or guardian_link_of(user, case) is not None
-    ),
-    "messages.open_thread": therapist_on,  # household and teen threads
-    "messages.office_hours": lambda user, _: user.is_therapist,
+    "messages.use": _any_mode(_can_use_messages),
+    "messages.case_threads": _any_mode(_team_or_guardian),
+    "messages.start_family_thread": _any_mode(_team_or_guardian),
+    "messages.open_thread": _any_mode(therapist_on),  # household and teen threads
+    "messages.office_hours": _any_mode(_therapist),
     # Data rights (CO-02): any linked guardian sees their child's data (minimum necessary);
     # deletion and closing the child's account need a guardian who can consent.
     "rights.export": _grown_up_of,
     "rights.request_deletion": _guardian_with_authority,
     "rights.close_child_account": _guardian_with_authority,
-    "rights.manage_requests": lambda user, _: user.is_therapist and user.is_admin,
+    "rights.manage_requests": _any_mode(_admin),
 }
 
 
-def can(user: User, action: str, obj: Any = None) -> bool:
+def can(user: User, action: str, obj: Any = None, *, child_mode: bool = False) -> bool:
+    """May `user` do `action` (on `obj`)? `child_mode`: a young child holds this guardian's
+    device (the caller asks `in_child_mode()`; `require` does)."""
     rule = _RULES[action]
     try:
-        return bool(rule(user, obj))
+        return bool(rule(user, obj, child_mode))
     except Exception:  # fail closed (AZ-14)
         log.exception("policy %s raised; denying", action)
         return False
 
 
+def may(action: str, obj: Any = None) -> bool:
+    """`can` for the signed-in user of this request, in its child mode."""
+    return can(current_user, action, obj, child_mode=in_child_mode())
+
+
 def require(action: str, obj: Any = None) -> None:
     """The signed-in user may `action` (on `obj`), or the request ends in a 404: a forbidden
     action answers exactly like a missing page (AZ-03)."""
-    if not can(current_user, action, obj):
+    if not may(action, obj):
         abort(404)
 
 

@@ -1,6 +1,6 @@
 """Test fixtures: a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL/DATABASE_URL),
 migrated once with Alembic; every test runs inside a transaction that is rolled back afterwards.
-CSRF stays on (STYLE.md): `Browser.post` sends the token a real page gave it.
+CSRF stays on, as in production: `Browser.post` sends the token a real page gave it.
 """
 
 from __future__ import annotations

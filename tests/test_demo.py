@@ -5,33 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Flask
 from sqlalchemy import func, select
 
 from portal import create_app
 from portal.db import get_session, utcnow
 from portal.models import Case, Child, ConsentRecord, User
 from tests.support.browser import Browser
-
-
-def _migrated_app(tmp_path: Path) -> Flask:
-    from flask_migrate import upgrade
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "PORTAL_ENV": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-            "SECRET_KEY": "d" * 40,
-        }
-    )
-    with app.app_context():
-        upgrade(revision="heads")
-    return app
+from tests.support.demo import migrated_app
 
 
 def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
-    app = _migrated_app(tmp_path)
+    app = migrated_app(tmp_path / "demo.db")
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo-data"])
     assert first.exit_code == 0 and "Demo clinic loaded." in first.output
@@ -93,7 +77,7 @@ def test_demo_data_refused_in_production(tmp_path: Path) -> None:
 def test_LG05_the_demo_shows_the_audit_report_and_who_viewed_leos_record(tmp_path: Path) -> None:
     """After `make demo`, Dr. Rivera (the clinic admin) sees a non-empty audit report, Carla
     sees who viewed Leo's record, and the chain verifies."""
-    app = _migrated_app(tmp_path)
+    app = migrated_app(tmp_path / "demo.db")
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo-data"]).exit_code == 0
     assert runner.invoke(args=["demo-data"]).exit_code == 0  # a second run adds nothing

@@ -46,3 +46,18 @@ def test_the_security_page_names_only_test_files_that_exist() -> None:
 def test_a_check_that_is_not_used_is_still_explained_once() -> None:
     rows = re.findall(r"^\| ([A-Z]{2}-\d{2}) \|", SECURITY_DOC.read_text(), flags=re.MULTILINE)
     assert len(rows) == len(set(rows)), "each ID has exactly one row"
+
+
+def test_the_project_refers_to_no_document_outside_the_repository() -> None:
+    outside = re.compile(r"\.\./shared|SECURITY\.md|DESIGN\.md|STYLE\.md")
+    found = []
+    for folder in ("portal", "templates", "tests", "docs", ".ci"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and path.suffix in {".py", ".html", ".md", ".js", ""}:
+                text = path.read_text(encoding="utf-8", errors="ignore")
+                if path.name != "test_docs.py" and outside.search(text):
+                    found.append(str(path.relative_to(ROOT)))
+    readme = (ROOT / "README.md").read_text()
+    if outside.search(readme):
+        found.append("README.md")
+    assert found == []

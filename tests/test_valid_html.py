@@ -31,10 +31,10 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from portal import create_app
 from portal.db import get_session
 from portal.demo import DEMO_PASSWORD, LEO_PIN
 from tests.support.browser import Browser
+from tests.support.demo import demo_app as build_demo_app
 
 ROOT = Path(__file__).resolve().parents[1]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -166,20 +166,7 @@ class Crawl:
 
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from flask_migrate import upgrade
-
-    tmp = tmp_path_factory.mktemp("vnu-demo")
-    app = create_app(
-        {
-            "TESTING": True,
-            "PORTAL_ENV": "test",
-            "DATABASE_URL": f"sqlite:///{tmp / 'demo.db'}",
-            "SECRET_KEY": "v" * 40,
-        }
-    )
-    with app.app_context():
-        upgrade(revision="heads")
-    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    app = build_demo_app(tmp_path_factory.mktemp("vnu-demo") / "demo.db")
     yield app
     with app.app_context():
         get_session().close()

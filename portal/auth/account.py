@@ -29,15 +29,15 @@ from portal.auth.second_step import audit_account, refused
 from portal.auth.views import (
     _new_secret_problem,
     notify_account_change,
+    set_password_by_link,
     usable_token,
 )
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.models import AccountToken, Role, User
 from portal.ops.outbox import queue_email
-from portal.passwords import hash_secret, verify_secret
+from portal.passwords import verify_secret
 from portal.security import (
-    end_all_sessions,
     fresh_sign_in_required,
     public,
     safe_next,
@@ -179,10 +179,7 @@ def reset_password(token: str) -> Response:
         if problem := _new_secret_problem(user, form.new_password.data or ""):
             form.new_password.errors = [problem]
         else:
-            user.password_hash = hash_secret(form.new_password.data or "")
-            user.password_changed_at = utcnow()
-            account_token.used_at = utcnow()
-            end_all_sessions(user.id, "password_reset")
+            set_password_by_link(account_token, form.new_password.data or "", "password_reset")
             notify_account_change(user, _("The password of your Rapport account was reset."))
             audit_account("password_reset", user)
             db.session.commit()  # commit point: the view's change

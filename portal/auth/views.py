@@ -237,6 +237,17 @@ def usable_token(token: str, purpose: str) -> AccountToken | None:
     return account_token
 
 
+def set_password_by_link(account_token: AccountToken, password: str, reason: str) -> User:
+    """The new password chosen through a one-time link (account setup, reset): saved, the link
+    used up, and every session of the account ended for `reason`. The caller audits and commits."""
+    user = account_token.user
+    user.password_hash = hash_secret(password)
+    user.password_changed_at = utcnow()
+    account_token.used_at = utcnow()
+    end_all_sessions(user.id, reason)
+    return user
+
+
 @bp.route("/account/setup/<token>", methods=["GET", "POST"])
 @public
 def setup_account(token: str) -> Response:
@@ -249,10 +260,7 @@ def setup_account(token: str) -> Response:
         if problem := _new_secret_problem(user, form.new_password.data or ""):
             form.new_password.errors = [problem]
         else:
-            user.password_hash = hash_secret(form.new_password.data or "")
-            user.password_changed_at = utcnow()
-            account_token.used_at = utcnow()
-            end_all_sessions(user.id, "password set")
+            set_password_by_link(account_token, form.new_password.data or "", "password set")
             audit.record(
                 db.session, action="password_set", object_type="user", object_id=user.id, actor=user
             )

@@ -3,7 +3,7 @@ reach is simply not found (404), exactly like one that does not exist (AZ-03, AZ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
@@ -19,6 +19,27 @@ from portal.models.messages import MessageThread
 from portal.models.plans import PlanStatus, PlanVersion
 from portal.models.tasks import CaseTask
 from portal.policies import require
+
+R = TypeVar("R")
+
+
+def reached(row: R | None, kind: str, case_id: int | None = None) -> R:
+    """What a scoped loader found, named for the audit trail (`accessed`) as `kind` in case
+    `case_id` (by default the row's own case); 404 when it found nothing, so an object outside the
+    user's reach answers exactly like a missing one. Every `get_x_for` / `get_x_in` ends here."""
+    if row is None:
+        abort(404)
+    found: Any = row
+    accessed(kind, found.id, case_id=found.case_id if case_id is None else case_id)
+    return row
+
+
+def get_in_case(model: type[R], kind: str, case_id: int, row_id: int) -> R:
+    """Row `row_id` of `model` when it belongs to case `case_id` (the caller loaded that case
+    through a scoped loader first); else 404."""
+    table: Any = model
+    stmt = select(model).where(table.id == row_id, table.case_id == case_id)
+    return reached(db.session.scalars(stmt).one_or_none(), kind, case_id)
 
 
 def visible_case_ids(user: User) -> Select[int]:

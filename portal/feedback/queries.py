@@ -3,47 +3,24 @@ may see (the case itself comes from `get_case_for`)."""
 
 from __future__ import annotations
 
-from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
-from portal.audit_trail import accessed
+from portal.cases.queries import get_in_case
 from portal.models.feedback import CareAlert, SessionFeedback, TherapySession, WeeklyCheckin
 
 
 def get_session_in(case_id: int, session_id: int) -> TherapySession:
-    session = db.session.scalars(
-        select(TherapySession).where(
-            TherapySession.id == session_id, TherapySession.case_id == case_id
-        )
-    ).one_or_none()
-    if session is None:
-        abort(404)
-    accessed("therapy_session", session.id, case_id=case_id)
-    return session
+    return get_in_case(TherapySession, "therapy_session", case_id, session_id)
 
 
 def get_feedback_in(case_id: int, feedback_id: int) -> SessionFeedback:
-    feedback = db.session.scalars(
-        select(SessionFeedback).where(
-            SessionFeedback.id == feedback_id, SessionFeedback.case_id == case_id
-        )
-    ).one_or_none()
-    if feedback is None:
-        abort(404)
-    accessed("feedback", feedback.id, case_id=case_id)
-    return feedback
+    return get_in_case(SessionFeedback, "feedback", case_id, feedback_id)
 
 
 def get_alert_in(case_id: int, alert_id: int) -> CareAlert:
-    alert = db.session.scalars(
-        select(CareAlert).where(CareAlert.id == alert_id, CareAlert.case_id == case_id)
-    ).one_or_none()
-    if alert is None:
-        abort(404)
-    accessed("alert", alert.id, case_id=case_id)
-    return alert
+    return get_in_case(CareAlert, "alert", case_id, alert_id)
 
 
 def feedback_of_case(case_id: int) -> list[SessionFeedback]:

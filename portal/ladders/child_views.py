@@ -32,7 +32,7 @@ from portal.ladders.queries import (
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
 from portal.models import AgeBand, Case
 from portal.models.ladders import Completion, LadderStep
-from portal.policies import can, is_the_child, today
+from portal.policies import is_the_child, may, today
 from portal.security import child_mode_allowed
 from portal.session_state import in_child_mode
 from portal.web.htmx import render, see_other
@@ -65,7 +65,7 @@ def _my_ladder(
         cheers=unseen_cheers(case.id),
         button_form=ButtonForm(formdata=None),
         suggest_form=suggest_form or suggest_step_form(ladders, None),
-        may_suggest=can(current_user, "step.suggest", case),
+        may_suggest=may("step.suggest", case),
         status=status,
     )
 

@@ -35,7 +35,7 @@ from portal.ladders.queries import (
 )
 from portal.models import Case
 from portal.models.ladders import StepStatus
-from portal.policies import can, guardian_link_of
+from portal.policies import guardian_link_of, may, require
 from portal.web.htmx import is_htmx, render, see_other
 
 LOG_LENGTH = 12  # the charts and their tables hold every try; the log shows the latest
@@ -135,7 +135,7 @@ def add_reward(case_id: int) -> Response:
     form = RewardForm()
     if not form.validate_on_submit():
         return _progress(case, reward_form=form, status=422)
-    by_guardian = can(current_user, "reward.approve", case)
+    by_guardian = may("reward.approve", case)
     reward = services.do_add_reward(
         current_user,
         case,
@@ -211,8 +211,7 @@ def confirm_redemption(case_id: int, redemption_id: int) -> Response:
 @audited("create", case="case_id")
 def suggest_step(case_id: int) -> Response:
     case = require_case(case_id, "step.suggest")
-    if not current_user.is_guardian:
-        abort(404)  # children suggest from their own screen (child_views)
+    require("family.use")  # children suggest from their own screen (child_views)
     form = _suggest_form(case, formdata=request.form)
     if not form.validate_on_submit():
         return _progress(case, suggest_form=form, status=422)

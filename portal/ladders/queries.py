@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
-from portal.audit_trail import accessed
-from portal.cases.queries import visible_case_ids
+from portal.cases.queries import get_in_case, reached, visible_case_ids
 from portal.db import utcnow
 from portal.ladders.scales import tenths
 from portal.models import Case, User
@@ -54,18 +52,12 @@ def get_ladder_for(user: User, ladder_id: int) -> Ladder:
         .where(Ladder.id == ladder_id, Ladder.case_id.in_(visible_case_ids(user)))
         .options(selectinload(Ladder.steps))
     ).one_or_none()
-    if ladder is None:
-        abort(404)
-    accessed("ladder", ladder.id, case_id=ladder.case_id)
-    return ladder
+    return reached(ladder, "ladder")
 
 
 def get_step_in(ladder: Ladder, step_id: int) -> LadderStep:
     step = next((s for s in ladder.steps if s.id == step_id), None)
-    if step is None:
-        abort(404)
-    accessed("ladder_step", step.id, case_id=ladder.case_id)
-    return step
+    return reached(step, "ladder_step", ladder.case_id)
 
 
 def get_case_step(case: Case, step_id: int) -> LadderStep:
@@ -79,10 +71,7 @@ def get_case_step(case: Case, step_id: int) -> LadderStep:
             LadderStep.retired_at.is_(None),
         )
     ).one_or_none()
-    if step is None:
-        abort(404)
-    accessed("ladder_step", step.id, case_id=case.id)
-    return step
+    return reached(step, "ladder_step", case.id)
 
 
 def get_attempt_for(user: User, attempt_id: int) -> PracticeAttempt:
@@ -92,42 +81,19 @@ def get_attempt_for(user: User, attempt_id: int) -> PracticeAttempt:
             PracticeAttempt.case_id.in_(visible_case_ids(user)),
         )
     ).one_or_none()
-    if attempt is None:
-        abort(404)
-    accessed("practice", attempt.id, case_id=attempt.case_id)
-    return attempt
+    return reached(attempt, "practice")
 
 
 def get_suggestion_in(case_id: int, suggestion_id: int) -> StepSuggestion:
-    found = db.session.scalars(
-        select(StepSuggestion).where(
-            StepSuggestion.id == suggestion_id, StepSuggestion.case_id == case_id
-        )
-    ).one_or_none()
-    if found is None:
-        abort(404)
-    accessed("step_suggestion", found.id, case_id=case_id)
-    return found
+    return get_in_case(StepSuggestion, "step_suggestion", case_id, suggestion_id)
 
 
 def get_reward_in(case_id: int, reward_id: int) -> Reward:
-    found = db.session.scalars(
-        select(Reward).where(Reward.id == reward_id, Reward.case_id == case_id)
-    ).one_or_none()
-    if found is None:
-        abort(404)
-    accessed("reward", found.id, case_id=case_id)
-    return found
+    return get_in_case(Reward, "reward", case_id, reward_id)
 
 
 def get_redemption_in(case_id: int, redemption_id: int) -> Redemption:
-    found = db.session.scalars(
-        select(Redemption).where(Redemption.id == redemption_id, Redemption.case_id == case_id)
-    ).one_or_none()
-    if found is None:
-        abort(404)
-    accessed("redemption", found.id, case_id=case_id)
-    return found
+    return get_in_case(Redemption, "redemption", case_id, redemption_id)
 
 
 def goals_of(case: Case) -> list[Goal]:

@@ -16,8 +16,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
-from portal.audit_trail import accessed
-from portal.cases.queries import visible_case_ids
+from portal.cases.queries import reached, visible_case_ids
 from portal.db import utcnow
 from portal.messages.hours import Hours
 from portal.models import (
@@ -111,10 +110,7 @@ def get_thread_for(user: User, thread_id: int) -> MessageThread:
             MessageThread.id == thread_id, MessageThread.id.in_(visible_thread_ids(user))
         )
     ).one_or_none()
-    if thread is None:
-        abort(404)
-    accessed("message_thread", thread.id, case_id=thread.case_id)
-    return thread
+    return reached(thread, "message_thread")
 
 
 def thread_version_for(user: User, thread_id: int) -> int:

@@ -61,8 +61,7 @@ def version(plan_id: int) -> Response:
 @audited("read", plan="plan_id")
 def changes(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
-    if current_user.is_child:
-        abort(404)
+    require("plan.read_full")
     case = _case_of(plan)
     previous = _previous_active(case, plan)
     return render(
@@ -78,8 +77,7 @@ def changes(plan_id: int) -> Response:
 @audited("print", plan="plan_id")
 def printable(plan_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
-    if current_user.is_child:
-        abort(404)
+    require("plan.read_full")
     case = _case_of(plan)
     return render(
         "plans/print.html", plan=plan, case=case, problems=services.ordered_problems(case)
@@ -215,8 +213,7 @@ def _proposed(case: Case) -> PlanVersion | None:
 @audited("read", case="case_id")
 def family_plan(case_id: int) -> Response:
     case = get_case_for(current_user, case_id)
-    if not current_user.is_guardian:
-        abort(404)
+    require("family.use")
     return _family_page(case)
 
 

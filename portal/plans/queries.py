@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import db
-from portal.audit_trail import accessed
-from portal.cases.queries import visible_case_ids
+from portal.cases.queries import get_in_case, reached, visible_case_ids
 from portal.models import Case, User
 from portal.models.plans import (
     Goal,
@@ -69,46 +67,25 @@ def get_plan_for(user: User, plan_id: int) -> PlanVersion:
             selectinload(PlanVersion.responses).selectinload(PlanResponse.responder),
         )
     ).one_or_none()
-    if plan is None:
-        abort(404)
-    accessed("plan", plan.id, case_id=plan.case_id)
-    return plan
+    return reached(plan, "plan")
 
 
 def get_goal_in(plan: PlanVersion, goal_id: int) -> Goal:
     goal = next((g for g in plan.goals if g.id == goal_id), None)
-    if goal is None:
-        abort(404)
-    accessed("goal", goal.id, case_id=plan.case_id)
-    return goal
+    return reached(goal, "goal", plan.case_id)
 
 
 def get_intervention_in(plan: PlanVersion, item_id: int) -> Intervention:
     item = next((i for i in plan.interventions if i.id == item_id), None)
-    if item is None:
-        abort(404)
-    accessed("intervention", item.id, case_id=plan.case_id)
-    return item
+    return reached(item, "intervention", plan.case_id)
 
 
 def get_problem_in(case_id: int, problem_id: int) -> Problem:
-    problem = db.session.scalars(
-        select(Problem).where(Problem.id == problem_id, Problem.case_id == case_id)
-    ).one_or_none()
-    if problem is None:
-        abort(404)
-    accessed("problem", problem.id, case_id=case_id)
-    return problem
+    return get_in_case(Problem, "problem", case_id, problem_id)
 
 
 def get_task_in(case_id: int, task_id: int) -> CaseTask:
-    task = db.session.scalars(
-        select(CaseTask).where(CaseTask.id == task_id, CaseTask.case_id == case_id)
-    ).one_or_none()
-    if task is None:
-        abort(404)
-    accessed("task", task.id, case_id=case_id)
-    return task
+    return get_in_case(CaseTask, "task", case_id, task_id)
 
 
 def open_tasks(case_id: int) -> list[CaseTask]:

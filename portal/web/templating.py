@@ -10,6 +10,7 @@ from flask_babel import format_decimal, get_locale
 from portal.db import utcnow
 from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
 from portal.labels import label
+from portal.models import User
 from portal.policies import can, today
 from portal.session_state import in_child_mode
 
@@ -24,12 +25,18 @@ def init_templating(app: Flask, *, htmx_file: str) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
+        child_mode = in_child_mode()
+
+        def can_here(user: User, action: str, obj: Any = None) -> bool:
+            """Templates ask `can(current_user, ...)` in this request's child mode."""
+            return can(user, action, obj, child_mode=child_mode)
+
         return {
-            "can": can,
+            "can": can_here,
             "today": today(),
             "now": utcnow(),
             "htmx_file": htmx_file,
-            "child_mode": in_child_mode(),
+            "child_mode": child_mode,
             "languages": LANGUAGES,
             "language": get_locale().language if get_locale() else "en",
             "chosen_language": chosen_language(),

@@ -21,10 +21,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, syn
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from portal import create_app, db
+from portal import db
 from portal.demo import DEMO_PASSWORD
 from portal.models import OutboxEmail
 from tests.e2e.axe import assert_accessible
+from tests.support.demo import demo_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = "Chromium not found at /usr/bin/chromium: browser journeys skipped"
@@ -96,23 +97,7 @@ def live_totp_code(email: str) -> str | None:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    from flask_migrate import upgrade
-
-    from portal.demo import load_demo_clinic
-
-    tmp_dir = tmp_path_factory.mktemp("e2e")
-    app = create_app(
-        {
-            "TESTING": True,
-            "PORTAL_ENV": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_dir / 'e2e.db'}",
-            "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789abcdef",
-        }
-    )
-    with app.app_context():
-        upgrade(revision="heads")
-        load_demo_clinic()
-        db.session.commit()
+    app = demo_app(tmp_path_factory.mktemp("e2e") / "e2e.db")
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PORTAL_BASE_URL"] = url  # invitation links point at this server

@@ -2,7 +2,8 @@
 
 - The policy: `can()` is called directly, without a request for a page, for every rule with
   someone it allows and someone it refuses; an ended guardian link and an ended care-team link
-  refuse everything they allowed; a guardian without consent authority cannot answer a plan.
+  refuse everything they allowed; a guardian without consent authority cannot answer a plan;
+  child mode is a fact handed to `can()`, which asks no request for it.
 - The scoped loaders: each is called directly with another family's id, including
   `get_attempt_for` without any case in its scope (the view's own case check is not there).
 - Boundaries: an invitation or an account link at exactly its expiry instant is expired.
@@ -15,12 +16,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from flask import Flask
+from flask import Flask, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from portal import policies
+from portal import db, policies
 from portal.cases import queries as case_queries
 from portal.db import utcnow
 from portal.feedback import queries as feedback_queries
@@ -44,8 +45,10 @@ RULES: dict[str, tuple[str, str]] = {
     "case.create_child_account": ("T1", "G3"),  # case1's child loses their sign-in first
     "case.enter_child_mode": ("G1", "G2"),
     "case.record_own_consent": ("G3", "G2"),
+    "family.use": ("G2", "T1"),
     "child.view_own_screen": ("C1", "C2"),
     "plan.edit": ("T1", "T2"),
+    "plan.read_full": ("G2", "C1"),
     "plan.respond": ("G1", "G3"),
     "plan.assent": ("C1", "C2"),
     "plan.suggest": ("G3", "G2"),
@@ -109,6 +112,35 @@ def test_AZ02_each_rule_allows_its_person_and_refuses_the_other(
     allowed, refused = RULES[rule]
     assert policies.can(people[allowed], rule, world.case1), f"{rule}: {allowed} refused"
     assert not policies.can(people[refused], rule, world.case1), f"{rule}: {refused} allowed"
+
+
+# What a guardian of case1 may do as a grown-up, and what only while their child holds the device.
+GROWN_UP_ONLY = (
+    "plan.respond",
+    "feedback.give",
+    "ladder.view_progress",
+    "reward.approve",
+    "redemption.confirm",
+    "rights.export",
+    "rights.request_deletion",
+)
+CHILD_MODE_ONLY = ("practice.log", "reward.request")
+
+
+def test_AZ02_child_mode_is_a_fact_given_to_can_not_read_from_a_request(
+    app: Flask, db_session: Session, world: World
+) -> None:
+    with app.app_context(), db.bound(db_session):
+        assert not has_request_context()
+        for rule in GROWN_UP_ONLY:
+            assert policies.can(world.g1, rule, world.case1, child_mode=False), rule
+            assert not policies.can(world.g1, rule, world.case1, child_mode=True), rule
+        for rule in CHILD_MODE_ONLY:
+            assert policies.can(world.g1, rule, world.case1, child_mode=True), rule
+            assert not policies.can(world.g1, rule, world.case1, child_mode=False), rule
+            # Child mode is the guardian's device handed over: another family's guardian in
+            # child mode still reaches nothing of case1.
+            assert not policies.can(world.g2, rule, world.case1, child_mode=True), rule
 
 
 def end_link(db_session: Session, world: World, actor: str) -> User:

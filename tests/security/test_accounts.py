@@ -1,4 +1,4 @@
-"""Authentication hardening (SECURITY.md §2.2): the password policy (AU-01), sensitive changes
+"""Authentication hardening (docs/security.md, AU): the password policy (AU-01), sensitive changes
 (AU-05), password reset (AU-04, AU-06), demo accounts in production (AU-07) and the TOTP second
 step for therapists and admins (AU-08). Real HTTP through the test client, a real database."""
 

@@ -1,4 +1,4 @@
-"""Plain rows: realistic fictional families for tests, shaped like SECURITY.md's fixtures:
+"""Plain rows: realistic fictional families for tests, shaped like the fixtures of docs/security.md:
 two families F1 (guardian G1, child C1, therapist T1) and F2 (G2, C2, T2), and a clinic admin A.
 Private fields carry sentinel strings so leak tests can search whole responses.
 """
