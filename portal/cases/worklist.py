@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.feedback.alerts import AlertGroup, group_by_cause
-from portal.models import Case, CaseStatus, User
+from portal.models import Case, CaseStatus, GuardianLink, User
 from portal.models.feedback import AlertKind, CareAlert, SessionStatus, TherapySession
 
 NO_PRACTICE_DAYS = 7
@@ -83,7 +83,11 @@ class QueueRow:
     practice_week: int
     next_session: datetime | None
     last_contact: datetime | None
-    guardians: list[str] = field(default_factory=list)
+    guardian_links: list[GuardianLink] = field(default_factory=list)
+
+    @property
+    def guardians(self) -> list[str]:
+        return [link.guardian.display_name for link in self.guardian_links]
 
     @property
     def needs_attention(self) -> bool:
@@ -259,11 +263,7 @@ def build_queue(user: User, cases: list[Case], *, now: datetime, today: date) ->
                 practice_week=int(practice[case.id]["week"] or 0),  # type: ignore[call-overload]
                 next_session=upcoming.get(case.id),
                 last_contact=flags[case.id]["last_contact"],
-                guardians=[
-                    link.guardian.display_name
-                    for link in case.guardian_links
-                    if link.is_current(now)
-                ],
+                guardian_links=[link for link in case.guardian_links if link.is_current(now)],
             )
         )
     return rows
