@@ -204,6 +204,7 @@ CHILD_MODE_REACHABLE = {
     "ladders.child_ladder",
     "ladders.practice_form",
     "ladders.log_practice",
+    "ladders.well_done",
     "ladders.child_suggest_step",
     "ladders.ask_reward",
     "ladders.cheers_seen",

@@ -149,7 +149,10 @@ def kids_login() -> Response:
             case = get_case_for_child_user(user)
             if case is None or not child_data_allowed(case):
                 _record_sign_in(user, False)
-                error = _("Your account is not ready yet. Ask your grown-up or your therapist.")
+                error = _(
+                    "Your account is not ready yet. Your therapist or a parent can finish "
+                    "setting it up."
+                )
             else:
                 start_session(user)
                 _record_sign_in(user, True)
@@ -157,7 +160,10 @@ def kids_login() -> Response:
                 return redirect(url_for("child.home"))  # type: ignore[return-value]
         else:
             _record_sign_in(user, False)
-            error = _("That did not work. Check your username and PIN, or ask your grown-up.")
+            error = _(
+                "That username and PIN or password don't match. Try again, or ask your "
+                "therapist or a parent to reset it."
+            )
     status = 422 if request.method == "POST" else 200
     return render("auth/kids_login.html", form=form, error=error, status=status)
 

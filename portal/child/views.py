@@ -13,6 +13,8 @@ from portal.child import bp
 from portal.child.queries import case_for_child_screen
 from portal.feedback.services import feedback_due
 from portal.ladders.queries import unseen_cheers
+from portal.models import AgeBand, Case
+from portal.models.ladders import StepStatus
 from portal.passwords import verify_secret
 from portal.policies import today
 from portal.security import child_mode_allowed
@@ -34,7 +36,25 @@ def home() -> Response:
         band=band,
         feedback_due=due[:1],
         new_cheers=len(unseen_cheers(case.id)),
+        teen=_teen_overview(case) if band is AgeBand.TEEN else None,
     )
+
+
+def _teen_overview(case: Case) -> dict[str, object]:
+    """A teen's home (issue 15): the next step, progress, and this week against the target."""
+    from portal.ladders.queries import ladders_of
+    from portal.ladders.services import current_step, weekly_counts
+
+    ladders = ladders_of(case.id)
+    steps = [step for ladder in ladders for step in ladder.active_steps]
+    target = ladders[0].weekly_target if ladders else 0
+    return {
+        "next_steps": [step for ladder in ladders if (step := current_step(ladder))],
+        "mastered": sum(step.status is StepStatus.MASTERED for step in steps),
+        "steps": len(steps),
+        "this_week": weekly_counts(case.id, target, weeks=1)[0].count if ladders else 0,
+        "target": target,
+    }
 
 
 @bp.route("/me/leave", methods=["GET", "POST"])

@@ -240,8 +240,8 @@ def _felix_no_practice(rivera: User) -> None:
         0,
         "Storms",
         [
-            ("Watch a storm video", "📚", 3.0, "Watch a short storm video with Mum."),
-            ("Listen to thunder sounds", "🛏️", 4.5, "Play thunder sounds in the living room."),
+            ("Watch a storm video", "video", 3.0, "Watch a short storm video with Mum."),
+            ("Listen to thunder sounds", "dark-room", 4.5, "Play thunder sounds in the living room."),
         ],
     )
     _practise(

@@ -164,11 +164,26 @@ def _maya(maya: Case, rivera: User, ana: User, ben: User) -> None:
         0,
         "Brave goodbyes",
         [
-            ("Wave bye-bye at the front door", "👋", 2, "Mummy or Daddy goes to the shop. Wave!"),
-            ("Play while Mummy waits in the hall", "🧸", 3.5, "Five minutes of play on your own."),
-            ("Go in with my teacher, Mummy watches", "🏫", 5, "Hold the teacher's hand."),
-            ("Say bye-bye at the school gate", "🎒", 6.5, "One hug, one wave, then go in."),
-            ("Bye-bye at the gate and walk in alone", "⭐", 8, "You can do it!"),
+            (
+                "Wave bye-bye at the front door",
+                "front-door",
+                2,
+                "Mummy or Daddy goes to the shop. Wave!",
+            ),
+            (
+                "Play while Mummy waits in the hall",
+                "teddy",
+                3.5,
+                "Five minutes of play on your own.",
+            ),
+            ("Go in with my teacher, Mummy watches", "classroom", 5, "Hold the teacher's hand."),
+            (
+                "Say bye-bye at the school gate",
+                "school-gate",
+                6.5,
+                "One hug, one wave, then go in.",
+            ),
+            ("Bye-bye at the gate and walk in alone", "goodbye", 8, "You can do it!"),
         ],
     )
     a, b = "ana@demo.rapport.test", "ben@demo.rapport.test"
@@ -208,11 +223,16 @@ def _leo(leo: Case, rivera: User, carla: User, david: User, leo_user: User) -> N
         0,
         "Brave with dogs",
         [
-            ("Look at dog pictures in a book", "📚", 2, "Find three dogs you like."),
-            ("Watch a funny dog video", "🐶", 3, "Watch the whole video, even the barking."),
-            ("Watch a dog on a lead across the park", "🏞️", 4.5, "Stay on the bench for 5 minutes."),
-            ("Stand 5 big steps from a calm dog", "🐕", 6, "With Mum or Dad next to you."),
-            ("Pat a calm dog with Dad", "🦮", 8, "The owner holds the lead. One pat!"),
+            ("Look at dog pictures in a book", "picture-book", 2, "Find three dogs you like."),
+            ("Watch a funny dog video", "video", 3, "Watch the whole video, even the barking."),
+            (
+                "Watch a dog on a lead across the park",
+                "park",
+                4.5,
+                "Stay on the bench for 5 minutes.",
+            ),
+            ("Stand 5 big steps from a calm dog", "dog", 6, "With Mum or Dad next to you."),
+            ("Pat a calm dog with Dad", "dog", 8, "The owner holds the lead. One pat!"),
         ],
     )
     mum, dad = "carla@demo.rapport.test", "david@demo.rapport.test"
@@ -282,10 +302,10 @@ def _sam(sam: Case, chen: User, erin: User, sam_user: User) -> None:
         0,
         "Speaking up in class",
         [
-            ("Ask a teacher a question after class", "🙋", 3, "Just you and the teacher."),
-            ("Answer a question I'm sure of", "🗣️", 4.5, "Pick an easy one. Hands up once."),
-            ("Give my opinion in a class discussion", "👫", 6.5, "One sentence is enough."),
-            ("Present a 2-minute talk", "🎤", 8.5, "Practise it at home first."),
+            ("Ask a teacher a question after class", "talking", 3, "Just you and the teacher."),
+            ("Answer a question I'm sure of", "hand-up", 4.5, "Pick an easy one. Hands up once."),
+            ("Give my opinion in a class discussion", "classroom", 6.5, "One sentence is enough."),
+            ("Present a 2-minute talk", "talk-to-group", 8.5, "Practise it at home first."),
         ],
     )
     tries = [

@@ -17,7 +17,7 @@ from portal.audit_trail import audited
 from portal.child.queries import require_child_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
-from portal.ladders import bp, services
+from portal.ladders import bp, services, young_views
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
 from portal.ladders.queries import (
     get_case_step,
@@ -59,6 +59,8 @@ def _my_ladder(
         recent=practice_log(current_user, case, limit=5),
         stars=totals.practices,
         balance=totals.balance,
+        jar=young_views.jar_of_stars(totals.balance, 0),
+        here_steps={step.id for lad in ladders if (step := services.current_step(lad))},
         spendable=totals.balance - totals.pending,
         rewards=[r for r in rewards_of(case.id) if r.approved_at],
         waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
@@ -133,6 +135,9 @@ def _practice_page(
 def practice_form(step_id: int) -> Response:
     case = require_child_case("practice.log")
     step = get_case_step(case, step_id)
+    if case.child.age_band(today()) is AgeBand.YOUNG:
+        form = _practice_form(case)
+        return young_views.young_practice_from_request(case, step, form)
     return _practice_page(case, step, _practice_form(case))
 
 
@@ -192,9 +197,9 @@ def log_practice(step_id: int) -> Response:
     step = get_case_step(case, step_id)
     form = _practice_form(case, formdata=request.form)
     data = _practice_input(form, case) if form.validate_on_submit() else None
-    if data is None:
-        return _practice_page(case, step, form, status=422)
     band = case.child.age_band(today())
+    if data is None:
+        return _retry_page(case, step, form, band)
     try:
         result = services.do_log_practice(
             current_user,
@@ -206,16 +211,28 @@ def log_practice(step_id: int) -> Response:
         )
     except services.LadderRuleError as exc:
         db.session.rollback()
-        return _practice_page(case, step, form, error=str(exc), status=422)
+        return _retry_page(case, step, form, band, error=str(exc))
     db.session.commit()  # commit point: the view's change
+    if band is AgeBand.YOUNG:  # the celebration screen says well done with the jar
+        return see_other("ladders.well_done", earned=result.tokens, mastered=int(result.mastered))
     flash(_well_done(band, result), "success")
     return see_other("ladders.child_ladder")
 
 
+def _retry_page(
+    case: Case, step: LadderStep, form: PracticeForm, band: AgeBand, error: str | None = None
+) -> Response:
+    """The form again with what was chosen kept; a young child sees the screen that needs it."""
+    if band is not AgeBand.YOUNG:
+        return _practice_page(case, step, form, error=error, status=422)
+    answers = young_views.answers_from(request.form)
+    return young_views.young_practice_page(
+        case, step, stage="how", answers=answers, form=form, error=error, status=422
+    )
+
+
 def _well_done(band: AgeBand, result: services.PracticeResult) -> str:
-    if band is AgeBand.YOUNG:
-        message = _("⭐ You did it! Here is your star!")
-    elif band is AgeBand.CHILD:
+    if band is AgeBand.CHILD:
         message = _("Saved! You earned %(tokens)s tokens for your jar.", tokens=result.tokens)
     else:
         message = _("Practice saved. +%(tokens)s tokens.", tokens=result.tokens)

@@ -26,7 +26,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.ladders.services import PICTURES, REWARD_PICTURES, STICKERS
+from portal.ladders.pictures import SITUATIONS
+from portal.ladders.services import REWARD_PICTURES, STICKERS
 from portal.models.ladders import Completion, Ladder
 
 FEAR_0_10 = NumberRange(0, 10, _l("Use a number from 0 to 10."))
@@ -43,7 +44,9 @@ def with_ids(form: FlaskForm, prefix: str) -> FlaskForm:
     return form
 
 
-PICTURE_CHOICES = _choices([(p, p or _l("No picture")) for p in PICTURES])
+PICTURE_CHOICES = [SelectChoice("", _l("No picture"))] + [
+    SelectChoice(key, picture.alt) for key, picture in SITUATIONS.items()
+]
 
 
 class LadderSettingsForm(FlaskForm):

@@ -18,35 +18,37 @@ class ScaleError(ValueError):
 @dataclass(frozen=True)
 class ScalePoint:
     value: int
-    face: str
+    face: str  # a face drawing in static/pictures/ (portal/ladders/pictures.py), or ""
     words: str
 
 
-# Our own wording. Faces carry the meaning for children who do not read yet.
+# Our own wording. The faces' shapes (mouth, brows) carry the meaning for children who do not
+# read yet; the words are always printed beside them, so nothing rests on colour.
 FACES_3 = (
-    ScalePoint(0, "😀", _l("Not scared")),
-    ScalePoint(1, "😐", _l("A bit scared")),
-    ScalePoint(2, "😨", _l("Very scared")),
+    ScalePoint(0, "face-calm", _l("Not scared")),
+    ScalePoint(1, "face-bit", _l("A bit scared")),
+    ScalePoint(2, "face-scared", _l("Very scared")),
 )
 FACES_5 = (
-    ScalePoint(0, "😀", _l("Calm")),
-    ScalePoint(1, "🙂", _l("A little worried")),
-    ScalePoint(2, "😐", _l("Worried")),
-    ScalePoint(3, "😟", _l("Very worried")),
-    ScalePoint(4, "😨", _l("Super scared")),
+    ScalePoint(0, "face-calm", _l("Calm")),
+    ScalePoint(1, "face-little", _l("A little worried")),
+    ScalePoint(2, "face-bit", _l("Worried")),
+    ScalePoint(3, "face-worried", _l("Very worried")),
+    ScalePoint(4, "face-scared", _l("Super scared")),
 )
+
+
+def _thermometer_face(value: int) -> str:
+    for top, face in ((1, "face-calm"), (3, "face-little"), (5, "face-bit"), (7, "face-worried")):
+        if value <= top:
+            return face
+    return "face-scared"
+
+
 THERMOMETER = tuple(
     ScalePoint(
         value,
-        "😀"
-        if value <= 1
-        else "🙂"
-        if value <= 3
-        else "😐"
-        if value <= 5
-        else "😟"
-        if value <= 7
-        else "😨",
+        _thermometer_face(value),
         _l("Calm") if value == 0 else _l("Most scared ever") if value == 10 else "",
     )
     for value in range(10, -1, -1)

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import db
 from portal.db import utcnow
+from portal.ladders.pictures import SITUATIONS
 from portal.ladders.scales import to_canonical
 from portal.models import Case, User
 from portal.models.ladders import (
@@ -42,37 +43,18 @@ from portal.models.ladders import (
 
 MAX_STEPS = 20
 GAP_WARNING = 15  # 1.5 on the 0-10 scale, in canonical points
-PICTURES = (
-    "",
-    "🐶",
-    "🐕",
-    "🦮",
-    "🏫",
-    "👋",
-    "🛏️",
-    "🌙",
-    "🏞️",
-    "🛝",
-    "🙋",
-    "🗣️",
-    "🍽️",
-    "👫",
-    "📞",
-    "🚪",
-    "🚗",
-    "🎒",
-    "🧸",
-    "📚",
-    "🎨",
-    "⚽",
-    "🏊",
-    "🎤",
-    "🛒",
-    "🧁",
-    "⭐",
-)
+PICTURES = ("", *SITUATIONS)  # a step's picture: one of Rapport's own drawings, or none
 STICKERS = ("⭐", "🌟", "🏆", "🦁", "🚀", "🌈", "💪", "🎉")
-REWARD_PICTURES = tuple(dict.fromkeys(PICTURES + STICKERS))
+# Rewards keep their emoji: a reward is chosen with words, its picture only decorates.
+REWARD_PICTURES = tuple(
+    dict.fromkeys(
+        (
+            *("", "🐶", "🐕", "🦮", "🏫", "👋", "🛏️", "🌙", "🏞️", "🛝", "🙋", "🗣️", "🍽️", "👫"),
+            *("📞", "🚪", "🚗", "🎒", "🧸", "📚", "🎨", "⚽", "🏊", "🎤", "🛒", "🧁", "⭐"),
+            *STICKERS,
+        )
+    )
+)
 BASE_TOKENS = {Completion.FULL: 3, Completion.PARTIAL: 2, Completion.STOPPED_EARLY: 1}
 
 
@@ -597,6 +579,12 @@ def do_decide_suggestion(
     suggestion.step_id = step.id
     db.session.flush()
     return step
+
+
+def current_step(ladder: Ladder) -> LadderStep | None:
+    """The child's place on a ladder: the easiest step open and not yet mastered."""
+    open_states = (StepStatus.AVAILABLE, StepStatus.PRACTISING)
+    return next((s for s in ladder.active_steps if s.status in open_states), None)
 
 
 # --- weekly target -------------------------------------------------------------------------------

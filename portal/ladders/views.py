@@ -17,7 +17,7 @@ from portal import db
 from portal.audit_trail import audited
 from portal.cases.queries import require_case
 from portal.labels import label
-from portal.ladders import bp, services
+from portal.ladders import bp, pictures, services
 from portal.ladders.forms import (
     ButtonForm,
     DecisionForm,
@@ -38,6 +38,9 @@ from portal.ladders.queries import (
 from portal.models import Case
 from portal.models.ladders import Ladder, StepStatus
 from portal.web.htmx import is_htmx, render, see_other
+
+# templates/_picture.html draws only keys that have a drawing in static/pictures/
+bp.add_app_template_global(pictures.has_picture)
 
 
 def _therapist_ladder(ladder_id: int) -> tuple[Ladder, Case]:

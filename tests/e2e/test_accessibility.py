@@ -241,7 +241,12 @@ def test_error_states_pass_axe(language: str, context_for: Callable[[str], Page]
     speak(maya, language)
     maya.goto("/me/ladder")
     maya.locator("a.rung-go").first.click()
-    maya.locator("form.practice-form button[type=submit]").click()  # no face chosen
+    maya.locator("button.face-button").first.click()  # before
+    maya.locator("button.flow-next").click()  # "I had my go"
+    maya.locator("button.face-button").first.click()  # the worst moment
+    maya.locator("details.grown-ups summary").click()
+    maya.locator("input[name=duration_minutes]").fill("700")  # a grown-up's slip
+    maya.locator("button[value=full]").click()
     expect(maya.locator(".error-summary")).to_be_focused()
     assert_no_violations(maya, f"[{language}] error: Maya's practice")
 

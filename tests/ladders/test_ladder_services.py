@@ -84,7 +84,7 @@ def test_re_rating_a_step_keeps_its_history(in_app: Session, world: World) -> No
     _, steps = a_ladder(world.t1, world.case1, (2, 4))
     step = steps[1]
     services.do_edit_step(
-        world.t1, step, title=step.title, fear_score=55, picture="🐶", instructions="Slowly"
+        world.t1, step, title=step.title, fear_score=55, picture="dog", instructions="Slowly"
     )
     ratings = in_app.scalars(select(StepRating.fear_score).where(StepRating.step_id == step.id))
     assert list(ratings) == [40, 55]

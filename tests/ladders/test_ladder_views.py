@@ -19,6 +19,7 @@ from tests.support.rows import PIN, World, born_years_ago, link_guardian, make_u
 from tests.support.session import services_on
 
 KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
+YOUNG_KEY = re.compile(r'name="key" value="([^"]+)"')
 
 
 def _ladder(app: Flask, db_session: Session, world: World) -> list[LadderStep]:
@@ -78,7 +79,8 @@ def test_therapist_builds_a_ladder_for_a_plan_goal(
     assert ladder.goal_lineage_key == plan.goals[0].lineage_key
     for title, rating in (("Wave at the door", "2"), ("Go in with the teacher", "6")):
         added = browser.post(
-            f"/ladders/{ladder.id}/steps", {"title": title, "picture": "👋", "fear_rating": rating}
+            f"/ladders/{ladder.id}/steps",
+            {"title": title, "picture": "goodbye", "fear_rating": rating},
         )
         assert added.status_code == 303 and added.headers["Location"] == f"/ladders/{ladder.id}"
     editor = browser.get(f"/ladders/{ladder.id}", follow_redirects=True).get_data(as_text=True)
@@ -191,41 +193,95 @@ def test_IN02_a_practice_with_a_missing_or_wild_rating_keeps_everything_typed(
     assert _count(db_session) == 0
 
 
-def test_a_young_child_in_child_mode_is_recorded_as_entered_by_the_guardian(
-    app: Flask, db_session: Session, world: World, browser: Browser
-) -> None:
-    world.case1.child.date_of_birth = born_years_ago(6)
+def _young_child_at_the_screen(
+    app: Flask, db_session: Session, world: World, browser: Browser, *, years: int
+) -> str:
+    """Case1's child is young (no sign-in); G1 hands over the device. The first step's address."""
+    world.case1.child.date_of_birth = born_years_ago(years)
     world.case1.child.user_id = None
     db_session.commit()
     steps = _ladder(app, db_session, world)
     browser.login("g1@family.test")
     assert browser.post(f"/family/{world.case1.id}/child-mode").status_code == 303
-    page = browser.get(f"/me/ladder/steps/{steps[0].id}").get_data(as_text=True)
-    assert "How scared were you?" in page and "I did it!" in page
-    assert 'class="thermometer' not in page  # faces, not numbers
-    key = KEY.search(page)
+    return f"/me/ladder/steps/{steps[0].id}"
+
+
+def test_a_young_child_in_child_mode_is_recorded_as_entered_by_the_guardian(
+    app: Flask, db_session: Session, world: World, browser: Browser
+) -> None:
+    url = _young_child_at_the_screen(app, db_session, world, browser, years=6)
+    first = browser.get(url).get_data(as_text=True)
+    assert "How scared do you feel now, before you start?" in first
+    assert 'class="thermometer' not in first  # faces, not numbers
+    key = YOUNG_KEY.search(first)
     assert key
-    response = browser.post(
-        f"/me/ladder/steps/{steps[0].id}",
-        {
-            "idempotency_key": key.group(1),
-            "when": "now",
-            "fear_peak": "1",
-            "completion": "full",
-            "coach": str(world.g1.id),
-        },
-    )
+    # One thing per screen: each answer travels to the next screen in the address.
+    do_it = browser.get(f"{url}?stage=do&key={key.group(1)}&before=2").get_data(as_text=True)
+    assert "Now have a go!" in do_it and "I had my go" in do_it
+    how = browser.get(f"{url}?stage=how&key={key.group(1)}&before=2&peak=1")
+    assert "How did it go?" in how.get_data(as_text=True)
+    for words in ("I did it all", "I did some", "I stopped"):  # the button is the answer
+        assert f"<span>{words}</span></button>" in how.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(PracticeAttempt.id))) == 0  # nothing stored yet
+    answers = {
+        "idempotency_key": key.group(1),
+        "when": "now",
+        "fear_before": "2",
+        "fear_peak": "1",
+        "completion": "partial",
+        "coach": str(world.g1.id),
+    }
+    response = browser.post(url, answers)
     assert response.status_code == 303
-    assert "Here is your star" in browser.get("/me/ladder").get_data(as_text=True)
+    assert response.headers["Location"].startswith("/me/ladder/well-done?earned=")
+    celebration = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You did it!" in celebration and "jar-item-new" in celebration
+    assert browser.post(url, answers).status_code == 303  # sent twice: stored once
     attempt = db_session.scalars(select(PracticeAttempt)).one()
     assert attempt.entered_by_id == world.g1.id and attempt.on_behalf_of_child
-    assert (attempt.fear_peak, attempt.fear_peak_raw) == (50, 1)
+    assert (attempt.fear_before, attempt.fear_peak, attempt.fear_peak_raw) == (100, 50, 1)
+    assert attempt.completion.value == "partial"
     assert attempt.coach_id == world.g1.id
     three_faces = browser.post(
-        f"/me/ladder/steps/{steps[0].id}",
-        {"idempotency_key": str(uuid.uuid4()), "fear_peak": "7", "completion": "full"},
+        url,
+        {
+            "idempotency_key": str(uuid.uuid4()),
+            "fear_before": "0",
+            "fear_peak": "7",
+            "completion": "full",
+        },
     )
-    assert three_faces.status_code == 422  # a face scale has three faces
+    assert three_faces.status_code == 422  # a face scale has three faces: she is asked again
+    assert "How scared were you at the worst moment?" in three_faces.get_data(as_text=True)
+
+
+def test_a_young_childs_screens_ask_what_an_edited_address_left_out(
+    app: Flask, db_session: Session, world: World, browser: Browser
+) -> None:
+    url = _young_child_at_the_screen(app, db_session, world, browser, years=5)
+    skipped = browser.get(f"{url}?stage=how&key=not-a-key&before=9&peak=x")
+    assert skipped.status_code == 200
+    page = skipped.get_data(as_text=True)
+    assert "before you start" in page  # the answer it needs first
+    key = YOUNG_KEY.search(page)
+    assert key and uuid.UUID(key.group(1))  # a fresh key, never the broken one
+    no_peak = browser.get(f"{url}?stage=how&before=1").get_data(as_text=True)
+    assert "How scared were you at the worst moment?" in no_peak
+    assert browser.get(f"{url}?stage=nonsense").status_code == 200
+    assert browser.get("/me/ladder/well-done?earned=999999").status_code == 200
+    slip = browser.post(
+        url,
+        {
+            "idempotency_key": str(uuid.uuid4()),
+            "fear_before": "1",
+            "fear_peak": "1",
+            "completion": "full",
+            "duration_minutes": "700",
+        },
+    )
+    page = slip.get_data(as_text=True)  # the grown-up's slip: asked again, nothing lost
+    assert slip.status_code == 422 and "How did it go?" in page and 'value="700"' in page
+    assert 'name="fear_before" value="1"' in page and 'name="fear_peak" value="1"' in page
 
 
 # --- the family follows --------------------------------------------------------------------------
@@ -418,3 +474,30 @@ def test_caseload_shows_practice_this_week(
     browser.login("t1@clinic.test")
     page = browser.get("/caseload").get_data(as_text=True)
     assert "Practice, last 7 days" in page and "1 try" in page
+
+
+def test_the_therapist_picks_a_steps_picture_by_its_drawing_and_words(
+    app: Flask, db_session: Session, world: World, browser: Browser
+) -> None:
+    steps = _ladder(app, db_session, world)
+    browser.login("t1@clinic.test")
+    ladder_id = steps[0].ladder_id
+    editor = browser.get(f"/ladders/{ladder_id}").get_data(as_text=True)
+    assert 'value="dog"' in editor and "/static/pictures/dog.svg" in editor
+    assert '<span class="picker-words">A dog</span>' in editor
+    ids = re.findall(r' id="([^"]+)"', editor)
+    assert len(ids) == len(set(ids))  # one radio per picture and form, each with its own id
+    saved = browser.post(
+        f"/ladders/{ladder_id}/steps/{steps[0].id}",
+        {"title": steps[0].title, "picture": "dog", "fear_rating": "2"},
+    )
+    assert saved.status_code == 303
+    db_session.refresh(steps[0])
+    assert steps[0].picture == "dog"
+    refused = browser.post(
+        f"/ladders/{ladder_id}/steps/{steps[0].id}",
+        {"title": steps[0].title, "picture": "🐶", "fear_rating": "2"},  # not one of ours
+    )
+    assert refused.status_code == 422
+    db_session.refresh(steps[0])
+    assert steps[0].picture == "dog"

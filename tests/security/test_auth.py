@@ -363,6 +363,9 @@ PUBLIC_ENDPOINTS = {
     "auth.forgot_password",
     "auth.reset_password",
     "auth.set_language",
+    # Our service worker's code (issue 15): a static script like /static/, holding no data, at
+    # the site's root so that it may look after /me.
+    "ladders.service_worker",
 }
 
 

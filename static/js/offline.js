@@ -1,0 +1,57 @@
+// The page's side of working offline (issue 15; the worker is static/js/sw.js, served at /sw.js).
+// Registers the worker, shows "Saved on this device…" while practices of this viewer wait to be
+// sent, asks the worker to send them when the connection comes back, and gives each practice
+// form a fresh idempotency key (a form kept for offline use is filled in more than once).
+(function () {
+  "use strict";
+  // Only the child's screens (/me…) are looked after; the rest of Rapport is left alone.
+  if (!("serviceWorker" in navigator) || !/^\/me(\/|$)/.test(location.pathname)) { return; }
+
+  function viewer() {
+    var meta = document.querySelector("meta[name=rapport-viewer]");
+    return meta ? meta.content : "";
+  }
+
+  function waiting(callback) {
+    var request = indexedDB.open("rapport-offline", 1);
+    request.onupgradeneeded = function () {
+      request.result.createObjectStore("outbox", { keyPath: "key" });
+      request.result.createObjectStore("meta");
+    };
+    request.onsuccess = function () {
+      var db = request.result;
+      var all = db.transaction("outbox", "readonly").objectStore("outbox").getAll();
+      all.onsuccess = function () {
+        var me = viewer();
+        callback(all.result.filter(function (item) { return me && item.viewer === me; }).length);
+        db.close();
+      };
+    };
+  }
+
+  function showNotice() {
+    var notice = document.getElementById("offline-notice");
+    if (!notice) { return; }
+    waiting(function (count) { notice.hidden = count === 0; });
+  }
+
+  function askToSend() {
+    if (navigator.onLine && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage("rapport-send");
+    }
+  }
+
+  function freshKeys() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-fresh-key] input[name=idempotency_key]"),
+      function (input) { if (window.crypto && crypto.randomUUID) { input.value = crypto.randomUUID(); } });
+  }
+
+  navigator.serviceWorker.register("/sw.js", { scope: "/me" }).catch(function () {});
+  navigator.serviceWorker.addEventListener("message", function (event) {
+    if (event.data && event.data.type === "rapport-sent") {
+      location.reload();
+    }
+  });
+  window.addEventListener("online", askToSend);
+  window.addEventListener("pageshow", function () { freshKeys(); showNotice(); askToSend(); });
+})();
