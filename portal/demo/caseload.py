@@ -241,7 +241,7 @@ def _felix_no_practice(rivera: User) -> None:
         "Storms",
         [
             ("Watch a storm video", "video", 3.0, "Watch a short storm video with Mum."),
-            ("Listen to thunder sounds", "dark-room", 4.5, "Play thunder sounds in the living room."),
+            ("Listen to thunder", "dark-room", 4.5, "Play thunder sounds in the living room."),
         ],
     )
     _practise(
