@@ -10,13 +10,23 @@ Settings (environment):
   BENCH_DURATION      seconds per page and connection count, default 15
   BENCH_SERVERS       1 or 2 app servers (2 share the database and Redis; wrk splits the
                       connections between them, as a round-robin load balancer would)
-  BENCH_WORKERS, BENCH_THREADS   gunicorn settings, default 4 workers x 4 threads (gthread)
+  BENCH_WORKERS       gunicorn workers per server, default 2 (one per core of the reference
+                      machine); the reference setting is sync workers (BENCH_THREADS unset)
+  BENCH_THREADS       n > 0: gthread workers with n threads each instead of sync workers
   BENCH_LABEL         name of this run in bench/RESULTS.md (default: database + servers)
   REDIS_URL           passed to the app servers (rate limits and live updates)
   BENCH_BUILD_ONLY    1 = only build the data set
   BENCH_PAGES         only the key pages whose names contain one of these words ("tracker,poll")
+  BENCH_PORT          first port (the app servers; the anchor's servers are 5 above)
+  BENCH_ROUNDS        times each page is measured, each right after the anchor (default 2)
   BENCH_APP           the app to serve (default wsgi:app; bench.wsgi_immediate:app = reads with
                       BEGIN IMMEDIATE, as before issue 9, to measure the difference)
+Each page is measured right after the anchor (bench/anchor.py, the cheapest realistic page of
+this stack, under the same gunicorn settings): anchor, page, anchor, page ... for every page, the
+whole sequence BENCH_ROUNDS times; the figures are medians and a page's ratio is its median over
+the median of the anchor runs next to it. The tracker is measured at the start and at the end of a
+run (logging practices grows the child's history in between). Also recorded: the machine's load
+average with every figure, the app and anchor workers' memory (RSS) and `import wsgi` time.
 Each run is kept as bench/data/run-<label>.json; bench/RESULTS.md is written from all of them.
 """
 
@@ -194,22 +204,18 @@ def prepare(url: str, scale: float) -> dict[str, Any]:
 
 
 def _gunicorn_args(app: str, port: int) -> list[str]:
-    workers = os.environ.get("BENCH_WORKERS", "4")
-    threads = os.environ.get("BENCH_THREADS", "4")
-    return [
-        str(BIN / "gunicorn"),
-        "--workers",
-        workers,
-        "--worker-class",
-        "gthread",
-        "--threads",
-        threads,
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        app,
-    ]
+    args = [str(BIN / "gunicorn"), "--workers", os.environ.get("BENCH_WORKERS", "2")]
+    threads = int(os.environ.get("BENCH_THREADS", "0") or 0)
+    if threads:
+        args += ["--worker-class", "gthread", "--threads", str(threads)]
+    else:
+        args += ["--worker-class", "sync"]
+    return [*args, "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app]
+
+
+def worker_class() -> str:
+    threads = int(os.environ.get("BENCH_THREADS", "0") or 0)
+    return f"gthread × {threads} threads" if threads else "sync"
 
 
 def start_servers(url: str, app: str, ports: list[int]) -> list[subprocess.Popen[bytes]]:
@@ -227,7 +233,7 @@ def start_servers(url: str, app: str, ports: list[int]) -> list[subprocess.Popen
     for port in ports:
         for _ in range(100):
             try:
-                _request(port, "GET", "/login" if "wsgi" in app else "/baseline")
+                _request(port, "GET", "/login" if "wsgi" in app else "/anchor/items/1")
                 break
             except OSError:
                 time.sleep(0.2)
@@ -363,31 +369,52 @@ def main() -> None:
     label = os.environ.get("BENCH_LABEL") or f"{backend.lower()}-{servers_n}-server"
     run_id = int(time.time()) & 0xFFFFFFFF
     ports = [BASE_PORT + n for n in range(servers_n)]
-    results: dict[str, dict[int, dict[str, Any]]] = {}
-
-    servers = start_servers(url, "bench.baseline:app", ports)
-    try:
-        baseline = Page("baseline (1 ORM query + small template)", "/baseline")
-        results[baseline.name] = {c: wrk(ports, baseline, c, seconds, run_id) for c in connections}
-    finally:
-        stop_servers(servers)
-
+    anchor_ports = [BASE_PORT + 5 + n for n in range(servers_n)]
+    rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
     app = os.environ.get("BENCH_APP", "wsgi:app")
     wanted = [w.strip() for w in os.environ.get("BENCH_PAGES", "").split(",") if w.strip()]
-    servers = start_servers(url, app, ports)
+
+    from bench.anchor import build_anchor_data
+    from portal.db import build_engine
+
+    engine = build_engine(url)
+    build_anchor_data(engine)
+    engine.dispose()
+    servers = start_servers(url, "bench.anchor:app", anchor_ports) + start_servers(url, app, ports)
+    samples: dict[str, dict[int, list[dict[str, Any]]]] = {}
     try:
+        anchor = Page(ANCHOR, "/anchor", _anchor_cookie(anchor_ports[0]))
         pages = key_pages(ports[0], info["focus"])
         if wanted:
             pages = [p for p in pages if any(w in p.name for w in wanted)]
         for page in pages:
             check(ports[0], page)
-        for page in pages:
-            results[page.name] = {}
-            for c in connections:
-                results[page.name][c] = wrk(ports, page, c, seconds, run_id + c)
-                print(f"bench: {page.name} @{c}: {results[page.name][c]}")
+        tracker = next((p for p in pages if p.name == TRACKER), None)
+        if tracker is not None:  # the same page again once the run has grown the history
+            pages.append(Page(TRACKER_END, tracker.path, tracker.cookie))
+        for c in connections:
+            for n in range(rounds):
+                for page in pages:
+                    for measured, on in ((anchor, anchor_ports), (page, ports)):
+                        result = wrk(on, measured, c, seconds, run_id + c + n)
+                        result["next_to"] = page.name
+                        samples.setdefault(measured.name, {}).setdefault(c, []).append(result)
+                    print(f"bench: {page.name} @{c} round {n + 1}: {result}")
+        memory = {
+            "anchor": _worker_rss(servers[: len(anchor_ports)]),
+            "rapport": _worker_rss(servers[len(anchor_ports) :]),
+        }
     finally:
         stop_servers(servers)
+    results = {
+        name: {c: summarise(runs) for c, runs in by_c.items()} for name, by_c in samples.items()
+    }
+    for name, by_c in samples.items():  # each page's anchor: the anchor runs right before it
+        if name == ANCHOR:
+            continue
+        for c in by_c:
+            next_to = [r for r in samples[ANCHOR][c] if r["next_to"] == name]
+            results[name][c]["anchor_rps"] = summarise(next_to)["rps"]
 
     run = {
         "label": label,
@@ -401,11 +428,14 @@ def main() -> None:
         "build_seconds": info.get("build_seconds"),
         "app": app,
         "settings": {
-            "workers": os.environ.get("BENCH_WORKERS", "4"),
-            "threads": os.environ.get("BENCH_THREADS", "4"),
+            "workers": os.environ.get("BENCH_WORKERS", "2"),
+            "worker_class": worker_class(),
             "duration": seconds,
+            "rounds": rounds,
             "scale": scale,
         },
+        "memory_mb": memory,
+        "import_seconds": {"wsgi": _import_time("wsgi"), "anchor": _import_time("bench.anchor")},
         "command": _command(),
         "results": results,
     }
@@ -414,6 +444,59 @@ def main() -> None:
 
     write_results(DATA, ROOT / "bench" / "RESULTS.md")
     print("bench: wrote bench/RESULTS.md")
+
+
+ANCHOR = "anchor (bench/anchor.py)"
+TRACKER = "child's tracker"
+TRACKER_END = "child's tracker, end of run"
+
+
+def _anchor_cookie(port: int) -> str:
+    _status, headers, _ = _request(port, "GET", "/anchor/sign-in")
+    return headers["set-cookie"]
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians of the runs (rps, latencies, load); errors added up."""
+
+    def median(key: str) -> float:
+        values = sorted(float(r[key]) for r in runs)
+        middle = len(values) // 2
+        return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+    summary: dict[str, Any] = {
+        key: round(median(key), 1) for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "load1")
+    }
+    summary["errors"] = sum(r["errors"] for r in runs)
+    summary["rps_each"] = [r["rps"] for r in runs]
+    summary["load_each"] = [r["load1"] for r in runs]
+    return summary
+
+
+def _worker_rss(servers: list[subprocess.Popen[bytes]]) -> list[float]:
+    """Resident memory of every gunicorn worker of these servers, in MB, after the load."""
+    sizes = []
+    for server in servers:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+        for pid in children.read_text().split() if children.exists() else []:
+            status = Path(f"/proc/{pid}/status").read_text()
+            rss_kb = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS"))
+            sizes.append(round(rss_kb / 1024, 1))
+    return sizes
+
+
+def _import_time(module: str) -> float:
+    """Seconds to import the WSGI module in a fresh interpreter, fastest of three."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    env = {**os.environ, "PORTAL_ENV": "development"}
+    env.setdefault("DATABASE_URL", "sqlite:///" + str(DATA / "import-check.db"))
+    times = []
+    for _ in range(3):
+        out = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return round(min(times), 3)
 
 
 def _machine() -> str:
@@ -442,6 +525,7 @@ def _command() -> str:
         "BENCH_DURATION",
         "BENCH_WORKERS",
         "BENCH_THREADS",
+        "BENCH_ROUNDS",
         "BENCH_LABEL",
         "BENCH_PAGES",
         "BENCH_APP",

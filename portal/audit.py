@@ -1,13 +1,25 @@
 """The audit trail's public API (LG-01..LG-07).
 
-`record(session, action=...)` appends one hash-chained row to `audit_log` inside the caller's
-transaction: it is committed with the change it describes, or rolled back with it (LG-06).
-`verify_chain(session)` walks the chain and returns the id of the first row that does not hash
-to what it should, or None when the trail is intact (LG-04).
+`record(session, action=...)` inserts one row into `audit_log` inside the caller's transaction: it
+is committed with the change it describes, or rolled back with it (LG-06). The insert takes no
+lock and reads nothing, so unrelated requests never wait for each other (issue 17).
 
-The chain head is serialised: SQLite write transactions are BEGIN IMMEDIATE already (one writer
-at a time); on PostgreSQL `pg_advisory_xact_lock` is taken inside the same transaction, so two
-concurrent requests never chain onto the same predecessor. The lock is released at commit.
+The evidence is a hash chain that a *sealer* extends after the rows are committed: `seal(session)`
+takes the committed rows that have no `sealed_seq` yet, in id order, gives each the next
+`sealed_seq` and `row_hash = sha256(prev_hash ‖ canonical row)` onto the last sealed row. Only one
+sealer runs at a time (PostgreSQL: a try-lock that nobody else takes; SQLite: its write lock), and
+it only ever sees committed rows, so a row whose transaction commits late (sequences commit out of
+order) is simply sealed in a later round with a later `sealed_seq`: nothing can later appear
+before a sealed row. The app seals on its own shortly after every commit that wrote audit rows
+(`AUDIT_SEAL_DELAY`, one timer per process, batched); `flask --app wsgi audit-seal` does it from
+the command line or a worker.
+
+`verify_chain(session)` walks the sealed chain in `sealed_seq` order and returns the id of the
+first row that does not hash to what it should (edited, inserted, or following a deleted row), or
+of the first row left unsealed longer than the grace (a row inserted behind the app's back with an
+old date, or a sealer that has stopped); None when the trail is intact. The database refuses
+DELETE, and UPDATE except the sealer's one-time filling of `sealed_seq`, `prev_hash`, `row_hash`
+on an unsealed row with every other field unchanged (triggers, see the migrations).
 
 Never put PHI, passwords or tokens in `detail`: it is a short machine word (e.g. "locked").
 """
@@ -16,13 +28,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import threading
 import uuid
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from flask import g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from portal import db
@@ -30,8 +45,17 @@ from portal.db import utcnow
 from portal.models.audit import OUTCOMES, AuditLog
 
 GENESIS_HASH = "0" * 64
-# Any constant; it names "the audit chain head" among PostgreSQL advisory locks.
-CHAIN_LOCK_KEY = 0x52415054  # "RAPT"
+# Any constant; it names "the audit sealer" among PostgreSQL advisory locks. Only the sealer
+# takes it (with a try-lock): requests never do.
+SEAL_LOCK_KEY = 0x52415054  # "RAPT"
+# Rows chained per statement batch by one seal.
+SEAL_BATCH = 2000
+# A row still unsealed this long after it was written is reported by verify_chain.
+UNSEALED_GRACE = timedelta(seconds=60)
+# session.info key: this session's transaction inserted audit rows (seal after its commit).
+_UNSEALED = "audit_unsealed"
+
+log = logging.getLogger(__name__)
 
 
 def canonical_row(
@@ -48,7 +72,8 @@ def canonical_row(
     source_ip: str | None,
     detail: str | None,
 ) -> str:
-    """Every stored field but the id and the hashes, in a fixed order, as compact JSON."""
+    """Every stored field but the id, the seal and the hashes, in a fixed order, as compact
+    JSON."""
     fields = [
         created_at.isoformat(timespec="microseconds"),
         actor_id,
@@ -85,11 +110,6 @@ def _actor_of(actor: Any) -> tuple[int | None, str]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, "anonymous" if has_request_context() else "system"
     return int(actor.id), str(actor.role.value)
-
-
-def _lock_chain_head(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
 def record(
@@ -155,19 +175,14 @@ def row_values(
 
 
 def append_row(session: Session, values: dict[str, Any]) -> None:
-    """Chain the row onto the current head and insert it: two statements (three on PostgreSQL,
-    with the lock), whatever the table's size."""
+    """Insert the row unsealed: one statement, no lock, whatever the table's size. The sealer
+    chains it once its transaction has committed."""
     if db.read_only_request():
         # A GET read in a deferred transaction; end it so this row is written in one that holds
         # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
         db.will_write()
-    _lock_chain_head(session)
-    prev_hash = (
-        session.scalar(select(AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1))
-        or GENESIS_HASH
-    )
-    row_hash = chain_hash(prev_hash, canonical_row(**values))
-    session.execute(insert(AuditLog).values(**values, prev_hash=prev_hash, row_hash=row_hash))
+    session.execute(insert(AuditLog).values(**values))
+    session.info[_UNSEALED] = True
 
 
 # The stored fields a row's hash covers, in canonical_row's order (not the id, not the hashes).
@@ -184,20 +199,87 @@ CHAINED_FIELDS = (
     "source_ip",
     "detail",
 )
-_CHAIN_COLUMNS = (
-    AuditLog.id,
-    *(getattr(AuditLog, name) for name in CHAINED_FIELDS),
-    AuditLog.prev_hash,
-    AuditLog.row_hash,
+_CONTENT_COLUMNS = (AuditLog.id, *(getattr(AuditLog, name) for name in CHAINED_FIELDS))
+_TABLE = cast(Table, AuditLog.__table__)
+_SEAL_ROW = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.sealed_seq.is_(None))
+    .values(
+        sealed_seq=bindparam("seal_seq"),
+        prev_hash=bindparam("seal_prev"),
+        row_hash=bindparam("seal_hash"),
+    )
 )
 
 
-def verify_chain(session: Session) -> int | None:
-    """The id of the first row whose link or hash is wrong (edited, inserted or the row after a
-    deleted one), or None when every row chains onto the one before it."""
+def _content(row: Any) -> str:
+    fields = row._asdict()
+    fields.pop("id")
+    return canonical_row(**fields)
+
+
+def seal(session: Session) -> int | None:
+    """Chain every committed, unsealed row onto the sealed chain, in id order, in `session`'s
+    transaction (the caller commits). Returns how many rows were sealed, or None when another
+    sealer is at work (PostgreSQL; try again shortly)."""
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SEAL_LOCK_KEY}
+        )
+        if not locked:
+            return None
+    head = session.execute(
+        select(AuditLog.sealed_seq, AuditLog.row_hash)
+        .where(AuditLog.sealed_seq.is_not(None))
+        .order_by(AuditLog.sealed_seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (head[0] or 0, head[1] or GENESIS_HASH) if head else (0, GENESIS_HASH)
+    sealed = 0
+    while True:
+        rows = session.execute(
+            select(*_CONTENT_COLUMNS)
+            .where(AuditLog.sealed_seq.is_(None))
+            .order_by(AuditLog.id)
+            .limit(SEAL_BATCH)
+        ).all()
+        if not rows:
+            break
+        links = []
+        for row in rows:
+            seq += 1
+            row_hash = chain_hash(prev_hash, _content(row))
+            links.append(
+                {"row_id": row.id, "seal_seq": seq, "seal_prev": prev_hash, "seal_hash": row_hash}
+            )
+            prev_hash = row_hash
+        session.connection().execute(_SEAL_ROW, links)
+        sealed += len(rows)
+        if len(rows) < SEAL_BATCH:
+            break
+    session.info.pop(_UNSEALED, None)  # the sealer's own commit needs no sealer after it
+    return sealed
+
+
+def verify_chain(
+    session: Session, *, unsealed_grace: timedelta | None = UNSEALED_GRACE
+) -> int | None:
+    """The id of the first sealed row whose link or hash is wrong (edited, inserted or the row
+    after a deleted one); else, with `unsealed_grace`, the first row left unsealed longer than
+    that; None when the trail is intact."""
+    broken = _first_broken_link(session)
+    if broken is not None or unsealed_grace is None:
+        return broken
+    return first_overdue(session, unsealed_grace)
+
+
+def _first_broken_link(session: Session) -> int | None:
     expected_prev = GENESIS_HASH
     rows = session.execute(
-        select(*_CHAIN_COLUMNS).order_by(AuditLog.id).execution_options(yield_per=2000)
+        select(*_CONTENT_COLUMNS, AuditLog.prev_hash, AuditLog.row_hash)
+        .where(AuditLog.sealed_seq.is_not(None))
+        .order_by(AuditLog.sealed_seq)
+        .execution_options(yield_per=2000)
     )
     try:
         for row in rows:
@@ -205,8 +287,9 @@ def verify_chain(session: Session) -> int | None:
             row_id = fields.pop("id")
             prev_hash = fields.pop("prev_hash")
             row_hash = fields.pop("row_hash")
-            canonical = canonical_row(**fields)
-            if prev_hash != expected_prev or row_hash != chain_hash(prev_hash, canonical):
+            if prev_hash != expected_prev or row_hash != chain_hash(
+                prev_hash, canonical_row(**fields)
+            ):
                 return int(row_id)
             expected_prev = row_hash
     finally:
@@ -214,7 +297,86 @@ def verify_chain(session: Session) -> int | None:
     return None
 
 
-def count_rows(session: Session) -> int:
-    from sqlalchemy import func
+def first_overdue(session: Session, grace: timedelta) -> int | None:
+    """The first row still unsealed `grace` after it was written (partial index: cheap)."""
+    row_id = session.scalar(
+        select(AuditLog.id)
+        .where(AuditLog.sealed_seq.is_(None), AuditLog.created_at < utcnow() - grace)
+        .order_by(AuditLog.id)
+        .limit(1)
+    )
+    return int(row_id) if row_id is not None else None
 
+
+def count_rows(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AuditLog)) or 0)
+
+
+def count_unsealed(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.sealed_seq.is_(None))
+        )
+        or 0
+    )
+
+
+# ---- sealing after commit, in the app ----------------------------------------------------------
+
+
+class _Sealer:
+    """One per app and process: after a commit that wrote audit rows, seal once `delay` seconds
+    later (commits in the meantime share that round). A round that finds another sealer at work
+    tries again after `delay`, so the rows it could not see yet are never left behind."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+        self.pid = os.getpid()
+
+    def soon(self) -> None:
+        delay = self.app.config.get("AUDIT_SEAL_DELAY")
+        if delay is None:
+            return
+        with self.lock:
+            if self.timer is not None and self.pid == os.getpid():
+                return  # a round is already due; it will see this commit's rows
+            self.pid = os.getpid()
+            # Not a daemon: a process that exits seals its last rows first.
+            self.timer = threading.Timer(float(delay), self._round)
+            self.timer.start()
+
+    def _round(self) -> None:
+        with self.lock:
+            self.timer = None
+        try:
+            with self.app.app_context():
+                session = db.Database.for_app(self.app).sessionmaker()
+                try:
+                    sealed = seal(session)
+                    session.commit()  # commit point: the audit sealer's round
+                finally:
+                    session.close()
+        except Exception:  # the next commit or `audit-seal` seals these rows
+            log.exception("audit seal failed")
+            return
+        if sealed is None:
+            self.soon()
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_UNSEALED, False) and has_app_context():
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        sealer: _Sealer | None = app.extensions.get("audit_sealer")
+        if sealer is None:
+            sealer = app.extensions.setdefault("audit_sealer", _Sealer(app))
+        sealer.soon()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_UNSEALED, None)
+
+
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)

@@ -66,6 +66,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RETENTION_CLINICAL_YEARS": 7,
         "RETENTION_MAJORITY_AGE": 21,
         "RETENTION_OPERATIONAL_DAYS": 90,
+        # Audit trail (issue 17): seconds after a commit that wrote audit rows before this process
+        # seals them into the hash chain (commits in between share the round); None = only
+        # `flask --app wsgi audit-seal` seals.
+        "AUDIT_SEAL_DELAY": 0.5,
     }
 
 
@@ -81,6 +85,7 @@ _ENV_SETTINGS = {
     "PORTAL_RETENTION_CLINICAL_YEARS": ("RETENTION_CLINICAL_YEARS", int),
     "PORTAL_RETENTION_MAJORITY_AGE": ("RETENTION_MAJORITY_AGE", int),
     "PORTAL_RETENTION_OPERATIONAL_DAYS": ("RETENTION_OPERATIONAL_DAYS", int),
+    "PORTAL_AUDIT_SEAL_DELAY": ("AUDIT_SEAL_DELAY", float),
 }
 
 
@@ -100,6 +105,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
             app.config[key] = convert(env[variable])
     if test_config:
         app.config.from_mapping(test_config)
+        if test_config.get("TESTING") and "AUDIT_SEAL_DELAY" not in test_config:
+            # Tests share one connection between the app and the test: no sealer thread on it.
+            app.config["AUDIT_SEAL_DELAY"] = None
     if app.config["SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
         raise ConfigError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
 

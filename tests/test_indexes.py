@@ -32,7 +32,9 @@ SCOPED_LOOKUPS = [
     ("ladders", ("case_id",)),
     ("ladder_steps", ("ladder_id",)),
     ("practice_attempts", ("case_id", "practiced_at")),  # the practice log, newest first
-    ("practice_attempts", ("step_id",)),  # calm days per step
+    ("practice_attempts", ("step_id",)),
+    ("practice_attempts", ("step_id", "fear_peak", "practiced_at")),  # calm days, index only
+    ("audit_log", ("id",)),  # the sealer's unsealed rows (partial index) and the primary key
     ("token_entries", ("case_id",)),
     ("rewards", ("case_id",)),
     ("redemptions", ("case_id",)),

@@ -79,5 +79,5 @@ def load_demo_audit() -> bool:
                 detail=None,
             ),
         )
-    db.session.flush()
+    audit.seal(db.session)  # a history written at once is sealed at once
     return True

@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Date, cast, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
@@ -396,16 +397,31 @@ def do_log_practice(
 
 def calm_days(step: LadderStep) -> int:
     """Separate days on which the peak fear stayed at or under the ladder's threshold."""
-    threshold = step.ladder.mastery_peak_max * 10
-    days = {
-        when.date()
-        for when in db.session.scalars(
-            select(PracticeAttempt.practiced_at).where(
-                PracticeAttempt.step_id == step.id, PracticeAttempt.fear_peak <= threshold
-            )
+    return calm_days_of([step]).get(step.id, 0)
+
+
+def calm_days_of(steps: list[LadderStep]) -> dict[int, int]:
+    """Calm days per step id, counted by the database over the (step, peak, time) index in one
+    query: never every practice entry brought back to Python (issue 17). Days are UTC days."""
+    if not steps:
+        return {}
+    practiced = PracticeAttempt.practiced_at
+    day: ColumnElement[Any]
+    if db.session.get_bind().dialect.name == "postgresql":
+        day = cast(func.timezone("UTC", practiced), Date)
+    else:
+        day = func.date(practiced)
+    rows = db.session.execute(
+        select(PracticeAttempt.step_id, func.count(distinct(day)))
+        .join(LadderStep, LadderStep.id == PracticeAttempt.step_id)
+        .join(Ladder, Ladder.id == LadderStep.ladder_id)
+        .where(
+            PracticeAttempt.step_id.in_([step.id for step in steps]),
+            PracticeAttempt.fear_peak <= Ladder.mastery_peak_max * 10,
         )
-    }
-    return len(days)
+        .group_by(PracticeAttempt.step_id)
+    )
+    return {step_id: int(count) for step_id, count in rows}
 
 
 def _apply_mastery(step: LadderStep) -> tuple[bool, list[LadderStep]]:

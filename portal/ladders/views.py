@@ -164,7 +164,7 @@ def _editor(
         steps=ladder.active_steps,
         retired=[s for s in ladder.steps if s.retired_at],
         gaps=services.gap_warnings(ladder),
-        calm_days={s.id: services.calm_days(s) for s in ladder.active_steps},
+        calm_days=services.calm_days_of(ladder.active_steps),
         settings_form=settings_form or LadderSettingsForm(formdata=None, obj=ladder),
         step_form=step_form or StepForm(formdata=None),
         edit_forms=forms,

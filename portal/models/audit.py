@@ -1,17 +1,19 @@
 """The audit trail (LG-01..LG-07): one append-only, hash-chained row per view, change, export,
 denied attempt and sign-in event.
 
-Rows are never updated or deleted: the database refuses it (triggers, see the migration) and each
-row carries `row_hash = sha256(prev_hash ‖ canonical row)`, so an edit behind the triggers' back is
-found by `portal.audit.verify_chain`. There are deliberately no foreign keys: the trail must
-outlive the people and records it describes (a closed account or a deleted child keeps its history).
+Rows are never deleted, and updated only once, by the sealer (`portal.audit.seal`), which fills
+`sealed_seq`, `prev_hash` and `row_hash = sha256(prev_hash ‖ canonical row)` on a committed row
+(the database refuses anything else: triggers, see the migrations), so an edit behind the
+triggers' back is found by `portal.audit.verify_chain`. There are deliberately no foreign keys:
+the trail must outlive the people and records it describes (a closed account or a deleted child
+keeps its history).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
@@ -27,6 +29,13 @@ class AuditLog(Base):
         ),
         Index("ix_audit_log_child_time", "child_id", "created_at"),
         Index("ix_audit_log_actor_time", "actor_id", "created_at"),
+        # The sealer's and verify's "not yet sealed" rows: a few, whatever the table's size.
+        Index(
+            "ix_audit_log_unsealed",
+            "id",
+            sqlite_where=text("sealed_seq IS NULL"),
+            postgresql_where=text("sealed_seq IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,5 +50,7 @@ class AuditLog(Base):
     request_id: Mapped[str | None] = mapped_column(String(32))
     source_ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[str | None] = mapped_column(String(200))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Filled by the sealer once the row is committed (None until then, a few seconds at most).
+    sealed_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -151,6 +151,8 @@ class PracticeAttempt(Base):
     __tablename__ = "practice_attempts"
     __table_args__ = (
         Index("ix_practice_attempts_case_practiced", "case_id", "practiced_at"),
+        # Calm days per step are counted in this index alone (issue 17).
+        Index("ix_practice_attempts_step_calm", "step_id", "fear_peak", "practiced_at"),
         CheckConstraint("fear_before BETWEEN 0 AND 100", name="fear_before_range"),
         CheckConstraint("fear_peak BETWEEN 0 AND 100", name="fear_peak_range"),
         CheckConstraint("fear_after BETWEEN 0 AND 100", name="fear_after_range"),

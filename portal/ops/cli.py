@@ -58,17 +58,57 @@ def init_app(app: Flask) -> None:
             time.sleep(every)
 
     @app.cli.command("audit-verify")
-    def audit_verify() -> None:
+    @click.option(
+        "--grace",
+        default=60,
+        show_default=True,
+        help="Seconds a row may stay unsealed before it counts as a break.",
+    )
+    def audit_verify(grace: int) -> None:
         """Check the audit trail's hash chain (LG-04); exits non-zero at the first bad row."""
-        from portal.audit import count_rows, verify_chain
+        from datetime import timedelta
 
-        bad_row = verify_chain(db.session)
+        from portal.audit import count_rows, count_unsealed, first_overdue, verify_chain
+
+        bad_row = verify_chain(db.session, unsealed_grace=None)
         if bad_row is not None:
             raise click.ClickException(
                 f"audit chain broken at row {bad_row}: it was edited, inserted or follows a "
                 "deleted row"
             )
-        click.echo(f"chain intact ({count_rows(db.session)} rows)")
+        late_row = first_overdue(db.session, timedelta(seconds=grace))
+        if late_row is not None:
+            raise click.ClickException(
+                f"audit row {late_row} is still unsealed {grace} s after it was written: it was "
+                "inserted behind the app's back with an old date, or nothing seals the trail "
+                "(run audit-seal)"
+            )
+        click.echo(
+            f"chain intact ({count_rows(db.session)} rows, "
+            f"{count_unsealed(db.session)} written in the last {grace} s not sealed yet)"
+        )
+
+    @app.cli.command("audit-seal")
+    @click.option("--loop", is_flag=True, help="Keep sealing (a worker) instead of one round.")
+    @click.option("--every", default=2.0, show_default=True, help="Seconds between rounds.")
+    def audit_seal(loop: bool, every: float) -> None:
+        """Chain the committed audit rows that are not sealed yet (the app does it by itself
+        shortly after each write; this is for cron, a worker, or before audit-verify)."""
+        import time
+
+        from portal.audit import seal
+
+        while True:
+            sealed = seal(db.session)
+            db.session.commit()  # commit point: the command's work
+            db.session.close()
+            if sealed is None:
+                click.echo("audit seal: another sealer is at work")
+            elif sealed or not loop:
+                click.echo(f"audit seal: {sealed} rows sealed")
+            if not loop:
+                break
+            time.sleep(every)
 
     @app.cli.command("reset-second-factor")
     @click.argument("email")

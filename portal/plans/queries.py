@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -32,19 +35,22 @@ def visible_statuses(user: User) -> tuple[PlanStatus, ...]:
     return CHILD_VISIBLE
 
 
-# A version's goals (with benchmarks and problems) and interventions: a fixed number of queries,
-# never one per goal.
-_CONTENT = (
-    selectinload(PlanVersion.goals).joinedload(Goal.benchmarks),
-    selectinload(PlanVersion.goals).selectinload(Goal.problems),
-    selectinload(PlanVersion.interventions),
-)
+@cache
+def _content() -> tuple[Any, ...]:
+    """A version's goals (with benchmarks and problems) and interventions: a fixed number of
+    queries, never one per goal. Built on first use: loader options configure every mapper, which
+    `import wsgi` need not pay (issue 17)."""
+    return (
+        selectinload(PlanVersion.goals).joinedload(Goal.benchmarks),
+        selectinload(PlanVersion.goals).selectinload(Goal.problems),
+        selectinload(PlanVersion.interventions),
+    )
 
 
 def previous_active_version(case: Case, plan: PlanVersion) -> PlanVersion | None:
     """What "what changed" compares against: the plan in force before this version (the active
     one, for a draft or proposal), with its content loaded."""
-    stmt = select(PlanVersion).where(PlanVersion.case_id == case.id).options(*_CONTENT)
+    stmt = select(PlanVersion).where(PlanVersion.case_id == case.id).options(*_content())
     if plan.status in (PlanStatus.PROPOSED, PlanStatus.DRAFT):
         stmt = stmt.where(PlanVersion.status == PlanStatus.ACTIVE)
     else:
@@ -63,7 +69,7 @@ def get_plan_for(user: User, plan_id: int) -> PlanVersion:
             PlanVersion.status.in_(visible_statuses(user)),
         )
         .options(
-            *_CONTENT,
+            *_content(),
             selectinload(PlanVersion.responses).selectinload(PlanResponse.responder),
         )
     ).one_or_none()

@@ -32,6 +32,7 @@ HIDDEN_COLUMNS = frozenset(
         "totp_last_step",
         "code_hash",
         # The audit trail's chain and other people's network addresses.
+        "sealed_seq",
         "prev_hash",
         "row_hash",
         "request_id",

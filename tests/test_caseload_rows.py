@@ -1,0 +1,43 @@
+"""The caseload is read as plain rows (issue 17): what a therapist sees on it is unchanged — each
+child with age and concern, every current guardian with their household, an ended guardian link
+left out, and the therapist's own role on the case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from portal.db import utcnow
+from portal.models import CaseTherapist, Role
+from tests.support.browser import Browser
+from tests.support.rows import World, link_guardian, make_user
+
+
+def test_caseload_lists_current_guardians_and_the_therapists_role(
+    browser: Browser, db_session: Session, world: World
+) -> None:
+    second = make_user(db_session, Role.GUARDIAN, "Gail Second", email="gs@family.test")
+    ended = make_user(db_session, Role.GUARDIAN, "Eddie Ended", email="ee@family.test")
+    link_guardian(db_session, world.case1, second, household="Dad's house")
+    old = link_guardian(db_session, world.case1, ended, household="Old house")
+    old.valid_to = utcnow() - timedelta(days=1)
+    db_session.add(
+        CaseTherapist(
+            case_id=world.case2.id,
+            therapist_id=world.t1.id,
+            is_primary=False,
+            added_by_id=world.t2.id,
+        )
+    )
+    db_session.commit()
+    browser.login("t1@clinic.test")
+    page = browser.get("/caseload").get_data(as_text=True)
+    cody = page[page.index("Cody SENTINEL_F1_LASTNAME_7f3a") : page.index("Cara SENTINEL_F2")]
+    assert "Gwen One" in cody and "SENTINEL_F1_HOUSEHOLD_aa01" in cody
+    assert "Gail Second" in cody and "Dad&#39;s house" in cody
+    assert "Eddie Ended" not in page  # an ended link is not on the caseload
+    assert ">10<" in cody  # age
+    assert "Primary" in cody and "Co-therapist" not in cody
+    cara = page[page.index("Cara SENTINEL_F2") :]
+    assert "Co-therapist" in cara[: cara.index("</tr>")]
