@@ -42,6 +42,8 @@ def test_rivera_answers_the_rupture_at_the_top_and_the_family_leaves_needs_atten
     expect(rivera.locator("li.queue-row")).to_have_count(1)
     expect(rivera.locator(".queue-name")).to_have_text("Theo Nakamura")
     rivera.go_back()
+    expect(rivera).to_have_url(re.compile(r"/caseload$"))
+    rivera.wait_for_load_state("networkidle")  # htmx restores history with a full reload
     expect(rivera.locator(".queue-name").first).to_have_text("Ivy Brennan")
 
     rivera.locator("label.chip", has_text="Needs attention").click()
