@@ -380,3 +380,44 @@ def test_email_links_default_to_the_address_the_demo_serves_on(
         select(OutboxEmail).where(OutboxEmail.to_address == "port@family.test")
     ).one()
     assert "http://127.0.0.1:5105/invite/" in mail.body and "127.0.0.1:5000" not in mail.body
+
+
+def test_a_therapist_keeps_a_guardian_to_their_own_household_and_lifts_it_again(
+    browser: Browser, new_browser, world: World, db_session: Session
+) -> None:
+    """A court order, set from the case page: the effect in plain words for the therapist and
+    the guardian; the family thread disappears for that guardian and comes back when lifted."""
+    from portal.models import GuardianRestriction
+    from portal.models.messages import MessageThread, ThreadKind
+
+    browser.login("t1@clinic.test")
+    case_url = f"/cases/{world.case1.id}"
+    url = f"{case_url}/guardians/{world.link1.id}/restriction"
+    assert browser.post(url, {"restriction": "sideways"}).status_code == 303
+    db_session.refresh(world.link1)
+    assert world.link1.restriction is GuardianRestriction.NONE  # bad input changes nothing
+    assert browser.post(url, {"restriction": "own_household_only"}).status_code == 303
+    page = browser.get(case_url).get_data(as_text=True)
+    assert "Gwen One sees the plan, progress and check-ins" in page
+    assert "Lift the restriction" in page
+    db_session.refresh(world.link1)
+    assert world.link1.restriction is GuardianRestriction.OWN_HOUSEHOLD_ONLY
+    household = db_session.scalars(
+        select(MessageThread).where(
+            MessageThread.case_id == world.case1.id, MessageThread.kind == ThreadKind.HOUSEHOLD
+        )
+    ).one()
+    assert household.guardian_id == world.g1.id  # she can still write to the therapists
+
+    gwen = new_browser()
+    gwen.login("g1@family.test")
+    family = gwen.get(f"/family/{world.case1.id}").get_data(as_text=True)
+    assert "the family thread shared with the other household is not shown to you" in family
+
+    other = new_browser()
+    other.login("t2@clinic.test")
+    assert other.post(url, {"restriction": "none"}).status_code == 404
+    assert browser.post(url, {"restriction": "none"}).status_code == 303
+    db_session.refresh(world.link1)
+    assert world.link1.restriction is GuardianRestriction.NONE
+    assert "not shown to you" not in gwen.get(f"/family/{world.case1.id}").get_data(as_text=True)

@@ -34,13 +34,20 @@ def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -
     before = counts()
     second = runner.invoke(args=["demo-data"])
     assert second.exit_code == 0 and "already present" in second.output
-    assert counts() == before == (9, 3, 3, before[3])
+    # The README's nine people and three children, and six families without published sign-ins
+    # that give Dr. Rivera's caseload one family per kind of urgency (issue 14).
+    assert counts() == before == (15, 9, 9, before[3])
 
     with app.app_context():
         session = get_session()
         today = utcnow().date()
         ages = {c.first_name: c.age(today) for c in session.scalars(select(Child))}
-    assert ages == {"Maya": 6, "Leo": 10, "Sam": 14}
+    assert {name: ages[name] for name in ("Maya", "Leo", "Sam")} == {
+        "Maya": 6,
+        "Leo": 10,
+        "Sam": 14,
+    }
+    assert set(ages) - {"Maya", "Leo", "Sam"} == {"Ivy", "Theo", "Amira", "Jonah", "Elsie", "Felix"}
 
     for email in ("rivera@demo.rapport.test", "carla@demo.rapport.test"):
         person = Browser(app.test_client())

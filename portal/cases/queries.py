@@ -163,34 +163,42 @@ def require_case(case_id: int, action: str) -> Case:
 
 
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per case: open family requests, plan waiting for the family, review overdue, messages
-    waiting for a reply (and how many past the reply window).
-    Three statements whatever the caseload size."""
+    """Per case: open family requests and "How is it going?" notes, plan waiting for the family
+    or for the therapist's sign-off, review overdue, messages waiting for a reply (and how many
+    past the reply window), and when the last message was sent.
+    Three grouped queries whatever the caseload size."""
     flags: dict[int, dict[str, Any]] = {
         cid: {
             "tasks": 0,
             "notes": 0,
             "proposed": False,
+            "sign_off": False,
             "review_due": None,
             "awaiting_reply": 0,
             "reply_overdue": 0,
+            "last_contact": None,
+            "overdue_thread": None,
         }
         for cid in case_ids
     }
     if not case_ids:
         return flags
     now = utcnow()
-    for case_id, waiting, overdue in db.session.execute(
+    for case_id, waiting, overdue, last_message_at, overdue_thread in db.session.execute(
         select(
             MessageThread.case_id,
-            func.count(),
+            func.count(MessageThread.reply_due_at),
             func.sum(sql_case((MessageThread.reply_due_at < now, 1), else_=0)),
+            func.max(MessageThread.last_message_at),
+            func.min(sql_case((MessageThread.reply_due_at < now, MessageThread.id))),
         )
-        .where(MessageThread.case_id.in_(case_ids), MessageThread.reply_due_at.is_not(None))
+        .where(MessageThread.case_id.in_(case_ids))
         .group_by(MessageThread.case_id)
     ):
         flags[case_id]["awaiting_reply"] = waiting
         flags[case_id]["reply_overdue"] = int(overdue or 0)
+        flags[case_id]["last_contact"] = last_message_at
+        flags[case_id]["overdue_thread"] = overdue_thread
     # Open family requests and open "How is it going?" notes: one statement for both.
     open_tasks = (
         select(literal("tasks").label("flag"), CaseTask.case_id, func.count())
@@ -204,14 +212,20 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     )
     for flag, case_id, count in db.session.execute(union_all(open_tasks, open_notes)):
         flags[case_id][flag] = count
-    for case_id, status, review_due in db.session.execute(
-        select(PlanVersion.case_id, PlanVersion.status, PlanVersion.review_due_on).where(
+    for case_id, status, review_due, signed_off_at in db.session.execute(
+        select(
+            PlanVersion.case_id,
+            PlanVersion.status,
+            PlanVersion.review_due_on,
+            PlanVersion.signed_off_at,
+        ).where(
             PlanVersion.case_id.in_(case_ids),
             PlanVersion.status.in_([PlanStatus.PROPOSED, PlanStatus.ACTIVE]),
         )
     ):
         if status is PlanStatus.PROPOSED:
             flags[case_id]["proposed"] = True
+            flags[case_id]["sign_off"] = signed_off_at is None
         else:
             flags[case_id]["review_due"] = review_due
     return flags

@@ -29,6 +29,7 @@ from portal.models import (
     ConsentRecord,
     Credential,
     GuardianLink,
+    GuardianRestriction,
     Invitation,
     Role,
     User,
@@ -347,6 +348,22 @@ def do_end_guardian_link(actor: User, link: GuardianLink) -> None:
     end_all_sessions(link.guardian_id, "guardian link ended")
     db.session.flush()
     _record_link(actor, "guardian_link_revoke", link.id, link.case.child_id)
+
+
+def do_set_restriction(
+    actor: User, case: Case, link: GuardianLink, restriction: GuardianRestriction
+) -> None:
+    """Set or lift a restriction on a guardian's link (e.g. a court order). A guardian kept to
+    their own household gets a household thread with the therapists, so they can still write."""
+    if link.restriction is restriction:
+        return
+    link.restriction = restriction
+    db.session.flush()
+    if restriction is GuardianRestriction.OWN_HOUSEHOLD_ONLY:
+        from portal.messages.services import do_open_thread
+        from portal.models.messages import ThreadKind
+
+        do_open_thread(actor, case, ThreadKind.HOUSEHOLD, link.guardian)
 
 
 def _record_link(actor: User, action: str, link_id: int, child_id: int) -> None:

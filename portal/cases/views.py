@@ -11,7 +11,7 @@ from portal import db
 from portal.audit_trail import audited
 from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
-from portal.cases.queries import caseload_flags, caseload_rows, get_case_for
+from portal.cases.queries import cases_for, get_case_for
 from portal.cases.services import (
     ServiceError,
     do_add_therapist,
@@ -20,11 +20,10 @@ from portal.cases.services import (
     do_invite_guardian,
     do_open_case,
     do_remove_therapist,
+    do_set_restriction,
 )
 from portal.db import utcnow
-from portal.feedback.queries import open_alert_counts, open_alerts
-from portal.ladders.queries import practice_summary
-from portal.models import AgeBand, Case, Invitation, User
+from portal.models import AgeBand, Case, GuardianRestriction, Invitation, User
 from portal.passwords import password_problem, pin_problem
 from portal.policies import require, today
 from portal.web.htmx import render
@@ -33,18 +32,23 @@ from portal.web.htmx import render
 @bp.get("/caseload")
 @audited("read")
 def caseload() -> Response:
+    """The work queue. Sort, filter and search live in the URL; htmx asks for the results block
+    only (same URL), so back, reload and a shared link all show the same view."""
     require("caseload.view")
-    cases = caseload_rows(current_user, today())
-    case_ids = [case.id for case in cases]
-    flags = caseload_flags(case_ids)
+    from portal.cases import worklist
+
+    state = worklist.QueueState.from_args(request.args)
+    rows = worklist.build_queue(current_user, cases_for(current_user), now=utcnow(), today=today())
     return render(
         "cases/caseload.html",
-        cases=cases,
-        flags=flags,
-        alert_counts=open_alert_counts(case_ids),
-        alerts=open_alerts(case_ids, limit=20),
-        case_names={case.id: case.full_name for case in cases},
-        practice=practice_summary(case_ids),
+        block="results",
+        state=state,
+        rows=worklist.view_of(rows, state, today()),
+        total=len(rows),
+        counts=worklist.filter_counts(rows, today()),
+        filters=worklist.FILTERS,
+        sorts=worklist.SORTS,
+        Urgency=worklist.Urgency,
     )
 
 
@@ -171,6 +175,35 @@ def end_guardian_link(case_id: int, link_id: int) -> Response:
             "success",
         )
     return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+
+
+@bp.post("/cases/<int:case_id>/guardians/<int:link_id>/restriction")
+@audited("update", guardian_link="link_id")
+def set_restriction(case_id: int, link_id: int) -> Response:
+    """Set or lift a household restriction (e.g. a court order) on a current guardian link."""
+    case = get_case_for(current_user, case_id)
+    require("case.manage_team", case)
+    link = next(
+        (lk for lk in case.guardian_links if lk.id == link_id and lk.valid_to is None), None
+    )
+    if link is None:
+        abort(404)
+    try:
+        restriction = GuardianRestriction(request.form.get("restriction", ""))
+    except ValueError:
+        flash(_("Choose whether to keep this guardian to their own household."), "error")
+        return redirect(url_for("cases.case_page", case_id=case.id), 303)  # type: ignore[return-value]
+    do_set_restriction(current_user, case, link, restriction)
+    db.session.commit()  # commit point: the view's change
+    if restriction is GuardianRestriction.NONE:
+        message = _("%(name)s sees the family thread again.", name=link.guardian.display_name)
+    else:
+        message = _(
+            "%(name)s now sees messages of their own household only.",
+            name=link.guardian.display_name,
+        )
+    flash(message, "success")
+    return redirect(url_for("cases.case_page", case_id=case.id) + f"#restriction-{link.id}", 303)  # type: ignore[return-value]
 
 
 @bp.post("/cases/<int:case_id>/therapists")

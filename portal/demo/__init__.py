@@ -131,6 +131,9 @@ def load_demo_clinic() -> bool:
     from portal.demo.messages import load_demo_messages
 
     created = load_demo_messages() or created
+    from portal.demo.caseload import load_demo_caseload
+
+    created = load_demo_caseload() or created
     from portal.demo.audit import load_demo_audit
 
     created = load_demo_audit() or created

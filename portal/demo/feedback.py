@@ -8,7 +8,9 @@ Safe to run again: it does nothing once sessions exist.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -17,6 +19,7 @@ from portal.db import utcnow
 from portal.feedback import services
 from portal.models import Case, Child, User
 from portal.models.feedback import (
+    CareAlert,
     SessionFeedback,
     SessionMode,
     SessionStatus,
@@ -42,18 +45,31 @@ def _session_time(weeks_ago: int, hour_utc: int) -> datetime:
 
 
 def _sessions(
-    therapist: User, case: Case, hour: int, missed: set[int]
+    therapist: User,
+    case: Case,
+    hour: int,
+    missed: set[int],
+    came: Callable[[int], list[Any]],
 ) -> dict[int, TherapySession]:
+    """Weekly sessions; `came(weeks_ago)` names who attended each held one (a guardian, or the
+    case for the child)."""
     made = {}
     for weeks_ago in range(WEEKS, 0, -1):
         status = SessionStatus.MISSED if weeks_ago in missed else SessionStatus.HELD
+        mode = SessionMode.VIDEO if weeks_ago % 3 == 0 else SessionMode.IN_PERSON
+        attendance = {
+            services.child_key(case)
+            if isinstance(person, Case)
+            else services.guardian_key(person.id): mode
+            for person in came(weeks_ago)
+        }
         made[weeks_ago] = services.do_record_session(
             therapist,
             case,
             starts_at=_session_time(weeks_ago, hour),
-            mode=SessionMode.VIDEO if weeks_ago % 3 == 0 else SessionMode.IN_PERSON,
+            mode=mode,
             status=status,
-            attendees="",
+            attendance=attendance if status is SessionStatus.HELD else {},
         )
     services.do_record_session(
         therapist,
@@ -61,7 +77,6 @@ def _sessions(
         starts_at=_session_time(-1, hour),
         mode=SessionMode.IN_PERSON,
         status=SessionStatus.SCHEDULED,
-        attendees="",
     )
     return made
 
@@ -129,7 +144,13 @@ def load_demo_feedback() -> bool:
     maya, leo, sam = _case("Maya"), _case("Leo"), _case("Sam")
 
     # Maya: steady, warm feedback from Ana and Ben; Maya's faces recorded in child mode by Ana.
-    maya_sessions = _sessions(rivera, maya, 21, missed=set())
+    maya_sessions = _sessions(
+        rivera,
+        maya,
+        21,
+        missed=set(),
+        came=lambda weeks_ago: [ana, maya] + ([ben] if weeks_ago % 2 == 0 else []),
+    )
     for weeks_ago, session in maya_sessions.items():
         _guardian_feedback(ana, maya, session, (8, 8, 7, 8) if weeks_ago > 3 else (9, 9, 8, 9))
         if weeks_ago % 2 == 0:
@@ -171,7 +192,7 @@ def load_demo_feedback() -> bool:
     )
 
     # Leo: session 2 weeks ago missed without notice; David's ratings drop sharply after it.
-    leo_sessions = _sessions(rivera, leo, 22, missed={2})
+    leo_sessions = _sessions(rivera, leo, 22, missed={2}, came=lambda _: [carla, david, leo])
     for weeks_ago in (6, 5, 4, 3):
         _guardian_feedback(carla, leo, leo_sessions[weeks_ago], (8, 8, 8, 8))
         _guardian_feedback(david, leo, leo_sessions[weeks_ago], (8, 7, 8, 8))
@@ -201,9 +222,22 @@ def load_demo_feedback() -> bool:
         starts_at=_session_time(0, 22),
         mode=SessionMode.IN_PERSON,
         status=SessionStatus.HELD,
-        attendees="Leo, Carla and David",
+        attendance={
+            services.child_key(leo): SessionMode.IN_PERSON,
+            services.guardian_key(carla.id): SessionMode.IN_PERSON,
+            services.guardian_key(david.id): SessionMode.IN_PERSON,
+        },
     )
     _guardian_feedback(carla, leo, catch_up, (8, 8, 8, 8))
+    for alert in db.session.scalars(
+        select(CareAlert).where(CareAlert.case_id == leo.id, CareAlert.resolved_at.is_(None))
+    ):
+        services.do_resolve_alert(
+            rivera,
+            alert,
+            "Phoned both homes: Leo was upset about the missed week. "
+            "He chooses the first step at the next session.",
+        )
     _checkins(
         carla,
         leo,
@@ -247,7 +281,7 @@ def load_demo_feedback() -> bool:
     )
 
     # Sam: teen check-ins on 0-10; Erin's weekly check-ins.
-    sam_sessions = _sessions(chen, sam, 23, missed=set())
+    sam_sessions = _sessions(chen, sam, 23, missed=set(), came=lambda _: [erin, sam])
     for weeks_ago, session in sam_sessions.items():
         _guardian_feedback(erin, sam, session, (7, 8, 8, 8))
         _child_feedback(sam_user, sam, session, 6 if weeks_ago > 2 else 7)

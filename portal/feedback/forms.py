@@ -15,7 +15,16 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from portal.ladders.services import STICKERS
 
 ZERO_TO_TEN = NumberRange(0, 10, _l("Choose a number from 0 to 10."))
 NOT_AT_ALL = _l("0 = not at all")
@@ -58,10 +67,27 @@ class SessionForm(FlaskForm):
         ],
     )
     attendees = StringField(
-        _l("Who came"),
+        _l("Anyone else who came (optional)"),
         validators=[Optional(), Length(max=200)],
-        description=_l("e.g. Leo and David"),
+        description=_l("e.g. an interpreter, a grandparent"),
     )
+    next_day = DateField(_l("Next session: date (optional)"), validators=[Optional()])
+    next_time = TimeField(_l("Next session: time (optional)"), validators=[Optional()])
+
+    cheer_sticker = SelectField(
+        _l("Send a cheer with it (optional)"),
+        choices=[SelectChoice("", _l("No cheer")), *[SelectChoice(s, s) for s in STICKERS]],
+        validators=[Optional()],
+    )
+    cheer_message = StringField(
+        _l("A line of praise"),
+        validators=[Optional(), Length(max=140, message=_l("Keep it under 140 characters."))],
+        description=_l("The child sees it on their practice screen, beside their latest try."),
+    )
+
+    def validate_next_time(self, field: TimeField) -> None:
+        if bool(self.next_day.data) != bool(field.data):
+            raise ValidationError(_l("Give both the date and the time of the next session."))
 
 
 class SessionStatusForm(FlaskForm):
@@ -164,4 +190,15 @@ class FamilyNoteForm(FlaskForm):
             Optional(),
             Length(max=2000, message=_l("Please keep it under 2,000 characters.")),
         ],
+    )
+
+
+class AgendaForm(FlaskForm):
+    text = TextAreaField(
+        _l("Agenda for the next session (therapists only)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Please keep the agenda under 2,000 characters.")),
+        ],
+        render_kw={"rows": 6},
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -28,6 +29,7 @@ from portal.models.feedback import (
     CareAlert,
     ChildScale,
     Respondent,
+    SessionAttendance,
     SessionFeedback,
     SessionMode,
     SessionStatus,
@@ -73,6 +75,14 @@ class AlreadyAnswered(Exception):
 # --- sessions --------------------------------------------------------------------------------
 
 
+def guardian_key(guardian_id: int) -> str:
+    return f"guardian:{guardian_id}"
+
+
+def child_key(case: Case) -> str:
+    return f"child:{case.child_id}"
+
+
 def do_record_session(
     actor: User,
     case: Case,
@@ -80,8 +90,11 @@ def do_record_session(
     starts_at: datetime,
     mode: SessionMode,
     status: SessionStatus,
-    attendees: str,
+    attendees: str = "",
+    attendance: dict[str, SessionMode] | None = None,
 ) -> TherapySession:
+    """Record a session. `attendance` maps who of the care team came (a guardian or child key)
+    to how they joined; `attendees` names anyone else in words."""
     if status is SessionStatus.HELD and starts_at > utcnow():
         raise FeedbackRuleError(_("A session in the future cannot have been held yet."))
     session = TherapySession(
@@ -94,16 +107,65 @@ def do_record_session(
     )
     db.session.add(session)
     db.session.flush()
+    _set_attendance(actor, case, session, attendance or {})
     return session
 
 
-def do_set_session_status(actor: User, session: TherapySession, status: SessionStatus) -> None:
+def _set_attendance(
+    actor: User, case: Case, session: TherapySession, attendance: dict[str, SessionMode]
+) -> None:
+    """Only the case's own guardians (linked on the day of the session) and its child can be
+    recorded as attending."""
+    allowed = {guardian_key(link.guardian_id): link for link in case.guardian_links}
+    for key in attendance:
+        if key == child_key(case):
+            continue
+        link = allowed.get(key)
+        if link is None:
+            raise FeedbackRuleError(_("Only members of this care team can be recorded as there."))
+        if link.valid_from > session.starts_at:
+            raise FeedbackRuleError(
+                _(
+                    "%(name)s joined the care team after this session.",
+                    name=link.guardian.display_name,
+                )
+            )
+    for row in list(session.attendance):
+        if row.attendee_key not in attendance:
+            session.attendance.remove(row)
+        else:
+            row.mode = attendance[row.attendee_key]
+    present = {row.attendee_key for row in session.attendance}
+    for key, how in attendance.items():
+        if key not in present:
+            link = allowed.get(key)
+            session.attendance.append(
+                SessionAttendance(
+                    attendee_key=key,
+                    guardian_id=link.guardian_id if link else None,
+                    mode=how,
+                    recorded_by_id=actor.id,
+                )
+            )
+    db.session.flush()
+
+
+def do_set_session_status(
+    actor: User,
+    session: TherapySession,
+    status: SessionStatus,
+    *,
+    case: Case | None = None,
+    attendance: dict[str, SessionMode] | None = None,
+) -> None:
     if status is SessionStatus.HELD and session.starts_at > utcnow():
         raise FeedbackRuleError(_("A session in the future cannot have been held yet."))
     if session.feedback and status is not SessionStatus.HELD:
         raise FeedbackRuleError(_("The family already gave feedback on this session."))
     session.status = status
     db.session.flush()
+    if case is not None and attendance is not None:
+        _set_attendance(actor, case, session, attendance)
 
 
 def sessions_of(case: Case) -> list[TherapySession]:
@@ -129,10 +191,15 @@ def next_session(case: Case) -> TherapySession | None:
 
 
 def feedback_due(case: Case, respondent_key: str) -> list[TherapySession]:
-    """Held sessions of the last two weeks this person has not answered yet, newest first."""
+    """Held sessions of the last two weeks this person attended and has not answered yet, newest
+    first. A guardian is never asked about a session from before they joined the care team."""
     answered = select(SessionFeedback.session_id).where(
         SessionFeedback.case_id == case.id, SessionFeedback.respondent_key == respondent_key
     )
+    attended = select(SessionAttendance.session_id).where(
+        SessionAttendance.attendee_key == respondent_key
+    )
+    joined = _joined_at(case, respondent_key)
     return list(
         db.session.scalars(
             select(TherapySession)
@@ -141,16 +208,26 @@ def feedback_due(case: Case, respondent_key: str) -> list[TherapySession]:
                 TherapySession.status == SessionStatus.HELD,
                 TherapySession.starts_at >= utcnow() - timedelta(days=FEEDBACK_WINDOW_DAYS),
                 TherapySession.id.not_in(answered),
+                TherapySession.id.in_(attended),
+                *([TherapySession.starts_at >= joined] if joined is not None else []),
             )
             .order_by(TherapySession.starts_at.desc())
         )
     )
 
 
+def _joined_at(case: Case, respondent_key: str) -> datetime | None:
+    """When a guardian joined this care team (their current link); None for the child."""
+    for link in case.guardian_links:
+        if guardian_key(link.guardian_id) == respondent_key and link.valid_to is None:
+            return link.valid_from
+    return None
+
+
 # --- feedback --------------------------------------------------------------------------------
 
 
-def _check_session(case: Case, session: TherapySession) -> None:
+def _check_session(case: Case, session: TherapySession, respondent_key: str) -> None:
     if session.case_id != case.id:
         raise FeedbackRuleError(_("That session is not part of this case."))
     if session.status is not SessionStatus.HELD:
@@ -159,6 +236,11 @@ def _check_session(case: Case, session: TherapySession) -> None:
                 "Feedback is for a session that took place. This one is marked %(status)s.",
                 status=label(session.status).lower(),
             )
+        )
+    joined = _joined_at(case, respondent_key)
+    if not session.attended(respondent_key) or (joined is not None and joined > session.starts_at):
+        raise FeedbackRuleError(
+            _("You were not recorded at this session, so there is nothing to answer about it.")
         )
 
 
@@ -181,11 +263,11 @@ def do_submit_guardian_feedback(
     if (seen := _existing(SessionFeedback, idempotency_key)) is not None:
         assert isinstance(seen, SessionFeedback)
         return seen  # a double submit stores nothing twice
-    _check_session(case, session)
+    key = guardian_key(actor.id)
+    _check_session(case, session, key)
     values = {"heard": heard, "matters": matters, "approach": approach, "overall": overall}
     if any(not 0 <= value <= 10 for value in values.values()):
         raise FeedbackRuleError(_("Each answer is a number from 0 to 10."))
-    key = f"guardian:{actor.id}"
     _refuse_second_answer(session, key)
     feedback = SessionFeedback(
         session_id=session.id,
@@ -217,7 +299,8 @@ def do_submit_child_feedback(
     if (seen := _existing(SessionFeedback, idempotency_key)) is not None:
         assert isinstance(seen, SessionFeedback)
         return seen
-    _check_session(case, session)
+    key = child_key(case)
+    _check_session(case, session, key)
     scale = SCALE_FOR_BAND[case.child.age_band(today())]
     if raw not in CHILD_SCALES[scale]:
         raise FeedbackRuleError(
@@ -225,7 +308,6 @@ def do_submit_child_feedback(
             if scale is not ChildScale.ZERO_TEN
             else "Choose a number from 0 to 10."
         )
-    key = f"child:{case.child_id}"
     _refuse_second_answer(session, key)
     feedback = SessionFeedback(
         session_id=session.id,
@@ -265,6 +347,17 @@ def do_answer_feedback(actor: User, feedback: SessionFeedback, text: str) -> Non
     feedback.answered_by_id = actor.id
     feedback.answered_at = utcnow()
     db.session.flush()
+    resolve_alerts_caused_by(actor, f"feedback:{feedback.id}", text)
+
+
+def resolve_alerts_caused_by(actor: User, evidence: str, note: str) -> int:
+    """Answering what raised an alert resolves it, with the answer as the note."""
+    alerts = db.session.scalars(
+        select(CareAlert).where(CareAlert.evidence == evidence, CareAlert.resolved_at.is_(None))
+    ).all()
+    for alert in alerts:
+        do_resolve_alert(actor, alert, note)
+    return len(alerts)
 
 
 # --- weekly check-ins ------------------------------------------------------------------------
@@ -355,7 +448,17 @@ def _who(feedback: SessionFeedback) -> str:
     return feedback.guardian.display_name if feedback.guardian else "A guardian"
 
 
+def _attended_sessions(respondent_key: str) -> Any:
+    return select(SessionAttendance.session_id).where(
+        SessionAttendance.attendee_key == respondent_key
+    )
+
+
 def check_feedback_alerts(feedback: SessionFeedback) -> None:
+    """Only answers from people who were at the session count (an absent parent's view of a
+    session they did not see is no sign of a rupture)."""
+    if not feedback.session.attended(feedback.respondent_key):
+        return
     who = _who(feedback)
     low = [name for name, value in feedback.items().items() if value <= LOW_MAX]
     if low:
@@ -374,6 +477,7 @@ def check_feedback_alerts(feedback: SessionFeedback) -> None:
             SessionFeedback.respondent_key == feedback.respondent_key,
             SessionFeedback.id != feedback.id,
             SessionFeedback.created_at <= feedback.created_at,
+            SessionFeedback.session_id.in_(_attended_sessions(feedback.respondent_key)),
         )
         .order_by(SessionFeedback.created_at.desc(), SessionFeedback.id.desc())
     ).first()
@@ -524,6 +628,13 @@ def do_resolve_alert(actor: User, alert: CareAlert, note: str) -> None:
         alert.resolved_by_id = actor.id
         alert.resolution_note = note.strip()
         db.session.flush()
+
+
+def do_resolve_cause(actor: User, alert: CareAlert, note: str) -> None:
+    """Resolve an alert and the others its cause raised (the same feedback answer)."""
+    do_resolve_alert(actor, alert, note)
+    if alert.evidence.startswith("feedback:"):
+        resolve_alerts_caused_by(actor, alert.evidence, note)
 
 
 def scan_all(now: datetime | None = None) -> tuple[int, int]:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal import db
 from portal.audit_trail import audited
 from portal.cases.queries import require_case
 from portal.child.queries import case_for_child_screen
-from portal.feedback import answered, bp, notes, services
+from portal.feedback import answered, attendance, bp, notes, services
+from portal.feedback.alerts import group_by_cause
 from portal.feedback.charts import line_chart
 from portal.feedback.forms import (
+    AgendaForm,
     AnswerForm,
     CheckinForm,
     ChildFeedbackForm,
@@ -37,7 +40,8 @@ from portal.feedback.queries import (
     own_checkins,
     own_feedback,
 )
-from portal.models import Case, Clinic
+from portal.ladders.services import LadderRuleError, do_cheer
+from portal.models import Case, Clinic, PracticeAttempt
 from portal.models.feedback import (
     NoteMood,
     Respondent,
@@ -59,13 +63,26 @@ def _clinic_zone(case: Case) -> ZoneInfo:
 # --- therapist: sessions ---------------------------------------------------------------------
 
 
-def _sessions_page(case: Case, form: SessionForm | None = None, status: int = 200) -> Response:
+def _sessions_page(
+    case: Case,
+    form: SessionForm | None = None,
+    status: int = 200,
+    *,
+    chosen: dict[str, str] | None = None,
+    attendance_error: str | None = None,
+) -> Response:
+    sessions = services.sessions_of(case)
     return render(
         "feedback/sessions.html",
         case=case,
-        sessions=services.sessions_of(case),
+        sessions=sessions,
+        latest_try=_latest_try(case),
         form=form or SessionForm(formdata=None),
         status_form=SessionStatusForm(formdata=None),
+        people=attendance.people_of(case),
+        chosen=chosen or {},
+        chosen_of=attendance.chosen_of,
+        attendance_error=attendance_error,
         status=status,
     )
 
@@ -76,31 +93,83 @@ def sessions(case_id: int) -> Response:
     return _sessions_page(require_case(case_id, "feedback.manage"))
 
 
+def _local(case: Case, day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=_clinic_zone(case)).astimezone(UTC)
+
+
 @bp.post("/cases/<int:case_id>/sessions")
 @audited("create", case="case_id")
 def record_session(case_id: int) -> Response:
     case = require_case(case_id, "feedback.manage")
     form = SessionForm()
-    if form.validate_on_submit() and form.day.data and form.time.data:
-        local = datetime.combine(form.day.data, form.time.data, tzinfo=_clinic_zone(case))
-        try:
-            services.do_record_session(
-                current_user,
-                case,
-                starts_at=local.astimezone(UTC),
-                mode=SessionMode(form.mode.data),
-                status=SessionStatus(form.status.data),
-                attendees=form.attendees.data or "",
-            )
-        except services.FeedbackRuleError as exc:
-            form.status.errors = [str(exc)]
+    people = attendance.people_of(case)
+    chosen = attendance.chosen_from(request.form, people)
+    present, problem = attendance.parse(chosen)
+    if form.validate_on_submit() and form.day.data and form.time.data and problem is None:
+        status = SessionStatus(form.status.data)
+        if status is SessionStatus.HELD and not present:
+            problem = _("Say who came: choose “in person” or “video” for at least one person.")
         else:
-            db.session.commit()  # commit point: the view's change
-            flash(
-                _("Session saved. Families are asked for feedback after a held session."), "success"
-            )
-            return see_other("feedback.sessions", case_id=case.id)
-    return _sessions_page(case, form, status=422)
+            try:
+                services.do_record_session(
+                    current_user,
+                    case,
+                    starts_at=_local(case, form.day.data, form.time.data),
+                    mode=SessionMode(form.mode.data),
+                    status=status,
+                    attendees=form.attendees.data or "",
+                    attendance=present if status is SessionStatus.HELD else {},
+                )
+                latest = _latest_try(case)
+                if form.cheer_sticker.data and latest is not None:
+                    do_cheer(
+                        current_user,
+                        latest,
+                        sticker=form.cheer_sticker.data,
+                        message=form.cheer_message.data or "",
+                    )
+                if form.next_day.data and form.next_time.data:
+                    services.do_record_session(
+                        current_user,
+                        case,
+                        starts_at=_local(case, form.next_day.data, form.next_time.data),
+                        mode=SessionMode(form.mode.data),
+                        status=SessionStatus.SCHEDULED,
+                    )
+            except (services.FeedbackRuleError, LadderRuleError) as exc:
+                form.status.errors = [str(exc)]
+            else:
+                db.session.commit()  # commit point: the view's change
+                flash(_saved_message(status, present), "success")
+                return see_other("feedback.sessions", case_id=case.id)
+    return _sessions_page(case, form, status=422, chosen=chosen, attendance_error=problem)
+
+
+def _latest_try(case: Case) -> PracticeAttempt | None:
+    """The child's latest practice: where a cheer sent with the session lands."""
+    from sqlalchemy import select
+
+    return db.session.scalars(
+        select(PracticeAttempt)
+        .where(PracticeAttempt.case_id == case.id)
+        .order_by(PracticeAttempt.practiced_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _saved_message(status: SessionStatus, present: dict[str, SessionMode]) -> str:
+    if status is not SessionStatus.HELD:
+        return str(_("Session saved."))
+    guardians = sum(1 for key in present if key.startswith("guardian:"))
+    if not guardians:
+        return str(_("Session saved. No guardian came, so no guardian is asked about it."))
+    return str(
+        ngettext(
+            "Session saved. A check-in goes to the guardian who came.",
+            "Session saved. A check-in goes to the %(num)d guardians who came.",
+            guardians,
+        )
+    )
 
 
 @bp.post("/cases/<int:case_id>/sessions/<int:session_id>/status")
@@ -111,13 +180,28 @@ def set_session_status(case_id: int, session_id: int) -> Response:
     form = SessionStatusForm()
     if not form.validate_on_submit():
         abort(400)
+    status = SessionStatus(form.status.data)
+    present, problem = attendance.parse(
+        attendance.chosen_from(request.form, attendance.people_of(case))
+    )
+    if problem is None and status is SessionStatus.HELD and not present:
+        problem = _("Say who came: choose “in person” or “video” for at least one person.")
+    if problem is not None:
+        flash(problem, "error")
+        return see_other("feedback.sessions", case_id=case.id)
     try:
-        services.do_set_session_status(current_user, session, SessionStatus(form.status.data))
+        services.do_set_session_status(
+            current_user,
+            session,
+            status,
+            case=case,
+            attendance=present if status is SessionStatus.HELD else {},
+        )
     except services.FeedbackRuleError as exc:
         flash(str(exc), "error")
     else:
         db.session.commit()  # commit point: the view's change
-        flash(_("Session updated."), "success")
+        flash(_saved_message(status, present), "success")
     return see_other("feedback.sessions", case_id=case.id)
 
 
@@ -160,13 +244,15 @@ def case_feedback(case_id: int) -> Response:
     # Opening this page is reading what it shows: the family then sees "Read by …".
     if notes.do_mark_read(current_user, [*feedback, *family_notes]):
         db.session.commit()  # commit point: the recorded read
+    alerts = alerts_of_case(case.id)
     return render(
         "feedback/case.html",
         case=case,
         feedback=list(reversed(feedback)),
         family_notes=family_notes,
         checkins=list(reversed(checkins_of_case(case.id))),
-        alerts=alerts_of_case(case.id),
+        alert_groups=group_by_cause([a for a in alerts if a.resolved_at is None]),
+        resolved_alerts=[a for a in alerts if a.resolved_at is not None],
         charts=_trend_charts(case),
         answer_form=AnswerForm(formdata=None),
         resolve_form=ResolveAlertForm(formdata=None),
@@ -198,13 +284,48 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
     form = ResolveAlertForm()
     if not form.validate_on_submit():
         abort(400)
-    services.do_resolve_alert(current_user, alert, form.note.data or "")
+    services.do_resolve_cause(current_user, alert, form.note.data or "")
     db.session.commit()  # commit point: the view's change
     flash(_("Alert resolved."), "success")
     back = request.form.get("back") == "caseload"
     if back:
         return see_other("cases.caseload")
     return see_other("feedback.case_feedback", case_id=case.id)
+
+
+# --- therapist: before the session ---------------------------------------------------------------
+
+
+def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) -> Response:
+    from portal.db import utcnow
+    from portal.feedback.before_session import prepare
+
+    prep = prepare(case, utcnow())
+    if form is None:
+        form = AgendaForm(formdata=None)
+        form.text.data = prep.agenda.text if prep.agenda else ""
+    return render("feedback/before_session.html", case=case, prep=prep, form=form, status=status)
+
+
+@bp.get("/cases/<int:case_id>/before-session")
+@audited("read", case="case_id")
+def before_session(case_id: int) -> Response:
+    return _before_page(require_case(case_id, "feedback.manage"))
+
+
+@bp.post("/cases/<int:case_id>/before-session/agenda")
+@audited("update", case="case_id")
+def save_agenda(case_id: int) -> Response:
+    from portal.feedback.before_session import do_save_agenda
+
+    case = require_case(case_id, "feedback.manage")
+    form = AgendaForm()
+    if not form.validate_on_submit():
+        return _before_page(case, form, status=422)
+    do_save_agenda(current_user, case, form.text.data or "")
+    db.session.commit()  # commit point: the view's change
+    flash(_("Agenda saved. Only the therapists on this case see it."), "success")
+    return see_other("feedback.before_session", case_id=case.id)
 
 
 # --- guardian ----------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ class TherapySession(Base):
     starts_at: Mapped[datetime] = mapped_column()
     mode: Mapped[SessionMode] = mapped_column(enum_type(SessionMode, 16))
     status: Mapped[SessionStatus] = mapped_column(enum_type(SessionStatus, 16))
+    # Anyone else who came (an interpreter, a grandparent without a link), in the therapist's words.
+    # Who of the care team attended is data: `attendance`.
     attendees: Mapped[str] = mapped_column(String(200), default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -55,6 +57,37 @@ class TherapySession(Base):
     feedback: Mapped[list[SessionFeedback]] = relationship(
         back_populates="session", order_by="SessionFeedback.id"
     )
+    attendance: Mapped[list[SessionAttendance]] = relationship(
+        back_populates="session", order_by="SessionAttendance.id", cascade="all, delete-orphan"
+    )
+
+    def attended(self, respondent_key: str) -> bool:
+        return any(row.attendee_key == respondent_key for row in self.attendance)
+
+
+class SessionAttendance(Base):
+    """One member of the care team at one session, and how they joined. Only people recorded here
+    are asked about the session, and only their answers raise alerts (DESIGN §5, §10)."""
+
+    __tablename__ = "session_attendance"
+    __table_args__ = (
+        UniqueConstraint("session_id", "attendee_key"),
+        CheckConstraint(
+            "(guardian_id IS NULL) = (attendee_key LIKE 'child:%')", name="guardian_or_child"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("therapy_sessions.id"), index=True)
+    # "guardian:<user id>" or "child:<child id>", the same key a feedback answer carries.
+    attendee_key: Mapped[str] = mapped_column(String(40))
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    mode: Mapped[SessionMode] = mapped_column(enum_type(SessionMode, 16))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[TherapySession] = relationship(back_populates="attendance")
+    guardian: Mapped[User | None] = relationship(foreign_keys=[guardian_id])
 
 
 class Respondent(enum.StrEnum):
@@ -225,3 +258,18 @@ class CareAlert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class SessionAgenda(Base):
+    """The therapist's short agenda for the next session with a case: private to the care
+    team's therapists (DESIGN §7, therapist private notes); never shown to a family."""
+
+    __tablename__ = "session_agendas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    updated_by: Mapped[User] = relationship()

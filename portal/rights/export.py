@@ -148,6 +148,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("goal_progress", _l("Goal progress ratings"), _of_case),
     Section("therapy_sessions", _l("Sessions"), _of_case),
     Section(
+        "session_attendance",
+        _l("Who came to each session"),
+        lambda t, s: t.c.session_id.in_(_ids("therapy_sessions", s)),
+    ),
+    Section(
         "session_feedback",
         _l("Your session feedback"),
         lambda t, s: and_(_of_case(t, s), t.c.guardian_id == s.guardian.id),
@@ -212,6 +217,7 @@ NOT_EXPORTED: dict[str, Any] = {
     "outbox_emails": _l("delivery copies of notifications, which never carry clinical content"),
     "care_alerts": _l("the therapist's working alerts, which quote other guardians' feedback"),
     "case_tasks": _l("the therapist's to-do list"),
+    "session_agendas": _l("the therapist's private agenda for the next session"),
     "thread_reads": _l("read receipts: delivery plumbing"),
     "message_notifications": _l("delivery plumbing"),
     "service_policies": _l("therapists' office hours, not about the child"),

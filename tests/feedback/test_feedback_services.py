@@ -16,6 +16,7 @@ from portal.models import Case, User
 from portal.models.feedback import (
     AlertKind,
     CareAlert,
+    Respondent,
     SessionFeedback,
     SessionMode,
     SessionStatus,
@@ -29,15 +30,25 @@ from tests.support.rows import World
 
 
 def _session(
-    world: World, days_ago: int = 1, status: SessionStatus = SessionStatus.HELD
+    world: World,
+    days_ago: int = 1,
+    status: SessionStatus = SessionStatus.HELD,
+    came: list[str] | None = None,
 ) -> TherapySession:
+    """A session of case1; by default Gwen and Cody came (Gwen joined the care team before it)."""
+    starts_at = utcnow() - timedelta(days=days_ago)
+    world.link1.valid_from = min(world.link1.valid_from, starts_at - timedelta(days=1))
+    if came is None:
+        came = [services.guardian_key(world.g1.id), services.child_key(world.case1)]
     return services.do_record_session(
         world.t1,
         world.case1,
-        starts_at=utcnow() - timedelta(days=days_ago),
+        starts_at=starts_at,
         mode=SessionMode.IN_PERSON,
         status=status,
-        attendees="",
+        attendance={key: SessionMode.IN_PERSON for key in came}
+        if status is SessionStatus.HELD
+        else {},
     )
 
 
@@ -236,3 +247,102 @@ def test_no_practice_for_seven_days_raises_one_alert_per_gap(in_app: Session, wo
     practice(world.c1, world.case1, steps[0], peak=4, when=utcnow())
     services.scan_case(world.case1, utcnow() + timedelta(days=3))
     assert len(_alerts(in_app, world.case1)) == 1  # practice came back: no new alert
+
+
+# --- attendance ---------------------------------------------------------------------------------
+
+
+def _second_parent(db: Session, world: World, joined_days_ago: int) -> User:
+    from portal.models import Role
+    from tests.support.rows import link_guardian, make_user
+
+    dad = make_user(db, Role.GUARDIAN, "Dan One", email="dan1@family.test")
+    link = link_guardian(db, world.case1, dad, household="Dad's flat", relationship="Father")
+    link.valid_from = utcnow() - timedelta(days=joined_days_ago)
+    db.flush()
+    db.expire(world.case1, ["guardian_links"])
+    return dad
+
+
+def test_only_the_guardians_who_came_are_asked_about_a_session(
+    in_app: Session, world: World
+) -> None:
+    dad = _second_parent(in_app, world, joined_days_ago=30)
+    session = _session(world, came=[services.guardian_key(world.g1.id)])
+    assert services.feedback_due(world.case1, services.guardian_key(world.g1.id)) == [session]
+    assert services.feedback_due(world.case1, services.guardian_key(dad.id)) == []
+    assert services.feedback_due(world.case1, services.child_key(world.case1)) == []
+    with pytest.raises(services.FeedbackRuleError, match="not recorded at this session"):
+        _rate(world, session, 1, by=dad)
+    assert in_app.scalars(select(SessionFeedback)).all() == []
+    assert _alerts(in_app, world.case1) == []
+
+
+def test_a_guardian_is_never_asked_about_a_session_before_they_joined(
+    in_app: Session, world: World
+) -> None:
+    _session(world, days_ago=10, came=[services.guardian_key(world.g1.id)])
+    newcomer = _second_parent(in_app, world, joined_days_ago=3)
+    with pytest.raises(services.FeedbackRuleError, match="joined the care team after"):
+        _session(world, days_ago=10, came=[services.guardian_key(newcomer.id)])
+    assert services.feedback_due(world.case1, services.guardian_key(newcomer.id)) == []
+    recent = _session(world, days_ago=1, came=[services.guardian_key(newcomer.id)])
+    assert services.feedback_due(world.case1, services.guardian_key(newcomer.id)) == [recent]
+
+
+def test_someone_outside_the_care_team_cannot_be_recorded_as_there(
+    in_app: Session, world: World
+) -> None:
+    with pytest.raises(services.FeedbackRuleError, match="Only members of this care team"):
+        _session(world, came=[services.guardian_key(world.g2.id)])
+
+
+def test_a_drop_is_measured_only_against_sessions_the_guardian_attended(
+    in_app: Session, world: World
+) -> None:
+    _rate(world, _session(world, 8), 9, heard=9)
+    # A legacy answer to a session nobody recorded Gwen at does not count as "last time".
+    absent = _session(world, 5, came=[services.child_key(world.case1)])
+    in_app.add(
+        SessionFeedback(
+            session_id=absent.id,
+            case_id=world.case1.id,
+            respondent=Respondent.GUARDIAN,
+            respondent_key=services.guardian_key(world.g1.id),
+            guardian_id=world.g1.id,
+            entered_by_id=world.g1.id,
+            heard=4,
+            matters=8,
+            approach=8,
+            overall=4,
+            idempotency_key=str(uuid.uuid4()),
+        )
+    )
+    in_app.flush()
+    _rate(world, _session(world, 1), 9, heard=4)
+    kinds = [kind for kind, _ in _alerts(in_app, world.case1)]
+    assert kinds == [AlertKind.RATING_DROP]  # 9 -> 4 from the attended session, not 4 -> 4
+
+
+# --- alerts cleared by their cause ----------------------------------------------------------------
+
+
+def test_answering_feedback_resolves_every_alert_it_raised_with_the_answer_as_note(
+    in_app: Session, world: World
+) -> None:
+    _rate(world, _session(world, 8), 9, heard=9)
+    low = _rate(world, _session(world, 1), 2, heard=2)
+    services.raise_alert(
+        world.case1.id, AlertKind.NO_PRACTICE, "No practice", f"case:{world.case1.id}", "np:1"
+    )
+    open_before = in_app.scalars(select(CareAlert).where(CareAlert.resolved_at.is_(None))).all()
+    assert sorted(a.kind for a in open_before) == sorted(
+        [AlertKind.LOW_RATING, AlertKind.RATING_DROP, AlertKind.NO_PRACTICE]
+    )
+    services.do_answer_feedback(world.t1, low, "We will slow down and start with your questions.")
+    alerts = {a.kind: a for a in in_app.scalars(select(CareAlert))}
+    for kind in (AlertKind.LOW_RATING, AlertKind.RATING_DROP):
+        assert alerts[kind].resolved_at is not None
+        assert alerts[kind].resolution_note == "We will slow down and start with your questions."
+        assert alerts[kind].resolved_by_id == world.t1.id
+    assert alerts[AlertKind.NO_PRACTICE].resolved_at is None  # another cause stays open

@@ -32,7 +32,10 @@ def held(app: Flask, db_session: Session, world: World) -> TherapySession:
             starts_at=utcnow() - timedelta(days=1),
             mode=SessionMode.VIDEO,
             status=SessionStatus.HELD,
-            attendees="Cody and Gwen",
+            attendance={
+                services.guardian_key(world.g1.id): SessionMode.VIDEO,
+                services.child_key(world.case1): SessionMode.VIDEO,
+            },
         )
         db_session.commit()
     return session
@@ -69,7 +72,7 @@ def test_the_loop_guardian_rates_low_therapist_sees_the_alert_and_answers_guardi
     therapist = new_browser()
     therapist.login("t1@clinic.test")
     caseload = therapist.get("/caseload").get_data(as_text=True)
-    assert "1 alert" in caseload and "Low rating" in caseload
+    assert "Rupture or low rating" in caseload and "Gwen One rated low" in caseload
     page = therapist.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
     assert SECRET_WORDS in page
     feedback = db_session.scalars(select(SessionFeedback)).one()
@@ -254,3 +257,108 @@ def test_every_scale_says_the_same_words_as_its_question(
     assert session["I felt heard and understood"] == ("0 = not at all", "10 = completely")
     for question in (*weekly, *session):
         assert "0 =" not in question  # the words live at the ends, once
+
+
+def test_recording_a_session_names_who_came_and_only_they_are_asked(
+    browser: Browser, new_browser, world: World, db_session: Session
+) -> None:
+    dad = make_user(db_session, Role.GUARDIAN, "Dan One", email="dan1@family.test")
+    link_guardian(db_session, world.case1, dad, household="Dad's flat", relationship="Father")
+    world.link1.valid_from = utcnow() - timedelta(days=30)
+    db_session.commit()
+    browser.login("t1@clinic.test")
+    url = f"/cases/{world.case1.id}/sessions"
+    assert f'name="attend-guardian-{dad.id}"' in browser.get(url).get_data(as_text=True)
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    form = {"day": yesterday, "time": "10:00", "mode": "video", "status": "held"}
+    nobody = browser.post(url, {**form, "attendees": "An interpreter"})
+    page = nobody.get_data(as_text=True)
+    assert nobody.status_code == 422
+    assert "Say who came" in page and "An interpreter" in page
+    odd = browser.post(url, {**form, f"attend-guardian-{world.g1.id}": "by pigeon"})
+    assert odd.status_code == 422
+    assert db_session.scalar(select(func.count()).select_from(TherapySession)) == 0
+
+    saved = browser.post(
+        url,
+        {
+            **form,
+            f"attend-guardian-{world.g1.id}": "video",
+            f"attend-child-{world.case1.child_id}": "in_person",
+            "next_day": (utcnow() + timedelta(days=6)).date().isoformat(),
+            "next_time": "16:00",
+        },
+    )
+    assert saved.status_code == 303
+    assert "A check-in goes to the guardian who came" in browser.get(url).get_data(as_text=True)
+    held = db_session.scalars(
+        select(TherapySession).where(TherapySession.status == SessionStatus.HELD)
+    ).one()
+    assert sorted((row.attendee_key, row.mode.value) for row in held.attendance) == sorted(
+        [(f"guardian:{world.g1.id}", "video"), (f"child:{world.case1.child_id}", "in_person")]
+    )
+    assert db_session.scalars(
+        select(TherapySession).where(TherapySession.status == SessionStatus.SCHEDULED)
+    ).one()
+
+    gwen = new_browser()
+    gwen.login("g1@family.test")
+    assert f"/sessions/{held.id}/feedback" in gwen.get(
+        f"/family/{world.case1.id}/checkins"
+    ).get_data(as_text=True)
+    dan = new_browser()
+    dan.login("dan1@family.test")
+    assert f"/sessions/{held.id}/feedback" not in dan.get(
+        f"/family/{world.case1.id}/checkins"
+    ).get_data(as_text=True)
+    refused = dan.post(
+        f"/family/{world.case1.id}/sessions/{held.id}/feedback",
+        {
+            "idempotency_key": str(uuid.uuid4()),
+            "heard": "1",
+            "matters": "1",
+            "approach": "1",
+            "overall": "1",
+        },
+    )
+    assert refused.status_code == 422
+    assert "not recorded at this session" in refused.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(SessionFeedback)) == 0
+
+
+def test_after_the_session_one_form_records_it_sets_the_next_and_sends_one_cheer(
+    app: Flask, browser: Browser, world: World, db_session: Session
+) -> None:
+    from portal.models import Cheer
+    from tests.support.builders import a_ladder, practice
+    from tests.support.session import services_on
+
+    with services_on(app, db_session):
+        _ladder, steps = a_ladder(world.t1, world.case1, (2, 3.5))
+        latest = practice(world.c1, world.case1, steps[0], peak=3).attempt
+    browser.login("t1@clinic.test")
+    url = f"/cases/{world.case1.id}/sessions"
+    assert "Send a cheer with it" in browser.get(url).get_data(as_text=True)
+    saved = browser.post(
+        url,
+        {
+            "day": (utcnow() - timedelta(hours=3)).date().isoformat(),
+            "time": "00:00",
+            "mode": "in_person",
+            "status": "held",
+            f"attend-child-{world.case1.child_id}": "in_person",
+            "next_day": (utcnow() + timedelta(days=7)).date().isoformat(),
+            "next_time": "16:00",
+            "cheer_sticker": "🦁",
+            "cheer_message": "Brave work today, Cody!",
+        },
+    )
+    assert saved.status_code == 303
+    cheer = db_session.scalars(select(Cheer)).one()
+    assert (cheer.attempt_id, cheer.sticker, cheer.message) == (
+        latest.id,
+        "🦁",
+        "Brave work today, Cody!",
+    )
+    statuses = sorted(s.status.value for s in db_session.scalars(select(TherapySession)))
+    assert statuses == ["held", "scheduled"]

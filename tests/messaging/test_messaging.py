@@ -372,10 +372,11 @@ def test_replies_past_the_window_are_flagged_on_the_caseload(
     with services_on(app, db_session):
         post(world.g1, thread, world.case1, "A question", now=datetime.now(UTC) - timedelta(days=9))
     page = tess.get("/caseload").get_data(as_text=True)
-    assert "Reply overdue" in page
+    assert '<span class="flag flag-bad">Reply overdue</span>' in page
     with services_on(app, db_session):
         post(world.t1, thread, world.case1, "Sorry for the wait!")
-    assert "Reply overdue" not in tess.get("/caseload").get_data(as_text=True)
+    overdue = '<span class="flag flag-bad">Reply overdue</span>'
+    assert overdue not in tess.get("/caseload").get_data(as_text=True)
     with services_on(app, db_session):
         post(world.g1, thread, world.case1, "Thanks, one more thing")
     assert "1 awaiting your reply" in tess.get("/caseload").get_data(as_text=True)

@@ -305,6 +305,16 @@ def active_plan_for(
 
 def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, int]:
     """Two held sessions of case1: G1 rated the first low (raising an alert); the second waits."""
+    # Case1's guardians (Gwen, and G3 when the scene has her) joined before both sessions and came
+    # to them with Cody.
+    links = db_session.scalars(
+        select(GuardianLink).where(GuardianLink.case_id == world.case1.id)
+    ).all()
+    came = {feedback.child_key(world.case1): SessionMode.IN_PERSON}
+    for link in links:
+        link.valid_from = utcnow() - timedelta(days=30)
+        came[feedback.guardian_key(link.guardian_id)] = SessionMode.IN_PERSON
+    db_session.expire(world.case1, ["guardian_links"])
     with services_on(app, db_session):
         earlier, latest = (
             feedback.do_record_session(
@@ -314,6 +324,7 @@ def build_feedback(app: Flask, db_session: Session, world: World) -> dict[str, i
                 mode=SessionMode.IN_PERSON,
                 status=SessionStatus.HELD,
                 attendees="Cody and Gwen",
+                attendance=came,
             )
             for days in (8, 1)
         )
@@ -375,7 +386,9 @@ PRIVATE_MARKS = (OTHER_GUARDIAN, THERAPIST_NOTE, TASK_NOTE, CHILD_PRIVATE, DRAFT
 
 def seed_record(app: Flask, db_session: Session, world: World) -> dict[str, int]:
     """Case1 with practice (one note private), two guardians' feedback, therapist notes, a draft."""
-    dad, _ = second_household(db_session, world)
+    dad, dad_link = second_household(db_session, world)
+    # Both parents joined the care team before the session they give feedback on.
+    dad_link.valid_from = world.link1.valid_from = utcnow() - timedelta(days=30)
     with services_on(app, db_session):
         _, steps = a_ladder(world.t1, world.case1, (2, 3.5))
         shared = practice(world.c1, world.case1, steps[0], peak=3, note=CHILD_WORDS).attempt
@@ -389,6 +402,10 @@ def seed_record(app: Flask, db_session: Session, world: World) -> dict[str, int]
             mode=SessionMode.IN_PERSON,
             status=SessionStatus.HELD,
             attendees="Cody",
+            attendance={
+                feedback.guardian_key(guardian.id): SessionMode.IN_PERSON
+                for guardian in (world.g1, dad)
+            },
         )
         for guardian, comment in ((world.g1, OWN_FEEDBACK), (dad, OTHER_GUARDIAN)):
             feedback.do_submit_guardian_feedback(

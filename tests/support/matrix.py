@@ -85,6 +85,7 @@ READ = Expect(204)  # a read mark is a background post: nothing to show
 LIVE = Expect(200) if os.environ.get("REDIS_URL") else Expect(204)
 S_SES = Expect(303, "sessions")
 S_CFB = Expect(303, "case-feedback")
+S_BEF = Expect(303, "before-session")
 S_FCK = Expect(303, "family-checkins")
 S_NOTE = Expect(303, "family-note")
 S_DAT = Expect(303, "family-data")
@@ -233,6 +234,7 @@ MATRIX: list[Row] = [
     row("cases.invite_guardian",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.revoke_invitation",   POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.end_guardian_link",   POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
+    row("cases.set_restriction",     POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.add_therapist",       POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.remove_therapist",    POST, ONCASE, IN,    NF,    NF,    NF,    S_CAS, NF,    NF),
     row("cases.child_account",       GET,  MAKERS, IN,    NF,    NF,    NF,    NF,    NF,    NF),
@@ -298,6 +300,9 @@ MATRIX: list[Row] = [
     row("feedback.family_note",       POST, FAMILY, IN,    NF,    S_NOTE, NF,   NF,    NF,    NF),
     row("feedback.answer_note",       POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
     row("feedback.resolve_note",      POST, ONCASE, IN,    NF,    NF,    NF,    S_CFB, NF,    NF),
+    # Before the session: the therapists' page and their private agenda; no guardian, no child.
+    row("feedback.before_session",    GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
+    row("feedback.save_agenda",       POST, ONCASE, IN,    NF,    NF,    NF,    S_BEF, NF,    NF),
     row("feedback.family_checkins",   GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("feedback.submit_checkin",    POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
     row("feedback.give_feedback",     GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
@@ -525,6 +530,8 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     },
     "feedback.answer_note": lambda _: {"answer": "Good to hear, thank you."},
     "feedback.resolve_note": lambda _: {"note": ""},
+    "feedback.save_agenda": lambda _: {"text": "Ask about bedtime first"},
+    "cases.set_restriction": lambda _: {"restriction": "own_household_only"},
     "feedback.submit_checkin": lambda _: {
         "idempotency_key": str(uuid.uuid4()),
         "week": feedback.checkin_week_due().isoformat(),

@@ -64,6 +64,7 @@ ModelT = TypeVar("ModelT")
 # Which object fills an argument whose name alone is ambiguous.
 URL_ARGUMENTS: dict[str, dict[str, str]] = {
     "cases.end_guardian_link": {"link_id": "guardian_link"},
+    "cases.set_restriction": {"link_id": "guardian_link"},
     "cases.remove_therapist": {"link_id": "therapist_link"},
     "invitations.accept": {"token": "invitation_token"},
     "auth.setup_account": {"token": "setup_token"},
@@ -149,6 +150,7 @@ class Scene:
             "family-thread": f"/messages/{self.values['family_thread']}",
             "sessions": f"/cases/{case1}/sessions",
             "case-feedback": f"/cases/{case1}/feedback",
+            "before-session": f"/cases/{case1}/before-session",
             "family-checkins": f"/family/{case1}/checkins",
             "family-note": f"/family/{case1}/how-is-it-going",
             "family-data": f"/family/{case1}/data",

@@ -1,0 +1,50 @@
+"""Alerts gathered by their cause: the alerts one feedback answer raised (a low rating and a drop)
+are one item with its reasons, resolved together when that feedback is answered. Alerts from a
+case-wide rule (no practice, a check-in overdue, flat progress) each stand alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.models.feedback import AlertKind, CareAlert
+
+RUPTURE_KINDS = (AlertKind.LOW_RATING, AlertKind.RATING_DROP)
+
+
+def cause_of(alert: CareAlert) -> str:
+    if alert.evidence.startswith("feedback:"):
+        return alert.evidence
+    return f"alert:{alert.id}"
+
+
+@dataclass
+class AlertGroup:
+    """The open alerts that one cause raised."""
+
+    cause: str
+    alerts: list[CareAlert]
+
+    @property
+    def kinds(self) -> list[AlertKind]:
+        return [alert.kind for alert in self.alerts]
+
+    @property
+    def is_rupture(self) -> bool:
+        return any(kind in RUPTURE_KINDS for kind in self.kinds)
+
+    @property
+    def feedback_id(self) -> int | None:
+        kind, _sep, ident = self.cause.partition(":")
+        return int(ident) if kind == "feedback" and ident.isdigit() else None
+
+    @property
+    def first(self) -> CareAlert:
+        return self.alerts[0]
+
+
+def group_by_cause(alerts: list[CareAlert]) -> list[AlertGroup]:
+    """Ruptures first, then the longest waiting; alerts keep their order within a group."""
+    groups: dict[str, AlertGroup] = {}
+    for alert in sorted(alerts, key=lambda a: (a.created_at, a.id)):
+        groups.setdefault(cause_of(alert), AlertGroup(cause_of(alert), [])).alerts.append(alert)
+    return sorted(groups.values(), key=lambda g: (not g.is_rupture, g.first.created_at))

@@ -1,0 +1,240 @@
+"""The caseload as a work queue (issue 14): the family that needs the therapist most comes first,
+with one line saying why; sort, filter and search live in the URL and answer htmx with the results
+fragment; 40 and 400 cases cost the same number of queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.cases import worklist
+from portal.cases.queries import cases_for
+from portal.db import bound, utcnow
+from portal.models import Case, CaseStatus, PlanStatus, PlanVersion, Role
+from portal.models.feedback import AlertKind, CareAlert
+from portal.models.messages import MessageThread, ThreadKind
+from portal.models.tasks import CaseTask, TaskKind
+from tests.support.browser import Browser
+from tests.support.rows import World, link_guardian, make_case, make_user
+
+# Child first name -> what is waiting; the expected queue order, most urgent first.
+ORDER = ["Rory", "Remy", "Sian", "Fern", "Rhea", "Nell", "Olga"]
+
+
+def _triage_caseload(db: Session, world: World) -> dict[str, Case]:
+    """T1's caseload: one family per kind of urgency, one calm family, one paused."""
+    t1 = world.t1
+    cases = {"Cody": world.case1}
+    for first in [*ORDER, "Cal", "Pia"]:
+        cases[first] = make_case(db, world.clinic, t1, first=first, last="Queue", age=9)
+    guardian = make_user(db, Role.GUARDIAN, "Greta Fernsby", email="greta@family.test")
+    link_guardian(db, cases["Fern"], guardian)
+    now = utcnow()
+    db.add_all(
+        [
+            CareAlert(
+                case_id=cases["Rory"].id,
+                kind=kind,
+                summary=f"Rory's mum: {kind.value}",
+                evidence="feedback:999",
+                dedupe_key=f"t-{kind.value}",
+                created_at=now - timedelta(hours=2),
+            )
+            for kind in (AlertKind.LOW_RATING, AlertKind.RATING_DROP)
+        ]
+    )
+    db.add(
+        MessageThread(
+            case_id=cases["Remy"].id,
+            kind=ThreadKind.FAMILY,
+            created_by_id=t1.id,
+            reply_due_at=now - timedelta(days=1),
+            last_message_at=now - timedelta(days=4),
+        )
+    )
+    db.add(
+        PlanVersion(
+            case_id=cases["Sian"].id, number=1, status=PlanStatus.PROPOSED, created_by_id=t1.id
+        )
+    )
+    db.add(
+        CaseTask(
+            case_id=cases["Fern"].id,
+            kind=TaskKind.PLAN_COMMENT,
+            summary="Can we move bedtime practice?",
+            created_by_id=guardian.id,
+        )
+    )
+    db.add(
+        PlanVersion(
+            case_id=cases["Rhea"].id,
+            number=1,
+            status=PlanStatus.ACTIVE,
+            created_by_id=t1.id,
+            review_due_on=now.date() - timedelta(days=3),
+        )
+    )
+    db.add(
+        CareAlert(
+            case_id=cases["Nell"].id,
+            kind=AlertKind.NO_PRACTICE,
+            summary="No practice logged since Nov 20",
+            evidence=f"case:{cases['Nell'].id}",
+            dedupe_key="t-nopractice",
+        )
+    )
+    db.add(
+        CareAlert(
+            case_id=cases["Olga"].id,
+            kind=AlertKind.CHECKIN_OVERDUE,
+            summary="Olga's dad's check-in has not come in",
+            evidence=f"case:{cases['Olga'].id}",
+            dedupe_key="t-checkin",
+        )
+    )
+    cases["Pia"].status = CaseStatus.PAUSED
+    db.commit()
+    return cases
+
+
+@pytest.fixture()
+def triage(db_session: Session, world: World) -> dict[str, Case]:
+    return _triage_caseload(db_session, world)
+
+
+def _queue(app: Flask, db: Session, world: World, **args: str) -> list[worklist.QueueRow]:
+    with app.test_request_context(), bound(db):
+        rows = worklist.build_queue(
+            world.t1, cases_for(world.t1), now=utcnow(), today=utcnow().date()
+        )
+        shown = worklist.view_of(rows, worklist.QueueState.from_args(args), today=utcnow().date())
+    return shown
+
+
+def test_the_queue_puts_a_rupture_first_then_each_kind_of_urgency_in_order(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    rows = _queue(app, db_session, world)
+    firsts = [row.case.child.first_name for row in rows]
+    assert firsts[: len(ORDER)] == ORDER
+    assert [row.top for row in rows[: len(ORDER)]] == sorted(worklist.Urgency)
+    assert set(firsts[len(ORDER) :]) == {"Cody", "Cal", "Pia"}  # nothing waiting: after the rest
+    top = rows[0]
+    # The two alerts raised by one answer are one item with both reasons.
+    assert len(top.alert_groups) == 1 and len(top.alert_groups[0].alerts) == 2
+    assert top.reason == "Rory's mum: low_rating; Rory's mum: rating_drop"
+    assert top.alert_groups[0].feedback_id == 999
+
+
+def test_filters_and_search_choose_the_right_families(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    def names(**args: str) -> set[str]:
+        return {row.case.child.first_name for row in _queue(app, db_session, world, **args)}
+
+    assert names(filter="attention") == set(ORDER)
+    assert names(filter="reply") == {"Remy"}
+    assert names(filter="plan") == {"Sian"}
+    assert names(filter="review") == {"Rhea"}
+    assert names(filter="paused") == {"Pia"}
+    assert names(filter="mine") == {*ORDER, "Cody", "Cal", "Pia"}
+    assert names(q="fernsby") == {"Fern"}  # a guardian's name finds the family
+    assert names(q="RORY") == {"Rory"}
+    assert names(filter="attention", q="cal") == set()
+    assert names(filter="nonsense", sort="nonsense") == names()  # a bad link shows everyone
+    by_name = [row.case.child.first_name for row in _queue(app, db_session, world, sort="name")]
+    assert by_name[:3] == ["Cal", "Fern", "Nell"]
+
+
+def test_another_therapists_families_never_appear(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    names = {row.case.child.first_name for row in _queue(app, db_session, world, q="Cara")}
+    assert names == set()
+
+
+def test_the_same_url_answers_the_whole_page_or_the_results_fragment_for_htmx(
+    browser: Browser, world: World, db_session: Session, triage: dict[str, Case]
+) -> None:
+    browser.login("t1@clinic.test")
+    url = "/caseload?filter=attention&sort=urgency&q=r"
+    page = browser.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html" in html and 'id="queue-results"' in html
+    assert 'value="attention" checked' in html and 'value="r"' in html  # the form shows the state
+    fragment = browser.client.get(url, headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and "<form" not in body
+    assert "Vary" in fragment.headers and "HX-Request" in fragment.headers["Vary"]
+    shown = re.findall(r'class="queue-name" href="/cases/\d+">([^<]+)<', body)
+    assert shown == ["Rory Queue", "Remy Queue", "Fern Queue", "Rhea Queue"]  # Fern: Greta
+    assert "Rupture or low rating" in body and "Open the feedback" in body
+    remy_thread = db_session.scalars(
+        select(MessageThread.id).where(MessageThread.case_id == triage["Remy"].id)
+    ).one()
+    assert f'<a href="/messages/{remy_thread}">Open the message<' in body  # the message itself
+    # A boosted navigation or a history restore gets the whole page at the same URL.
+    restore = browser.client.get(
+        url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restore.get_data(as_text=True)
+
+
+def test_a_search_with_no_match_says_so_and_offers_everyone(
+    browser: Browser, world: World, triage: dict[str, Case]
+) -> None:
+    browser.login("t1@clinic.test")
+    page = browser.get("/caseload?q=zzzz").get_data(as_text=True)
+    assert "No family matches" in page and "0 of 10 families" in page
+
+
+def test_answering_the_feedback_takes_the_family_out_of_needs_attention(
+    app: Flask, browser: Browser, world: World, db_session: Session
+) -> None:
+    from portal.feedback import services
+    from portal.models.feedback import SessionMode, SessionStatus
+
+    with app.test_request_context(), bound(db_session):
+        session = services.do_record_session(
+            world.t1,
+            world.case1,
+            starts_at=utcnow() - timedelta(hours=20),
+            mode=SessionMode.IN_PERSON,
+            status=SessionStatus.HELD,
+            attendance={services.guardian_key(world.g1.id): SessionMode.IN_PERSON},
+        )
+        low = services.do_submit_guardian_feedback(
+            world.g1,
+            world.case1,
+            session,
+            heard=2,
+            matters=5,
+            approach=5,
+            overall=3,
+            comment="We felt rushed.",
+            idempotency_key="6f1c2d3e-0000-4000-8000-000000000001",
+        )
+        db_session.commit()
+    browser.login("t1@clinic.test")
+    needing = browser.get("/caseload?filter=attention").get_data(as_text=True)
+    assert "Cody SENTINEL_F1" in needing and "Gwen One rated low" in needing
+    assert f'/cases/{world.case1.id}/feedback#feedback-{low.id}"' in needing  # the evidence
+    feedback_page = browser.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
+    assert feedback_page.count('<span class="tag">Low rating</span>') == 1  # one item
+    answered = browser.post(
+        f"/cases/{world.case1.id}/feedback/{low.id}/answer",
+        {"answer": "Next time we keep ten minutes for your questions."},
+    )
+    assert answered.status_code == 303
+    after = browser.get("/caseload?filter=attention").get_data(as_text=True)
+    assert "Cody SENTINEL_F1" not in after and "0 of 1 families" in after
+    page = browser.get(f"/cases/{world.case1.id}/feedback").get_data(as_text=True)
+    assert "No open alerts." in page
+    assert "Next time we keep ten minutes for your questions." in page  # the note, resolved
+    alerts = db_session.scalars(select(CareAlert)).all()
+    assert alerts and all(a.resolved_at is not None for a in alerts)
