@@ -21,6 +21,7 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portal import db
+from portal.feedback.alert_words import alert_summary
 from portal.feedback.alerts import AlertGroup, group_by_cause
 from portal.models import Case, CaseStatus, GuardianLink, User
 from portal.models.feedback import AlertKind, CareAlert, SessionStatus, TherapySession
@@ -198,7 +199,7 @@ def _reason(
         return ""
     if top is Urgency.RUPTURE:
         rupture = next(g for g in groups if g.is_rupture)
-        return "; ".join(alert.summary for alert in rupture.alerts)
+        return "; ".join(alert_summary(alert) for alert in rupture.alerts)
     if top is Urgency.REPLY_OVERDUE:
         return str(
             ngettext(

@@ -106,7 +106,7 @@ def _plan(rivera: User, case: Case, child_goal: str, clinical: str) -> PlanVersi
     return _draft(
         rivera,
         case,
-        "A first plan, agreed with the family at intake.",
+        "Our first plan together, agreed with the family at intake.",
         [
             _goal(child_goal, clinical, GoalOwner.SHARED, [("Ladder steps done", "4 of 6", 60)]),
             _goal(

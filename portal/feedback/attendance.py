@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from portal.db import utcnow
 from portal.feedback.services import child_key, guardian_key
+from portal.labels import kin
 from portal.models import Case, SessionMode, TherapySession
 
 
@@ -38,7 +39,7 @@ def people_of(case: Case) -> list[Attendee]:
                 Attendee(
                     guardian_key(link.guardian_id),
                     link.guardian.display_name,
-                    link.relationship_label,
+                    kin(link.relationship_label),
                 )
             )
     return people

@@ -48,7 +48,9 @@ def _viewer_in_templates() -> dict[str, object]:
 
 @bp.after_app_request
 def _name_the_viewer(response: Response) -> Response:
-    if response.mimetype == "text/html":
+    # Only answers a device may keep need the tag; an error page (the database away, RL-07)
+    # must not reach for the signed-in person again.
+    if response.mimetype == "text/html" and response.status_code < 400:
         response.headers[VIEWER_HEADER] = viewer_tag()
     return response
 

@@ -27,7 +27,7 @@ def _sent_feedback(app: Flask, db_session: Session, world: World) -> SessionFeed
             starts_at=utcnow() - timedelta(days=1),
             mode=SessionMode.VIDEO,
             status=SessionStatus.HELD,
-            attendees="",
+            attendance={feedback.guardian_key(world.g1.id): SessionMode.VIDEO},
         )
         sent = feedback.do_submit_guardian_feedback(
             world.g1,

@@ -48,7 +48,10 @@ def _held(world: World, days_ago: int = 1) -> TherapySession:
         starts_at=utcnow() - timedelta(days=days_ago),
         mode=SessionMode.IN_PERSON,
         status=SessionStatus.HELD,
-        attendees="Cody and Gwen",
+        attendance={
+            feedback.guardian_key(world.g1.id): SessionMode.IN_PERSON,
+            feedback.child_key(world.case1): SessionMode.IN_PERSON,
+        },
     )
 
 

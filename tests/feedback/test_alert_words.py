@@ -23,13 +23,14 @@ from tests.support.rows import World
 
 
 def _rate(world: World, days_ago: int, overall: int) -> None:
+    world.link1.valid_from = utcnow() - timedelta(days=90)  # Gwen was there before these sessions
     session = services.do_record_session(
         world.t1,
         world.case1,
         starts_at=utcnow() - timedelta(days=days_ago),
         mode=SessionMode.IN_PERSON,
         status=SessionStatus.HELD,
-        attendees="",
+        attendance={services.guardian_key(world.g1.id): SessionMode.IN_PERSON},
     )
     services.do_submit_guardian_feedback(
         world.g1,

@@ -41,6 +41,8 @@ SAFE_SCRIPTS = (
     "/static/js/forms.js",
     "/static/js/a11y.js",
     "/static/js/read-aloud.js",
+    "/static/js/thermometer.js",
+    "/static/js/offline.js",
 )
 
 

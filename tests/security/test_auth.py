@@ -366,6 +366,14 @@ PUBLIC_ENDPOINTS = {
     # Our service worker's code (issue 15): a static script like /static/, holding no data, at
     # the site's root so that it may look after /me.
     "ladders.service_worker",
+    # Issue 13: the single-use links of an email change (confirm at the new address, cancel from
+    # the old one), a calendar app's private feed (its own revocable token, session times only),
+    # the accessibility statement and the favicon.
+    "auth.confirm_email",
+    "auth.cancel_email_change",
+    "calendar.feed",
+    "about.accessibility",
+    "about.favicon",
 }
 
 

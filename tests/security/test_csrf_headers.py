@@ -21,6 +21,8 @@ from werkzeug.test import TestResponse
 
 from portal.db import Base, utcnow
 from portal.models import AccountToken, CaseTherapist, ConsentRecord, Invitation, Role
+from portal.models.calendar import CalendarFeed
+from portal.models.feedback import SessionMode, SessionStatus, TherapySession
 from portal.security import public, token_hash
 from tests.support.browser import Browser
 from tests.support.rows import PASSWORD, PIN, World, link_guardian, make_case, make_user
@@ -30,6 +32,9 @@ NEW_PASSWORD = "a brand new phrase 2024"
 INVITE_TOKEN = "invite-token-for-csrf-tests-0123456789abcdef"
 SETUP_TOKEN = "setup-token-for-csrf-tests-0123456789abcdef"
 RESET_TOKEN = "reset-token-for-csrf-tests-0123456789abcdef"
+CONFIRM_EMAIL_TOKEN = "confirm-email-token-for-csrf-tests-0123456789"
+CANCEL_EMAIL_TOKEN = "cancel-email-token-for-csrf-tests-0123456789"
+FEED_TOKEN = "calendar-feed-token-for-csrf-tests-0123456789"
 HTMX = {"HX-Request": "true"}
 
 # A form each route would accept, so that a 400 can only be the missing or foreign token.
@@ -63,6 +68,7 @@ VALID_FORMS: dict[str, dict[str, str]] = {
     "cases.add_therapist": {"email": "t2@clinic.test"},
     "cases.child_account": {"username": "nia3", "secret": "2468", "confirm": "2468"},
     "family.record_consent": {"kind": "messaging_policy", "action": "granted"},
+    "feedback.set_session_status": {"status": "cancelled"},
     "child.leave": {"password": PASSWORD},
     "admin.add_therapist": {"display_name": "Dr. New", "email": "new.t@clinic.test"},
 }
@@ -121,6 +127,34 @@ def targets(db_session: Session, world: World) -> dict[str, Any]:
             expires_at=utcnow() + timedelta(hours=1),
         )
     )
+    # A guardian who asked to change their address (issue 13: one link to confirm, one to
+    # cancel; not G1 or G2, who sign in below), G1's calendar feed, and a planned session for
+    # case 1's "Add to calendar".
+    mover = make_user(db_session, Role.GUARDIAN, "Gail Mover", email="gail@family.test")
+    for purpose, token in (
+        ("email_confirm", CONFIRM_EMAIL_TOKEN),
+        ("email_cancel", CANCEL_EMAIL_TOKEN),
+    ):
+        db_session.add(
+            AccountToken(
+                user_id=mover.id,
+                purpose=purpose,
+                token_hash=token_hash(token),
+                address="gail.new@family.test",
+                expires_at=utcnow() + timedelta(days=1),
+            )
+        )
+    db_session.add(CalendarFeed(user_id=world.g1.id, token_hash=token_hash(FEED_TOKEN)))
+    db_session.add(
+        TherapySession(
+            case_id=world.case1.id,
+            starts_at=utcnow() + timedelta(days=3),
+            mode=SessionMode.IN_PERSON,
+            status=SessionStatus.SCHEDULED,
+            attendees="",
+            recorded_by_id=world.t1.id,
+        )
+    )
     # A child with consent but no sign-in yet, so the child-account form really renders.
     case3 = make_case(db_session, world.clinic, world.t1, first="Nia", last="Three", age=10)
     link_guardian(db_session, case3, world.g1)
@@ -138,11 +172,15 @@ def targets(db_session: Session, world: World) -> dict[str, Any]:
         "link_id": {
             "cases.end_guardian_link": world.link1.id,
             "cases.remove_therapist": therapist_link_id,
+            "cases.set_restriction": world.link1.id,
         },
         "token": {
             "auth.setup_account": SETUP_TOKEN,
             "invitations.accept": INVITE_TOKEN,
             "auth.reset_password": RESET_TOKEN,
+            "auth.confirm_email": CONFIRM_EMAIL_TOKEN,
+            "auth.cancel_email_change": CANCEL_EMAIL_TOKEN,
+            "calendar.feed": FEED_TOKEN,
         },
     }
 
