@@ -59,7 +59,7 @@ def test_leo_logs_a_practice_his_father_and_his_therapist_see_it(
     latest = david.get_by_role("region", name="Última práctica valiente")
     expect(latest).to_contain_text(STEP)
     expect(latest).to_contain_text("peor momento 4/10")
-    expect(latest).to_contain_text("con David (Dad's house)")
+    expect(latest).to_contain_text("con David (Casa de papá)")
     shoot(david, "family-page-david")
     david.get_by_role("link", name="Práctica y premios").click()
     expect(david.get_by_role("heading", name="Práctica valiente de Leo")).to_be_visible()
@@ -69,7 +69,10 @@ def test_leo_logs_a_practice_his_father_and_his_therapist_see_it(
 
     rivera = _phone(new_page)
     sign_in(rivera, "rivera@demo.rapport.test")
-    row = rivera.get_by_role("row", name="Leo Martin")
+    # Issue 14: the caseload is a work queue; Leo's entry shows his practice this week.
+    row = rivera.get_by_role("listitem").filter(
+        has=rivera.get_by_role("link", name="Leo Martin", exact=True)
+    )
     expect(row).to_contain_text("tries")
     shoot(rivera, "caseload-practice")
     row.get_by_role("link", name="tries for Leo").click()
