@@ -13,13 +13,16 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from portal import db
 from portal.demo import DEMO_PASSWORD
@@ -95,10 +98,36 @@ def live_totp_code(email: str) -> str | None:
     return code
 
 
+def _closes_its_responses(app: Flask) -> WSGIApplication:
+    """The app, with each response closed by the app's own side of the exchange.
+
+    Werkzeug's development server closes a response only after it has drained the socket, and
+    that drain raises when the browser has already reset the connection (a page navigates away
+    while a picture or the favicon is still coming). The open static file was then left to the
+    garbage collector, and pytest turns the ResourceWarning into a failure of whichever test was
+    running. Here the response is closed in a generator's finally: when it has been sent in full,
+    or when the abandoned generator is collected. Production runs gunicorn, which closes it."""
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        response = app(environ, start_response)
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response
+            finally:
+                close = getattr(response, "close", None)
+                if close is not None:
+                    close()
+
+        return chunks()
+
+    return serve
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     app = demo_app(tmp_path_factory.mktemp("e2e") / "e2e.db")
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, _closes_its_responses(app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PORTAL_BASE_URL"] = url  # invitation links point at this server
     _LIVE.append(app)
