@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,11 +94,26 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READING_ONLY: ContextVar[bool] = ContextVar("rapport_reading_only", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Code outside a request that only reads (the start-up check of AU-07): its transactions
+    start deferred, so they never queue behind a writer for SQLite's busy timeout."""
+    token = _READING_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READING_ONLY.reset(token)
 
 
 def read_only_request() -> bool:
-    """A GET/HEAD request that has not announced a write: its transaction may start deferred.
-    Everything else (POSTs, the CLI, scripts, tests' own sessions) starts IMMEDIATE (D7)."""
+    """A GET/HEAD request that has not announced a write, or code inside `reading_only()`: its
+    transaction may start deferred. Everything else (POSTs, the CLI, scripts, tests' own
+    sessions) starts IMMEDIATE (D7)."""
+    if _READING_ONLY.get():
+        return True
     return has_request_context() and request.method in _READ_METHODS and not g.get("db_will_write")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import OperationalError
 
 from portal import db
-from portal.db import utcnow
+from portal.db import reading_only, utcnow
 from portal.models import (
     Case,
     CaseStatus,
@@ -58,7 +58,7 @@ def refuse_demo_accounts(engine: Engine) -> None:
     A production app refuses to start when its database holds any of them. A database that is
     not migrated yet (first deploy) or not reachable now is not blocked here."""
     try:
-        with engine.connect() as connection:
+        with reading_only(), engine.connect() as connection:
             if not inspect(connection).has_table("users"):
                 return
             found = connection.execute(

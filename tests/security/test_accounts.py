@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable
@@ -486,6 +487,17 @@ def test_AU07_production_refuses_to_start_on_a_database_with_the_demo_accounts(
         db.session.commit()
     with pytest.raises(DemoAccountsInProduction, match="demo clinic"):
         create_app(production_config)
+    # Another process is writing when the app starts (a migration, a second server's request):
+    # the check still reads the users and refuses. It once queued behind the writer for SQLite's
+    # busy timeout, took the timeout for "no database" and let the demo accounts through.
+    writer = sqlite3.connect(tmp_path / "demo.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DemoAccountsInProduction, match="demo clinic"):
+            create_app(production_config)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
     development.extensions["rapport_db"].engine.dispose()
 
 
