@@ -154,3 +154,28 @@ def test_an_old_alert_without_words_is_shown_as_stored(in_app: Session, world: W
     assert alert.summary_words is None
     with force_locale("es_US"):
         assert alert.summary_text == "Something else entirely"
+
+
+def test_the_feedback_and_before_session_pages_say_alerts_in_the_therapists_language(
+    app: Flask, db_session: Session, world: World, new_browser
+) -> None:
+    from tests.support.session import services_on
+
+    with services_on(app, db_session):
+        world.g1.language = "es"
+        with force_locale("es_US"):  # Gwen answers in Spanish
+            _rate(world, 8, 9)
+            _rate(world, 1, 2)
+    therapist = new_browser()
+    therapist.login("t1@clinic.test")
+    for page in ("feedback", "before-session"):
+        english = therapist.get(f"/cases/{world.case1.id}/{page}").get_data(as_text=True)
+        assert "Gwen One rated low: overall" in english, page
+        assert "calificación baja" not in english, page
+    world.t1.language = "es"
+    db_session.commit()
+    for page in ("feedback", "before-session"):
+        spanish = therapist.get(f"/cases/{world.case1.id}/{page}").get_data(as_text=True)
+        assert "Gwen One dio una calificación baja: en general" in spanish, page
+        assert "bajó 7 puntos" in spanish, page
+        assert "rated low" not in spanish and "dropped" not in spanish, page

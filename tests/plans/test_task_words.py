@@ -18,7 +18,7 @@ from portal.models.plans import AssentChoice, ResponseKind
 from portal.models.tasks import CaseTask, TaskKind
 from portal.plans import services as plans
 from tests.support.builders import proposed_plan
-from tests.support.rows import World
+from tests.support.rows import PIN, World
 
 
 def _english_pieces(msgid: str) -> list[str]:
@@ -153,3 +153,27 @@ def test_an_old_task_without_words_is_shown_as_stored(in_app: Session, world: Wo
     with force_locale("es_US"):
         assert task.summary_text == "Written before words were stored"
         assert task.detail_text == ""
+
+
+def test_the_childs_not_yet_said_in_spanish_reads_in_each_therapists_language_on_the_plan_page(
+    new_browser, world: World, db_session: Session
+) -> None:
+    """Through the real pages: Cody reads Rapport in Spanish and says "not yet"; Dr. One reads
+    the task on the plan page in English, then in Spanish once she picks it."""
+    world.c1.language = "es"
+    db_session.commit()
+    child = new_browser()
+    child.login("cody1", PIN)
+    assert child.post("/me/agree", {"choice": "not_yet"}).status_code == 303
+
+    therapist = new_browser()
+    therapist.login("t1@clinic.test")
+    english = therapist.get(f"/cases/{world.case1.id}/plan").get_data(as_text=True)
+    assert "Cody said “not yet” to starting" in english
+    assert "dijo «todavía no»" not in english
+
+    world.t1.language = "es"
+    db_session.commit()
+    spanish = therapist.get(f"/cases/{world.case1.id}/plan").get_data(as_text=True)
+    assert "Cody dijo «todavía no» a empezar" in spanish
+    assert "said “not yet” to starting" not in spanish
