@@ -73,3 +73,25 @@ def test_a_child_named_child_keeps_their_name(in_app: Session, world: World) -> 
     in_app.flush()
     with force_locale("es_US"):
         assert child.first_name == "Child"  # a name is never translated
+
+
+def test_the_printable_copy_says_the_placeholder_in_the_readers_language(
+    in_app: Session, world: World
+) -> None:
+    from portal.db import utcnow
+    from portal.rights.export import document
+    from portal.rights.readable import readable
+
+    _delete_while_reading_spanish(in_app, world)
+    case = in_app.get(type(world.case1), world.case1.id)
+    assert case is not None
+    with force_locale("es_US"):
+        parts = readable(document(case, world.g1, utcnow()))
+    names = [
+        row[0]
+        for part in parts
+        for section in part["sections"]
+        if section["key"] == "children"
+        for row in section["rows"]
+    ]
+    assert names == [f"Niño/a #{case.child_id}"]
