@@ -24,7 +24,7 @@ from portal.models.accounts import User
 from portal.stored_words import N_
 
 # The first name a child's record keeps once its deletion is completed (CO-02): a msgid, said in
-# the reader's language ("Child #12" / "Niño o niña #12"); the last name is the neutral "#<id>".
+# the reader's language ("Child #12" / "Niño/a #12"); the last name is the neutral "#<id>".
 REMOVED_FIRST_NAME = N_("Child")
 
 
