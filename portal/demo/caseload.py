@@ -44,7 +44,6 @@ from portal.models import (
 from portal.models.feedback import SessionMode, SessionStatus
 from portal.models.messages import ThreadKind
 from portal.models.plans import GoalOwner, PlanVersion
-from portal.models.tasks import TaskKind
 
 
 def _family(
@@ -209,12 +208,11 @@ def _jonah_request(rivera: User) -> None:
         ("maria@demo.rapport.test", "Maria Reyes", "Mother"),
     )
     _active_plan(rivera, jonah, maria, days_ago=20)
-    plans.add_task(
-        jonah,
+    plans.do_suggest_priorities(
         maria,
-        TaskKind.PRIORITY_SUGGESTION,
-        "Could the school assembly be one of the steps?",
-        "The assembly on Fridays is the hardest moment of Jonah's week.",
+        jonah,
+        "Could the school assembly be one of the steps? The assembly on Fridays is the hardest "
+        "moment of Jonah's week.",
     )
 
 
