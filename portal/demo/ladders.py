@@ -275,7 +275,7 @@ def _leo(leo: Case, rivera: User, carla: User, david: User, leo_user: User) -> N
         _rated(
             6, 2, 3, 3, 1, coach=dad, outcome="I forgot to watch the dog, I was playing", minutes=20
         ),
-        _rated(1, 2, 3, 2, 1, coach=mum, outcome=calm, minutes=20),
+        _rated(1, 2, 3, 2, 1, coach=mum, prediction=bite, outcome=calm, minutes=20),
     ]
     results = _practise(
         leo, steps, tries, actor=leo_user, scale=FearScale.THERMOMETER_10, on_behalf=False
