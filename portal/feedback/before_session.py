@@ -24,6 +24,7 @@ from portal.models.feedback import (
     CareAlert,
     Respondent,
     SessionAgenda,
+    SessionAttendance,
     SessionFeedback,
     SessionStatus,
     TherapySession,
@@ -86,6 +87,8 @@ class Prep:
     to_read: list[PracticeAttempt] = field(default_factory=list)
     came_true: list[PracticeAttempt] = field(default_factory=list)
     guardian_checkins: list[CheckinChange] = field(default_factory=list)
+    # Guardians who came to the last session and have not checked in about it (yet).
+    checkins_waiting: list[User] = field(default_factory=list)
     child_rating: SessionFeedback | None = None
     weekly: list[WeeklyCheckin] = field(default_factory=list)
     messages: int = 0
@@ -103,7 +106,7 @@ def _sessions(case: Case, now: datetime) -> tuple[TherapySession | None, Therapy
             TherapySession.status == SessionStatus.HELD,
             TherapySession.starts_at <= now,
         )
-        .options(selectinload(TherapySession.attendance))
+        .options(selectinload(TherapySession.attendance).joinedload(SessionAttendance.guardian))
         .order_by(TherapySession.starts_at.desc())
         .limit(1)
     ).first()
@@ -199,6 +202,12 @@ def _checkins(prep: Prep, case: Case) -> None:
             prep.child_rating = answer
         elif prep.last_session.attended(answer.respondent_key):
             prep.guardian_checkins.append(CheckinChange(answer, earlier.get(answer.respondent_key)))
+    answered = {answer.respondent_key for answer in answers}
+    prep.checkins_waiting = [
+        row.guardian
+        for row in prep.last_session.attendance
+        if row.guardian is not None and row.attendee_key not in answered
+    ]
 
 
 def _since_messages(case: Case, since: datetime) -> int:

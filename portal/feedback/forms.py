@@ -212,7 +212,7 @@ class PredictionForm(FlaskForm):
         choices=[
             SelectChoice("no", _l("It did not happen")),
             SelectChoice("yes", _l("It happened")),
-            SelectChoice("clear", _l("Undo")),
+            SelectChoice("clear", _l("Unmark")),
         ],
         validators=[InputRequired()],
     )

@@ -202,3 +202,29 @@ def test_the_therapist_marks_a_prediction_and_the_page_links_each_to_its_practic
     assert wrong_case.status_code == 404
     db_session.refresh(made["came_true"])
     assert made["came_true"].prediction_came_true is True
+
+
+def test_a_guardian_who_came_and_has_not_checked_in_is_named(
+    app: Flask, browser: Browser, world: World, db_session: Session
+) -> None:
+    _history(app, db_session, world)
+    came = {services.guardian_key(world.g1.id): SessionMode.IN_PERSON}
+    browser.login("t1@clinic.test")
+    url = f"/cases/{world.case1.id}/before-session"
+    assert "came, no check-in yet" not in browser.get(url).get_data(as_text=True)  # she answered
+    with app.test_request_context(), bound(db_session):
+        services.do_record_session(
+            world.t1,
+            world.case1,
+            starts_at=utcnow() - timedelta(hours=5),
+            mode=SessionMode.IN_PERSON,
+            status=SessionStatus.HELD,
+            attendance=came,
+        )
+        db_session.commit()
+    page = browser.get(url).get_data(as_text=True)
+    assert (
+        f'<strong>{world.g1.display_name}</strong>: <span class="muted">came, no check-in yet'
+        in page
+    )
+    assert "No guardian check-in for the last session yet." not in page
