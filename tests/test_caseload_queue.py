@@ -377,3 +377,31 @@ def test_the_caseload_page_ranks_consent_and_notes_with_their_evidence(
         'class="queue-note"'
         not in page.split(f'id="case-{triage["Olive"].id}"')[1].split("</li>")[0]
     )
+
+
+def test_within_one_kind_the_family_waiting_longest_comes_first(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    """Olive's note came just now; Zoe Aaron's (who sorts first by name anyway) three days ago,
+    then just after Olive's: the oldest first, whatever the name."""
+    zoe = make_case(db_session, world.clinic, world.t1, first="Zoe", last="Aaron", age=9)
+    parent = make_user(db_session, Role.GUARDIAN, "Una Aaron", email="una@family.test")
+    link_guardian(db_session, zoe, parent)
+    with app.test_request_context(), bound(db_session):
+        note = do_send_note(
+            parent,
+            zoe,
+            mood=NoteMood.MIXED,
+            text="A mixed week.",
+            idempotency_key="0b0e0000-0000-4000-8000-000000000003",
+        )
+        note.created_at = utcnow() - timedelta(days=3)
+        db_session.commit()
+    rows = _queue(app, db_session, world)
+    notes = [r.case.child.first_name for r in rows if r.top is worklist.Urgency.FAMILY_NOTE]
+    assert notes == ["Zoe", "Olive"]
+    note.created_at = utcnow()
+    db_session.commit()
+    rows = _queue(app, db_session, world)
+    notes = [r.case.child.first_name for r in rows if r.top is worklist.Urgency.FAMILY_NOTE]
+    assert notes == ["Olive", "Zoe"]  # now Olive's is the older one

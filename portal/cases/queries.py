@@ -190,7 +190,7 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     open consent-withdrawn notices whose consent is still withdrawn, plan waiting for the family
     or for the therapist's sign-off, review overdue, messages waiting for a reply (and how many
     past the reply window), and when the last message was sent. `oldest_<flag>` is the id of the
-    oldest open one, the evidence a caseload row links to.
+    oldest open one, the evidence a caseload row links to, and `since_<flag>` when it came.
     Three grouped queries whatever the caseload size."""
     flags: dict[int, dict[str, Any]] = {
         cid: {
@@ -200,6 +200,9 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
             "oldest_tasks": None,
             "oldest_notes": None,
             "oldest_consent": None,
+            "since_tasks": None,
+            "since_notes": None,
+            "since_consent": None,
             "proposed": False,
             "sign_off": False,
             "review_due": None,
@@ -232,7 +235,11 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     # one statement for the three.
     open_tasks = (
         select(
-            literal("tasks").label("flag"), CaseTask.case_id, func.count(), func.min(CaseTask.id)
+            literal("tasks").label("flag"),
+            CaseTask.case_id,
+            func.count(),
+            func.min(CaseTask.id),
+            func.min(CaseTask.created_at),
         )
         .where(
             CaseTask.case_id.in_(case_ids),
@@ -247,6 +254,7 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
             FamilyNote.case_id,
             func.count(),
             func.min(FamilyNote.id),
+            func.min(FamilyNote.created_at),
         )
         .where(
             FamilyNote.case_id.in_(case_ids),
@@ -257,7 +265,11 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     )
     open_withdrawals = (
         select(
-            literal("consent").label("flag"), CaseTask.case_id, func.count(), func.min(CaseTask.id)
+            literal("consent").label("flag"),
+            CaseTask.case_id,
+            func.count(),
+            func.min(CaseTask.id),
+            func.min(CaseTask.created_at),
         )
         .where(
             CaseTask.case_id.in_(case_ids),
@@ -267,11 +279,12 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
         )
         .group_by(CaseTask.case_id)
     )
-    for flag, case_id, count, oldest in db.session.execute(
+    for flag, case_id, count, oldest, since in db.session.execute(
         union_all(open_tasks, open_notes, open_withdrawals)
     ):
         flags[case_id][flag] = count
         flags[case_id][f"oldest_{flag}"] = oldest
+        flags[case_id][f"since_{flag}"] = since
     for case_id, status, review_due, signed_off_at in db.session.execute(
         select(
             PlanVersion.case_id,

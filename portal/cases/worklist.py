@@ -333,9 +333,24 @@ def _sort_key(sort: str) -> Any:
     return lambda r: (
         r.top or 99,
         # Within one kind, the longest waiting first.
-        naive(r.alert_groups[0].alerts[0].created_at if r.alert_groups else None, FAR_FUTURE),
+        naive(_waiting_since(r), FAR_FUTURE),
         r.case.child.last_name.casefold(),
     )
+
+
+# The kinds that wait on one row of the flags: since when the oldest of them has waited.
+_SINCE = {
+    Urgency.CONSENT_WITHDRAWN: "since_consent",
+    Urgency.FAMILY_REQUEST: "since_tasks",
+    Urgency.FAMILY_NOTE: "since_notes",
+}
+
+
+def _waiting_since(row: QueueRow) -> datetime | None:
+    if row.top in _SINCE:
+        since: datetime | None = row.flags[_SINCE[row.top]]
+        return since
+    return row.alert_groups[0].alerts[0].created_at if row.alert_groups else None
 
 
 def view_of(rows: list[QueueRow], state: QueueState, today: date) -> list[QueueRow]:
