@@ -34,9 +34,9 @@ def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -
     before = counts()
     second = runner.invoke(args=["demo-data"])
     assert second.exit_code == 0 and "already present" in second.output
-    # The README's nine people and three children, and seven families without published sign-ins
+    # The README's nine people and three children, and eight families without published sign-ins
     # that give Dr. Rivera's caseload one family per kind of urgency (issue 14).
-    assert counts() == before == (16, 10, 10, before[3])
+    assert counts() == before == (17, 11, 11, before[3])
 
     with app.app_context():
         session = get_session()
@@ -49,6 +49,7 @@ def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -
     }
     assert set(ages) - {"Maya", "Leo", "Sam"} == {
         "Ivy",
+        "Rosa",
         "Theo",
         "Amira",
         "Jonah",
@@ -211,10 +212,9 @@ def test_riveras_caseload_has_a_family_on_top_for_each_urgency_and_leos_page_a_d
             select(PracticeAttempt).where(PracticeAttempt.prediction_came_true.is_(False))
         ).one()
         leo_id = disproved.case_id
-    # Not in the demo yet: a withdrawn consent (its notice's summary is stored in English until
-    # it becomes a translatable key) and "any other alert".
-    rare = {worklist.Urgency.CONSENT_WITHDRAWN, worklist.Urgency.OTHER_ALERT}
-    assert set(tops) >= set(worklist.Urgency) - rare
+    # "Any other alert" is what is left over; every named kind heads some family's row.
+    assert set(tops) >= set(worklist.Urgency) - {worklist.Urgency.OTHER_ALERT}
+    assert tops[worklist.Urgency.CONSENT_WITHDRAWN] == "Rosa"
     assert tops[worklist.Urgency.FAMILY_NOTE] == "Noah"
     person = Browser(app.test_client())
     person.login("rivera@demo.rapport.test", "rapport-demo-2026")

@@ -1,9 +1,8 @@
-"""Demo clinic, part five: seven more of Dr. Rivera's families (fictional), so her caseload shows a
-real triage order, one family for each kind of urgency but a withdrawn consent (issue 14; a
-withdrawal's notice is stored in English until its summary becomes a translatable key, and the
-Spanish demo test would rightly catch it):
+"""Demo clinic, part five: eight more of Dr. Rivera's families (fictional), so her caseload shows a
+real triage order, one family for each kind of urgency (issue 14):
 
 - Ivy Brennan: her mother Nora rated the last session low, a sharp drop from last time (rupture);
+- Rosa Lindqvist: her father Erik withdrew treatment consent, so the case is paused;
 - Theo Nakamura: his father's message has waited past the reply time;
 - Amira Sayed: plan version 1 is proposed and waits for Dr. Rivera's sign-off;
 - Jonah Reyes: his mother asked for a change to the plan (family request);
@@ -39,6 +38,7 @@ from portal.models import (
     CaseStatus,
     CaseTherapist,
     Child,
+    ConsentAction,
     ConsentKind,
     ConsentMethod,
     FearScale,
@@ -245,6 +245,23 @@ def _felix_no_practice(rivera: User) -> None:
     )
 
 
+def _rosa_consent_withdrawn(rivera: User) -> None:
+    rosa, erik = _family(
+        rivera,
+        ("Rosa", "Lindqvist", 9, "Worry when apart from her parents"),
+        ("erik@demo.rapport.test", "Erik Lindqvist", "Father"),
+    )
+    _active_plan(rivera, rosa, erik, days_ago=30)
+    do_record_consent(
+        erik,
+        rosa,
+        given_by=erik,
+        kind=ConsentKind.TREATMENT,
+        method=ConsentMethod.PORTAL,
+        action=ConsentAction.REVOKED,
+    )
+
+
 def _noah_family_note(rivera: User) -> None:
     from portal.feedback.notes import do_send_note
 
@@ -302,6 +319,7 @@ def load_demo_caseload() -> bool:
         _elsie_review_overdue(rivera)
         _felix_no_practice(rivera)
         _ivy_rupture(rivera)
+        _rosa_consent_withdrawn(rivera)
         _noah_family_note(rivera)
         _leo_before_session(rivera)
     finally:
