@@ -67,6 +67,7 @@ SCREEN = _registry(
     Picture("did-some", _l("Half a circle: I did some")),
     Picture("stopped", _l("A raised hand: I stopped")),
     Picture("speaker", _l("A speaker")),
+    Picture("on-device", _l("A star kept in the phone until it is online")),
     Picture("home", _l("A house")),
     Picture("plan", _l("A map")),
     Picture("face-calm", _l("A smiling face")),

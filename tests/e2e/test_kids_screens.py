@@ -347,3 +347,108 @@ def test_the_worker_never_shows_one_persons_screens_to_another(
         device.goto(path)
         body = device.locator("body").inner_text()
         assert "Leo" not in body and "dog" not in body.lower(), (path, body[:200])
+
+
+def _maya_logs_a_try(page: Page, thumb: Thumb) -> str:
+    """Maya's five taps on her ladder's current step; returns the try's idempotency key."""
+    thumb.tap(page.locator(".rung-here a.rung-go"))
+    expect(page.locator("h1")).to_contain_text("before you start")
+    page.wait_for_load_state("load")  # the screen has taken its answers from its address
+    thumb.tap(page.locator("button.face-button").nth(1))
+    expect(page.locator("h1")).to_contain_text("Now have a go")
+    thumb.tap(page.locator("button.flow-next"))
+    expect(page.locator("h1")).to_contain_text("worst moment")
+    page.wait_for_load_state("load")
+    thumb.tap(page.locator("button.face-button").first)
+    expect(page.locator("h1")).to_contain_text("How did it go?")
+    page.wait_for_load_state("load")
+    key = page.locator("input[name=idempotency_key]").input_value()
+    thumb.tap(page.locator("button[value=full]"))
+    return key
+
+
+def _practices_with(live_server: LiveServer, keys: list[str]) -> list[PracticeAttempt]:
+    with live_server.app.app_context():
+        rows = db.session.scalars(
+            select(PracticeAttempt).where(PracticeAttempt.idempotency_key.in_(keys))
+        ).all()
+        db.session.expunge_all()
+    return list(rows)
+
+
+def test_maya_logs_at_the_school_gate_without_a_connection(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    page = _maya(new_page)
+    # her ladder, the first screen of her step, its three other screens and the celebration
+    _with_service_worker(page, "/me/ladder", pages_at_least=6)
+
+    page.context.set_offline(True)
+    keys = []
+    for attempt in (1, 2):  # twice: each try kept on the device gets a key of its own
+        thumb = Thumb(page)
+        keys.append(_maya_logs_a_try(page, thumb))
+        expect(page.locator("h1")).to_have_text("You did it!")
+        notice = page.locator("#offline-notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Saved on this device")
+        # she cannot read it: a picture says it too, and "read it to me" says it
+        expect(notice.locator("img[src$='/on-device.svg']")).to_be_visible()
+        assert thumb.taps == 5  # kept on the device in five taps, as online
+        if attempt == 1:
+            fits_one_screen(page, "maya-offline-saved")
+            page.locator("[data-read-aloud]").first.click()
+            assert said(page, 2)[1].startswith("Saved on this device"), said(page, 2)
+            page.reload()  # still offline: still kept, still said
+            expect(page.locator("#offline-notice")).to_be_visible()
+        page.locator("a[href$='/me/ladder']").click()  # her ladder, kept on the device
+        expect(page.locator("#offline-notice")).to_be_visible()
+        expect(page.locator("#offline-notice img[src$='/on-device.svg']")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "kids-maya-offline-ladder-390x844.png"), full_page=True)
+    assert len(set(keys)) == 2 and all(uuid.UUID(k) for k in keys), keys
+    assert _practices_with(live_server, keys) == []
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#offline-notice")).to_be_hidden(timeout=10_000)
+    for _ in range(50):
+        if len(_practices_with(live_server, keys)) == 2:
+            break
+        page.wait_for_timeout(100)
+    page.reload()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(500)
+    stored = _practices_with(live_server, keys)
+    assert sorted(p.idempotency_key for p in stored) == sorted(keys)  # each sent once, stored once
+    assert all(p.on_behalf_of_child and p.fear_before_raw == 1 for p in stored)
+
+    ben = new_page()
+    sign_in(ben, "ben@demo.rapport.test")
+    ben.goto(f"/cases/{stored[0].case_id}/progress")
+    for practice in stored:
+        expect(ben.locator(f"#practice-{practice.id}")).to_contain_text("Did it all")
+
+
+def test_signing_out_of_the_family_phone_keeps_nothing_of_maya(
+    new_page: Callable[..., Page],
+) -> None:
+    device = _maya(new_page)
+    _with_service_worker(device, "/me/ladder", pages_at_least=6)
+    maya_step = device.locator(".rung-here a.rung-go").get_attribute("href")
+    step_title = device.locator(".rung-here .rung-title").inner_text()
+    assert maya_step
+    device.goto("/me/leave")
+    device.get_by_label("Grown-up's password").fill(DEMO_PASSWORD)
+    device.get_by_role("button", name="Leave").click()
+    device.get_by_role("button", name="Sign out").click()
+    device.wait_for_url("**/login?signed_out=1")
+    assert device.evaluate("caches.keys()") == []  # Clear-Site-Data: nothing kept
+    assert device.evaluate("indexedDB.databases().then(d => d.map(x => x.name))") == []
+
+    kids_sign_in(device, "leo", "2468")
+    _with_service_worker(device, "/me/ladder", pages_at_least=3)
+    device.context.set_offline(True)
+    for path in (maya_step, f"{maya_step}?stage=how&peak=0", "/me/ladder/well-done?on_device=1"):
+        device.goto(path)
+        body = device.locator("body").inner_text()
+        assert "Maya" not in body and step_title not in body, (path, body[:200])
