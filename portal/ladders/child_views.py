@@ -285,13 +285,16 @@ def ask_reward(reward_id: int) -> Response:
         flash(str(exc), "error")
         return see_other("ladders.child_ladder")
     db.session.commit()  # commit point: the view's change
-    flash(
-        _(
+    if case.child.age_band(today()) is AgeBand.TEEN:
+        asked = _(
+            "You asked for “%(title)s”. A parent will confirm when you get it.", title=reward.title
+        )
+    else:
+        asked = _(
             "You asked for “%(title)s”. A grown-up will say yes when you get it.",
             title=reward.title,
-        ),
-        "success",
-    )
+        )
+    flash(asked, "success")
     return see_other("ladders.child_ladder")
 
 

@@ -115,7 +115,8 @@ def young_practice_from_request(case: Case, step: LadderStep, form: PracticeForm
 
 def offline_pages(steps: list[LadderStep]) -> list[str]:
     """The screens a young child needs to log a try on these steps without a connection, beyond
-    each step's first screen (linked from her ladder): the service worker keeps them once, with
+    each step's first screen (linked from her ladder): her home (where the app opens), each
+    step's other screens and the celebration. The service worker keeps them once, with
     placeholder answers that the page replaces from its own address (static/js/offline.js)."""
     screens = ("stage=do&before=0", "stage=peak&before=0", "stage=how&before=0&peak=0")
     pages = [
@@ -123,7 +124,7 @@ def offline_pages(steps: list[LadderStep]) -> list[str]:
         for step in steps
         for screen in screens
     ]
-    return [*pages, url_for("ladders.well_done", on_device=1)]
+    return [url_for("child.home"), *pages, url_for("ladders.well_done", on_device=1)]
 
 
 def jar_of_stars(balance: int, earned: int) -> dict[str, int]:

@@ -76,6 +76,7 @@ def test_a_young_childs_ladder_names_the_screens_she_needs_offline(
     pages = kept.group(1).replace("&amp;", "&").split()
     first = f"/me/ladder/steps/{steps[0].id}"
     assert pages == [
+        "/me",
         f"{first}?stage=do&before=0",
         f"{first}?stage=peak&before=0",
         f"{first}?stage=how&before=0&peak=0",
@@ -84,10 +85,10 @@ def test_a_young_childs_ladder_names_the_screens_she_needs_offline(
     for page in pages:
         response = browser.get(page)
         assert response.status_code == 200 and response.headers[VIEWER_HEADER] == viewer
-    how = browser.get(pages[2]).get_data(as_text=True)
+    how = browser.get(pages[3]).get_data(as_text=True)
     assert "data-young-flow" in how  # the page takes its answers from its own address
     assert 'name="offline_next" value="/me/ladder/well-done?on_device=1"' in how
-    saved = browser.get(pages[3]).get_data(as_text=True)
+    saved = browser.get(pages[4]).get_data(as_text=True)
     assert "You did it!" in saved and "on-device.svg" in saved
     assert 'id="offline-notice" role="status" hidden' in saved  # shown only while a try waits
     assert "jar-item" not in saved and "in all" not in saved  # no count it cannot know
