@@ -18,7 +18,7 @@ from portal.demo import DEMO_PASSWORD
 from portal.models import User
 from portal.models.ladders import PracticeAttempt
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import ANA, PHONE, SCREENSHOTS, LiveServer, kids_sign_in, sign_in
+from tests.e2e.conftest import ANA, DESKTOP, PHONE, SCREENSHOTS, LiveServer, kids_sign_in, sign_in
 
 # Every utterance is recorded, and "ends" at once so the next sentence follows.
 SPEECH_RECORDER = """
@@ -81,7 +81,7 @@ def said(page: Page, at_least: int) -> list[str]:
 
 
 def _maya(new_page: Callable[..., Page], **options: object) -> Page:
-    page = new_page(viewport=PHONE, **options)
+    page = new_page(**{"viewport": PHONE, **options})
     page.context.add_init_script(SPEECH_RECORDER)
     page.goto("/login")
     page.locator("input[name=email]").fill(ANA)
@@ -452,3 +452,64 @@ def test_signing_out_of_the_family_phone_keeps_nothing_of_maya(
         device.goto(path)
         body = device.locator("body").inner_text()
         assert "Maya" not in body and step_title not in body, (path, body[:200])
+
+
+# --- every screen of each band on a phone and a desktop ------------------------------------------
+
+_OVERFLOW_JS = r"""
+() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getClientRects().length && el.getBoundingClientRect().right > innerWidth + 1)
+  .filter(el => !el.closest('.visually-hidden, .skip-link'))
+  .map(el => [el, Math.round(el.getBoundingClientRect().right)])
+  .map(([el, right]) => `${el.tagName.toLowerCase()}.${el.className} (${right}px)`)
+  .slice(0, 5)
+"""
+
+
+def _walk(page: Page, who: str, size: str, paths: list[str]) -> list[str]:
+    """Each page: a screenshot to look at, and nothing wider than the screen."""
+    problems = []
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("load")
+        name = path.strip("/").replace("/", "-").replace("?", "-").replace("&", "-") or "home"
+        page.screenshot(path=str(SCREENSHOTS / f"walk-{who}-{name}-{size}.png"), full_page=True)
+        wide = page.evaluate(_OVERFLOW_JS)
+        if wide or page.evaluate("document.documentElement.scrollWidth > innerWidth"):
+            problems.append(f"{who} {path} at {size}: wider than the screen: {wide}")
+    return problems
+
+
+def test_each_childs_screens_fit_a_phone_and_a_desktop(new_page: Callable[..., Page]) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    for viewport, size in ((PHONE, "390x844"), (DESKTOP, "1280x800")):
+        maya = _maya(new_page, viewport=viewport)
+        maya.goto("/me/ladder")
+        step = maya.locator(".rung-here a.rung-go").get_attribute("href")
+        flow = [f"{step}?stage={s}&before=1&peak=0" for s in ("do", "peak", "how")]
+        problems += _walk(
+            maya, "maya", size, ["/me", "/me/ladder", str(step), *flow, "/me/plan", "/me/leave"]
+        )
+        problems += _walk(maya, "maya", size, ["/me/ladder/well-done?earned=2"])
+        # What she cannot read has a picture of ours: each step's state, a reward that waits,
+        # how far along the flow is, and the faces of "how is it going?" on her plan.
+        maya.goto("/me/ladder")
+        rungs = maya.locator(".rung")
+        expect(rungs.locator(".rung-state img.state-pic")).to_have_count(rungs.count())
+        expect(maya.locator(".reward-waiting img[src$='/waiting.svg']")).not_to_have_count(0)
+        expect(maya.locator("main .tag")).to_have_count(0)  # no pill that looks like a button
+        maya.goto(str(step))
+        expect(maya.locator(".flow-dot")).to_have_count(4)
+        expect(maya.locator(".flow-dot-done")).to_have_count(1)
+        maya.goto("/me/plan")
+        faces = maya.locator(".face-button")
+        expect(faces.locator("img.face-pic")).to_have_count(faces.count())
+        for who, secret, extra in (("leo", "2468", []), ("sam", DEMO_PASSWORD, ["/messages"])):
+            child = new_page(viewport=viewport)
+            kids_sign_in(child, who, secret)
+            child.goto("/me/ladder")
+            step = child.locator(".rung-here a.rung-go").first.get_attribute("href")
+            paths = ["/me", "/me/ladder", str(step), "/me/plan", "/account/password", *extra]
+            problems += _walk(child, who, size, paths)
+    assert problems == []
