@@ -211,6 +211,17 @@ function practice(event) {
   });
 }
 
+// A try kept on the device happened when it was kept, not when the connection came back: "just
+// now" becomes the day it was kept, in the form's own words, so it counts on the right day.
+function whenKept(saved) {
+  var then = new Date(saved || Date.now());
+  var now = new Date();
+  if (now - then < 60 * 60 * 1000) { return "now"; }
+  var day = function (d) { return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime(); };
+  var days = Math.round((day(now) - day(then)) / 86400000);
+  return days <= 0 ? "today" : days === 1 ? "yesterday" : "2";
+}
+
 var sending = null;
 
 function sendOne(item) {
@@ -224,6 +235,7 @@ function sendOne(item) {
         /"X-CSRFToken": "([^"]+)"/.exec(html);
       var params = new URLSearchParams(item.body);
       if (token) { params.set("csrf_token", token[1]); }
+      if (params.get("when") === "now") { params.set("when", whenKept(item.saved)); }
       return fetch(item.url, {
         method: "POST", body: params, credentials: "same-origin",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },

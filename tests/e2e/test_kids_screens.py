@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
@@ -367,6 +368,23 @@ def _maya_logs_a_try(page: Page, thumb: Thumb) -> str:
     return key
 
 
+SAVED_YESTERDAY_JS = """
+key => new Promise((done, failed) => {
+  const open = indexedDB.open("rapport-offline", 1);
+  open.onerror = failed;
+  open.onsuccess = () => {
+    const store = open.result.transaction("outbox", "readwrite").objectStore("outbox");
+    const get = store.get(key);
+    get.onsuccess = () => {
+      const item = get.result;
+      item.saved = Date.now() - 26 * 60 * 60 * 1000;
+      store.put(item).onsuccess = () => { open.result.close(); done(true); };
+    };
+  };
+})
+"""
+
+
 def _practices_with(live_server: LiveServer, keys: list[str]) -> list[PracticeAttempt]:
     with live_server.app.app_context():
         rows = db.session.scalars(
@@ -407,6 +425,9 @@ def test_maya_logs_at_the_school_gate_without_a_connection(
     page.screenshot(path=str(SCREENSHOTS / "kids-maya-offline-ladder-390x844.png"), full_page=True)
     assert len(set(keys)) == 2 and all(uuid.UUID(k) for k in keys), keys
     assert _practices_with(live_server, keys) == []
+    # The first try was kept yesterday (the phone stayed offline overnight): it counts on the
+    # day she did it, not on the day it was sent.
+    page.evaluate(SAVED_YESTERDAY_JS, keys[0])
 
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
@@ -421,6 +442,8 @@ def test_maya_logs_at_the_school_gate_without_a_connection(
     stored = _practices_with(live_server, keys)
     assert sorted(p.idempotency_key for p in stored) == sorted(keys)  # each sent once, stored once
     assert all(p.on_behalf_of_child and p.fear_before_raw == 1 for p in stored)
+    when = {p.idempotency_key: p.practiced_at for p in stored}
+    assert when[keys[1]] - when[keys[0]] > timedelta(hours=20), when
 
     ben = new_page()
     sign_in(ben, "ben@demo.rapport.test")
