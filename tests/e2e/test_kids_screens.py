@@ -536,3 +536,24 @@ def test_each_childs_screens_fit_a_phone_and_a_desktop(new_page: Callable[..., P
             paths = ["/me", "/me/ladder", str(step), "/me/plan", "/account/password", *extra]
             problems += _walk(child, who, size, paths)
     assert problems == []
+
+
+def test_maya_is_told_in_spanish_that_her_try_waits_on_the_phone(
+    new_page: Callable[..., Page],
+) -> None:
+    page = _maya(new_page, locale="es-ES")
+    _with_service_worker(page, "/me/ladder", pages_at_least=6)
+    page.context.set_offline(True)
+    page.locator(".rung-here a.rung-go").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.wait_for_load_state("load")
+    page.locator("button.face-button").first.click()
+    page.locator("button.flow-next").click()
+    page.wait_for_load_state("load")
+    page.locator("button.face-button").first.click()
+    page.wait_for_load_state("load")
+    page.locator("button[value=full]").click()
+    notice = page.locator("#offline-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Guardado en este dispositivo")
+    fits_one_screen(page, "maya-offline-saved-es")
