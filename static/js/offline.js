@@ -58,7 +58,12 @@
     var here = new URLSearchParams(location.search);
     var face = function (raw) { return /^[0-2]$/.test(raw || "") ? raw : null; };
     var key = here.get("key");
-    if (!UUID.test(key || "")) { key = window.crypto && crypto.randomUUID ? crypto.randomUUID() : null; }
+    if (!UUID.test(key || "")) {
+      // A try starts on its first screen: a kept copy carries an earlier try's key, so it gets
+      // its own. Any other screen without a key in its address (the answer to a post) keeps its own.
+      var starts = flow.getAttribute("data-young-flow") === "before";
+      key = starts && window.crypto && crypto.randomUUID ? crypto.randomUUID() : null;
+    }
     var answers = { key: key, before: face(here.get("before")), peak: face(here.get("peak")) };
     Array.prototype.forEach.call(flow.querySelectorAll("input[type=hidden]"), function (input) {
       var value = answers[FIELDS[input.name]];
