@@ -14,9 +14,23 @@ from portal.db import utcnow
 from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
 from portal.labels import kin, label, named_kin
 from portal.models import AgeBand, Child, User
-from portal.models.cases import age_band_for, age_on
 from portal.policies import can, today
 from portal.session_state import current_auth_session, in_child_mode
+
+
+def _child_at_screen() -> Child | None:
+    """The child at the screen, from the session's identity map when the page loaded it already
+    (every child screen does), so asking costs no query there."""
+    auth_session = current_auth_session()
+    child_id = auth_session.child_mode_child_id if auth_session else None
+    if child_id is not None:
+        return db.session.get(Child, child_id)
+    if not current_user.is_child:
+        return None
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Child) and loaded.user_id == current_user.id:
+            return loaded
+    return db.session.scalar(select(Child).where(Child.user_id == current_user.id))
 
 
 def viewer_band() -> AgeBand | None:
@@ -24,20 +38,8 @@ def viewer_band() -> AgeBand | None:
     handed the device to; None for an adult or nobody. Shared templates word what they say by it
     (a teen is never told to ask a grown-up)."""
     if "viewer_band" not in g:
-        band = None
-        if current_user.is_authenticated:
-            auth_session = current_auth_session()
-            child_id = auth_session.child_mode_child_id if auth_session else None
-            if child_id is not None:
-                born = db.session.scalar(select(Child.date_of_birth).where(Child.id == child_id))
-            elif current_user.is_child:
-                born = db.session.scalar(
-                    select(Child.date_of_birth).where(Child.user_id == current_user.id)
-                )
-            else:
-                born = None
-            band = age_band_for(age_on(born, today())) if born is not None else None
-        g.viewer_band = band
+        child = _child_at_screen() if current_user.is_authenticated else None
+        g.viewer_band = child.age_band(today()) if child is not None else None
     return g.viewer_band  # type: ignore[no-any-return]
 
 
