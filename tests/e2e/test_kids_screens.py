@@ -423,6 +423,7 @@ def test_maya_logs_at_the_school_gate_without_a_connection(
         expect(page.locator("#offline-notice")).to_be_visible()
         expect(page.locator("#offline-notice img[src$='/on-device.svg']")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "kids-maya-offline-ladder-390x844.png"), full_page=True)
+    assert_accessible(page, "maya-offline-ladder")
     assert len(set(keys)) == 2 and all(uuid.UUID(k) for k in keys), keys
     assert _practices_with(live_server, keys) == []
     # The first try was kept yesterday (the phone stayed offline overnight): it counts on the
