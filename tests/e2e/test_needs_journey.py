@@ -1,5 +1,6 @@
 """Issue 13: a guardian signs in and sees at once what needs them; one tap does it; it is gone and
-the badge in the navigation drops. On a phone (390x844), photographed on phone and laptop."""
+the badge in the navigation drops. Carla and Ana in English, David in Spanish (with no English on
+any of his screens). On a phone (390x844), photographed on phone and laptop."""
 
 from __future__ import annotations
 
