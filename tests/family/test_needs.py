@@ -244,6 +244,29 @@ def test_the_family_page_lists_what_waits_and_the_badge_counts_the_same(
     assert f"/family/{world.case1.id}/sessions/{session.id}/feedback" in page
 
 
+def _checkins_tab(page: str) -> int:
+    found = re.search(r'/checkins">Check-ins <span class="count">(\d+)</span>', page)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_check_ins_tab_counts_the_check_ins_waiting_there(
+    app: Flask, db_session: Session, browser: Browser, world: World
+) -> None:
+    with services_for(app, db_session):
+        _joined_a_month_ago(db_session, world)
+        session = _held(world)
+    browser.login("g1@family.test")
+    family = f"/family/{world.case1.id}"
+    assert _checkins_tab(browser.get(family).get_data(as_text=True)) == 2  # session and weekly
+    with services_for(app, db_session):
+        _answer_session(world, session)
+    assert _checkins_tab(browser.get(family).get_data(as_text=True)) == 1  # the weekly one
+    with services_for(app, db_session):
+        _send_weekly(world)
+    page = browser.get(family).get_data(as_text=True)
+    assert _checkins_tab(page) == 0 and '/checkins">Check-ins</a>' in page
+
+
 def test_when_nothing_waits_the_page_says_so_with_the_next_session(
     app: Flask, db_session: Session, browser: Browser, world: World
 ) -> None:
