@@ -132,14 +132,25 @@ def test_a_spanish_reader_confirms_a_new_address_from_the_mail_it_received(
     # Until the link is followed, the old address is the sign-in and the new one is not.
     assert _signs_in(new_browser, OLD) and not _signs_in(new_browser, NEW)
     confirm = _links(confirmation)["confirm"]
+    # Opened on a device whose browser asks for English, the page speaks the mail's language.
     stranger = new_browser()
-    assert stranger.get(confirm).status_code == 200  # opening it (a mail scanner) changes nothing
+    stranger.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.9"
+    opened = stranger.get(confirm)  # opening it (a mail scanner) changes nothing
+    assert opened.status_code == 200
+    page = opened.get_data(as_text=True)
+    assert '<html lang="es">' in page and "Confirmar esta dirección" in page
+    assert "Confirm this address" not in page
     db_session.refresh(world.g1)
     assert world.g1.email == OLD
 
-    assert stranger.post(confirm).headers["Location"] == "/login"
+    followed = stranger.post(confirm)
+    assert followed.headers["Location"] == "/login"
     db_session.refresh(world.g1)
     assert world.g1.email == NEW
+    # The sign-in page it leads to, and its message, stay in Spanish on that browser.
+    signed_out = stranger.get("/login").get_data(as_text=True)
+    assert "De ahora en adelante, inicie sesión con él." in signed_out
+    assert '<html lang="es">' in signed_out
     assert _signs_in(new_browser, NEW) and not _signs_in(new_browser, OLD)
     # Single use: the same link, followed again, is refused and changes nothing.
     assert stranger.post(confirm).status_code == 404
@@ -172,7 +183,10 @@ def test_the_cancel_link_in_the_notice_stops_the_change(
     cancel, confirm = _links(notice)["cancel"], _links(confirmation)["confirm"]
 
     owner = new_browser()
-    assert owner.get(cancel).status_code == 200
+    owner.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-MX,es;q=0.9"
+    page = owner.get(cancel).get_data(as_text=True)
+    # Gwen chose no language: the page follows the browser that opened it (Spanish here).
+    assert "Cancelar el cambio de correo" in page and "Cancel the email change" not in page
     assert owner.post(cancel).headers["Location"] == "/login"
     assert owner.post(cancel).status_code == 404  # the cancel link is single use too
     thief = new_browser()
@@ -182,3 +196,25 @@ def test_the_cancel_link_in_the_notice_stops_the_change(
     assert world.g1.email == OLD
     assert _signs_in(new_browser, OLD) and not _signs_in(new_browser, "thief@evil.test")
     assert deliver() == 0  # a cancelled request sends nothing more
+
+
+def test_a_browser_that_chose_a_language_keeps_it_on_the_link_page(
+    new_browser: Callable[[], Browser],
+    world: World,
+    db_session: Session,
+    mail: tuple[Inbox, Callable[[], int]],
+) -> None:
+    inbox, deliver = mail
+    world.g1.language = "es"
+    db_session.commit()
+    _ask(new_browser(), NEW)
+    deliver()
+    cancel = _links(_by_recipient(inbox.take())[OLD])["cancel"]
+    chose_english = new_browser()
+    chose_english.client.set_cookie("rapport_lang", "en")
+    page = chose_english.get(cancel).get_data(as_text=True)
+    assert "Cancel the email change" in page and "Cancelar el cambio" not in page
+    answer = chose_english.post(cancel)
+    assert answer.headers["Location"] == "/login"
+    assert "rapport_lang=es" not in answer.headers.get("Set-Cookie", "")
+    assert "The change is cancelled." in chose_english.get("/login").get_data(as_text=True)
