@@ -159,3 +159,49 @@ def test_after_names_were_changed_a_second_run_says_how_to_start_afresh(tmp_path
     _change(app, "names")
     output = _again(app)
     assert len([line for line in output.splitlines() if "make clean-db" in line]) == 1
+
+
+def test_the_demo_families_dates_agree_with_their_weeks_of_care(tmp_path: Path) -> None:
+    """Issue 13, every signal true: the demo families joined and gave their consents when care
+    began, weeks ago, not at the moment the demo was loaded ("you agreed on <today>" beside two
+    months of sessions and practice)."""
+    from portal.demo import load_demo_clinic
+    from portal.models import CaseTherapist, GuardianLink
+    from portal.models.feedback import SessionStatus, TherapySession
+
+    app = migrated_app(tmp_path / "demo.db")
+    with app.app_context():
+        load_demo_clinic()
+        session = get_session()
+        session.commit()
+        loaded = utcnow()
+        for case in session.scalars(
+            select(Case).join(Child).where(Child.first_name.in_(["Maya", "Leo", "Sam"]))
+        ):
+            first_session = session.scalar(
+                select(func.min(TherapySession.starts_at)).where(
+                    TherapySession.case_id == case.id,
+                    TherapySession.status == SessionStatus.HELD,
+                )
+            )
+            assert first_session is not None and first_session < loaded
+            joined = {
+                link.guardian_id: link.valid_from
+                for link in session.scalars(
+                    select(GuardianLink).where(GuardianLink.case_id == case.id)
+                )
+            }
+            records = session.scalars(
+                select(ConsentRecord).where(ConsentRecord.case_id == case.id)
+            ).all()
+            assert records
+            for record in records:
+                assert record.recorded_at <= first_session, (case.id, record.kind)
+                if record.given_by_id in joined:
+                    assert record.recorded_at >= joined[record.given_by_id]
+            for team in session.scalars(
+                select(CaseTherapist).where(CaseTherapist.case_id == case.id)
+            ):
+                assert team.added_at <= first_session
+            if case.child.user is not None:
+                assert case.child.user.created_at <= first_session
