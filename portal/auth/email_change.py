@@ -10,8 +10,6 @@ device out. Links are 256-bit random tokens kept as SHA-256 hashes (AccountToken
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
@@ -23,10 +21,15 @@ from portal import db
 from portal.auth import bp
 from portal.auth.forms import ChangeEmailForm
 from portal.auth.second_step import audit_account
-from portal.auth.views import notify_account_change, usable_token
+from portal.auth.views import (
+    in_their_language,
+    notify_account_change,
+    to_sign_in,
+    usable_token,
+)
 from portal.db import utcnow
-from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, chosen_language, language_of
 from portal.i18n import gettext as _
+from portal.i18n import language_of
 from portal.models import AccountToken, Role, User
 from portal.ops.outbox import queue_email
 from portal.security import end_all_sessions, fresh_sign_in_required, public, token_hash
@@ -175,39 +178,6 @@ def do_cancel_email_change(link: AccountToken) -> User:
     return user
 
 
-def _their_language(user: User) -> str | None:
-    """The language a mailed link's page speaks: the one its mail was written in (the person's
-    own), unless this browser or whoever is signed in here chose one; None follows the browser."""
-    if chosen_language() is not None or user.language not in LANGUAGES:
-        return None
-    return user.language
-
-
-@contextmanager
-def _in_their_language(user: User) -> Iterator[None]:
-    if _their_language(user) is None:
-        yield
-    else:
-        with language_of(user):
-            yield
-
-
-def _to_sign_in(user: User) -> Response:
-    """After the link is used: to the sign-in page, which (with its message) stays in the same
-    language, because this browser remembers it as the language picker does."""
-    response: Response = redirect(url_for("auth.login"))  # type: ignore[assignment]
-    if (language := _their_language(user)) is not None:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Lax",
-        )
-    return response
-
-
 @bp.route("/account/email", methods=["GET", "POST"])
 @fresh_sign_in_required
 def change_email() -> Response:
@@ -245,17 +215,17 @@ def confirm_email(token: str) -> Response:
         return render("auth/link_expired.html", status=404)
     user = link.user
     form = FlaskForm()
-    with _in_their_language(user):
+    with in_their_language(user):
         # A POST: opening the link alone (a mail scanner) changes nothing.
         if form.validate_on_submit():
             try:
                 do_confirm_email_change(link)
             except EmailChangeError as problem:
                 flash(str(problem), "error")
-                return _to_sign_in(user)
+                return to_sign_in(user)
             db.session.commit()
             flash(_("Your email address is changed. Sign in with it from now on."), "success")
-            return _to_sign_in(user)
+            return to_sign_in(user)
         return render("auth/email_link.html", form=form, link=link, confirming=True)
 
 
@@ -267,7 +237,7 @@ def cancel_email_change(token: str) -> Response:
         return render("auth/link_expired.html", status=404)
     user = link.user
     form = FlaskForm()
-    with _in_their_language(user):
+    with in_their_language(user):
         if form.validate_on_submit():
             do_cancel_email_change(link)
             db.session.commit()
@@ -275,5 +245,5 @@ def cancel_email_change(token: str) -> Response:
                 _("The change is cancelled. You sign in with %(address)s.", address=link.address),
                 "success",
             )
-            return _to_sign_in(user)
+            return to_sign_in(user)
         return render("auth/email_link.html", form=form, link=link, confirming=False)
