@@ -4,10 +4,11 @@ One function, `needs_of(user)`, answers both the list at the top of the family p
 in the navigation, so the two can never disagree. It is one SQL statement (a UNION ALL of one
 branch per kind of thing) whatever the number of children, sessions or messages, and it is computed
 once per request. Each row is a recorded fact that is still open: a proposed plan version this
-guardian has not answered, a held session without their check-in, last week's home check-in not
-sent, a reward asked for and not confirmed, a step idea decided and not yet seen, unread messages,
-a consent whose document has a newer version. When the guardian does it, the fact closes and the
-row is gone.
+guardian has not answered, a held session they were recorded at (after they joined the care team)
+without their check-in, last week's home check-in not sent (if they were on the team that week), a
+reward asked for and not confirmed, a step idea decided and not yet seen, unread messages, a
+consent whose document has a newer version. When the guardian does it, the fact closes and the row
+is gone.
 """
 
 from __future__ import annotations
