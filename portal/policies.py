@@ -242,6 +242,8 @@ _RULES: dict[str, Rule] = {
     "child.view_own_screen": _any_mode(is_the_child),
     "plan.edit": _any_mode(therapist_on),
     "plan.read_full": _any_mode(_grown_up),  # what changed, the printable plan: not for children
+    # calendar link and reminders: a grown-up's own account
+    "calendar.use": _any_mode(_grown_up),
     "plan.respond": _can_respond_to_plan,
     "plan.assent": _can_assent,
     "plan.suggest": _any_mode(_any_guardian),

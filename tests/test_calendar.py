@@ -140,7 +140,9 @@ def test_a_practice_reminder_comes_at_the_chosen_hour_when_the_week_is_behind(
     world.g1.practice_reminder_hour = 18
     zone = ZoneInfo("America/New_York")
     today = utcnow().astimezone(zone).date()
-    thursday = today - timedelta(days=today.weekday()) + timedelta(days=3)
+    # A Thursday still to come: the guardian's link starts now, and a Thursday of this week that
+    # has passed (the test once failed every Friday to Sunday) was before she joined.
+    thursday = today + timedelta(days=(3 - today.weekday()) % 7 or 7)
     at_six = datetime(thursday.year, thursday.month, thursday.day, 18, 5, tzinfo=zone)
     with time_machine.travel(at_six, tick=False):
         assert reminders.queue_practice_reminders(utcnow() - timedelta(hours=1)) == 0  # 17:05

@@ -205,3 +205,26 @@ def test_the_demo_families_dates_agree_with_their_weeks_of_care(tmp_path: Path) 
                 assert team.added_at <= first_session
             if case.child.user is not None:
                 assert case.child.user.created_at <= first_session
+
+
+def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(tmp_path: Path) -> None:
+    """Every alert and caseload task of the demo clinic is made through the services, so each is
+    a msgid and parameters said in the reader's language (portal/stored_words.py), none a
+    sentence stored in one language."""
+    from flask_babel import force_locale
+
+    from portal.models import CareAlert, CaseTask
+
+    app = migrated_app(tmp_path / "demo.db")
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    with app.app_context():
+        session = get_session()
+        alerts = list(session.scalars(select(CareAlert)))
+        tasks = list(session.scalars(select(CaseTask)))
+        assert alerts and tasks
+        assert all(alert.summary_words is not None for alert in alerts)
+        assert all(task.summary_words is not None for task in tasks)
+        with force_locale("es_US"):
+            spanish = [a.summary_text for a in alerts] + [t.summary_text for t in tasks]
+        english = [a.summary for a in alerts] + [t.summary for t in tasks]
+    assert all(said != stored for said, stored in zip(spanish, english, strict=True))

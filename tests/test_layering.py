@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.labels",
             "portal.passwords",
             "portal.i18n",
+            "portal.stored_words",
         ),
     ),
     ("models and consent texts", ("portal.models", "portal.consent_documents")),

@@ -52,3 +52,121 @@ def test_RL10_upgrade_from_empty_then_downgrade_to_empty(tmp_path: Path) -> None
         assert set(inspect(database.engine).get_table_names()) <= {"alembic_version"}
         upgrade(revision="heads")
         assert "consent_records" in inspect(database.engine).get_table_names()
+
+
+def test_words_stored_for_later_recovers_old_rows_and_downgrades(tmp_path: Path) -> None:
+    """Migration 5d0e7a1b9c42: the sentences the code wrote before become a msgid and parameters
+    (English, and the Spanish some tasks were written in); a sentence of another shape keeps
+    NULL words and reads as stored; a deleted child is marked; downgrade drops the columns and
+    the English kept in `summary` reads as before."""
+    import json
+    import sqlite3
+
+    from flask_migrate import downgrade, upgrade
+
+    path = tmp_path / "words.db"
+    scratch = create_app(
+        {
+            "TESTING": True,
+            "PORTAL_ENV": "test",
+            "DATABASE_URL": f"sqlite:///{path}",
+            "SECRET_KEY": "x" * 40,
+        }
+    )
+    with scratch.app_context():
+        upgrade(revision="c1a5e0a77e4d")
+    old = sqlite3.connect(path)
+    when = "2026-12-03 12:00:00.000000"
+    old.execute("INSERT INTO clinics VALUES (1, 'Willow', 'America/New_York', ?)", (when,))
+    old.execute(
+        "INSERT INTO cases (id, clinic_id, child_id, status, presenting_concern, opened_at, "
+        "opened_by_id) VALUES (1, 1, 7, 'active', '', ?, 1)",
+        (when,),
+    )
+    user = "INSERT INTO users (id, role, is_admin, email, username, display_name, credential, active, reminders, created_at) VALUES (?, ?, 0, ?, ?, ?, 'none', 1, 1, ?)"  # noqa: E501
+    old.execute(user, (1, "guardian", "ana@x.test", None, "Ana Okafor", when))
+    old.execute(user, (2, "child", None, "closed-2", "Closed account", when))
+    child = "INSERT INTO children (id, clinic_id, first_name, last_name, date_of_birth, user_id, created_at, created_by_id) VALUES (?, 1, ?, ?, '2018-01-01', ?, ?, 1)"  # noqa: E501
+    old.execute(child, (7, "Child", "#7", 2, when))
+    old.execute(child, (8, "Child", "Smith", None, when))
+    alert = "INSERT INTO care_alerts (id, case_id, kind, summary, evidence, dedupe_key, created_at, resolution_note) VALUES (?, 1, ?, ?, 'case:1', ?, ?, '')"  # noqa: E501
+    summaries = {
+        1: ("low_rating", "Ana Okafor rated low: feeling heard, overall"),
+        2: ("rating_drop", "The child's rating of overall dropped 3 points since last time"),
+        3: (
+            "flat_progress",
+            "Goal progress from the guardian has been flat at about 4/10 for three ratings",
+        ),
+        4: ("no_practice", "No practice logged since Nov 28"),
+        5: ("checkin_overdue", "Ana Okafor's check-in for the week of Dec 29 has not come in"),
+        6: ("low_rating", "Something typed by hand"),
+    }
+    for ident, (kind, summary) in summaries.items():
+        old.execute(alert, (ident, kind, summary, f"k{ident}", when))
+    task = "INSERT INTO case_tasks (id, case_id, kind, summary, detail, created_at, created_by_id, resolution_note) VALUES (?, 1, ?, ?, ?, ?, 1, '')"  # noqa: E501
+    old.execute(task, (1, "plan_comment", "Ana Okafor accepted plan v2 with a comment", "ok", when))
+    old.execute(task, (2, "child_not_ready", "Maya dijo «todavía no» a empezar", "", when))
+    old.execute(
+        task,
+        (3, "consent_withdrawn", "Ana Okafor retiró: Consentimiento para el tratamiento", "", when),
+    )
+    old.execute(task, (4, "plan_comment", "Can we move bedtime practice?", "", when))
+    old.commit()
+    old.close()
+
+    with scratch.app_context():
+        upgrade(revision="heads")
+    new = sqlite3.connect(path)
+    words = {
+        ident: json.loads(text) if text else None
+        for ident, text in new.execute("SELECT id, summary_words FROM care_alerts")
+    }
+    assert words[1] == {
+        "msgid": "%(who)s rated low: %(items)s",
+        "params": {"who": "Ana Okafor", "items": {"words": ["feeling heard", "overall"]}},
+    }
+    assert words[2]["params"] == {
+        "who": {"word": "The child"},
+        "item": {"word": "overall"},
+        "points": 3,
+    }
+    assert words[3]["params"] == {"rater": {"word": "guardian"}, "value": 4}
+    assert words[4]["params"] == {"day": {"date": "2026-11-28", "shape": "day"}}
+    assert words[5]["params"]["day"] == {"date": "2025-12-29", "shape": "day"}  # last year's
+    assert words[6] is None  # another shape: shown as stored
+    tasks = {
+        ident: (json.loads(s) if s else None, json.loads(d) if d else None)
+        for ident, s, d in new.execute("SELECT id, summary_words, detail_words FROM case_tasks")
+    }
+    assert tasks[1][0] == {
+        "msgid": "%(name)s accepted plan v%(number)s with a comment",
+        "params": {"name": "Ana Okafor", "number": 2},
+    }
+    assert tasks[1][1] is None  # typed by the family
+    assert tasks[2][0] == {
+        "msgid": "%(name)s said “not yet” to starting",
+        "params": {"name": "Maya"},
+    }
+    assert tasks[3][0] == {
+        "msgid": "%(name)s withdrew: %(document)s",
+        "params": {"name": "Ana Okafor", "document": {"word": "Consent to treatment"}},
+    }
+    assert tasks[4] == (None, None)
+    removed = dict(new.execute("SELECT id, name_removed_at FROM children"))
+    assert removed[7] is not None and removed[8] is None  # a child called Child stays so
+    assert dict(new.execute("SELECT id, display_name FROM users"))[2] == "#7"
+    new.close()
+
+    with scratch.app_context():
+        downgrade(revision="c1a5e0a77e4d")
+        columns = {c["name"] for c in inspect(database.engine).get_columns("care_alerts")}
+        assert "summary_words" not in columns and "summary" in columns
+        task_columns = {c["name"] for c in inspect(database.engine).get_columns("case_tasks")}
+        assert not {"summary_words", "detail_words"} & task_columns
+        child_columns = {c["name"] for c in inspect(database.engine).get_columns("children")}
+        assert "name_removed_at" not in child_columns
+    back = sqlite3.connect(path)
+    assert dict(back.execute("SELECT id, summary FROM care_alerts"))[1] == (
+        "Ana Okafor rated low: feeling heard, overall"
+    )
+    back.close()

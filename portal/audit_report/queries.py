@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from portal import db
 from portal.labels import label
 from portal.models import AuditLog, Case, Child, GuardianLink, User
+from portal.models.cases import shown_first_name
 
 PER_PAGE = 50
 
@@ -88,17 +89,21 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def _paged(stmt: Select[AuditLog, str, str], count_stmt: Select[Any], page: int) -> Page:
+def _paged(stmt: Select[Any], count_stmt: Select[Any], page: int) -> Page:
     total = int(db.session.scalar(count_stmt) or 0)
     pages = max(1, -(-total // PER_PAGE))
     number = min(max(page, 1), pages)
-    entries = list(db.session.execute(stmt.limit(PER_PAGE).offset((number - 1) * PER_PAGE)))
+    rows = db.session.execute(stmt.limit(PER_PAGE).offset((number - 1) * PER_PAGE))
+    entries = [
+        (entry, actor, None if child is None else shown_first_name(child, removed is not None))
+        for entry, actor, child, removed in rows
+    ]
     return Page(entries, number, pages, total)
 
 
-def _with_names(*conditions: ColumnElement[bool]) -> Select[AuditLog, str, str]:
+def _with_names(*conditions: ColumnElement[bool]) -> Select[Any]:
     return (
-        select(AuditLog, _actor().display_name, Child.first_name)
+        select(AuditLog, _actor().display_name, Child.first_name, Child.name_removed_at)
         .outerjoin(_actor(), _actor().id == AuditLog.actor_id)
         .outerjoin(Child, Child.id == AuditLog.child_id)
         .where(*conditions)
@@ -149,11 +154,14 @@ def child_choices(clinic_id: int) -> list[tuple[int, str]]:
     """First name and record number: enough to pick a child, without the family's surname
     (the admin is not on every care team: minimum necessary)."""
     rows = db.session.execute(
-        select(Child.id, Child.first_name)
+        select(Child.id, Child.first_name, Child.name_removed_at)
         .where(Child.clinic_id == clinic_id)
         .order_by(Child.first_name, Child.id)
     )
-    return [(cid, f"{first} (#{cid})") for cid, first in rows]
+    return [
+        (cid, f"{shown_first_name(first, removed is not None)} (#{cid})")
+        for cid, first, removed in rows
+    ]
 
 
 def record_views(

@@ -15,7 +15,7 @@ from portal.calendar.ics import calendar
 from portal.cases.queries import get_case_for
 from portal.feedback.services import next_session
 from portal.i18n import gettext as _
-from portal.models import Role
+from portal.policies import require
 from portal.security import public
 from portal.web.htmx import render, see_other
 
@@ -34,11 +34,6 @@ def next_session_ics(case_id: int) -> Response:
     if session is None:
         abort(404)
     return _ics(calendar([session]), "rapport-next-session.ics")
-
-
-def _adult() -> None:
-    if current_user.role is Role.CHILD:
-        abort(404)
 
 
 def _reminders_form(*, submitted: bool = False) -> RemindersForm:
@@ -67,14 +62,14 @@ def _page(
 @bp.get("/account/calendar")
 @audited("read")
 def feed_page() -> Response:
-    _adult()
+    require("calendar.use")
     return _page()
 
 
 @bp.post("/account/reminders")
 @audited("update")
 def save_reminders() -> Response:
-    _adult()
+    require("calendar.use")
     form = _reminders_form(submitted=True)
     if not form.validate_on_submit():
         return _page(reminders=form, status=422)
@@ -89,7 +84,7 @@ def save_reminders() -> Response:
 @bp.post("/account/calendar")
 @audited("create")
 def make_feed() -> Response:
-    _adult()
+    require("calendar.use")
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
@@ -102,7 +97,7 @@ def make_feed() -> Response:
 @bp.post("/account/calendar/stop")
 @audited("delete")
 def stop_feed() -> Response:
-    _adult()
+    require("calendar.use")
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)

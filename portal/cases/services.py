@@ -39,6 +39,7 @@ from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret
 from portal.policies import today
 from portal.security import end_all_sessions, token_hash
+from portal.stored_words import N_, stored, word
 
 
 class ServiceError(ValueError):
@@ -285,12 +286,12 @@ def _withdrawal_takes_effect(actor: User, case: Case, guardian: User, kind: Cons
         case,
         actor,
         TaskKind.CONSENT_WITHDRAWN,
-        _(
-            "%(name)s withdrew: %(document)s",
+        stored(
+            N_("%(name)s withdrew: %(document)s"),
             name=guardian.display_name,
-            document=CONSENT_DOCUMENTS[kind].title,
-        )[:200],
-        str(WITHDRAWAL_CONSEQUENCES[kind]),
+            document=word(CONSENT_DOCUMENTS[kind].title),
+        ),
+        stored(WITHDRAWAL_CONSEQUENCES[kind]),
     )
     db.session.flush()
 

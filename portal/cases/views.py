@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from portal import db
 from portal.audit_trail import audited
 from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
-from portal.cases.queries import cases_for, get_case_for
+from portal.cases.queries import cases_for, get_case_for, get_in_case, reached
 from portal.cases.services import (
     ServiceError,
     do_add_therapist,
@@ -144,11 +144,7 @@ def invite_guardian(case_id: int) -> Response:
 def revoke_invitation(case_id: int, invitation_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     require("case.manage_team", case)
-    invitation = db.session.scalars(
-        select(Invitation).where(Invitation.id == invitation_id, Invitation.case_id == case.id)
-    ).one_or_none()
-    if invitation is None:
-        abort(404)
+    invitation = get_in_case(Invitation, "invitation", case.id, invitation_id)
     if invitation.used_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         db.session.commit()  # commit point: the view's change
@@ -161,9 +157,9 @@ def revoke_invitation(case_id: int, invitation_id: int) -> Response:
 def end_guardian_link(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     require("case.manage_team", case)
-    link = next((lk for lk in case.guardian_links if lk.id == link_id), None)
-    if link is None:
-        abort(404)
+    link = reached(
+        next((lk for lk in case.guardian_links if lk.id == link_id), None), "guardian_link"
+    )
     if link.valid_to is None:
         do_end_guardian_link(current_user, link)
         db.session.commit()  # commit point: the view's change
@@ -183,11 +179,8 @@ def set_restriction(case_id: int, link_id: int) -> Response:
     """Set or lift a household restriction (e.g. a court order) on a current guardian link."""
     case = get_case_for(current_user, case_id)
     require("case.manage_team", case)
-    link = next(
-        (lk for lk in case.guardian_links if lk.id == link_id and lk.valid_to is None), None
-    )
-    if link is None:
-        abort(404)
+    current = (lk for lk in case.guardian_links if lk.id == link_id and lk.valid_to is None)
+    link = reached(next(current, None), "guardian_link")
     try:
         restriction = GuardianRestriction(request.form.get("restriction", ""))
     except ValueError:
@@ -232,9 +225,8 @@ def add_therapist(case_id: int) -> Response:
 def remove_therapist(case_id: int, link_id: int) -> Response:
     case = get_case_for(current_user, case_id)
     require("case.manage_team", case)
-    link = next((lk for lk in case.therapist_links if lk.id == link_id and lk.is_current), None)
-    if link is None:
-        abort(404)
+    current = (lk for lk in case.therapist_links if lk.id == link_id and lk.is_current)
+    link = reached(next(current, None), "care_team_link")
     try:
         do_remove_therapist(current_user, link)
     except ServiceError as exc:

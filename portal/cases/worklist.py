@@ -21,7 +21,6 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portal import db
-from portal.feedback.alert_words import alert_summary
 from portal.feedback.alerts import AlertGroup, group_by_cause
 from portal.models import Case, CaseStatus, GuardianLink, User
 from portal.models.feedback import AlertKind, CareAlert, SessionStatus, TherapySession
@@ -199,7 +198,7 @@ def _reason(
         return ""
     if top is Urgency.RUPTURE:
         rupture = next(g for g in groups if g.is_rupture)
-        return "; ".join(alert_summary(alert) for alert in rupture.alerts)
+        return "; ".join(alert.summary_text for alert in rupture.alerts)
     if top is Urgency.REPLY_OVERDUE:
         return str(
             ngettext(
@@ -229,7 +228,7 @@ def _reason(
         if last_practice is None:
             return str(_("No practice logged for 7 days."))
         return str(_("No practice since %(day)s.", day=local_datetime(last_practice, "day")))
-    return groups[0].alerts[0].summary if groups else ""
+    return groups[0].alerts[0].summary_text if groups else ""
 
 
 def build_queue(user: User, cases: list[Case], *, now: datetime, today: date) -> list[QueueRow]:

@@ -34,6 +34,7 @@ from portal.models import (
 from portal.models.tasks import TaskKind
 from portal.policies import today
 from portal.security import child_mode_allowed
+from portal.stored_words import N_, stored
 from portal.web.htmx import render
 
 YES, TRY, NOT_YET = "yes", "try", "not_yet"
@@ -94,7 +95,7 @@ def do_record_care_assent(case: Case, choice: str) -> ConsentRecord:
             case,
             current_user,
             TaskKind.CHILD_NOT_READY,
-            _("%(name)s said “not yet” to starting", name=case.child.first_name),
+            stored(N_("%(name)s said “not yet” to starting"), name=case.child.first_name),
         )
     return record
 

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from portal import db
 from portal.cases.services import do_record_consent
 from portal.db import utcnow
+from portal.demo.feedback import _guardian_feedback
 from portal.demo.ladders import _ladder, _practise, _rated
 from portal.demo.plans import _activate, _backdate, _draft, _goal
 from portal.feedback import services as feedback
@@ -44,7 +45,6 @@ from portal.models import (
 from portal.models.feedback import SessionMode, SessionStatus
 from portal.models.messages import ThreadKind
 from portal.models.plans import GoalOwner, PlanVersion
-from portal.models.tasks import TaskKind
 
 
 def _family(
@@ -151,19 +151,7 @@ def _ivy_rupture(rivera: User) -> None:
             status=SessionStatus.HELD,
             attendance=came,
         )
-        heard, matters, approach, overall = ratings
-        answer = feedback.do_submit_guardian_feedback(
-            nora,
-            ivy,
-            session,
-            heard=heard,
-            matters=matters,
-            approach=approach,
-            overall=overall,
-            comment=comment,
-            idempotency_key=str(uuid.uuid4()),
-        )
-        answer.created_at = session.starts_at + timedelta(hours=3)
+        _guardian_feedback(nora, ivy, session, ratings, comment)
 
 
 def _theo_waiting_reply(rivera: User) -> None:
@@ -209,12 +197,11 @@ def _jonah_request(rivera: User) -> None:
         ("maria@demo.rapport.test", "Maria Reyes", "Mother"),
     )
     _active_plan(rivera, jonah, maria, days_ago=20)
-    plans.add_task(
-        jonah,
+    plans.do_suggest_priorities(
         maria,
-        TaskKind.PRIORITY_SUGGESTION,
-        "Could the school assembly be one of the steps?",
-        "The assembly on Fridays is the hardest moment of Jonah's week.",
+        jonah,
+        "Could the school assembly be one of the steps? The assembly on Fridays is the hardest "
+        "moment of Jonah's week.",
     )
 
 

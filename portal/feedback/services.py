@@ -40,17 +40,21 @@ from portal.models.ladders import PracticeAttempt
 from portal.models.plans import GoalProgress
 from portal.ops.outbox import queue_email
 from portal.policies import today
+from portal.stored_words import N_, Words, day, stored, word, word_list
 
 LOW_MAX = 3  # bottom third of 0-10
 DROP_POINTS = 2
 NO_PRACTICE_DAYS = 7
 FEEDBACK_WINDOW_DAYS = 14
+# How an alert names each question (msgids: said in the reader's language when the alert is read).
 ITEM_WORDS = {
-    "heard": "feeling heard",
-    "matters": "working on what matters",
-    "approach": "the approach",
-    "overall": "overall",
+    "heard": N_("feeling heard"),
+    "matters": N_("working on what matters"),
+    "approach": N_("the approach"),
+    "overall": N_("overall"),
 }
+# Whose goal progress was flat, by Informant value.
+RATER_WORDS = {"child": N_("child"), "guardian": N_("guardian"), "therapist": N_("therapist")}
 # The child's faces, stored as given and as 0-10 so alerts read every age band alike.
 CHILD_SCALES: dict[ChildScale, dict[int, int]] = {
     ChildScale.FACES_3: {1: 0, 2: 5, 3: 10},
@@ -423,8 +427,10 @@ def do_submit_checkin(
 
 
 def raise_alert(
-    case_id: int, kind: AlertKind, summary: str, evidence: str, dedupe_key: str
+    case_id: int, kind: AlertKind, summary: Words, evidence: str, dedupe_key: str
 ) -> None:
+    """An alert, once per dedupe key. Its summary is stored words, said in the language of the
+    therapist who reads it (portal/stored_words.py); `summary` keeps the English of the time."""
     exists = db.session.scalars(
         select(CareAlert.id).where(CareAlert.dedupe_key == dedupe_key)
     ).first()
@@ -433,7 +439,8 @@ def raise_alert(
             CareAlert(
                 case_id=case_id,
                 kind=kind,
-                summary=summary[:300],
+                summary_words=summary,
+                summary=summary.english()[:300],
                 evidence=evidence,
                 dedupe_key=dedupe_key,
             )
@@ -441,11 +448,12 @@ def raise_alert(
         db.session.flush()
 
 
-def _who(feedback: SessionFeedback) -> str:
+def _who(feedback: SessionFeedback) -> str | dict[str, str]:
+    """The person's name, as typed; the catalogue's words when there is none."""
     if feedback.respondent is Respondent.CHILD:
         case = db.session.get(Case, feedback.case_id)
-        return case.child.first_name if case else "The child"
-    return feedback.guardian.display_name if feedback.guardian else "A guardian"
+        return case.child.first_name if case else word(N_("The child"))
+    return feedback.guardian.display_name if feedback.guardian else word(N_("A guardian"))
 
 
 def _attended_sessions(respondent_key: str) -> Any:
@@ -462,11 +470,14 @@ def check_feedback_alerts(feedback: SessionFeedback) -> None:
     who = _who(feedback)
     low = [name for name, value in feedback.items().items() if value <= LOW_MAX]
     if low:
-        words = ", ".join(ITEM_WORDS[name] for name in low)
         raise_alert(
             feedback.case_id,
             AlertKind.LOW_RATING,
-            f"{who} rated low: {words}",
+            stored(
+                N_("%(who)s rated low: %(items)s"),
+                who=who,
+                items=word_list(ITEM_WORDS[name] for name in low),
+            ),
             f"feedback:{feedback.id}",
             f"low:feedback:{feedback.id}",
         )
@@ -494,7 +505,12 @@ def check_feedback_alerts(feedback: SessionFeedback) -> None:
         raise_alert(
             feedback.case_id,
             AlertKind.RATING_DROP,
-            f"{who}'s rating of {ITEM_WORDS[name]} dropped {points} points since last time",
+            stored(
+                N_("%(who)s's rating of %(item)s dropped %(points)s points since last time"),
+                who=who,
+                item=word(ITEM_WORDS[name]),
+                points=points,
+            ),
             f"feedback:{feedback.id}",
             f"drop:feedback:{feedback.id}",
         )
@@ -525,8 +541,14 @@ def check_progress_alert(rating: GoalProgress) -> None:
         raise_alert(
             rating.case_id,
             AlertKind.FLAT_PROGRESS,
-            f"Goal progress from the {rating.rater_role.value} has been flat at about "
-            f"{newest}/10 for three ratings",
+            stored(
+                N_(
+                    "Goal progress from the %(rater)s has been flat at about %(value)s/10 for "
+                    "three ratings"
+                ),
+                rater=word(RATER_WORDS[rating.rater_role.value]),
+                value=newest,
+            ),
             f"goal:{rating.lineage_key}",
             f"flat:{rating.lineage_key}:{recent[0].id}",
         )
@@ -549,7 +571,7 @@ def scan_case(case: Case, now: datetime) -> None:
         raise_alert(
             case.id,
             AlertKind.NO_PRACTICE,
-            f"No practice logged since {last.date().strftime('%b %-d')}",
+            stored(N_("No practice logged since %(day)s"), day=day(last)),
             f"case:{case.id}",
             f"nopractice:{case.id}:{last.isoformat()}",
         )
@@ -570,8 +592,11 @@ def scan_case(case: Case, now: datetime) -> None:
             raise_alert(
                 case.id,
                 AlertKind.CHECKIN_OVERDUE,
-                f"{link.guardian.display_name}'s check-in for the week of "
-                f"{due_week.strftime('%b %-d')} has not come in",
+                stored(
+                    N_("%(who)s's check-in for the week of %(day)s has not come in"),
+                    who=link.guardian.display_name,
+                    day=day(due_week),
+                ),
                 f"case:{case.id}",
                 f"checkin:{case.id}:{link.guardian_id}:{due_week.isoformat()}",
             )

@@ -265,21 +265,24 @@ def move_step(ladder_id: int, step_id: int) -> Response:
     direction = form.direction.data or "up"
     services.do_move_step(current_user, ladder, step, direction)
     db.session.commit()  # commit point: the view's change
+    moved = {"title": step.title, "position": step.position}
     if is_htmx():
         return _editor(
             ladder,
             case,
             block="step_list",
-            announcement=_(
-                "Moved “%(title)s” %(direction)s. It is now step %(position)s.",
-                title=step.title,
-                direction=direction,
-                position=step.position,
+            announcement=(
+                _("Moved “%(title)s” up. It is now step %(position)s.", **moved)
+                if direction == "up"
+                else _("Moved “%(title)s” down. It is now step %(position)s.", **moved)
             ),
             focus_step=step.id,
             focus_direction=direction,
         )
-    flash(_("Moved “%(title)s” %(direction)s.", title=step.title, direction=direction), "success")
+    if direction == "up":
+        flash(_("Moved “%(title)s” up.", title=step.title), "success")
+    else:
+        flash(_("Moved “%(title)s” down.", title=step.title), "success")
     return see_other("ladders.ladder", ladder_id=ladder.id)
 
 

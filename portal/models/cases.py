@@ -11,13 +11,27 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    SQLColumnExpression,
     String,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_type, utcnow
+from portal.i18n import gettext
 from portal.models.accounts import User
+from portal.stored_words import N_
+
+# The first name a child's record keeps once its deletion is completed (CO-02): a msgid, said in
+# the reader's language ("Child #12" / "Niño/a #12"); the last name is the neutral "#<id>".
+REMOVED_FIRST_NAME = N_("Child")
+
+
+def shown_first_name(stored: str, name_removed: bool) -> str:
+    """A first name as read from the column (a query that selects it): the placeholder said in
+    the reader's language when the child's name was removed."""
+    return gettext(stored) if name_removed else stored
 
 
 class AgeBand(enum.StrEnum):
@@ -72,8 +86,11 @@ class Child(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
-    first_name: Mapped[str] = mapped_column(String(100))
+    # Read `first_name`: the column holds the name as typed, or REMOVED_FIRST_NAME (a msgid)
+    # from `name_removed_at` on (words stored for later, docs/architecture.md).
+    stored_first_name: Mapped[str] = mapped_column("first_name", String(100))
     last_name: Mapped[str] = mapped_column(String(100))
+    name_removed_at: Mapped[datetime | None] = mapped_column()
     date_of_birth: Mapped[date] = mapped_column(Date)
     # The child's own sign-in, created only after consent exists (CO-01, AU-09).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -81,6 +98,26 @@ class Child(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    @hybrid_property
+    def first_name(self) -> str:
+        return shown_first_name(self.stored_first_name, self.name_removed_at is not None)
+
+    @first_name.inplace.setter
+    def _first_name_setter(self, value: str) -> None:
+        self.stored_first_name = value
+
+    @first_name.inplace.expression
+    @classmethod
+    def _first_name_expression(cls) -> SQLColumnExpression[str]:
+        return cls.stored_first_name  # queries compare and sort what is stored
+
+    def remove_name(self, when: datetime) -> None:
+        """Deletion completed: the name goes; what shows instead is said in each reader's
+        language."""
+        self.stored_first_name = REMOVED_FIRST_NAME
+        self.last_name = f"#{self.id}"
+        self.name_removed_at = when
 
     @property
     def full_name(self) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import Base, enum_type, utcnow
 from portal.i18n import gettext as _
 from portal.models.accounts import User
+from portal.stored_words import Words, WordsType, said
 
 
 class SessionStatus(enum.StrEnum):
@@ -250,6 +251,10 @@ class CareAlert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[AlertKind] = mapped_column(enum_type(AlertKind, 24))
+    # The alert's sentence as stored words (portal/stored_words.py), said in the reader's
+    # language: read it as `summary_text`. `summary` keeps the English wording of the time; it
+    # is shown only for an old row whose words the migration could not recover.
+    summary_words: Mapped[Words | None] = mapped_column(WordsType())
     summary: Mapped[str] = mapped_column(String(300))
     # What the alert points at: "feedback:<id>", "checkin:<id>", "goal:<lineage>", "case:<id>".
     evidence: Mapped[str] = mapped_column(String(80))
@@ -258,6 +263,11 @@ class CareAlert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def summary_text(self) -> str:
+        """The alert in the reader's language."""
+        return said(self.summary_words, self.summary)
 
 
 class SessionAgenda(Base):

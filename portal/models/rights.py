@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_type, utcnow
+from portal.i18n import gettext
 from portal.models.accounts import User
 from portal.models.cases import Case
 
@@ -36,11 +37,18 @@ class DataRequest(Base):
     )
     completed_at: Mapped[datetime | None] = mapped_column()
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # What was kept because the practice must retain it, one line per kept record type.
+    # What was kept because the practice must retain it, one line per kept record type: each line
+    # a msgid (portal/rights/services.py RETAINED_RECORDS), read as `retained_lines`.
     retained: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+    @property
+    def retained_lines(self) -> list[str]:
+        """What was kept, in the reader's language (a line written before it was stored as a
+        msgid shows as written)."""
+        return [gettext(line) for line in self.retained.splitlines() if line]
 
 
 class RetentionPurge(Base):

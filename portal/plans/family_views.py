@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import get_case_for, require_case
+from portal.cases.queries import get_case_for, reached, require_case
 from portal.child.queries import case_for_child_screen
 from portal.models import AgeBand, Case
 from portal.models.plans import (
@@ -180,11 +180,8 @@ def rate_goal(plan_id: int, goal_id: int) -> Response:
     plan = get_plan_for(current_user, plan_id)
     case = _case_of(plan)
     require("goal.rate", case)
-    if plan.status is not PlanStatus.ACTIVE:
-        abort(404)
-    goal = next((g for g in plan.goals if g.id == goal_id), None)
-    if goal is None:
-        abort(404)
+    rateable = plan.goals if plan.status is PlanStatus.ACTIVE else []  # only the plan in force
+    goal = reached(next((g for g in rateable if g.id == goal_id), None), "goal", case.id)
     form = ProgressForm()
     if form.validate_on_submit() and form.value.data is not None:
         if current_user.is_therapist:

@@ -37,6 +37,7 @@ from portal.models.plans import (
     ResponseKind,
 )
 from portal.models.tasks import CaseTask, TaskKind
+from portal.stored_words import N_, Words, stored
 
 MIN_GOALS, MAX_GOALS = 2, 4
 ASSENTING = (AssentChoice.YES, AssentChoice.NOT_SURE)
@@ -125,9 +126,20 @@ def do_set_problem_status(actor: User, problem: Problem, status: ProblemStatus) 
 # --- tasks -----------------------------------------------------------------------------------
 
 
-def add_task(case: Case, actor: User, kind: TaskKind, summary: str, detail: str = "") -> CaseTask:
+def add_task(
+    case: Case, actor: User, kind: TaskKind, summary: Words, detail: str | Words = ""
+) -> CaseTask:
+    """A task on the caseload. `summary` is stored words, said in the therapist's language when
+    read (portal/stored_words.py), whatever language the family member who caused it reads;
+    `detail` is what they typed, or stored words when Python explains the task."""
     task = CaseTask(
-        case_id=case.id, kind=kind, summary=summary[:200], detail=detail, created_by_id=actor.id
+        case_id=case.id,
+        kind=kind,
+        summary_words=summary,
+        summary=summary.english()[:200],
+        detail_words=detail if isinstance(detail, Words) else None,
+        detail=detail.english() if isinstance(detail, Words) else detail,
+        created_by_id=actor.id,
     )
     db.session.add(task)
     db.session.flush()
@@ -147,7 +159,7 @@ def do_suggest_priorities(actor: User, case: Case, comment: str) -> CaseTask:
         case,
         actor,
         TaskKind.PRIORITY_SUGGESTION,
-        f"{actor.display_name} suggests a different order of priorities",
+        stored(N_("%(name)s suggests a different order of priorities"), name=actor.display_name),
         comment.strip(),
     )
 
@@ -157,7 +169,7 @@ def do_request_review(actor: User, case: Case, reason: str) -> CaseTask:
         case,
         actor,
         TaskKind.REVIEW_REQUESTED,
-        f"{actor.display_name} asks for a plan review",
+        stored(N_("%(name)s asks for a plan review"), name=actor.display_name),
         reason.strip(),
     )
 
@@ -425,7 +437,11 @@ def do_guardian_response(
             case,
             actor,
             TaskKind.PLAN_CHANGES_REQUESTED,
-            f"{actor.display_name} asks for changes to plan v{plan.number}",
+            stored(
+                N_("%(name)s asks for changes to plan v%(number)s"),
+                name=actor.display_name,
+                number=plan.number,
+            ),
             comment,
         )
     elif kind is ResponseKind.ACCEPT_WITH_COMMENT:
@@ -433,7 +449,11 @@ def do_guardian_response(
             case,
             actor,
             TaskKind.PLAN_COMMENT,
-            f"{actor.display_name} accepted plan v{plan.number} with a comment",
+            stored(
+                N_("%(name)s accepted plan v%(number)s with a comment"),
+                name=actor.display_name,
+                number=plan.number,
+            ),
             comment,
         )
     try_activate(plan)
@@ -461,7 +481,11 @@ def do_record_assent(
             case,
             actor,
             TaskKind.CHILD_NOT_READY,
-            f"{case.child.first_name} is not ready for plan v{plan.number} yet",
+            stored(
+                N_("%(name)s is not ready for plan v%(number)s yet"),
+                name=case.child.first_name,
+                number=plan.number,
+            ),
             comment.strip(),
         )
     try_activate(plan)

@@ -137,7 +137,11 @@ def move_problem(case_id: int, problem_id: int) -> Response:
             case=case,
             problems=services.ordered_problems(case),
             statuses=list(ProblemStatus),
-            announcement=f"Moved “{problem.child_words}” {moved}.",
+            announcement=(
+                _("Moved “%(words)s” up.", words=problem.child_words)
+                if moved == "up"
+                else _("Moved “%(words)s” down.", words=problem.child_words)
+            ),
             focus_problem=problem.id,
             focus_direction=moved,
         )

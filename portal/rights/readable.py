@@ -46,6 +46,7 @@ from portal.models import (
     ThreadKind,
     User,
 )
+from portal.models.cases import shown_first_name
 
 Row = dict[str, Any]
 
@@ -157,7 +158,8 @@ def plan_number(value: Any, _row: Row, look: Lookups) -> str:
 
 
 def full_name(_value: Any, row: Row, _look: Lookups) -> str:
-    return f"{row['first_name']} {row['last_name']}"
+    first = shown_first_name(row["first_name"], row.get("name_removed_at") is not None)
+    return f"{first} {row['last_name']}"
 
 
 def kin_words(value: Any, _row: Row, _look: Lookups) -> str:

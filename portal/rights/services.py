@@ -27,6 +27,7 @@ from portal.models import (
     User,
 )
 from portal.security import end_all_sessions
+from portal.stored_words import msgid_of
 
 # What the practice keeps after a deletion, because clinical records must be retained for the
 # period the clinic sets (README "Retention"). Each line is written into the completed request so
@@ -98,11 +99,10 @@ def do_complete_deletion(admin: User, request: DataRequest) -> DataRequest:
             do_close_child_account(case)
         account = child.user
         account.username = f"closed-{account.id}"
-        account.display_name = "Closed account"
+        account.display_name = f"#{child.id}"  # no words in any one language: the record number
         account.password_hash = None
         account.credential = Credential.NONE
-    child.first_name = "Child"
-    child.last_name = f"#{child.id}"
+    child.remove_name(utcnow())
     # The birth year stays: age bands and the retention clock depend on it; the day is PI.
     child.date_of_birth = date(child.date_of_birth.year, 1, 1)
     db.session.execute(
@@ -125,7 +125,8 @@ def do_complete_deletion(admin: User, request: DataRequest) -> DataRequest:
     request.status = DataRequestStatus.COMPLETED
     request.completed_at = utcnow()
     request.completed_by_id = admin.id
-    request.retained = "\n".join(str(line) for line in RETAINED_RECORDS)
+    # The msgids, one a line: each reader reads them in their own language (`retained_lines`).
+    request.retained = "\n".join(msgid_of(line) for line in RETAINED_RECORDS)
     db.session.flush()
     return request
 

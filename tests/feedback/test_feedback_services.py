@@ -25,6 +25,7 @@ from portal.models.feedback import (
 )
 from portal.models.plans import Informant
 from portal.plans import services as plans
+from portal.stored_words import N_, day, stored
 from tests.support.builders import proposed_plan
 from tests.support.rows import World
 
@@ -333,7 +334,11 @@ def test_answering_feedback_resolves_every_alert_it_raised_with_the_answer_as_no
     _rate(world, _session(world, 8), 9, heard=9)
     low = _rate(world, _session(world, 1), 2, heard=2)
     services.raise_alert(
-        world.case1.id, AlertKind.NO_PRACTICE, "No practice", f"case:{world.case1.id}", "np:1"
+        world.case1.id,
+        AlertKind.NO_PRACTICE,
+        stored(N_("No practice logged since %(day)s"), day=day(utcnow())),
+        f"case:{world.case1.id}",
+        "np:1",
     )
     open_before = in_app.scalars(select(CareAlert).where(CareAlert.resolved_at.is_(None))).all()
     assert sorted(a.kind for a in open_before) == sorted(

@@ -117,6 +117,12 @@ def test_moving_a_step_with_htmx_answers_with_the_step_list_only(
     assert db_session.get(LadderStep, steps[0].id).position == 2  # type: ignore[union-attr]
     page = browser.post(url, {"direction": "up"})
     assert page.status_code == 303
+    assert "up." in browser.get(page.headers["Location"]).get_data(as_text=True)
+    # In Spanish the direction is a Spanish word too (it was "se movió hacia down").
+    world.t1.language = "es"
+    db_session.commit()
+    body = browser.htmx("POST", url, {"direction": "down"}).get_data(as_text=True)
+    assert "bajó un lugar. Ahora es el paso 2" in body and "Moved" not in body
 
 
 def test_therapist_override_and_retire_show_a_confirmation(

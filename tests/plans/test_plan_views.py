@@ -218,6 +218,14 @@ def test_reordering_problems_swaps_the_list_in_place_with_htmx(
     assert body.index("Second worry") < body.index("First worry")
     assert "Moved “Second worry” up." in body
     assert response.headers["Vary"].count("HX-Request") >= 1
+    # A therapist who reads Spanish hears it in Spanish (it was English for everybody).
+    world.t1.language = "es"
+    db_session.commit()
+    response = browser.htmx(
+        "POST", f"/cases/{world.case1.id}/problems/{problem.id}/move", {"direction": "down"}
+    )
+    body = response.get_data(as_text=True)
+    assert "“Second worry” bajó un lugar." in body and "Moved" not in body
 
 
 def test_caseload_shows_family_requests_and_overdue_reviews(

@@ -49,6 +49,7 @@ RULES: dict[str, tuple[str, str]] = {
     "child.view_own_screen": ("C1", "C2"),
     "plan.edit": ("T1", "T2"),
     "plan.read_full": ("G2", "C1"),
+    "calendar.use": ("T2", "C1"),
     "plan.respond": ("G1", "G3"),
     "plan.assent": ("C1", "C2"),
     "plan.suggest": ("G3", "G2"),

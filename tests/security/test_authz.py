@@ -1051,6 +1051,7 @@ GUARDED = [
     Guarded("case.see_record_views", "G1", "GET", "/cases/{case1}/record-views", "Who viewed Cody"),
     Guarded("plan.edit", "T1", "GET", "/cases/{case1}/plan", "SENTINEL_F1_LASTNAME_7f3a"),
     Guarded("plan.read_full", "G1", "GET", "/plans/{active}/print", "SENTINEL_F1_LASTNAME_7f3a"),
+    Guarded("calendar.use", "G1", "GET", "/account/calendar", "calendar"),
     Guarded("plan.respond", "G1", "POST", "/plans/{draft}/respond", ""),
     Guarded("plan.assent", "C1", "POST", "/plans/{draft}/assent", ""),
     Guarded("plan.suggest", "G1", "POST", "/family/{case1}/priorities", ""),
