@@ -166,6 +166,18 @@ def test_a_spanish_reader_confirms_a_new_address_from_the_mail_it_received(
     assert _links(told[OLD]) == {} and _links(told[NEW]) == {}
     assert deliver() == 0  # each mail once
 
+    # Had it not been Gwen, the cancel link of the first notice still undoes the confirmed change:
+    # the old address is the sign-in again and every device signed in with the new one is out.
+    holder = new_browser()
+    holder.login(NEW)
+    assert holder.get(f"/family/{world.case1.id}").status_code == 200
+    cancel = _links(notice)["cancel"]
+    assert new_browser().post(cancel).headers["Location"] == "/login"
+    db_session.refresh(world.g1)
+    assert world.g1.email == OLD
+    assert holder.get(f"/family/{world.case1.id}").headers["Location"].startswith("/login")
+    assert _signs_in(new_browser, OLD) and not _signs_in(new_browser, NEW)
+
 
 def test_the_cancel_link_in_the_notice_stops_the_change(
     new_browser: Callable[[], Browser],
