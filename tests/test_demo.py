@@ -228,3 +228,45 @@ def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(tmp_path: 
             spanish = [a.summary_text for a in alerts] + [t.summary_text for t in tasks]
         english = [a.summary for a in alerts] + [t.summary for t in tasks]
     assert all(said != stored for said, stored in zip(spanish, english, strict=True))
+
+
+def test_the_demo_therapists_read_each_answer_before_the_next_session(tmp_path: Path) -> None:
+    """Issue 13, every status true in the demo too: what families sent about earlier sessions was
+    read (a recorded read, after it came in and before any written answer), so a family does not
+    see weeks of "Sent; not read yet"; the answers about the latest session are still unread."""
+    from portal.demo import load_demo_clinic
+    from portal.models.feedback import SessionFeedback, SessionStatus, TherapySession
+
+    app = migrated_app(tmp_path / "demo.db")
+    with app.app_context():
+        load_demo_clinic()
+        session = get_session()
+        session.commit()
+        now = utcnow()
+        for case in session.scalars(
+            select(Case).join(Child).where(Child.first_name.in_(["Maya", "Leo", "Sam"]))
+        ):
+            held = session.scalars(
+                select(TherapySession)
+                .where(
+                    TherapySession.case_id == case.id,
+                    TherapySession.status == SessionStatus.HELD,
+                )
+                .order_by(TherapySession.starts_at)
+            ).all()
+            latest = held[-1]
+            answers = session.scalars(
+                select(SessionFeedback).where(
+                    SessionFeedback.case_id == case.id,
+                    SessionFeedback.respondent_key.startswith("guardian:"),
+                )
+            ).all()
+            assert answers
+            for answer in answers:
+                if answer.session_id == latest.id:
+                    assert answer.read_at is None and answer.read_by_id is None
+                    continue
+                assert answer.read_at is not None and answer.read_by_id is not None
+                assert answer.created_at <= answer.read_at <= now
+                if answer.answered_at is not None:
+                    assert answer.read_at <= answer.answered_at
