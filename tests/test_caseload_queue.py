@@ -14,19 +14,33 @@ from sqlalchemy.orm import Session
 
 from portal.cases import worklist
 from portal.cases.queries import cases_for
+from portal.cases.services import do_record_consent
 from portal.db import bound, utcnow
-from portal.models import Case, CaseStatus, PlanStatus, PlanVersion, Role
-from portal.models.feedback import AlertKind, CareAlert
+from portal.feedback.notes import do_answer_note, do_resolve_note, do_send_note
+from portal.models import Case, CaseStatus, PlanStatus, PlanVersion, Role, User
+from portal.models.consent import ConsentAction, ConsentKind, ConsentMethod
+from portal.models.feedback import AlertKind, CareAlert, FamilyNote, NoteMood
 from portal.models.messages import MessageThread, ThreadKind
 from portal.models.tasks import CaseTask, TaskKind
 from tests.support.browser import Browser
 from tests.support.rows import World, link_guardian, make_case, make_user
 
 # Child first name -> what is waiting; the expected queue order, most urgent first.
-ORDER = ["Rory", "Remy", "Sian", "Fern", "Rhea", "Nell", "Olga"]
+ORDER = ["Rory", "Tess", "Remy", "Sian", "Fern", "Olive", "Rhea", "Nell", "Olga"]
 
 
-def _triage_caseload(db: Session, world: World) -> dict[str, Case]:
+def _consent(guardian: User, case: Case, action: ConsentAction) -> None:
+    do_record_consent(
+        guardian,
+        case,
+        given_by=guardian,
+        kind=ConsentKind.TREATMENT,
+        method=ConsentMethod.PORTAL,
+        action=action,
+    )
+
+
+def _triage_caseload(app: Flask, db: Session, world: World) -> dict[str, Case]:
     """T1's caseload: one family per kind of urgency, one calm family, one paused."""
     t1 = world.t1
     cases = {"Cody": world.case1}
@@ -35,6 +49,22 @@ def _triage_caseload(db: Session, world: World) -> dict[str, Case]:
     guardian = make_user(db, Role.GUARDIAN, "Greta Fernsby", email="greta@family.test")
     link_guardian(db, cases["Fern"], guardian)
     now = utcnow()
+    # Tess's mother withdrew treatment consent: the case pauses and a notice waits.
+    tess_mum = make_user(db, Role.GUARDIAN, "Ada Tessel", email="ada@family.test")
+    link_guardian(db, cases["Tess"], tess_mum)
+    cases["Tess"].status = CaseStatus.ACTIVE
+    # Olive's father sent a "How is it going?" note nobody has answered yet.
+    olive_dad = make_user(db, Role.GUARDIAN, "Hugh Olivant", email="hugh@family.test")
+    link_guardian(db, cases["Olive"], olive_dad)
+    with app.test_request_context(), bound(db):
+        _consent(tess_mum, cases["Tess"], ConsentAction.REVOKED)
+        do_send_note(
+            olive_dad,
+            cases["Olive"],
+            mood=NoteMood.HARD,
+            text="She cried at the school gate again.",
+            idempotency_key="0b0e0000-0000-4000-8000-000000000001",
+        )
     db.add_all(
         [
             CareAlert(
@@ -103,8 +133,8 @@ def _triage_caseload(db: Session, world: World) -> dict[str, Case]:
 
 
 @pytest.fixture()
-def triage(db_session: Session, world: World) -> dict[str, Case]:
-    return _triage_caseload(db_session, world)
+def triage(app: Flask, db_session: Session, world: World) -> dict[str, Case]:
+    return _triage_caseload(app, db_session, world)
 
 
 def _queue(app: Flask, db: Session, world: World, **args: str) -> list[worklist.QueueRow]:
@@ -141,7 +171,7 @@ def test_filters_and_search_choose_the_right_families(
     assert names(filter="reply") == {"Remy"}
     assert names(filter="plan") == {"Sian"}
     assert names(filter="review") == {"Rhea"}
-    assert names(filter="paused") == {"Pia"}
+    assert names(filter="paused") == {"Pia", "Tess"}  # Tess: consent withdrawn
     assert names(filter="mine") == {*ORDER, "Cody", "Cal", "Pia"}
     assert names(q="fernsby") == {"Fern"}  # a guardian's name finds the family
     assert names(q="RORY") == {"Rory"}
@@ -190,7 +220,7 @@ def test_a_search_with_no_match_says_so_and_offers_everyone(
 ) -> None:
     browser.login("t1@clinic.test")
     page = browser.get("/caseload?q=zzzz").get_data(as_text=True)
-    assert "No family matches" in page and "0 of 10 families" in page
+    assert "No family matches" in page and "0 of 12 families" in page
 
 
 def test_answering_the_feedback_takes_the_family_out_of_needs_attention(
@@ -238,3 +268,140 @@ def test_answering_the_feedback_takes_the_family_out_of_needs_attention(
     assert "Next time we keep ten minutes for your questions." in page  # the note, resolved
     alerts = db_session.scalars(select(CareAlert)).all()
     assert alerts and all(a.resolved_at is not None for a in alerts)
+
+
+def test_a_withdrawn_consent_ranks_just_below_a_rupture_until_read_or_given_again(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    from portal.plans.services import do_resolve_task
+
+    rows = {row.case.child.first_name: row for row in _queue(app, db_session, world)}
+    tess = rows["Tess"]
+    assert tess.top is worklist.Urgency.CONSENT_WITHDRAWN and tess.needs_attention
+    assert tess.reason == "Treatment consent was withdrawn: the case is paused."
+    # The notice is not also counted as a family request.
+    assert worklist.Urgency.FAMILY_REQUEST not in tess.urgencies
+    mum = db_session.scalars(select(User).where(User.email == "ada@family.test")).one()
+    notice = db_session.scalars(select(CaseTask).where(CaseTask.case_id == triage["Tess"].id)).one()
+    assert notice.kind is TaskKind.CONSENT_WITHDRAWN
+
+    # Given again: the family no longer ranks, though the notice itself is still open.
+    with app.test_request_context(), bound(db_session):
+        _consent(mum, triage["Tess"], ConsentAction.GRANTED)
+        db_session.commit()
+    assert notice.resolved_at is None and triage["Tess"].status is CaseStatus.ACTIVE
+    again = {row.case.child.first_name: row for row in _queue(app, db_session, world)}
+    assert not again["Tess"].urgencies
+    assert "Tess" not in {
+        r.case.child.first_name for r in _queue(app, db_session, world, filter="attention")
+    }
+
+    # Withdrawn once more (a second notice), then the therapist reads and resolves the notices.
+    with app.test_request_context(), bound(db_session):
+        _consent(mum, triage["Tess"], ConsentAction.REVOKED)
+        db_session.commit()
+    assert _queue(app, db_session, world)[1].case.child.first_name == "Tess"
+    with app.test_request_context(), bound(db_session):
+        for task in db_session.scalars(
+            select(CaseTask).where(CaseTask.case_id == triage["Tess"].id)
+        ):
+            do_resolve_task(world.t1, task, "Phoned Ada; we meet on Monday.")
+        db_session.commit()
+    after = {row.case.child.first_name: row for row in _queue(app, db_session, world)}
+    assert not after["Tess"].urgencies  # paused, shown under "Paused", but nothing to act on
+    paused = {r.case.child.first_name for r in _queue(app, db_session, world, filter="paused")}
+    assert "Tess" in paused
+
+
+def test_a_family_note_ranks_like_a_family_request_until_answered_or_dealt_with(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    rows = _queue(app, db_session, world)
+    firsts = [row.case.child.first_name for row in rows]
+    # After the family request (Fern), before the overdue review (Rhea).
+    assert firsts.index("Fern") < firsts.index("Olive") < firsts.index("Rhea")
+    olive = rows[firsts.index("Olive")]
+    assert olive.top is worklist.Urgency.FAMILY_NOTE
+    assert olive.reason == "1 “How is it going?” note waits for your answer."
+    note = db_session.scalars(
+        select(FamilyNote).where(FamilyNote.case_id == triage["Olive"].id)
+    ).one()
+    assert olive.flags["oldest_notes"] == note.id  # the row links to the note itself
+    attention = {
+        r.case.child.first_name for r in _queue(app, db_session, world, filter="attention")
+    }
+    assert "Olive" in attention
+
+    # Answered: the family is no longer waiting.
+    with app.test_request_context(), bound(db_session):
+        do_answer_note(world.t1, note, "Thank you. We will talk about the gate on Tuesday.")
+        db_session.commit()
+    answered = {r.case.child.first_name: r for r in _queue(app, db_session, world)}
+    assert not answered["Olive"].urgencies
+
+    # A second note, resolved without an answer ("dealt with" in the session): no rank either.
+    dad = db_session.scalars(select(User).where(User.email == "hugh@family.test")).one()
+    with app.test_request_context(), bound(db_session):
+        second = do_send_note(
+            dad,
+            triage["Olive"],
+            mood=NoteMood.MIXED,
+            text="Better this week.",
+            idempotency_key="0b0e0000-0000-4000-8000-000000000002",
+        )
+        db_session.commit()
+    assert (
+        worklist.Urgency.FAMILY_NOTE
+        in {r.case.child.first_name: r for r in _queue(app, db_session, world)}["Olive"].urgencies
+    )
+    with app.test_request_context(), bound(db_session):
+        do_resolve_note(world.t1, second)
+        db_session.commit()
+    resolved = {r.case.child.first_name: r for r in _queue(app, db_session, world)}
+    assert not resolved["Olive"].urgencies
+
+
+def test_the_caseload_page_ranks_consent_and_notes_with_their_evidence(
+    browser: Browser, world: World, db_session: Session, triage: dict[str, Case]
+) -> None:
+    browser.login("t1@clinic.test")
+    page = browser.get("/caseload?filter=attention").get_data(as_text=True)
+    shown = re.findall(r'class="queue-name" href="/cases/\d+">([^<]+)<', page)
+    assert shown[:2] == ["Rory Queue", "Tess Queue"]
+    assert "Consent withdrawn" in page and "Read the notice" in page
+    note = db_session.scalars(
+        select(FamilyNote).where(FamilyNote.case_id == triage["Olive"].id)
+    ).one()
+    assert f'/cases/{triage["Olive"].id}/feedback#note-{note.id}">Open the note<' in page
+    assert (
+        'class="queue-note"'
+        not in page.split(f'id="case-{triage["Olive"].id}"')[1].split("</li>")[0]
+    )
+
+
+def test_within_one_kind_the_family_waiting_longest_comes_first(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    """Olive's note came just now; Zoe Aaron's (who sorts first by name anyway) three days ago,
+    then just after Olive's: the oldest first, whatever the name."""
+    zoe = make_case(db_session, world.clinic, world.t1, first="Zoe", last="Aaron", age=9)
+    parent = make_user(db_session, Role.GUARDIAN, "Una Aaron", email="una@family.test")
+    link_guardian(db_session, zoe, parent)
+    with app.test_request_context(), bound(db_session):
+        note = do_send_note(
+            parent,
+            zoe,
+            mood=NoteMood.MIXED,
+            text="A mixed week.",
+            idempotency_key="0b0e0000-0000-4000-8000-000000000003",
+        )
+        note.created_at = utcnow() - timedelta(days=3)
+        db_session.commit()
+    rows = _queue(app, db_session, world)
+    notes = [r.case.child.first_name for r in rows if r.top is worklist.Urgency.FAMILY_NOTE]
+    assert notes == ["Zoe", "Olive"]
+    note.created_at = utcnow()
+    db_session.commit()
+    rows = _queue(app, db_session, world)
+    notes = [r.case.child.first_name for r in rows if r.top is worklist.Urgency.FAMILY_NOTE]
+    assert notes == ["Olive", "Zoe"]  # now Olive's is the older one

@@ -34,9 +34,9 @@ def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -
     before = counts()
     second = runner.invoke(args=["demo-data"])
     assert second.exit_code == 0 and "already present" in second.output
-    # The README's nine people and three children, and six families without published sign-ins
+    # The README's nine people and three children, and eight families without published sign-ins
     # that give Dr. Rivera's caseload one family per kind of urgency (issue 14).
-    assert counts() == before == (15, 9, 9, before[3])
+    assert counts() == before == (17, 11, 11, before[3])
 
     with app.app_context():
         session = get_session()
@@ -47,7 +47,16 @@ def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -
         "Leo": 10,
         "Sam": 14,
     }
-    assert set(ages) - {"Maya", "Leo", "Sam"} == {"Ivy", "Theo", "Amira", "Jonah", "Elsie", "Felix"}
+    assert set(ages) - {"Maya", "Leo", "Sam"} == {
+        "Ivy",
+        "Rosa",
+        "Theo",
+        "Amira",
+        "Jonah",
+        "Noah",
+        "Elsie",
+        "Felix",
+    }
 
     for email in ("rivera@demo.rapport.test", "carla@demo.rapport.test"):
         person = Browser(app.test_client())
@@ -270,3 +279,35 @@ def test_the_demo_therapists_read_each_answer_before_the_next_session(tmp_path: 
                 assert answer.created_at <= answer.read_at <= now
                 if answer.answered_at is not None:
                     assert answer.read_at <= answer.answered_at
+
+
+def test_riveras_caseload_has_a_family_on_top_for_each_urgency_and_leos_page_a_disproved_fear(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: every kind of urgency heads some family's row in the demo, and Leo's "before the
+    session" page singles out the prediction that did not come true, linked to the entry."""
+    from portal.cases import worklist
+    from portal.cases.queries import cases_for
+    from portal.models.ladders import PracticeAttempt
+
+    app = _demo_in_use(tmp_path)
+    with app.test_request_context():
+        session = get_session()
+        rivera = session.scalars(select(User).where(User.email == "rivera@demo.rapport.test")).one()
+        rows = worklist.build_queue(rivera, cases_for(rivera), now=utcnow(), today=utcnow().date())
+        tops = {row.top: row.case.child.first_name for row in rows if row.top}
+        disproved = session.scalars(
+            select(PracticeAttempt).where(PracticeAttempt.prediction_came_true.is_(False))
+        ).one()
+        leo_id = disproved.case_id
+    # "Any other alert" is what is left over; every named kind heads some family's row.
+    assert set(tops) >= set(worklist.Urgency) - {worklist.Urgency.OTHER_ALERT}
+    assert tops[worklist.Urgency.CONSENT_WITHDRAWN] == "Rosa"
+    assert tops[worklist.Urgency.FAMILY_NOTE] == "Noah"
+    person = Browser(app.test_client())
+    person.login("rivera@demo.rapport.test", "rapport-demo-2026")
+    page = person.get(f"/cases/{leo_id}/before-session").get_data(as_text=True)
+    start = page.index("Predictions that did not come true")
+    section = page[start : page.index("</ul>", start)]
+    assert f'/cases/{leo_id}/progress#practice-{disproved.id}"' in section
+    assert "The dog will jump at me" in section

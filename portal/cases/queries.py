@@ -9,19 +9,20 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, func, literal, or_, select, union_all
+from sqlalchemy import Select, exists, func, literal, or_, select, union_all
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import db
 from portal.audit_trail import accessed
 from portal.db import utcnow
 from portal.models import Case, CaseTherapist, Child, GuardianLink, User
 from portal.models.cases import CaseStatus, age_on
+from portal.models.consent import ConsentAction, ConsentKind, ConsentRecord
 from portal.models.feedback import FamilyNote
 from portal.models.messages import MessageThread
 from portal.models.plans import PlanStatus, PlanVersion
-from portal.models.tasks import CaseTask
+from portal.models.tasks import CaseTask, TaskKind
 from portal.policies import require
 
 R = TypeVar("R")
@@ -162,15 +163,46 @@ def require_case(case_id: int, action: str) -> Case:
     return case
 
 
+def _still_withdrawn(case_id: Any) -> Any:
+    """Some guardian's latest word on some consent of the case (the child's own assent aside,
+    which raises no notice) is a withdrawal: a consent given again ends it, as in
+    `policies.consent_in_force`."""
+    withdrawal, later = aliased(ConsentRecord), aliased(ConsentRecord)
+    return exists(
+        select(withdrawal.id).where(
+            withdrawal.case_id == case_id,
+            withdrawal.action == ConsentAction.REVOKED,
+            withdrawal.kind != ConsentKind.CHILD_ASSENT,
+            ~exists(
+                select(later.id).where(
+                    later.case_id == withdrawal.case_id,
+                    later.kind == withdrawal.kind,
+                    later.given_by_id == withdrawal.given_by_id,
+                    later.id > withdrawal.id,
+                )
+            ),
+        )
+    )
+
+
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per case: open family requests and "How is it going?" notes, plan waiting for the family
+    """Per case: open family requests, "How is it going?" notes neither answered nor resolved,
+    open consent-withdrawn notices whose consent is still withdrawn, plan waiting for the family
     or for the therapist's sign-off, review overdue, messages waiting for a reply (and how many
-    past the reply window), and when the last message was sent.
+    past the reply window), and when the last message was sent. `oldest_<flag>` is the id of the
+    oldest open one, the evidence a caseload row links to, and `since_<flag>` when it came.
     Three grouped queries whatever the caseload size."""
     flags: dict[int, dict[str, Any]] = {
         cid: {
             "tasks": 0,
             "notes": 0,
+            "consent": 0,
+            "oldest_tasks": None,
+            "oldest_notes": None,
+            "oldest_consent": None,
+            "since_tasks": None,
+            "since_notes": None,
+            "since_consent": None,
             "proposed": False,
             "sign_off": False,
             "review_due": None,
@@ -199,19 +231,60 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
         flags[case_id]["reply_overdue"] = int(overdue or 0)
         flags[case_id]["last_contact"] = last_message_at
         flags[case_id]["overdue_thread"] = overdue_thread
-    # Open family requests and open "How is it going?" notes: one statement for both.
+    # Open family requests, open "How is it going?" notes and open consent-withdrawn notices:
+    # one statement for the three.
     open_tasks = (
-        select(literal("tasks").label("flag"), CaseTask.case_id, func.count())
-        .where(CaseTask.case_id.in_(case_ids), CaseTask.resolved_at.is_(None))
+        select(
+            literal("tasks").label("flag"),
+            CaseTask.case_id,
+            func.count(),
+            func.min(CaseTask.id),
+            func.min(CaseTask.created_at),
+        )
+        .where(
+            CaseTask.case_id.in_(case_ids),
+            CaseTask.resolved_at.is_(None),
+            CaseTask.kind != TaskKind.CONSENT_WITHDRAWN,
+        )
         .group_by(CaseTask.case_id)
     )
     open_notes = (
-        select(literal("notes").label("flag"), FamilyNote.case_id, func.count())
-        .where(FamilyNote.case_id.in_(case_ids), FamilyNote.resolved_at.is_(None))
+        select(
+            literal("notes").label("flag"),
+            FamilyNote.case_id,
+            func.count(),
+            func.min(FamilyNote.id),
+            func.min(FamilyNote.created_at),
+        )
+        .where(
+            FamilyNote.case_id.in_(case_ids),
+            FamilyNote.resolved_at.is_(None),
+            FamilyNote.answered_at.is_(None),
+        )
         .group_by(FamilyNote.case_id)
     )
-    for flag, case_id, count in db.session.execute(union_all(open_tasks, open_notes)):
+    open_withdrawals = (
+        select(
+            literal("consent").label("flag"),
+            CaseTask.case_id,
+            func.count(),
+            func.min(CaseTask.id),
+            func.min(CaseTask.created_at),
+        )
+        .where(
+            CaseTask.case_id.in_(case_ids),
+            CaseTask.resolved_at.is_(None),
+            CaseTask.kind == TaskKind.CONSENT_WITHDRAWN,
+            _still_withdrawn(CaseTask.case_id),
+        )
+        .group_by(CaseTask.case_id)
+    )
+    for flag, case_id, count, oldest, since in db.session.execute(
+        union_all(open_tasks, open_notes, open_withdrawals)
+    ):
         flags[case_id][flag] = count
+        flags[case_id][f"oldest_{flag}"] = oldest
+        flags[case_id][f"since_{flag}"] = since
     for case_id, status, review_due, signed_off_at in db.session.execute(
         select(
             PlanVersion.case_id,

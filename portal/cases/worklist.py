@@ -2,9 +2,11 @@
 
 Everything is read in a fixed number of grouped queries for the whole caseload and then sorted,
 filtered and searched in Python, so 40 or 400 cases cost the same number of queries.
-Urgency, most urgent first (issue 14): a rupture or low rating, a reply overdue, a plan waiting for
-the therapist's sign-off, a family request, a review overdue, no practice for 7 days; then any
-other open alert.
+Urgency, most urgent first (issue 14): a rupture or low rating; a consent withdrawn (the case is
+paused or changed, until the therapist has read the notice or the consent is given again); a reply
+overdue; a plan waiting for the therapist's sign-off; a family request; an open "How is it going?"
+note (a request the family made without being asked); a review overdue; no practice for 7 days;
+then any other open alert.
 """
 
 from __future__ import annotations
@@ -31,24 +33,28 @@ REVIEW_SOON_DAYS = 14
 
 class Urgency(enum.IntEnum):
     RUPTURE = 1
-    REPLY_OVERDUE = 2
-    PLAN_SIGN_OFF = 3
-    FAMILY_REQUEST = 4
-    REVIEW_OVERDUE = 5
-    NO_PRACTICE = 6
-    OTHER_ALERT = 7
+    CONSENT_WITHDRAWN = 2
+    REPLY_OVERDUE = 3
+    PLAN_SIGN_OFF = 4
+    FAMILY_REQUEST = 5
+    FAMILY_NOTE = 6
+    REVIEW_OVERDUE = 7
+    NO_PRACTICE = 8
+    OTHER_ALERT = 9
 
     @property
     def label(self) -> str:
         return str(
             {
                 1: _("Rupture or low rating"),
-                2: _("Reply overdue"),
-                3: _("Plan waiting for your sign-off"),
-                4: _("Family request"),
-                5: _("Review overdue"),
-                6: _("No practice for 7 days"),
-                7: _("Alert"),
+                2: _("Consent withdrawn"),
+                3: _("Reply overdue"),
+                4: _("Plan waiting for your sign-off"),
+                5: _("Family request"),
+                6: _("Family note"),
+                7: _("Review overdue"),
+                8: _("No practice for 7 days"),
+                9: _("Alert"),
             }[self.value]
         )
 
@@ -168,6 +174,10 @@ def _urgencies(
             found.add(Urgency.NO_PRACTICE)
         else:
             found.add(Urgency.OTHER_ALERT)
+    if flags["consent"]:
+        found.add(Urgency.CONSENT_WITHDRAWN)
+    if flags["notes"]:
+        found.add(Urgency.FAMILY_NOTE)
     if flags["reply_overdue"]:
         found.add(Urgency.REPLY_OVERDUE)
     if flags["sign_off"]:
@@ -186,6 +196,7 @@ def _urgencies(
 
 
 def _reason(
+    case: Case,
     top: Urgency | None,
     flags: dict[str, Any],
     groups: list[AlertGroup],
@@ -199,6 +210,18 @@ def _reason(
     if top is Urgency.RUPTURE:
         rupture = next(g for g in groups if g.is_rupture)
         return "; ".join(alert.summary_text for alert in rupture.alerts)
+    if top is Urgency.CONSENT_WITHDRAWN:
+        if case.status is CaseStatus.PAUSED:
+            return str(_("Treatment consent was withdrawn: the case is paused."))
+        return str(_("A guardian withdrew a consent: read what it changes."))
+    if top is Urgency.FAMILY_NOTE:
+        return str(
+            ngettext(
+                "%(num)d “How is it going?” note waits for your answer.",
+                "%(num)d “How is it going?” notes wait for your answer.",
+                flags["notes"],
+            )
+        )
     if top is Urgency.REPLY_OVERDUE:
         return str(
             ngettext(
@@ -255,7 +278,7 @@ def build_queue(user: User, cases: list[Case], *, now: datetime, today: date) ->
                 ),
                 urgencies=urgencies,
                 reason=_reason(
-                    urgencies[0] if urgencies else None, flags[case.id], case_groups, last
+                    case, urgencies[0] if urgencies else None, flags[case.id], case_groups, last
                 ),
                 alert_groups=case_groups,
                 flags=flags[case.id],
@@ -310,9 +333,24 @@ def _sort_key(sort: str) -> Any:
     return lambda r: (
         r.top or 99,
         # Within one kind, the longest waiting first.
-        naive(r.alert_groups[0].alerts[0].created_at if r.alert_groups else None, FAR_FUTURE),
+        naive(_waiting_since(r), FAR_FUTURE),
         r.case.child.last_name.casefold(),
     )
+
+
+# The kinds that wait on one row of the flags: since when the oldest of them has waited.
+_SINCE = {
+    Urgency.CONSENT_WITHDRAWN: "since_consent",
+    Urgency.FAMILY_REQUEST: "since_tasks",
+    Urgency.FAMILY_NOTE: "since_notes",
+}
+
+
+def _waiting_since(row: QueueRow) -> datetime | None:
+    if row.top in _SINCE:
+        since: datetime | None = row.flags[_SINCE[row.top]]
+        return since
+    return row.alert_groups[0].alerts[0].created_at if row.alert_groups else None
 
 
 def view_of(rows: list[QueueRow], state: QueueState, today: date) -> list[QueueRow]:

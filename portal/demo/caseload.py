@@ -1,14 +1,17 @@
-"""Demo clinic, part five: six more of Dr. Rivera's families (fictional), so her caseload shows a
+"""Demo clinic, part five: eight more of Dr. Rivera's families (fictional), so her caseload shows a
 real triage order, one family for each kind of urgency (issue 14):
 
 - Ivy Brennan: her mother Nora rated the last session low, a sharp drop from last time (rupture);
+- Rosa Lindqvist: her father Erik withdrew treatment consent, so the case is paused;
 - Theo Nakamura: his father's message has waited past the reply time;
 - Amira Sayed: plan version 1 is proposed and waits for Dr. Rivera's sign-off;
 - Jonah Reyes: his mother asked for a change to the plan (family request);
+- Noah Adler: his mother sent a "How is it going?" note that waits for an answer;
 - Elsie Moore: the plan review was due two weeks ago;
 - Felix Adeyemi: no practice for nine days.
 
-It also writes Dr. Rivera's agenda for Leo's next session, on his "before the session" page.
+It also writes Dr. Rivera's agenda for Leo's next session, on his "before the session" page, and
+her reading of his latest practice entry (the feared outcome did not happen).
 
 These families have no published sign-ins; the README's demo people are unchanged. Safe to run
 again: it does nothing once Ivy's case exists.
@@ -35,6 +38,7 @@ from portal.models import (
     CaseStatus,
     CaseTherapist,
     Child,
+    ConsentAction,
     ConsentKind,
     ConsentMethod,
     FearScale,
@@ -42,7 +46,7 @@ from portal.models import (
     Role,
     User,
 )
-from portal.models.feedback import SessionMode, SessionStatus
+from portal.models.feedback import NoteMood, SessionMode, SessionStatus
 from portal.models.messages import ThreadKind
 from portal.models.plans import GoalOwner, PlanVersion
 
@@ -241,12 +245,59 @@ def _felix_no_practice(rivera: User) -> None:
     )
 
 
-def _leo_agenda(rivera: User) -> None:
-    from portal.feedback.before_session import do_save_agenda
+def _rosa_consent_withdrawn(rivera: User) -> None:
+    rosa, erik = _family(
+        rivera,
+        ("Rosa", "Lindqvist", 9, "Worry when apart from her parents"),
+        ("erik@demo.rapport.test", "Erik Lindqvist", "Father"),
+    )
+    _active_plan(rivera, rosa, erik, days_ago=30)
+    do_record_consent(
+        erik,
+        rosa,
+        given_by=erik,
+        kind=ConsentKind.TREATMENT,
+        method=ConsentMethod.PORTAL,
+        action=ConsentAction.REVOKED,
+    )
+
+
+def _noah_family_note(rivera: User) -> None:
+    from portal.feedback.notes import do_send_note
+
+    noah, grace = _family(
+        rivera,
+        ("Noah", "Adler", 8, "Fear of water"),
+        ("grace@demo.rapport.test", "Grace Adler", "Mother"),
+    )
+    _active_plan(rivera, noah, grace, days_ago=25)
+    note = do_send_note(
+        grace,
+        noah,
+        mood=NoteMood.HARD,
+        text="Noah cried in the car before his swimming lesson on Saturday and we went home. "
+        "Was that the right thing to do?",
+        idempotency_key=str(uuid.uuid4()),
+    )
+    note.created_at = utcnow() - timedelta(days=1, hours=3)
+
+
+def _leo_before_session(rivera: User) -> None:
+    """Dr. Rivera's agenda for Leo's next session, and her reading of his latest practice entry:
+    he feared the dog would jump at him, and it just looked at him and walked on."""
+    from portal.feedback.before_session import do_judge_prediction, do_save_agenda
+    from portal.models.ladders import PracticeAttempt
 
     leo = db.session.scalars(
         select(Case).join(Child, Case.child_id == Child.id).where(Child.first_name == "Leo")
     ).one()
+    latest = db.session.scalars(
+        select(PracticeAttempt)
+        .where(PracticeAttempt.case_id == leo.id, PracticeAttempt.prediction != "")
+        .order_by(PracticeAttempt.practiced_at.desc())
+        .limit(1)
+    ).one()
+    do_judge_prediction(rivera, latest, False)
     do_save_agenda(
         rivera,
         leo,
@@ -268,7 +319,9 @@ def load_demo_caseload() -> bool:
         _elsie_review_overdue(rivera)
         _felix_no_practice(rivera)
         _ivy_rupture(rivera)
-        _leo_agenda(rivera)
+        _rosa_consent_withdrawn(rivera)
+        _noah_family_note(rivera)
+        _leo_before_session(rivera)
     finally:
         current_app.config["PRINT_OUTBOX"] = printing
     db.session.flush()

@@ -108,16 +108,17 @@ def _practise(
             note_private=t.private,
             practiced_at=utcnow() - timedelta(days=t.days_ago, hours=(number % 5) + 1),
         )
-        results.append(
-            services.do_log_practice(
-                actor,
-                case,
-                steps[t.step],
-                data,
-                on_behalf_of_child=on_behalf,
-                private_notes_allowed=scale is FearScale.NUMBER_10,
-            )
+        result = services.do_log_practice(
+            actor,
+            case,
+            steps[t.step],
+            data,
+            on_behalf_of_child=on_behalf,
+            private_notes_allowed=scale is FearScale.NUMBER_10,
         )
+        if result.mastered:  # mastered on the day of that try, not the day the demo loaded
+            steps[t.step].mastered_at = data.practiced_at
+        results.append(result)
     return results
 
 
@@ -275,7 +276,7 @@ def _leo(leo: Case, rivera: User, carla: User, david: User, leo_user: User) -> N
         _rated(
             6, 2, 3, 3, 1, coach=dad, outcome="I forgot to watch the dog, I was playing", minutes=20
         ),
-        _rated(1, 2, 3, 2, 1, coach=mum, outcome=calm, minutes=20),
+        _rated(1, 2, 3, 2, 1, coach=mum, prediction=bite, outcome=calm, minutes=20),
     ]
     results = _practise(
         leo, steps, tries, actor=leo_user, scale=FearScale.THERMOMETER_10, on_behalf=False

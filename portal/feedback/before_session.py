@@ -1,5 +1,12 @@
 """Before the session: what happened with one case since the last held session, on one page
 (issue 14). For the case's therapists only. A fixed number of bounded reads whatever the history.
+
+Predictions that did not come true: a practice entry (8-12 and teens) keeps the child's
+prediction and what happened as free text. Whether the feared outcome happened is not guessed
+from the words; the therapist reads the pair here once and says (`do_judge_prediction`,
+stored in `PracticeAttempt.prediction_came_true`). The page then singles out the entries since the
+last session whose feared outcome did not happen, lists the ones not read yet with the two
+buttons, and names the ones that came true.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from portal.models.feedback import (
     CareAlert,
     Respondent,
     SessionAgenda,
+    SessionAttendance,
     SessionFeedback,
     SessionStatus,
     TherapySession,
@@ -74,7 +82,13 @@ class Prep:
     trends: list[StepTrend] = field(default_factory=list)
     mastered: list[LadderStep] = field(default_factory=list)
     predictions: list[PracticeAttempt] = field(default_factory=list)
+    # The predictions split by the therapist's reading (PracticeAttempt.prediction_came_true).
+    disproved: list[PracticeAttempt] = field(default_factory=list)
+    to_read: list[PracticeAttempt] = field(default_factory=list)
+    came_true: list[PracticeAttempt] = field(default_factory=list)
     guardian_checkins: list[CheckinChange] = field(default_factory=list)
+    # Guardians who came to the last session and have not checked in about it (yet).
+    checkins_waiting: list[User] = field(default_factory=list)
     child_rating: SessionFeedback | None = None
     weekly: list[WeeklyCheckin] = field(default_factory=list)
     messages: int = 0
@@ -92,7 +106,7 @@ def _sessions(case: Case, now: datetime) -> tuple[TherapySession | None, Therapy
             TherapySession.status == SessionStatus.HELD,
             TherapySession.starts_at <= now,
         )
-        .options(selectinload(TherapySession.attendance))
+        .options(selectinload(TherapySession.attendance).joinedload(SessionAttendance.guardian))
         .order_by(TherapySession.starts_at.desc())
         .limit(1)
     ).first()
@@ -152,6 +166,9 @@ def _practice(prep: Prep, case: Case, now: datetime) -> None:
             if step.mastered_at is not None and step.mastered_at >= prep.since
         )
     prep.predictions = [a for a in attempts if a.prediction.strip() and a.outcome.strip()]
+    prep.disproved = [a for a in prep.predictions if a.prediction_came_true is False]
+    prep.to_read = [a for a in prep.predictions if a.prediction_came_true is None]
+    prep.came_true = [a for a in prep.predictions if a.prediction_came_true is True]
 
 
 def _checkins(prep: Prep, case: Case) -> None:
@@ -185,6 +202,12 @@ def _checkins(prep: Prep, case: Case) -> None:
             prep.child_rating = answer
         elif prep.last_session.attended(answer.respondent_key):
             prep.guardian_checkins.append(CheckinChange(answer, earlier.get(answer.respondent_key)))
+    answered = {answer.respondent_key for answer in answers}
+    prep.checkins_waiting = [
+        row.guardian
+        for row in prep.last_session.attendance
+        if row.guardian is not None and row.attendee_key not in answered
+    ]
 
 
 def _since_messages(case: Case, since: datetime) -> int:
@@ -239,6 +262,21 @@ def prepare(case: Case, now: datetime) -> Prep:
         select(SessionAgenda).where(SessionAgenda.case_id == case.id)
     ).one_or_none()
     return prep
+
+
+class PredictionError(ValueError):
+    """The entry has no prediction and outcome to judge."""
+
+
+def do_judge_prediction(actor: User, attempt: PracticeAttempt, came_true: bool | None) -> None:
+    """The therapist's reading of one practice entry: did what the child predicted (feared)
+    happen? Nothing in the two free texts says so reliably (“Nobody laughed”, “Two people
+    looked”), so a person decides; None takes the reading back. Only an entry with both a
+    prediction and what happened can be judged."""
+    if not (attempt.prediction.strip() and attempt.outcome.strip()):
+        raise PredictionError("no prediction and outcome to judge")
+    attempt.prediction_came_true = came_true
+    db.session.flush()
 
 
 def do_save_agenda(actor: User, case: Case, text: str) -> SessionAgenda:

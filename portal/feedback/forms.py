@@ -202,3 +202,21 @@ class AgendaForm(FlaskForm):
         ],
         render_kw={"rows": 6},
     )
+
+
+class PredictionForm(FlaskForm):
+    """The therapist's reading of a practice entry: did what the child feared happen?"""
+
+    came_true = RadioField(
+        _l("Did the feared outcome happen?"),
+        choices=[
+            SelectChoice("no", _l("It did not happen")),
+            SelectChoice("yes", _l("It happened")),
+            SelectChoice("clear", _l("Unmark")),
+        ],
+        validators=[InputRequired()],
+    )
+
+    @property
+    def verdict(self) -> bool | None:
+        return {"no": False, "yes": True}.get(self.came_true.data or "")

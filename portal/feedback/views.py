@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import require_case
+from portal.cases.queries import get_in_case, require_case
 from portal.child.queries import case_for_child_screen
 from portal.feedback import answered, attendance, bp, notes, services
 from portal.feedback.alerts import group_by_cause
@@ -26,6 +26,7 @@ from portal.feedback.forms import (
     ChildFeedbackForm,
     FamilyNoteForm,
     GuardianFeedbackForm,
+    PredictionForm,
     ResolveAlertForm,
     SessionForm,
     SessionStatusForm,
@@ -304,7 +305,14 @@ def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) 
     if form is None:
         form = AgendaForm(formdata=None)
         form.text.data = prep.agenda.text if prep.agenda else ""
-    return render("feedback/before_session.html", case=case, prep=prep, form=form, status=status)
+    return render(
+        "feedback/before_session.html",
+        case=case,
+        prep=prep,
+        form=form,
+        prediction_form=PredictionForm(formdata=None),
+        status=status,
+    )
 
 
 @bp.get("/cases/<int:case_id>/before-session")
@@ -326,6 +334,31 @@ def save_agenda(case_id: int) -> Response:
     db.session.commit()  # commit point: the view's change
     flash(_("Agenda saved. Only the therapists on this case see it."), "success")
     return see_other("feedback.before_session", case_id=case.id)
+
+
+@bp.post("/cases/<int:case_id>/before-session/predictions/<int:attempt_id>")
+@audited("update", practice="attempt_id")
+def judge_prediction(case_id: int, attempt_id: int) -> Response:
+    """The therapist says whether the feared outcome of one practice entry happened."""
+    from portal.feedback.before_session import PredictionError, do_judge_prediction
+
+    case = require_case(case_id, "feedback.manage")
+    attempt = get_in_case(PracticeAttempt, "practice", case.id, attempt_id)
+    form = PredictionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        do_judge_prediction(current_user, attempt, form.verdict)
+    except PredictionError:
+        abort(400)
+    db.session.commit()  # commit point: the view's change
+    if form.verdict is False:
+        flash(_("Marked: the feared outcome did not happen."), "success")
+    elif form.verdict is True:
+        flash(_("Marked: the feared outcome happened."), "success")
+    else:
+        flash(_("Marked as not read yet."), "success")
+    return see_other("feedback.before_session", case_id=case.id, _anchor="prep-predictions")
 
 
 # --- guardian ----------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def _my_ladder(
     band = case.child.age_band(today())
     totals = jar_totals(case.id)
     ladders = ladders_of(case.id)
+    here_steps = [step for lad in ladders if (step := services.current_step(lad))]
     return render(
         "ladders/child.html",
         case=case,
@@ -61,7 +62,8 @@ def _my_ladder(
         stars=totals.practices,
         balance=totals.balance,
         jar=young_views.jar_of_stars(totals.balance, 0),
-        here_steps={step.id for lad in ladders if (step := services.current_step(lad))},
+        here_steps={step.id for step in here_steps},
+        offline_pages=young_views.offline_pages(here_steps) if band is AgeBand.YOUNG else [],
         spendable=totals.balance - totals.pending,
         rewards=[r for r in rewards_of(case.id) if r.approved_at],
         waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
@@ -283,13 +285,16 @@ def ask_reward(reward_id: int) -> Response:
         flash(str(exc), "error")
         return see_other("ladders.child_ladder")
     db.session.commit()  # commit point: the view's change
-    flash(
-        _(
+    if case.child.age_band(today()) is AgeBand.TEEN:
+        asked = _(
+            "You asked for “%(title)s”. A parent will confirm when you get it.", title=reward.title
+        )
+    else:
+        asked = _(
             "You asked for “%(title)s”. A grown-up will say yes when you get it.",
             title=reward.title,
-        ),
-        "success",
-    )
+        )
+    flash(asked, "success")
     return see_other("ladders.child_ladder")
 
 

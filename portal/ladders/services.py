@@ -24,7 +24,7 @@ from portal import db
 from portal.db import utcnow
 from portal.ladders.pictures import SITUATIONS
 from portal.ladders.scales import to_canonical
-from portal.models import Case, User
+from portal.models import AgeBand, Case, User
 from portal.models.ladders import (
     Cheer,
     Completion,
@@ -41,6 +41,7 @@ from portal.models.ladders import (
     TokenEntry,
     TokenKind,
 )
+from portal.policies import today
 
 MAX_STEPS = 20
 GAP_WARNING = 15  # 1.5 on the 0-10 scale, in canonical points
@@ -495,6 +496,8 @@ def do_request_reward(
     actor: User, case: Case, reward: Reward, *, on_behalf_of_child: bool
 ) -> Redemption:
     if reward.approved_at is None:
+        if case.child.age_band(today()) is AgeBand.TEEN:
+            raise LadderRuleError(_("A parent has not approved this reward yet."))
         raise LadderRuleError(_("A grown-up has not said yes to this reward yet."))
     available = token_balance(case.id) - pending_cost(case.id)
     if available < reward.cost:

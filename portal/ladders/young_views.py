@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import Response, request
+from flask import Response, request, url_for
 
 from portal.audit_trail import audited
 from portal.child.queries import require_child_case
@@ -113,6 +113,20 @@ def young_practice_from_request(case: Case, step: LadderStep, form: PracticeForm
     )
 
 
+def offline_pages(steps: list[LadderStep]) -> list[str]:
+    """The screens a young child needs to log a try on these steps without a connection, beyond
+    each step's first screen (linked from her ladder): her home (where the app opens), each
+    step's other screens and the celebration. The service worker keeps them once, with
+    placeholder answers that the page replaces from its own address (static/js/offline.js)."""
+    screens = ("stage=do&before=0", "stage=peak&before=0", "stage=how&before=0&peak=0")
+    pages = [
+        f"{url_for('ladders.practice_form', step_id=step.id)}?{screen}"
+        for step in steps
+        for screen in screens
+    ]
+    return [url_for("child.home"), *pages, url_for("ladders.well_done", on_device=1)]
+
+
 def jar_of_stars(balance: int, earned: int) -> dict[str, int]:
     """What the jar shows: the stars in the current jar, how many of them just arrived, and the
     full jars on the shelf. The newest star always lands in the jar, so the screen changes."""
@@ -129,8 +143,14 @@ def jar_of_stars(balance: int, earned: int) -> dict[str, int]:
 @audited("read")
 @child_mode_allowed
 def well_done() -> Response:
-    """The celebration after a young child's practice: the stars just earned fly into the jar."""
+    """The celebration after a young child's practice: the stars just earned fly into the jar.
+
+    `on_device=1` is the celebration for a try kept on the device without a connection (the
+    service worker keeps this page and shows it then): her star waits in the phone, so it shows
+    no jar and no count, only that the try was kept and will be sent."""
     case = require_child_case("practice.log")
+    if request.args.get("on_device") == "1":
+        return render("ladders/well_done.html", case=case, child=case.child, on_device=True)
     raw = request.args.get("earned", "")
     earned = int(raw) if raw.isdigit() and len(raw) < 3 else 0
     totals = jar_totals(case.id)

@@ -181,6 +181,9 @@ class PracticeAttempt(Base):
     coach: Mapped[str] = mapped_column(String(100), default="")
     prediction: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str] = mapped_column(Text, default="")
+    # Whether what the child feared (the prediction) happened, as the therapist judged from the
+    # two texts on "before the session": None until someone has said (issue 14).
+    prediction_came_true: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text, default="")
     # A teen's "keep this note private from my parents": guardians never receive the note.
     note_private: Mapped[bool] = mapped_column(Boolean, default=False)

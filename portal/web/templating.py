@@ -4,15 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import format_decimal, get_locale
+from flask_login import current_user
+from sqlalchemy import select
 
+from portal import db
 from portal.db import utcnow
 from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
 from portal.labels import kin, label, named_kin
-from portal.models import User
+from portal.models import AgeBand, Child, User
 from portal.policies import can, today
-from portal.session_state import in_child_mode
+from portal.session_state import current_auth_session, in_child_mode
+
+
+def _child_at_screen() -> Child | None:
+    """The child at the screen, from the session's identity map when the page loaded it already
+    (every child screen does), so asking costs no query there."""
+    auth_session = current_auth_session()
+    child_id = auth_session.child_mode_child_id if auth_session else None
+    if child_id is not None:
+        return db.session.get(Child, child_id)
+    if not current_user.is_child:
+        return None
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Child) and loaded.user_id == current_user.id:
+            return loaded
+    return db.session.scalar(select(Child).where(Child.user_id == current_user.id))
+
+
+def viewer_band() -> AgeBand | None:
+    """The age band of the child at the screen: the signed-in child, or the child a guardian
+    handed the device to; None for an adult or nobody. Shared templates word what they say by it
+    (a teen is never told to ask a grown-up)."""
+    if "viewer_band" not in g:
+        child = _child_at_screen() if current_user.is_authenticated else None
+        g.viewer_band = child.age_band(today()) if child is not None else None
+    return g.viewer_band  # type: ignore[no-any-return]
 
 
 def init_templating(app: Flask, *, htmx_file: str) -> None:
@@ -42,4 +70,5 @@ def init_templating(app: Flask, *, htmx_file: str) -> None:
             "languages": LANGUAGES,
             "language": get_locale().language if get_locale() else "en",
             "chosen_language": chosen_language(),
+            "viewer_band": viewer_band,
         }

@@ -1,7 +1,9 @@
 // The page's side of working offline (issue 15; the worker is static/js/sw.js, served at /sw.js).
 // Registers the worker, shows "Saved on this device…" while practices of this viewer wait to be
 // sent, asks the worker to send them when the connection comes back, and gives each practice
-// form a fresh idempotency key (a form kept for offline use is filled in more than once).
+// form a fresh idempotency key (a form kept for offline use is filled in more than once). A young
+// child's screens take their answers from their own address (a screen kept on the device was drawn
+// for an earlier try), and a try that starts on a kept screen gets a key of its own.
 (function () {
   "use strict";
   // Only the child's screens (/me…) are looked after; the rest of Rapport is left alone.
@@ -46,6 +48,37 @@
       function (input) { if (window.crypto && crypto.randomUUID) { input.value = crypto.randomUUID(); } });
   }
 
+  var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  var FIELDS = { key: "key", idempotency_key: "key", before: "before", fear_before: "before",
+    peak: "peak", fear_peak: "peak" };
+
+  function answersFromAddress() {
+    var flow = document.querySelector("[data-young-flow]");
+    if (!flow) { return; }
+    var here = new URLSearchParams(location.search);
+    var face = function (raw) { return /^[0-2]$/.test(raw || "") ? raw : null; };
+    var key = here.get("key");
+    if (!UUID.test(key || "")) {
+      // A try starts on its first screen: a kept copy carries an earlier try's key, so it gets
+      // its own. Any other screen without a key in its address (the answer to a post) keeps its own.
+      var starts = flow.getAttribute("data-young-flow") === "before";
+      key = starts && window.crypto && crypto.randomUUID ? crypto.randomUUID() : null;
+    }
+    var answers = { key: key, before: face(here.get("before")), peak: face(here.get("peak")) };
+    Array.prototype.forEach.call(flow.querySelectorAll("input[type=hidden]"), function (input) {
+      var value = answers[FIELDS[input.name]];
+      if (value !== undefined && value !== null) { input.value = value; }
+    });
+    Array.prototype.forEach.call(flow.querySelectorAll("a[href*='stage=']"), function (link) {
+      var url = new URL(link.href);
+      ["key", "before", "peak"].forEach(function (name) {
+        if (url.searchParams.has(name) && answers[name] !== null) { url.searchParams.set(name, answers[name]); }
+      });
+      link.href = url.pathname + url.search;
+    });
+  }
+
+  answersFromAddress();
   navigator.serviceWorker.register("/sw.js", { scope: "/me" }).catch(function () {});
   navigator.serviceWorker.addEventListener("message", function (event) {
     if (event.data && event.data.type === "rapport-sent") {

@@ -3,8 +3,13 @@
 // - Static files (css, js, pictures): from the cache first, refreshed from the network.
 // - The child's pages (/me…, the worker's scope): from the network; a copy is kept for when the connection drops,
 //   together with the practice forms the ladder links to.
+// - A young child's screens (4-7: before, do it, worst moment, how it went, and the celebration
+//   for a try saved here) are kept too, each once for every try: the answers so far travel in the
+//   address, and the page takes them from there (offline.js). The ladder page names them
+//   (data-offline-keep); the pictures they show are kept with them.
 // - A practice posted without a connection is kept on this device (IndexedDB) and sent again,
-//   once, when the connection is back (its idempotency key makes a repeat harmless).
+//   once, when the connection is back (its idempotency key makes a repeat harmless). The form may
+//   name the child's page to show meanwhile (offline_next); else the ladder.
 // - Every page names its viewer (X-Rapport-Viewer). The pages and unsent practices of anybody
 //   else are dropped as soon as another person is signed in; signing out drops everything.
 "use strict";
@@ -14,6 +19,9 @@ var PAGES_CACHE = "rapport-pages";
 var DB_NAME = "rapport-offline";
 var PRACTICE_URL = /^\/me\/ladder\/steps\/\d+$/;
 var STEP_LINK = /href="(\/me\/ladder\/steps\/\d+)"/g;
+var KEEP_LIST = /data-offline-keep="([^"]*)"/g;
+var STATIC_LINK = /(?:src|href)="(\/static\/[^"?#]+)"/g;
+var FLOW_STAGE = /^(do|peak|how)$/;
 
 // --- IndexedDB: the outbox of practices, and who the viewer is ----------------------------------
 
@@ -78,6 +86,16 @@ function forgetEverything() {
 
 // --- pages --------------------------------------------------------------------------------------
 
+// Where a page is kept. A young child's screen is kept once per stage, whatever answers its
+// address carries (?stage=peak&key=…&before=1 is kept as ?stage=peak).
+function pageKey(url) {
+  if (PRACTICE_URL.test(url.pathname)) {
+    var stage = url.searchParams.get("stage");
+    return url.pathname + (stage && FLOW_STAGE.test(stage) ? "?stage=" + stage : "");
+  }
+  return url.pathname + url.search;
+}
+
 function isChildPage(url) {
   return url.origin === self.location.origin && /^\/me(\/|$)/.test(url.pathname);
 }
@@ -88,7 +106,7 @@ function keepPage(request, response) {
     if (!viewer || response.status !== 200 || response.redirected) { return; }
     return caches.open(PAGES_CACHE).then(function (cache) {
       var url = new URL(request.url);
-      return cache.put(url.pathname + url.search, response.clone()).then(function () {
+      return cache.put(pageKey(url), response.clone()).then(function () {
         if (url.pathname !== "/me/ladder") { return; }
         return response.clone().text().then(function (html) { return keepPracticeForms(html, viewer); });
       });
@@ -96,20 +114,46 @@ function keepPage(request, response) {
   });
 }
 
-function keepPracticeForms(html, viewer) {
-  var links = [];
+function matches(pattern, text) {
+  var found = [];
   var match;
-  while ((match = STEP_LINK.exec(html)) !== null) { links.push(match[1]); }
-  // Only forms not kept yet: a visit to a form refreshes its copy anyway, and each fetch here is
+  pattern.lastIndex = 0;
+  while ((match = pattern.exec(text)) !== null) { found.push(match[1]); }
+  return found;
+}
+
+function keepPracticeForms(html, viewer) {
+  var links = matches(STEP_LINK, html);
+  matches(KEEP_LIST, html).forEach(function (list) {
+    list.replace(/&amp;/g, "&").split(/\s+/).forEach(function (path) {
+      if (/^\/me\//.test(path)) { links.push(path); }
+    });
+  });
+  // Only pages not kept yet: a visit to a page refreshes its copy anyway, and each fetch here is
   // a page view on the server (and in the audit trail).
   return caches.open(PAGES_CACHE).then(function (cache) {
     return Promise.all(links.map(function (path) {
-      return cache.match(path).then(function (kept) {
+      var key = pageKey(new URL(path, self.location.origin));
+      return cache.match(key).then(function (kept) {
         if (kept) { return; }
         return fetch(path, { credentials: "same-origin" }).then(function (response) {
-          if (response.ok && response.headers.get("X-Rapport-Viewer") === viewer) {
-            return cache.put(path, response);
+          if (response.ok && !response.redirected && response.headers.get("X-Rapport-Viewer") === viewer) {
+            return Promise.all([cache.put(key, response.clone()), response.text().then(keepPictures)]);
           }
+        });
+      }).catch(function () {});
+    }));
+  });
+}
+
+// The pictures, styles and scripts a kept page shows, so it draws without a connection.
+function keepPictures(html) {
+  return caches.open(STATIC_CACHE).then(function (cache) {
+    return Promise.all(matches(STATIC_LINK, html).map(function (path) {
+      return cache.match(path).then(function (kept) {
+        if (kept) { return; }
+        return fetch(path).then(function (response) {
+          if (response.ok) { return cache.put(path, response); }
         });
       }).catch(function () {});
     }));
@@ -132,7 +176,7 @@ function fromCache(request) {
   return getViewer().then(function (viewer) {
     if (!viewer) { return offlinePage(); }
     return caches.open(PAGES_CACHE).then(function (cache) {
-      return cache.match(url.pathname + url.search).then(function (hit) {
+      return cache.match(pageKey(url)).then(function (hit) {
         if (hit && hit.headers.get("X-Rapport-Viewer") === viewer) { return hit; }
         return offlinePage();
       });
@@ -156,13 +200,26 @@ function practice(event) {
   return fetch(event.request).catch(function () {
     return Promise.all([copy.text(), getViewer()]).then(function (both) {
       var body = both[0];
-      var key = new URLSearchParams(body).get("idempotency_key") || String(Date.now());
+      var params = new URLSearchParams(body);
+      var key = params.get("idempotency_key") || String(Date.now());
+      var next = params.get("offline_next") || "";
       var item = { key: key, url: new URL(copy.url).pathname, body: body, viewer: both[1], saved: Date.now() };
       return tx("outbox", "readwrite", function (s) { s.put(item); }).then(function () {
-        return Response.redirect("/me/ladder", 303);
+        return Response.redirect(/^\/me\/[\w\/-]*(\?[\w=&-]*)?$/.test(next) ? next : "/me/ladder", 303);
       });
     });
   });
+}
+
+// A try kept on the device happened when it was kept, not when the connection came back: "just
+// now" becomes the day it was kept, in the form's own words, so it counts on the right day.
+function whenKept(saved) {
+  var then = new Date(saved || Date.now());
+  var now = new Date();
+  if (now - then < 60 * 60 * 1000) { return "now"; }
+  var day = function (d) { return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime(); };
+  var days = Math.round((day(now) - day(then)) / 86400000);
+  return days <= 0 ? "today" : days === 1 ? "yesterday" : "2";
 }
 
 var sending = null;
@@ -173,9 +230,12 @@ function sendOne(item) {
       return false;  // signed out, or somebody else: keep it for its own person
     }
     return form.text().then(function (html) {
-      var token = /name="csrf_token" type="hidden" value="([^"]+)"/.exec(html);
+      // Any of the page's forms' token, or the one every page gives htmx.
+      var token = /name="csrf_token" type="hidden" value="([^"]+)"/.exec(html) ||
+        /"X-CSRFToken": "([^"]+)"/.exec(html);
       var params = new URLSearchParams(item.body);
       if (token) { params.set("csrf_token", token[1]); }
+      if (params.get("when") === "now") { params.set("when", whenKept(item.saved)); }
       return fetch(item.url, {
         method: "POST", body: params, credentials: "same-origin",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },

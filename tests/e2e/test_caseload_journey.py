@@ -32,6 +32,9 @@ def test_rivera_answers_the_rupture_at_the_top_and_the_family_leaves_needs_atten
     nav.get_by_text("More").click()
     top = rivera.locator("li.queue-row").first
     expect(top.locator(".queue-name")).to_have_text("Ivy Brennan")
+    # The first family and why it is first are on the first screen, under the controls.
+    why = top.locator(".queue-why").bounding_box() or {"y": 9999, "height": 0}
+    assert why["y"] + why["height"] <= PHONE["height"]
     expect(top.get_by_text("Rupture or low rating")).to_be_visible()
     expect(top.get_by_text("Nora Brennan rated low")).to_be_visible()
     shoot(rivera, "caseload-queue")
@@ -76,6 +79,14 @@ def test_rivera_prepares_for_leos_session_on_one_page(new_page: Callable[..., Pa
         expect(rivera.get_by_role("heading", name=section, exact=True)).to_be_visible()
     expect(rivera.get_by_text("Current step:")).to_be_visible()
     expect(rivera.get_by_role("link", name=re.compile(r"overall \d+")).first).to_be_visible()
+    # He feared the dog would jump at him; it walked on. Linked to the entry itself.
+    predictions = rivera.locator("h3", has_text="Predictions that did not come true")
+    expect(predictions).to_be_visible()
+    disproved = rivera.locator("li.prediction-disproved")
+    expect(disproved).to_have_count(1)
+    expect(disproved).to_contain_text("The dog will jump at me")
+    expect(disproved.get_by_role("link")).to_have_attribute("href", re.compile(r"#practice-\d+$"))
+    expect(rivera.get_by_text("came, no check-in yet")).to_be_visible()  # David
     expect(rivera.get_by_label("Agenda for the next session")).to_have_value(
         re.compile("Leo chooses the first step")
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import func, select
@@ -18,7 +19,7 @@ from portal.demo import DEMO_PASSWORD
 from portal.models import User
 from portal.models.ladders import PracticeAttempt
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import ANA, PHONE, SCREENSHOTS, LiveServer, kids_sign_in, sign_in
+from tests.e2e.conftest import ANA, DESKTOP, PHONE, SCREENSHOTS, LiveServer, kids_sign_in, sign_in
 
 # Every utterance is recorded, and "ends" at once so the next sentence follows.
 SPEECH_RECORDER = """
@@ -81,7 +82,7 @@ def said(page: Page, at_least: int) -> list[str]:
 
 
 def _maya(new_page: Callable[..., Page], **options: object) -> Page:
-    page = new_page(viewport=PHONE, **options)
+    page = new_page(**{"viewport": PHONE, **options})
     page.context.add_init_script(SPEECH_RECORDER)
     page.goto("/login")
     page.locator("input[name=email]").fill(ANA)
@@ -347,3 +348,213 @@ def test_the_worker_never_shows_one_persons_screens_to_another(
         device.goto(path)
         body = device.locator("body").inner_text()
         assert "Leo" not in body and "dog" not in body.lower(), (path, body[:200])
+
+
+def _maya_logs_a_try(page: Page, thumb: Thumb) -> str:
+    """Maya's five taps on her ladder's current step; returns the try's idempotency key."""
+    thumb.tap(page.locator(".rung-here a.rung-go"))
+    expect(page.locator("h1")).to_contain_text("before you start")
+    page.wait_for_load_state("load")  # the screen has taken its answers from its address
+    thumb.tap(page.locator("button.face-button").nth(1))
+    expect(page.locator("h1")).to_contain_text("Now have a go")
+    thumb.tap(page.locator("button.flow-next"))
+    expect(page.locator("h1")).to_contain_text("worst moment")
+    page.wait_for_load_state("load")
+    thumb.tap(page.locator("button.face-button").first)
+    expect(page.locator("h1")).to_contain_text("How did it go?")
+    page.wait_for_load_state("load")
+    key = page.locator("input[name=idempotency_key]").input_value()
+    thumb.tap(page.locator("button[value=full]"))
+    return key
+
+
+SAVED_YESTERDAY_JS = """
+key => new Promise((done, failed) => {
+  const open = indexedDB.open("rapport-offline", 1);
+  open.onerror = failed;
+  open.onsuccess = () => {
+    const store = open.result.transaction("outbox", "readwrite").objectStore("outbox");
+    const get = store.get(key);
+    get.onsuccess = () => {
+      const item = get.result;
+      item.saved = Date.now() - 26 * 60 * 60 * 1000;
+      store.put(item).onsuccess = () => { open.result.close(); done(true); };
+    };
+  };
+})
+"""
+
+
+def _practices_with(live_server: LiveServer, keys: list[str]) -> list[PracticeAttempt]:
+    with live_server.app.app_context():
+        rows = db.session.scalars(
+            select(PracticeAttempt).where(PracticeAttempt.idempotency_key.in_(keys))
+        ).all()
+        db.session.expunge_all()
+    return list(rows)
+
+
+def test_maya_logs_at_the_school_gate_without_a_connection(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    page = _maya(new_page)
+    # her ladder, the first screen of her step, its three other screens and the celebration
+    _with_service_worker(page, "/me/ladder", pages_at_least=6)
+
+    page.context.set_offline(True)
+    keys = []
+    for attempt in (1, 2):  # twice: each try kept on the device gets a key of its own
+        thumb = Thumb(page)
+        keys.append(_maya_logs_a_try(page, thumb))
+        expect(page.locator("h1")).to_have_text("You did it!")
+        notice = page.locator("#offline-notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Saved on this device")
+        # she cannot read it: a picture says it too, and "read it to me" says it
+        expect(notice.locator("img[src$='/on-device.svg']")).to_be_visible()
+        assert thumb.taps == 5  # kept on the device in five taps, as online
+        if attempt == 1:
+            fits_one_screen(page, "maya-offline-saved")
+            page.locator("[data-read-aloud]").first.click()
+            assert said(page, 2)[1].startswith("Saved on this device"), said(page, 2)
+            page.reload()  # still offline: still kept, still said
+            expect(page.locator("#offline-notice")).to_be_visible()
+        page.locator("a[href$='/me/ladder']").click()  # her ladder, kept on the device
+        expect(page.locator("#offline-notice")).to_be_visible()
+        expect(page.locator("#offline-notice img[src$='/on-device.svg']")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "kids-maya-offline-ladder-390x844.png"), full_page=True)
+    assert_accessible(page, "maya-offline-ladder")
+    assert len(set(keys)) == 2 and all(uuid.UUID(k) for k in keys), keys
+    assert _practices_with(live_server, keys) == []
+    # The first try was kept yesterday (the phone stayed offline overnight): it counts on the
+    # day she did it, not on the day it was sent.
+    page.evaluate(SAVED_YESTERDAY_JS, keys[0])
+
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#offline-notice")).to_be_hidden(timeout=10_000)
+    for _ in range(50):
+        if len(_practices_with(live_server, keys)) == 2:
+            break
+        page.wait_for_timeout(100)
+    page.reload()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(500)
+    stored = _practices_with(live_server, keys)
+    assert sorted(p.idempotency_key for p in stored) == sorted(keys)  # each sent once, stored once
+    assert all(p.on_behalf_of_child and p.fear_before_raw == 1 for p in stored)
+    when = {p.idempotency_key: p.practiced_at for p in stored}
+    assert when[keys[1]] - when[keys[0]] > timedelta(hours=20), when
+
+    ben = new_page()
+    sign_in(ben, "ben@demo.rapport.test")
+    ben.goto(f"/cases/{stored[0].case_id}/progress")
+    for practice in stored:
+        expect(ben.locator(f"#practice-{practice.id}")).to_contain_text("Did it all")
+
+
+def test_signing_out_of_the_family_phone_keeps_nothing_of_maya(
+    new_page: Callable[..., Page],
+) -> None:
+    device = _maya(new_page)
+    _with_service_worker(device, "/me/ladder", pages_at_least=6)
+    maya_step = device.locator(".rung-here a.rung-go").get_attribute("href")
+    step_title = device.locator(".rung-here .rung-title").inner_text()
+    assert maya_step
+    device.goto("/me/leave")
+    device.get_by_label("Grown-up's password").fill(DEMO_PASSWORD)
+    device.get_by_role("button", name="Leave").click()
+    device.get_by_role("button", name="Sign out").click()
+    device.wait_for_url("**/login?signed_out=1")
+    assert device.evaluate("caches.keys()") == []  # Clear-Site-Data: nothing kept
+    assert device.evaluate("indexedDB.databases().then(d => d.map(x => x.name))") == []
+
+    kids_sign_in(device, "leo", "2468")
+    _with_service_worker(device, "/me/ladder", pages_at_least=3)
+    device.context.set_offline(True)
+    for path in (maya_step, f"{maya_step}?stage=how&peak=0", "/me/ladder/well-done?on_device=1"):
+        device.goto(path)
+        body = device.locator("body").inner_text()
+        assert "Maya" not in body and step_title not in body, (path, body[:200])
+
+
+# --- every screen of each band on a phone and a desktop ------------------------------------------
+
+_OVERFLOW_JS = r"""
+() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getClientRects().length && el.getBoundingClientRect().right > innerWidth + 1)
+  .filter(el => !el.closest('.visually-hidden, .skip-link'))
+  .map(el => [el, Math.round(el.getBoundingClientRect().right)])
+  .map(([el, right]) => `${el.tagName.toLowerCase()}.${el.className} (${right}px)`)
+  .slice(0, 5)
+"""
+
+
+def _walk(page: Page, who: str, size: str, paths: list[str]) -> list[str]:
+    """Each page: a screenshot to look at, and nothing wider than the screen."""
+    problems = []
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state("load")
+        name = path.strip("/").replace("/", "-").replace("?", "-").replace("&", "-") or "home"
+        page.screenshot(path=str(SCREENSHOTS / f"walk-{who}-{name}-{size}.png"), full_page=True)
+        wide = page.evaluate(_OVERFLOW_JS)
+        if wide or page.evaluate("document.documentElement.scrollWidth > innerWidth"):
+            problems.append(f"{who} {path} at {size}: wider than the screen: {wide}")
+    return problems
+
+
+def test_each_childs_screens_fit_a_phone_and_a_desktop(new_page: Callable[..., Page]) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    for viewport, size in ((PHONE, "390x844"), (DESKTOP, "1280x800")):
+        maya = _maya(new_page, viewport=viewport)
+        maya.goto("/me/ladder")
+        step = maya.locator(".rung-here a.rung-go").get_attribute("href")
+        flow = [f"{step}?stage={s}&before=1&peak=0" for s in ("do", "peak", "how")]
+        problems += _walk(
+            maya, "maya", size, ["/me", "/me/ladder", str(step), *flow, "/me/plan", "/me/leave"]
+        )
+        problems += _walk(maya, "maya", size, ["/me/ladder/well-done?earned=2"])
+        # What she cannot read has a picture of ours: each step's state, a reward that waits,
+        # how far along the flow is, and the faces of "how is it going?" on her plan.
+        maya.goto("/me/ladder")
+        rungs = maya.locator(".rung")
+        expect(rungs.locator(".rung-state img.state-pic")).to_have_count(rungs.count())
+        expect(maya.locator(".reward-waiting img[src$='/waiting.svg']")).not_to_have_count(0)
+        expect(maya.locator("main .tag")).to_have_count(0)  # no pill that looks like a button
+        maya.goto(str(step))
+        expect(maya.locator(".flow-dot")).to_have_count(4)
+        expect(maya.locator(".flow-dot-done")).to_have_count(1)
+        maya.goto("/me/plan")
+        faces = maya.locator(".face-button")
+        expect(faces.locator("img.face-pic")).to_have_count(faces.count())
+        for who, secret, extra in (("leo", "2468", []), ("sam", DEMO_PASSWORD, ["/messages"])):
+            child = new_page(viewport=viewport)
+            kids_sign_in(child, who, secret)
+            child.goto("/me/ladder")
+            step = child.locator(".rung-here a.rung-go").first.get_attribute("href")
+            paths = ["/me", "/me/ladder", str(step), "/me/plan", "/account/password", *extra]
+            problems += _walk(child, who, size, paths)
+    assert problems == []
+
+
+def test_maya_is_told_in_spanish_that_her_try_waits_on_the_phone(
+    new_page: Callable[..., Page],
+) -> None:
+    page = _maya(new_page, locale="es-ES")
+    _with_service_worker(page, "/me/ladder", pages_at_least=6)
+    page.context.set_offline(True)
+    page.locator(".rung-here a.rung-go").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.wait_for_load_state("load")
+    page.locator("button.face-button").first.click()
+    page.locator("button.flow-next").click()
+    page.wait_for_load_state("load")
+    page.locator("button.face-button").first.click()
+    page.wait_for_load_state("load")
+    page.locator("button[value=full]").click()
+    notice = page.locator("#offline-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Guardado en este dispositivo")
+    fits_one_screen(page, "maya-offline-saved-es")

@@ -198,11 +198,15 @@ def practice(
     note: str = "",
     private: bool = False,
     on_behalf: bool = False,
+    prediction: str = "",
+    outcome: str = "",
 ) -> ladder_services.PracticeResult:
     data = ladder_services.PracticeInput(
         ratings=ladder_services.Ratings(scale, peak=peak),
         completion=completion,
         idempotency_key=key or str(uuid.uuid4()),
+        prediction=prediction,
+        outcome=outcome,
         note=note,
         note_private=private,
         practiced_at=when,
@@ -215,11 +219,19 @@ def practice(
 def build_ladder_scene(
     app: Flask, db_session: Session, therapist: User, child: User, case: Case, goal_key: str
 ) -> dict[str, object]:
-    """Case1's ladder for the access matrix: three steps, one practice (3 tokens), a waiting step
-    idea, an approved 1-token reward and a request for it waiting for a guardian."""
+    """Case1's ladder for the access matrix: three steps, one practice (3 tokens, with a
+    prediction and what happened), a waiting step idea, an approved 1-token reward and a request
+    for it waiting for a guardian."""
     with services_on(app, db_session):
         ladder, steps = a_ladder(therapist, case, (2, 3.5, 5), lineage_key=goal_key)
-        attempt = practice(child, case, steps[0], peak=3).attempt
+        attempt = practice(
+            child,
+            case,
+            steps[0],
+            peak=3,
+            prediction="The dog will bark at me",
+            outcome="It did not bark",
+        ).attempt
         idea = ladder_services.do_suggest_step(
             child, case, ladder, title="Look at the dog next door", on_behalf_of_child=False
         )

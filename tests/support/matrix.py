@@ -303,6 +303,7 @@ MATRIX: list[Row] = [
     # Before the session: the therapists' page and their private agenda; no guardian, no child.
     row("feedback.before_session",    GET,  ONCASE, IN,    NF,    NF,    NF,    OK,    NF,    NF),
     row("feedback.save_agenda",       POST, ONCASE, IN,    NF,    NF,    NF,    S_BEF, NF,    NF),
+    row("feedback.judge_prediction",  POST, ONCASE, IN,    NF,    NF,    NF,    S_BEF, NF,    NF),
     row("feedback.family_checkins",   GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
     row("feedback.submit_checkin",    POST, FAMILY, IN,    NF,    S_FCK, NF,    NF,    NF,    NF),
     row("feedback.give_feedback",     GET,  FAMILY, IN,    NF,    OK,    NF,    NF,    NF,    NF),
@@ -531,6 +532,7 @@ FORMS: dict[str, Callable[[Scene], dict[str, str]]] = {
     "feedback.answer_note": lambda _: {"answer": "Good to hear, thank you."},
     "feedback.resolve_note": lambda _: {"note": ""},
     "feedback.save_agenda": lambda _: {"text": "Ask about bedtime first"},
+    "feedback.judge_prediction": lambda _: {"came_true": "no"},
     "cases.set_restriction": lambda _: {"restriction": "own_household_only"},
     "feedback.submit_checkin": lambda _: {
         "idempotency_key": str(uuid.uuid4()),
