@@ -52,7 +52,9 @@ def test_withdrawn_treatment_pauses_the_case_tells_the_therapist_and_blocks_prop
     therapist = new_browser()
     therapist.login("t1@clinic.test")
     caseload = therapist.get("/caseload").get_data(as_text=True)
-    assert "Treatment consent withdrawn" in caseload and "1 family request" in caseload
+    # The caseload's work queue (issue 14, merged from 'clinic') names it in its own words.
+    assert "Consent withdrawn" in caseload
+    assert "Treatment consent was withdrawn: the case is paused." in caseload
     # Given again: the case resumes.
     again = browser.post(
         f"/family/{world.case1.id}/consent", {"kind": "treatment", "action": "granted"}
