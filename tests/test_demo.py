@@ -170,6 +170,52 @@ def test_after_names_were_changed_a_second_run_says_how_to_start_afresh(tmp_path
     assert len([line for line in output.splitlines() if "make clean-db" in line]) == 1
 
 
+def test_the_demo_families_dates_agree_with_their_weeks_of_care(tmp_path: Path) -> None:
+    """Issue 13, every signal true: the demo families joined and gave their consents when care
+    began, weeks ago, not at the moment the demo was loaded ("you agreed on <today>" beside two
+    months of sessions and practice)."""
+    from portal.demo import load_demo_clinic
+    from portal.models import CaseTherapist, GuardianLink
+    from portal.models.feedback import SessionStatus, TherapySession
+
+    app = migrated_app(tmp_path / "demo.db")
+    with app.app_context():
+        load_demo_clinic()
+        session = get_session()
+        session.commit()
+        loaded = utcnow()
+        for case in session.scalars(
+            select(Case).join(Child).where(Child.first_name.in_(["Maya", "Leo", "Sam"]))
+        ):
+            first_session = session.scalar(
+                select(func.min(TherapySession.starts_at)).where(
+                    TherapySession.case_id == case.id,
+                    TherapySession.status == SessionStatus.HELD,
+                )
+            )
+            assert first_session is not None and first_session < loaded
+            joined = {
+                link.guardian_id: link.valid_from
+                for link in session.scalars(
+                    select(GuardianLink).where(GuardianLink.case_id == case.id)
+                )
+            }
+            records = session.scalars(
+                select(ConsentRecord).where(ConsentRecord.case_id == case.id)
+            ).all()
+            assert records
+            for record in records:
+                assert record.recorded_at <= first_session, (case.id, record.kind)
+                if record.given_by_id in joined:
+                    assert record.recorded_at >= joined[record.given_by_id]
+            for team in session.scalars(
+                select(CaseTherapist).where(CaseTherapist.case_id == case.id)
+            ):
+                assert team.added_at <= first_session
+            if case.child.user is not None:
+                assert case.child.user.created_at <= first_session
+
+
 def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(tmp_path: Path) -> None:
     """Every alert and caseload task of the demo clinic is made through the services, so each is
     a msgid and parameters said in the reader's language (portal/stored_words.py), none a
@@ -191,6 +237,48 @@ def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(tmp_path: 
             spanish = [a.summary_text for a in alerts] + [t.summary_text for t in tasks]
         english = [a.summary for a in alerts] + [t.summary for t in tasks]
     assert all(said != stored for said, stored in zip(spanish, english, strict=True))
+
+
+def test_the_demo_therapists_read_each_answer_before_the_next_session(tmp_path: Path) -> None:
+    """Issue 13, every status true in the demo too: what families sent about earlier sessions was
+    read (a recorded read, after it came in and before any written answer), so a family does not
+    see weeks of "Sent; not read yet"; the answers about the latest session are still unread."""
+    from portal.demo import load_demo_clinic
+    from portal.models.feedback import SessionFeedback, SessionStatus, TherapySession
+
+    app = migrated_app(tmp_path / "demo.db")
+    with app.app_context():
+        load_demo_clinic()
+        session = get_session()
+        session.commit()
+        now = utcnow()
+        for case in session.scalars(
+            select(Case).join(Child).where(Child.first_name.in_(["Maya", "Leo", "Sam"]))
+        ):
+            held = session.scalars(
+                select(TherapySession)
+                .where(
+                    TherapySession.case_id == case.id,
+                    TherapySession.status == SessionStatus.HELD,
+                )
+                .order_by(TherapySession.starts_at)
+            ).all()
+            latest = held[-1]
+            answers = session.scalars(
+                select(SessionFeedback).where(
+                    SessionFeedback.case_id == case.id,
+                    SessionFeedback.respondent_key.startswith("guardian:"),
+                )
+            ).all()
+            assert answers
+            for answer in answers:
+                if answer.session_id == latest.id:
+                    assert answer.read_at is None and answer.read_by_id is None
+                    continue
+                assert answer.read_at is not None and answer.read_by_id is not None
+                assert answer.created_at <= answer.read_at <= now
+                if answer.answered_at is not None:
+                    assert answer.read_at <= answer.answered_at
 
 
 def test_riveras_caseload_has_a_family_on_top_for_each_urgency_and_leos_page_a_disproved_fear(

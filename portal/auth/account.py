@@ -28,12 +28,15 @@ from portal.auth.landing import home_for
 from portal.auth.second_step import audit_account, refused
 from portal.auth.views import (
     _new_secret_problem,
+    in_their_language,
     notify_account_change,
     set_password_by_link,
+    to_sign_in,
     usable_token,
 )
 from portal.db import utcnow
 from portal.extensions import limiter
+from portal.i18n import language_of
 from portal.models import AccountToken, Role, User
 from portal.ops.outbox import queue_email
 from portal.passwords import verify_secret
@@ -142,17 +145,21 @@ def reset_password(token: str) -> Response:
         return render("auth/link_expired.html", status=404)
     user = account_token.user
     form = SetPasswordForm()
-    if user.is_therapist:
-        form.new_password.description = _("At least 15 characters. A short phrase works well.")
-    if form.validate_on_submit():
-        if problem := _new_secret_problem(user, form.new_password.data or ""):
-            form.new_password.errors = [problem]
-        else:
-            set_password_by_link(account_token, form.new_password.data or "", "password_reset")
-            notify_account_change(user, _("The password of your Rapport account was reset."))
-            audit_account("password_reset", user)
-            db.session.commit()  # commit point: the view's change
-            flash(_("Your password is changed. Sign in with it now."), "success")
-            return redirect(url_for("auth.login"))  # type: ignore[return-value]
-    status = 422 if request.method == "POST" else 200
-    return render("auth/reset_password.html", form=form, user=user, status=status)
+    with in_their_language(user):
+        if user.is_therapist:
+            form.new_password.description = _("At least 15 characters. A short phrase works well.")
+        if form.validate_on_submit():
+            if problem := _new_secret_problem(user, form.new_password.data or ""):
+                form.new_password.errors = [problem]
+            else:
+                set_password_by_link(account_token, form.new_password.data or "", "password_reset")
+                with language_of(user):  # the notice is written in its reader's language
+                    notify_account_change(
+                        user, _("The password of your Rapport account was reset.")
+                    )
+                audit_account("password_reset", user)
+                db.session.commit()  # commit point: the view's change
+                flash(_("Your password is changed. Sign in with it now."), "success")
+                return to_sign_in(user)
+        status = 422 if request.method == "POST" else 200
+        return render("auth/reset_password.html", form=form, user=user, status=status)

@@ -21,7 +21,12 @@ from portal import db
 from portal.auth import bp
 from portal.auth.forms import ChangeEmailForm
 from portal.auth.second_step import audit_account
-from portal.auth.views import notify_account_change, usable_token
+from portal.auth.views import (
+    in_their_language,
+    notify_account_change,
+    to_sign_in,
+    usable_token,
+)
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.i18n import language_of
@@ -208,17 +213,20 @@ def confirm_email(token: str) -> Response:
     link = usable_token(token, CONFIRM)
     if link is None:
         return render("auth/link_expired.html", status=404)
+    user = link.user
     form = FlaskForm()
-    if form.validate_on_submit():  # a POST: opening the link alone (a mail scanner) changes nothing
-        try:
-            do_confirm_email_change(link)
-        except EmailChangeError as problem:
-            flash(str(problem), "error")
-            return redirect(url_for("auth.login"))  # type: ignore[return-value]
-        db.session.commit()
-        flash(_("Your email address is changed. Sign in with it from now on."), "success")
-        return redirect(url_for("auth.login"))  # type: ignore[return-value]
-    return render("auth/email_link.html", form=form, link=link, confirming=True)
+    with in_their_language(user):
+        # A POST: opening the link alone (a mail scanner) changes nothing.
+        if form.validate_on_submit():
+            try:
+                do_confirm_email_change(link)
+            except EmailChangeError as problem:
+                flash(str(problem), "error")
+                return to_sign_in(user)
+            db.session.commit()
+            flash(_("Your email address is changed. Sign in with it from now on."), "success")
+            return to_sign_in(user)
+        return render("auth/email_link.html", form=form, link=link, confirming=True)
 
 
 @bp.route("/account/email/cancel/<token>", methods=["GET", "POST"])
@@ -227,13 +235,15 @@ def cancel_email_change(token: str) -> Response:
     link = usable_token(token, CANCEL)
     if link is None:
         return render("auth/link_expired.html", status=404)
+    user = link.user
     form = FlaskForm()
-    if form.validate_on_submit():
-        do_cancel_email_change(link)
-        db.session.commit()
-        flash(
-            _("The change is cancelled. You sign in with %(address)s.", address=link.address),
-            "success",
-        )
-        return redirect(url_for("auth.login"))  # type: ignore[return-value]
-    return render("auth/email_link.html", form=form, link=link, confirming=False)
+    with in_their_language(user):
+        if form.validate_on_submit():
+            do_cancel_email_change(link)
+            db.session.commit()
+            flash(
+                _("The change is cancelled. You sign in with %(address)s.", address=link.address),
+                "success",
+            )
+            return to_sign_in(user)
+        return render("auth/email_link.html", form=form, link=link, confirming=False)

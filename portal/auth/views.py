@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Response, flash, redirect, request, session, url_for
@@ -25,7 +27,7 @@ from portal.auth.second_step import begin_second_step
 from portal.cases.queries import get_case_for_child_user
 from portal.db import utcnow
 from portal.extensions import limiter
-from portal.i18n import LANGUAGE_COOKIE
+from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, chosen_language, language_of
 from portal.models import AccountToken, Credential, Role, User
 from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret
@@ -238,6 +240,40 @@ def change_password() -> Response:
             return redirect(home_for(user))  # type: ignore[return-value]
     status = 422 if form.errors or request.method == "POST" else 200
     return render("auth/change_password.html", form=form, status=status)
+
+
+def their_language(user: User) -> str | None:
+    """The language the page of a link mailed to `user` speaks: the one its mail was written in
+    (the person's own), unless this browser or whoever is signed in here chose one; None follows
+    the browser."""
+    if chosen_language() is not None or user.language not in LANGUAGES:
+        return None
+    return user.language
+
+
+@contextmanager
+def in_their_language(user: User) -> Iterator[None]:
+    if their_language(user) is None:
+        yield
+    else:
+        with language_of(user):
+            yield
+
+
+def to_sign_in(user: User) -> Response:
+    """After the link is used: to the sign-in page, which (with its message) stays in the same
+    language, because this browser remembers it as the language picker does."""
+    response: Response = redirect(url_for("auth.login"))  # type: ignore[assignment]
+    if (language := their_language(user)) is not None:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 24 * 3600,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 def usable_token(token: str, purpose: str) -> AccountToken | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -221,7 +221,10 @@ def do_record_consent(
     kind: ConsentKind,
     method: ConsentMethod,
     action: ConsentAction = ConsentAction.GRANTED,
+    at: datetime | None = None,
 ) -> ConsentRecord:
+    """Append a consent record. `at` is for records of the past (the demo clinic's families gave
+    their consent when they joined, weeks ago); a person's own choice is always recorded now."""
     needs_authority = kind in (ConsentKind.TREATMENT, ConsentKind.PARENTAL_CONSENT_UNDER_13)
     if needs_authority:
         link = next(
@@ -238,6 +241,7 @@ def do_record_consent(
         document_version=CONSENT_DOCUMENTS[kind].version,
         method=method,
         recorded_by_id=actor.id,
+        recorded_at=at or utcnow(),
     )
     db.session.add(record)
     db.session.flush()

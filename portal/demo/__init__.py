@@ -187,10 +187,18 @@ def _load_people() -> bool:
         db.session.flush()
         db.session.add(
             CaseTherapist(
-                case_id=case.id, therapist_id=primary.id, is_primary=True, added_by_id=primary.id
+                case_id=case.id,
+                therapist_id=primary.id,
+                is_primary=True,
+                added_by_id=primary.id,
+                added_at=case.opened_at,
             )
         )
         return case
+
+    # Each family joined the care team (and gave its consents) the day after the case opened,
+    # weeks ago: every date a family reads agrees with the sessions and practice since then.
+    joined = utcnow() - timedelta(days=59)
 
     def link(case: Case, guardian: User, relation: str, household: str) -> None:
         db.session.add(
@@ -202,7 +210,7 @@ def _load_people() -> bool:
                 has_legal_authority=True,
                 can_consent=True,
                 created_by_id=case.opened_by_id,
-                valid_from=utcnow() - timedelta(days=59),
+                valid_from=joined,
             )
         )
         db.session.flush()
@@ -212,7 +220,12 @@ def _load_people() -> bool:
             kinds.append(ConsentKind.PARENTAL_CONSENT_UNDER_13)
         for kind in kinds:
             do_record_consent(
-                guardian, case, given_by=guardian, kind=kind, method=ConsentMethod.PORTAL
+                guardian,
+                case,
+                given_by=guardian,
+                kind=kind,
+                method=ConsentMethod.PORTAL,
+                at=joined + timedelta(minutes=10),
             )
 
     maya = open_case("Maya", "Okafor", _birthday(6, 100), "Separation anxiety", rivera)
@@ -231,12 +244,14 @@ def _load_people() -> bool:
     # screens; Maya, 6, is asked with the thumbs on Ana's device when she next opens her screen.
     for case in (leo, sam):
         assert case.child.user is not None
+        case.child.user.created_at = joined + timedelta(minutes=20)
         do_record_consent(
             case.child.user,
             case,
             given_by=case.child.user,
             kind=ConsentKind.CHILD_ASSENT,
             method=ConsentMethod.PORTAL,
+            at=joined + timedelta(days=1),
         )
     db.session.flush()
     return True

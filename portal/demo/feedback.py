@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -306,5 +307,27 @@ def load_demo_feedback() -> bool:
         ],
         weeks_before_due=1,  # last week's check-in is still waiting for Erin
     )
+    for case, therapist in ((maya, rivera), (leo, rivera), (sam, chen)):
+        _read_before_the_next_session(case, therapist)
     db.session.flush()
     return True
+
+
+def _read_before_the_next_session(case: Case, therapist: User) -> None:
+    """The therapist read each family's answers about a session before the next session (as the
+    before-the-session page has them do): the families see "Read by ..." on those, and "Sent; not
+    read yet" only on what came in since the latest session, which nobody has opened (issue 13:
+    each status is a recorded fact, in the demo as in use)."""
+    held = db.session.scalars(
+        select(TherapySession)
+        .where(TherapySession.case_id == case.id, TherapySession.status == SessionStatus.HELD)
+        .order_by(TherapySession.starts_at)
+    ).all()
+    for earlier, later in pairwise(held):
+        for feedback in earlier.feedback:
+            if feedback.respondent_key.startswith("guardian:") and feedback.read_at is None:
+                # The morning after it came in (and before any written answer).
+                feedback.read_at = min(
+                    feedback.created_at + timedelta(hours=18), later.starts_at - timedelta(hours=2)
+                )
+                feedback.read_by_id = therapist.id

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField
+from wtforms import HiddenField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
@@ -10,7 +10,8 @@ from portal.models import ConsentAction
 
 
 class ConsentForm(FlaskForm):
-    kind = SelectField(_l("Consent"), validators=[DataRequired()])
+    # Radio buttons, not a list box: the documents' names are long, and a phone cut them off.
+    kind = RadioField(_l("Consent"), validators=[DataRequired(_l("Choose which consent."))])
     action = RadioField(
         _l("Your choice"),
         choices=[

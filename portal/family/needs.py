@@ -4,16 +4,17 @@ One function, `needs_of(user)`, answers both the list at the top of the family p
 in the navigation, so the two can never disagree. It is one SQL statement (a UNION ALL of one
 branch per kind of thing) whatever the number of children, sessions or messages, and it is computed
 once per request. Each row is a recorded fact that is still open: a proposed plan version this
-guardian has not answered, a held session without their check-in, last week's home check-in not
-sent, a reward asked for and not confirmed, a step idea decided and not yet seen, unread messages,
-a consent whose document has a newer version. When the guardian does it, the fact closes and the
-row is gone.
+guardian has not answered, a held session they were recorded at (after they joined the care team)
+without their check-in, last week's home check-in not sent (if they were on the team that week), a
+reward asked for and not confirmed, a step idea decided and not yet seen, unread messages, a
+consent whose document has a newer version. When the guardian does it, the fact closes and the row
+is gone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import g, url_for
@@ -49,7 +50,13 @@ from portal.models import (
     GuardianLink,
     User,
 )
-from portal.models.feedback import SessionFeedback, SessionStatus, TherapySession, WeeklyCheckin
+from portal.models.feedback import (
+    SessionAttendance,
+    SessionFeedback,
+    SessionStatus,
+    TherapySession,
+    WeeklyCheckin,
+)
 from portal.models.ladders import Redemption, Reward, StepSuggestion, SuggestionStatus
 from portal.models.messages import Message, MessageThread, ThreadRead
 from portal.models.plans import PlanResponse, PlanStatus, PlanVersion, ResponseKind
@@ -131,6 +138,20 @@ def _statement(user: User, now: datetime) -> Any:
         SessionFeedback.session_id == TherapySession.id,
         SessionFeedback.respondent_key == f"guardian:{user.id}",
     )
+    # The rule `feedback.services.feedback_due` applies when sending check-ins: only a guardian
+    # recorded at the session is asked about it, and never about one from before they joined the
+    # care team (their current link began after it started).
+    attended = exists().where(
+        SessionAttendance.session_id == TherapySession.id,
+        SessionAttendance.attendee_key == f"guardian:{user.id}",
+    )
+    member_then = exists().where(
+        GuardianLink.case_id == TherapySession.case_id,
+        GuardianLink.guardian_id == user.id,
+        GuardianLink.valid_from <= TherapySession.starts_at,
+        GuardianLink.valid_from <= now,
+        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+    )
     sessions = select(
         *_row(
             "session",
@@ -144,15 +165,28 @@ def _statement(user: User, now: datetime) -> Any:
         TherapySession.case_id.in_(my_cases),
         TherapySession.status == SessionStatus.HELD,
         TherapySession.starts_at >= now - timedelta(days=FEEDBACK_WINDOW_DAYS),
+        attended,
+        member_then,
         ~answered_session,
+    )
+    # As the care scan and the reminders do: a guardian who joined after the week asked about is
+    # not asked about it (`link.valid_from.date() <= due_week`).
+    due_week = checkin_week_due(now)
+    joined_by_week = datetime.combine(due_week + timedelta(days=1), time.min, tzinfo=UTC)
+    member_that_week = exists().where(
+        GuardianLink.case_id == Case.id,
+        GuardianLink.guardian_id == user.id,
+        GuardianLink.valid_from < joined_by_week,
+        GuardianLink.valid_from <= now,
+        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
     )
     week_sent = exists().where(
         WeeklyCheckin.case_id == Case.id,
         WeeklyCheckin.guardian_id == user.id,
-        WeeklyCheckin.week_start == checkin_week_due(now),
+        WeeklyCheckin.week_start == due_week,
     )
     weekly = select(*_row("weekly", Case.id, literal(0), literal(1), null(), literal(""))).where(
-        Case.id.in_(my_cases), Case.status == CaseStatus.ACTIVE, ~week_sent
+        Case.id.in_(my_cases), Case.status == CaseStatus.ACTIVE, member_that_week, ~week_sent
     )
     rewards = (
         select(

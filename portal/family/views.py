@@ -76,7 +76,10 @@ def _family_page(
         .order_by(ConsentRecord.id.desc())
     ).all()
     needs = needs_of(current_user)
-    waiting = sum(1 for need in needs if need.kind == "session" and need.case_id == case.id)
+    # The Check-ins tab counts what waits on that page: session check-ins and the weekly one.
+    waiting = sum(
+        1 for need in needs if need.kind in ("session", "weekly") and need.case_id == case.id
+    )
     answered = answered_feedback(case.id, current_user.id, limit=3)
     form = consent_form or ConsentForm(formdata=None)
     form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]

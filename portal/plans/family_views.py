@@ -59,8 +59,24 @@ def version(plan_id: int) -> Response:
         plan=plan,
         case=case,
         activation=services.activation_status(plan),
-        response_form=GuardianResponseForm(formdata=None),
+        response_form=_answer_form(plan),
         assent_form=AssentForm(formdata=None),
+    )
+
+
+def _answer_form(plan: PlanVersion) -> GuardianResponseForm:
+    """Answered stays answered (issue 13): the form opens with this person's latest answer and
+    its comment, so answering again starts from what they said, never from a blank form."""
+    mine = [
+        response
+        for response in plan.responses
+        if response.responder_id == current_user.id and response.kind is not ResponseKind.ASSENT
+    ]
+    if not mine:
+        return GuardianResponseForm(formdata=None)
+    latest = max(mine, key=lambda response: response.id)
+    return GuardianResponseForm(
+        formdata=None, data={"kind": latest.kind.value, "comment": latest.comment}
     )
 
 

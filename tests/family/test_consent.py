@@ -52,7 +52,9 @@ def test_withdrawn_treatment_pauses_the_case_tells_the_therapist_and_blocks_prop
     therapist = new_browser()
     therapist.login("t1@clinic.test")
     caseload = therapist.get("/caseload").get_data(as_text=True)
-    assert "Treatment consent withdrawn" in caseload and "1 family request" in caseload
+    # The caseload's work queue (issue 14, merged from 'clinic') names it in its own words.
+    assert "Consent withdrawn" in caseload
+    assert "Treatment consent was withdrawn: the case is paused." in caseload
     # Given again: the case resumes.
     again = browser.post(
         f"/family/{world.case1.id}/consent", {"kind": "treatment", "action": "granted"}
@@ -133,3 +135,23 @@ def test_withdrawn_terms_sign_out_and_the_next_sign_in_asks_to_agree(
     assert blocked.status_code == 302 and "/family/terms" in blocked.headers["Location"]
     assert browser.post("/family/terms", {}).status_code == 303
     assert browser.get(f"/family/{world.case1.id}").status_code == 200
+
+
+def test_the_consents_to_choose_from_are_radio_buttons_and_one_must_be_chosen(
+    browser: Browser, world: World, db_session: Session
+) -> None:
+    """Each document's whole name is on the screen (a list box cut "Consentimiento para el
+    tratamiento" off on a phone); sending without choosing one records nothing."""
+    import re
+
+    browser.login("g1@family.test")
+    page = browser.get(f"/family/{world.case1.id}").get_data(as_text=True)
+    assert '<select id="kind"' not in page
+    kinds = re.findall(r'<input id="kind-\d+" name="kind"[^>]*type="radio" value="(\w+)"', page)
+    assert {"treatment", "portal_terms", "messaging_policy"} <= set(kinds)
+    assert "<span>Consent to treatment</span>" in page
+    before = _records(db_session)
+    refused = browser.post(f"/family/{world.case1.id}/consent", {"action": "granted"})
+    assert refused.status_code == 422
+    assert "Choose which consent." in refused.get_data(as_text=True)
+    assert _records(db_session) == before

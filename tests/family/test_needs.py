@@ -120,7 +120,108 @@ def test_a_planned_session_asks_for_no_check_in(in_app: Session, world: World) -
     assert "session" not in _kinds(world.g1)
 
 
+def _second_parent(db: Session, world: World, joined_days_ago: int, name: str = "Dan") -> User:
+    from portal.models import Role
+    from tests.support.rows import link_guardian, make_user
+
+    dad = make_user(db, Role.GUARDIAN, f"{name} One", email=f"{name.lower()}1@family.test")
+    link = link_guardian(db, world.case1, dad, household=f"{name}'s flat", relationship="Father")
+    link.valid_from = utcnow() - timedelta(days=joined_days_ago)
+    db.flush()
+    db.expire(world.case1, ["guardian_links"])
+    return dad
+
+
+def _badge_count(user: User) -> int:
+    """What the navigation badge shows: `needs_count()` is `len(needs_of(user))`."""
+    g.pop("guardian_needs", None)
+    return len(needs_of(user))
+
+
+# --- the attendance rule: the same as `feedback.services.feedback_due` ----------------------------
+
+
+def test_an_attending_guardian_is_asked_about_the_session_until_they_answer(
+    in_app: Session, world: World
+) -> None:
+    session = _held(world)
+    g.pop("guardian_needs", None)
+    asked = [n for n in needs_of(world.g1) if n.kind == "session"]
+    assert [n.ref_id for n in asked] == [session.id]
+    assert feedback.feedback_due(world.case1, feedback.guardian_key(world.g1.id)) == [session]
+    before = _badge_count(world.g1)
+    _answer_session(world, session)
+    assert "session" not in _kinds(world.g1)
+    assert _badge_count(world.g1) == before - 1
+
+
+def test_a_guardian_who_was_not_at_the_session_is_not_asked(in_app: Session, world: World) -> None:
+    dad = _second_parent(in_app, world, joined_days_ago=30)
+    _held(world)  # Gwen and the child came; Dan did not
+    assert "session" in _kinds(world.g1)
+    assert "session" not in _kinds(dad)
+    assert feedback.feedback_due(world.case1, feedback.guardian_key(dad.id)) == []
+    # Nor does it count on his badge: only the weekly check-in waits for him.
+    assert _kinds(dad) == ["weekly"] and _badge_count(dad) == 1
+
+
+def test_a_guardian_is_not_asked_about_a_session_from_before_they_joined(
+    in_app: Session, world: World
+) -> None:
+    from portal.models.feedback import SessionAttendance
+
+    _joined_a_month_ago(in_app, world)
+    session = _held(world, days_ago=10)
+    newcomer = _second_parent(in_app, world, joined_days_ago=3)
+    # Attendance that names her although her current link began after the session (recorded on
+    # an earlier link of hers, or by hand): the service refuses to record it, and even when the
+    # row exists she is not asked.
+    in_app.add(
+        SessionAttendance(
+            session_id=session.id,
+            attendee_key=feedback.guardian_key(newcomer.id),
+            guardian_id=newcomer.id,
+            mode=SessionMode.IN_PERSON,
+            recorded_by_id=world.t1.id,
+        )
+    )
+    in_app.flush()
+    in_app.expire(session, ["attendance"])
+    assert feedback.feedback_due(world.case1, feedback.guardian_key(newcomer.id)) == []
+    assert "session" not in _kinds(newcomer)
+    # A session she came to after joining is asked about.
+    recent = feedback.do_record_session(
+        world.t1,
+        world.case1,
+        starts_at=utcnow() - timedelta(days=1),
+        mode=SessionMode.VIDEO,
+        status=SessionStatus.HELD,
+        attendance={feedback.guardian_key(newcomer.id): SessionMode.VIDEO},
+    )
+    g.pop("guardian_needs", None)
+    asked = [n.ref_id for n in needs_of(newcomer) if n.kind == "session"]
+    assert asked == [recent.id]
+    assert feedback.feedback_due(world.case1, feedback.guardian_key(newcomer.id)) == [recent]
+
+
+def test_a_guardian_is_not_asked_about_a_week_from_before_they_joined(
+    in_app: Session, world: World
+) -> None:
+    """The weekly branch follows the care scan and the reminders: a week that was over before the
+    guardian joined is not theirs to report on."""
+    newcomer = _second_parent(in_app, world, joined_days_ago=0)
+    assert "weekly" not in _kinds(newcomer)
+    veteran = _second_parent(in_app, world, joined_days_ago=30, name="Val")
+    assert "weekly" in _kinds(veteran)
+
+
+def _joined_a_month_ago(db: Session, world: World) -> None:
+    world.link1.valid_from = utcnow() - timedelta(days=30)
+    db.flush()
+
+
 def test_the_weekly_check_in_waits_until_sent(in_app: Session, world: World) -> None:
+    _joined_a_month_ago(in_app, world)
     assert "weekly" in _kinds(world.g1)
     _send_weekly(world)
     assert "weekly" not in _kinds(world.g1)
@@ -130,6 +231,7 @@ def test_the_family_page_lists_what_waits_and_the_badge_counts_the_same(
     app: Flask, db_session: Session, browser: Browser, world: World
 ) -> None:
     with services_for(app, db_session):
+        _joined_a_month_ago(db_session, world)
         session = _held(world)
         proposed_plan(world.t1, world.case1)
     browser.login("g1@family.test")
@@ -140,6 +242,29 @@ def test_the_family_page_lists_what_waits_and_the_badge_counts_the_same(
     assert "Nothing needs you today" not in page
     # One tap: the session line leads straight to its check-in form.
     assert f"/family/{world.case1.id}/sessions/{session.id}/feedback" in page
+
+
+def _checkins_tab(page: str) -> int:
+    found = re.search(r'/checkins">Check-ins <span class="count">(\d+)</span>', page)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_check_ins_tab_counts_the_check_ins_waiting_there(
+    app: Flask, db_session: Session, browser: Browser, world: World
+) -> None:
+    with services_for(app, db_session):
+        _joined_a_month_ago(db_session, world)
+        session = _held(world)
+    browser.login("g1@family.test")
+    family = f"/family/{world.case1.id}"
+    assert _checkins_tab(browser.get(family).get_data(as_text=True)) == 2  # session and weekly
+    with services_for(app, db_session):
+        _answer_session(world, session)
+    assert _checkins_tab(browser.get(family).get_data(as_text=True)) == 1  # the weekly one
+    with services_for(app, db_session):
+        _send_weekly(world)
+    page = browser.get(family).get_data(as_text=True)
+    assert _checkins_tab(page) == 0 and '/checkins">Check-ins</a>' in page
 
 
 def test_when_nothing_waits_the_page_says_so_with_the_next_session(

@@ -67,6 +67,36 @@ def test_a_guardian_must_explain_a_request_for_changes_and_keeps_the_choice(
     assert re.search(r'<input checked[^>]*value="request_changes"', page)
 
 
+def test_an_answered_version_opens_with_the_answer_given(
+    browser: Browser, new_browser, world: World, db_session: Session, proposal: PlanVersion
+) -> None:
+    """Issue 13, answered stays answered: reopening the version shows this guardian's answer and
+    comment in the form (before, a blank form under "You answered ... You can answer again")."""
+    browser.login("g1@family.test")
+    blank = browser.get(f"/plans/{proposal.id}").get_data(as_text=True)
+    assert "<input checked" not in blank and "You answered" not in blank
+    said = "Yes, and Saturdays suit us better than Sundays."
+    answer = browser.post(
+        f"/plans/{proposal.id}/respond", {"kind": "accept_with_comment", "comment": said}
+    )
+    assert answer.status_code == 303
+    page = browser.get(f"/plans/{proposal.id}").get_data(as_text=True)
+    assert "You answered on" in page
+    assert re.search(r'<input checked[^>]*value="accept_with_comment"', page)
+    assert re.search(r'<textarea[^>]*name="comment"[^>]*>\s*' + re.escape(said), page)
+    # Only their own answer: another guardian of the case still opens a blank form.
+    from portal.models import Role
+    from tests.support.rows import link_guardian, make_user
+
+    dad = make_user(db_session, Role.GUARDIAN, "Dan One", email="dan1@family.test")
+    link_guardian(db_session, world.case1, dad, household="Dad's flat", relationship="Father")
+    db_session.commit()
+    other = new_browser()
+    other.login("dan1@family.test")
+    theirs = other.get(f"/plans/{proposal.id}").get_data(as_text=True)
+    assert "<input checked" not in theirs and said not in theirs and "You answered" not in theirs
+
+
 def test_the_child_sees_only_child_friendly_text(
     new_browser, world: World, proposal: PlanVersion
 ) -> None:

@@ -435,6 +435,30 @@ def test_AU06_a_reset_link_is_random_hashed_single_use_and_ends_every_session(
     assert len(outbox_to(db_session, "g1@family.test")) == 2  # the link, then "was reset"
 
 
+def test_a_reset_link_opens_in_its_owners_language_and_the_notice_is_in_it_too(
+    new_browser: Callable[[], Browser], world: World, db_session: Session
+) -> None:
+    """Issue 13: Gwen reads Rapport in Spanish; her phone's browser asks for English. The page her
+    reset link opens, the sign-in page after it and the "password was reset" notice are Spanish."""
+    world.g1.language = "es"
+    db_session.commit()
+    browser = new_browser()
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.9"
+    ask_reset(browser, "g1@family.test")
+    (mail,) = outbox_to(db_session, "g1@family.test")
+    path = "/" + re.findall(r"https?://\S+", mail.body)[0].split("/", 3)[3]
+    page = browser.get(path).get_data(as_text=True)
+    assert '<html lang="es">' in page and "Elija una contraseña nueva" in page
+    assert "Choose a new password" not in page
+    done = browser.post(path, {"new_password": NEW, "confirm_password": NEW})
+    assert done.headers["Location"] == "/login"
+    signed_out = browser.get("/login").get_data(as_text=True)
+    assert "Su contraseña se cambió. Inicie sesión con ella ahora." in signed_out
+    notice = outbox_to(db_session, "g1@family.test")[-1]
+    assert "Se restableció la contraseña de su cuenta de Rapport." in notice.body
+    assert notice.body.startswith("Hola")
+
+
 def test_AU06_a_reset_link_expires_after_an_hour(
     browser: Browser, world: World, db_session: Session
 ) -> None:
