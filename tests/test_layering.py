@@ -192,3 +192,22 @@ def test_the_checks_catch_a_cycle_and_an_upward_import() -> None:
     finally:
         GRAPH.clear()
         GRAPH.update(saved)
+
+
+def test_test_modules_never_import_each_other() -> None:
+    """Shared test code lives in tests/support/ (or a suite's conftest.py and helper modules such as
+    tests/e2e/sweep.py); a test module imported by another would run its tests' imports twice and
+    tie two files' fixtures together."""
+    tests = Path(__file__).resolve().parent
+    found = []
+    for path in sorted(tests.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
+                    found.append(f"{path.relative_to(tests)} imports {name}")
+    assert found == []

@@ -16,138 +16,28 @@ page after, as a Spanish-speaking parent's phone would.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.demo import DEMO_PASSWORD, LEO_PIN
+from portal.demo import LEO_PIN
 from tests.e2e.axe import axe_violations
-from tests.e2e.conftest import (
-    _SMALL_TARGETS_JS,
-    ANA,
-    DESKTOP,
-    PHONE,
-    RIVERA,
-    LiveServer,
-    _sideways_overflow,
-    kids_sign_in,
-    sign_in,
-)
-
-CHEN = "chen@demo.rapport.test"
-CARLA = "carla@demo.rapport.test"
-MAX_PAGES = 120  # per person: a safety net, far above the routes anyone can reach today
-PER_ROUTE = 3  # pages per route: one route shows a young child's case, an 8-12's and a teen's
-# Links the sweep never follows: signing out, live streams, static files, downloads (not pages).
-_SKIP = re.compile(r"/logout|/stream|/static/|/updates|/export|\.(json|csv|zip|pdf|ics)$")
-
-
-def _route_of(url: str) -> str:
-    """/cases/12/plan?v=3 -> /cases/N/plan?v: one page per route and query shape."""
-    parts = urlsplit(url)
-    keys = sorted({pair.split("=")[0] for pair in parts.query.split("&") if pair})
-    return re.sub(r"\d+", "N", parts.path) + ("?" + "&".join(keys) if keys else "")
-
-
-def _open_maya(page: Page) -> None:
-    sign_in(page, ANA)
-    page.get_by_role("button", name="Open Maya's screen").click()
-    expect(page.get_by_role("heading", name="Hi Maya!")).to_be_visible()
-
-
-def _nobody(page: Page) -> None:
-    page.goto("/login")
-
-
-PEOPLE: dict[str, Callable[[Page], None]] = {
-    "signed-out": _nobody,
-    "admin-rivera": lambda page: sign_in(page, RIVERA),
-    "therapist-chen": lambda page: sign_in(page, CHEN),
-    "guardian-ana": lambda page: sign_in(page, ANA),
-    "guardian-carla": lambda page: sign_in(page, CARLA),
-    "child-leo": lambda page: kids_sign_in(page, "leo", LEO_PIN),
-    "teen-sam": lambda page: kids_sign_in(page, "sam", DEMO_PASSWORD),
-    "young-maya": _open_maya,
-}
+from tests.e2e.conftest import ANA, RIVERA, LiveServer, kids_sign_in, sign_in
+from tests.e2e.sweep import _open_maya, device_for, speak, sweep_person
 
 
 @pytest.fixture()
 def context_for(new_page: Callable[..., Page]) -> Callable[[str], Page]:
-    """A person's device in a language: English on a phone, Spanish on a laptop."""
-
-    def make(language: str) -> Page:
-        # Signing in happens in English (the journeys' helpers find fields by their English
-        # names); `speak` then makes every request ask for the language (Accept-Language).
-        english = {"Accept-Language": "en"}
-        if language == "es":
-            return new_page(viewport=DESKTOP, extra_http_headers=english)
-        return new_page(viewport=PHONE, extra_http_headers=english)
-
-    return make
+    return device_for(new_page)
 
 
-def speak(page: Page, language: str) -> None:
-    """From now on every request asks for this language (signing in happened in English)."""
-    page.context.set_extra_http_headers({"Accept-Language": f"{language},en;q=0.5"})
-
-
-def sweep(page: Page, who: str, live_url: str, language: str) -> tuple[list[str], list[str]]:
-    """Visit every route reachable by links from the page the person is on (up to PER_ROUTE
-    pages of each), and a page that does not exist; axe each one."""
-    per_route: dict[str, int] = {}
-    queue = [page.url, f"{live_url}/no-such-page"]
-    queued = set(queue)
-    visited: list[str] = []
-    problems: list[str] = []
-    while queue and len(visited) < MAX_PAGES:
-        url = queue.pop(0)
-        route = _route_of(url)
-        if per_route.get(route, 0) >= PER_ROUTE:
-            continue
-        per_route[route] = per_route.get(route, 0) + 1
-        response = page.goto(url)
-        status = response.status if response else 0
-        if status >= 500:
-            problems.append(f"{who} {route}: answered {status}")
-            continue
-        visited.append(urlsplit(page.url).path)
-        label = f"{who} {urlsplit(page.url).path}"
-        lang = page.get_attribute("html", "lang")
-        if lang != language:
-            problems.append(f"{label}: <html lang={lang!r}> on a page asked for in {language!r}")
-        problems += axe_violations(page, label)
-        if page.viewport_size == PHONE:
-            problems += [
-                f"{label}: small touch target {t}" for t in page.evaluate(_SMALL_TARGETS_JS)
-            ]
-            if (overflow := _sideways_overflow(page)) > 0:
-                problems.append(f"{label}: scrolls sideways by {overflow}px on a phone")
-        links: list[str] = page.eval_on_selector_all(
-            "a[href]", "els => els.map(a => a.href.split('#')[0])"
-        )
-        for link in links:
-            if link.startswith(live_url) and not _SKIP.search(link) and link not in queued:
-                queued.add(link)
-                queue.append(link)
-    return visited, problems
-
-
+# The longest sweep here; the other people's sweeps are in test_accessibility_people.py.
 @pytest.mark.parametrize("language", ["en", "es"])
-@pytest.mark.parametrize("who", list(PEOPLE))
 def test_every_page_has_no_axe_violations(
-    who: str, language: str, context_for: Callable[[str], Page], live_server: LiveServer
+    language: str, context_for: Callable[[str], Page], live_server: LiveServer
 ) -> None:
-    page = context_for(language)
-    PEOPLE[who](page)
-    speak(page, language)
-    page.reload()
-    visited, problems = sweep(page, f"[{language}] {who}", live_server.url, language)
-    print(f"a11y sweep [{language}] {who}: {len(visited)} pages: {' '.join(sorted(visited))}")
-    assert len(visited) >= 3, visited  # the sweep really walked the person's pages
-    assert problems == [], "\n" + "\n".join(problems)
+    sweep_person("admin-rivera", language, context_for(language), live_server)
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

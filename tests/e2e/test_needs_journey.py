@@ -9,9 +9,8 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD
-from tests.e2e.conftest import PHONE, shoot
-from tests.e2e.test_journeys import sign_in
-from tests.test_spanish_demo import DOUBLED_STOP, _catalogue, _Page, english_left
+from tests.e2e.conftest import PHONE, shoot, sign_in
+from tests.support.english import DOUBLED_STOP, _catalogue, _Page, english_left
 
 CARLA = "carla@demo.rapport.test"
 ANA = "ana@demo.rapport.test"

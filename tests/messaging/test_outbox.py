@@ -4,7 +4,6 @@ between sending and marking does not make a second distinct email (same Message-
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -24,6 +23,7 @@ from portal.models import MessageThread, OutboxEmail
 from portal.ops import outbox
 from portal.ops.outbox import SmtpSettings, send_due_emails
 from tests.support.builders import F1_MESSAGE_SENTINEL, post
+from tests.support.net import free_port
 from tests.support.rows import World
 from tests.support.session import services_on
 
@@ -35,13 +35,6 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(message_from_bytes(envelope.content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture()

@@ -21,8 +21,8 @@ from portal import db
 from portal.db import utcnow
 from portal.models import OutboxEmail
 from portal.ops.outbox import SmtpSettings, send_due_emails
-from tests.messaging.test_outbox import free_port
 from tests.support.browser import Browser
+from tests.support.net import free_port
 from tests.support.rows import PASSWORD, World
 
 OLD = "g1@family.test"

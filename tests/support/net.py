@@ -1,0 +1,12 @@
+"""A free local TCP port, for the real servers some tests start (aiosmtpd)."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
