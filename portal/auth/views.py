@@ -265,15 +265,20 @@ def to_sign_in(user: User) -> Response:
     language, because this browser remembers it as the language picker does."""
     response: Response = redirect(url_for("auth.login"))  # type: ignore[assignment]
     if (language := their_language(user)) is not None:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Lax",
-        )
+        remember_language(response, language)
     return response
+
+
+def remember_language(response: Response, language: str) -> None:
+    """This browser keeps `language` for a year, signed in or not (the language picker)."""
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def usable_token(token: str, purpose: str) -> AccountToken | None:
@@ -343,14 +348,7 @@ def set_language() -> Response:
         current_user.language = language
         db.session.commit()  # commit point: the view's change
     if language:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            secure=request.is_secure,
-            httponly=True,
-            samesite="Lax",
-        )
+        remember_language(response, language)  # type: ignore[arg-type]
     else:
         response.delete_cookie(LANGUAGE_COOKIE)
     return response  # type: ignore[return-value]

@@ -185,6 +185,22 @@ def _still_withdrawn(case_id: Any) -> Any:
     )
 
 
+def _open_per_case(flag: str, model: Any, case_ids: list[int], *open_: Any) -> Select[Any]:
+    """Per case of `case_ids`: how many `model` rows are open (`open_`), the oldest's id and when
+    it came; labelled `flag`, so several of these go out as one UNION ALL."""
+    return (
+        select(
+            literal(flag).label("flag"),
+            model.case_id,
+            func.count(),
+            func.min(model.id),
+            func.min(model.created_at),
+        )
+        .where(model.case_id.in_(case_ids), *open_)
+        .group_by(model.case_id)
+    )
+
+
 def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per case: open family requests, "How is it going?" notes neither answered nor resolved,
     open consent-withdrawn notices whose consent is still withdrawn, plan waiting for the family
@@ -233,51 +249,27 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
         flags[case_id]["overdue_thread"] = overdue_thread
     # Open family requests, open "How is it going?" notes and open consent-withdrawn notices:
     # one statement for the three.
-    open_tasks = (
-        select(
-            literal("tasks").label("flag"),
-            CaseTask.case_id,
-            func.count(),
-            func.min(CaseTask.id),
-            func.min(CaseTask.created_at),
-        )
-        .where(
-            CaseTask.case_id.in_(case_ids),
-            CaseTask.resolved_at.is_(None),
-            CaseTask.kind != TaskKind.CONSENT_WITHDRAWN,
-        )
-        .group_by(CaseTask.case_id)
+    open_tasks = _open_per_case(
+        "tasks",
+        CaseTask,
+        case_ids,
+        CaseTask.resolved_at.is_(None),
+        CaseTask.kind != TaskKind.CONSENT_WITHDRAWN,
     )
-    open_notes = (
-        select(
-            literal("notes").label("flag"),
-            FamilyNote.case_id,
-            func.count(),
-            func.min(FamilyNote.id),
-            func.min(FamilyNote.created_at),
-        )
-        .where(
-            FamilyNote.case_id.in_(case_ids),
-            FamilyNote.resolved_at.is_(None),
-            FamilyNote.answered_at.is_(None),
-        )
-        .group_by(FamilyNote.case_id)
+    open_notes = _open_per_case(
+        "notes",
+        FamilyNote,
+        case_ids,
+        FamilyNote.resolved_at.is_(None),
+        FamilyNote.answered_at.is_(None),
     )
-    open_withdrawals = (
-        select(
-            literal("consent").label("flag"),
-            CaseTask.case_id,
-            func.count(),
-            func.min(CaseTask.id),
-            func.min(CaseTask.created_at),
-        )
-        .where(
-            CaseTask.case_id.in_(case_ids),
-            CaseTask.resolved_at.is_(None),
-            CaseTask.kind == TaskKind.CONSENT_WITHDRAWN,
-            _still_withdrawn(CaseTask.case_id),
-        )
-        .group_by(CaseTask.case_id)
+    open_withdrawals = _open_per_case(
+        "consent",
+        CaseTask,
+        case_ids,
+        CaseTask.resolved_at.is_(None),
+        CaseTask.kind == TaskKind.CONSENT_WITHDRAWN,
+        _still_withdrawn(CaseTask.case_id),
     )
     for flag, case_id, count, oldest, since in db.session.execute(
         union_all(open_tasks, open_notes, open_withdrawals)
