@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
@@ -300,7 +301,20 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie, re-sent on every answer to keep its expiry sliding, except on
+    background requests (polls, live updates): they never extend the sign-in (SE-05), so neither
+    do they re-sign and re-send the cookie unless they changed it (issue 17: ~12 % of the idle
+    poll's CPU)."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if not session.modified and _view_flag("is_background"):
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_security(app: Flask) -> None:
+    app.session_interface = _SessionCookies()
     login_manager.session_protection = None  # our own server-side sessions do this job
     login_manager.login_view = "auth.login"
     app.before_request(_gate)
