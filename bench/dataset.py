@@ -54,6 +54,7 @@ from portal.models import (
     PracticeAttempt,
     Respondent,
     Role,
+    SessionAttendance,
     SessionFeedback,
     SessionMode,
     SessionStatus,
@@ -576,24 +577,42 @@ def build(
 
     _insert(connection, t["Message"], message_rows())
 
-    # Sessions every two weeks with each guardian's check-in; open alerts on some cases.
+    # Sessions every two weeks, with who of the care team attended (as the therapist records it:
+    # the child, the first guardian, the second every other time; every third one by video) and
+    # each attending guardian's check-in (only those who came are asked); open alerts on some cases.
     first_session = ids.take(t["TherapySession"], shape.families * (shape.days // 14 + 2))
-    sessions, feedback, alerts = [], [], []
+    sessions, attendance, feedback, alerts = [], [], [], []
     session_id = first_session
     for n in range(shape.families):
         guardians, _child = families[n]
-        for day in range(7, shape.days, 14):
+        for visit, day in enumerate(range(7, shape.days, 14)):
+            starts_at = start + timedelta(days=day, hours=15)
+            mode = SessionMode.VIDEO if visit % 3 == 2 else SessionMode.IN_PERSON
             sessions.append(
                 {
                     "id": session_id,
                     "case_id": first_case + n,
-                    "starts_at": start + timedelta(days=day, hours=15),
-                    "mode": SessionMode.IN_PERSON,
+                    "starts_at": starts_at,
+                    "mode": mode,
                     "status": SessionStatus.HELD,
                     "recorded_by_id": owner[n],
                 }
             )
-            for gid in guardians:
+            came = [g for k, g in enumerate(guardians) if k == 0 or visit % 2 == 0]
+            present: list[tuple[str, int | None]] = [(f"child:{first_child + n}", None)]
+            present += [(f"guardian:{g}", g) for g in came]
+            for key, attendee_id in present:
+                attendance.append(
+                    {
+                        "session_id": session_id,
+                        "attendee_key": key,
+                        "guardian_id": attendee_id,
+                        "mode": mode,
+                        "recorded_by_id": owner[n],
+                        "created_at": starts_at + timedelta(hours=1),
+                    }
+                )
+            for gid in came:
                 score = rnd.randint(3, 10)
                 feedback.append(
                     {
@@ -636,6 +655,7 @@ def build(
                 }
             )
     _insert(connection, t["TherapySession"], sessions)
+    _insert(connection, t["SessionAttendance"], attendance)
     _insert(connection, t["SessionFeedback"], feedback)
     _insert(connection, t["CareAlert"], alerts)
 
@@ -680,6 +700,7 @@ _MODELS: list[Any] = [
     ThreadRead,
     Message,
     TherapySession,
+    SessionAttendance,
     SessionFeedback,
     CareAlert,
 ]

@@ -1,48 +1,65 @@
 """Per-request cost of each key page measured in one process, one request at a time (Flask's test
 client, no HTTP, no concurrency): the fastest of N tries is kept, which is the least disturbed by
-other work on a shared machine. `python -m bench.inprocess` after `make bench` built the data set;
-DATABASE_URL and BENCH_SCALE as for make bench."""
+other work on a shared machine. Three figures a page: wall-clock ms, CPU ms of this process
+(`time.process_time`, which does not count the time spent waiting for a CPU another program holds)
+and the SQL statements one request sends. `python -m bench.inprocess` after `make bench` built the
+data set (make bench runs it itself); DATABASE_URL and BENCH_SCALE as for make bench.
+
+INPROCESS_TRIES (default 30) and INPROCESS_PAGES ("poll,anchor": only the pages whose names contain
+one of these words) make it usable under `valgrind --tool=callgrind`, which counts instructions
+whatever the machine's load: run it with two numbers of tries and divide the difference.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench.dataset import TOTP_SECRET
+from bench.report import table
 from bench.run import DATA, PASSWORD, PIN, _database_url
 
+TRANSACTION_CONTROL = re.compile(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)", re.I)
 
-def _fastest(call: Callable[[], object], tries: int) -> float:
-    best = float("inf")
+
+def _fastest(call: Callable[[], object], tries: int) -> tuple[float, float]:
+    """(wall ms, CPU ms) of the fastest try of each."""
+    best_wall = best_cpu = float("inf")
     for _ in range(tries):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         call()
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+    return best_wall * 1000, best_cpu * 1000
 
 
-def main() -> None:
+def measure(scale: float, tries: int, wanted: list[str]) -> dict[str, dict[str, Any]]:
     from datetime import UTC, datetime
 
-    scale = float(os.environ.get("BENCH_SCALE", "1"))
-    os.environ["DATABASE_URL"] = _database_url(scale)
-
     from flask import Flask
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     from bench.anchor import build_anchor_data, create_anchor_app
     from portal import create_app
     from portal.auth.second_factor import code_at, time_step
+    from portal.db import build_engine
 
-    marker = next(DATA.glob(f"focus-*-{scale:g}.json"))
+    url = os.environ["DATABASE_URL"]
+    marker = DATA / f"focus-{hashlib.sha256(url.encode()).hexdigest()[:12]}-{scale:g}.json"
     focus = json.loads(marker.read_text())["focus"]
     # Not "production": its cookies are Secure, which the test client keeps for https only.
     app: Flask = create_app({"PORTAL_ENV": "development", "SECRET_KEY": os.urandom(32).hex()})
 
-    def signed_in(who: str) -> object:
+    def signed_in(who: str) -> Any:
         client = app.test_client()
         adult = "@" in who
         path = "/login" if adult else "/login/kids"
@@ -63,36 +80,72 @@ def main() -> None:
     guardian = signed_in(focus["guardian_email"])
     therapist = signed_in(focus["therapist_email"])
     version = re.search(
-        r"updates\?v=(\d+)",
-        guardian.get(f"/messages/{focus['thread_id']}").get_data(as_text=True),  # type: ignore[attr-defined]
+        r"updates\?v=(\d+)", guardian.get(f"/messages/{focus['thread_id']}").get_data(as_text=True)
     )
     assert version
-    from portal.db import build_engine
-
-    engine = build_engine(os.environ["DATABASE_URL"])
+    engine = build_engine(url)
     build_anchor_data(engine)
     engine.dispose()
-    anchor = create_anchor_app(os.environ["DATABASE_URL"]).test_client()
+    anchor = create_anchor_app(url).test_client()
     anchor.get("/anchor/sign-in")
-    pages: dict[str, Callable[[], object]] = {
-        "anchor": lambda: anchor.get("/anchor"),
-        "child's tracker": lambda: child.get("/me/ladder"),  # type: ignore[attr-defined]
-        "guardian's family page": lambda: guardian.get(f"/family/{focus['case_id']}"),  # type: ignore[attr-defined]
-        "caseload": lambda: therapist.get("/caseload"),  # type: ignore[attr-defined]
-        "thread": lambda: guardian.get(f"/messages/{focus['thread_id']}"),  # type: ignore[attr-defined]
-        "what changed": lambda: guardian.get(f"/plans/{focus['plan_id']}/changes"),  # type: ignore[attr-defined]
-        "idle poll": lambda: guardian.get(  # type: ignore[attr-defined]
-            f"/messages/{focus['thread_id']}/updates?v={version.group(1)}",
-            headers={"HX-Request": "true"},
+    pages: dict[str, tuple[Callable[[], Any], int]] = {
+        "anchor": (lambda: anchor.get("/anchor"), 200),
+        "child's tracker": (lambda: child.get("/me/ladder"), 200),
+        "guardian's family page": (lambda: guardian.get(f"/family/{focus['case_id']}"), 200),
+        "caseload": (lambda: therapist.get("/caseload"), 200),
+        "before the session": (
+            lambda: therapist.get(f"/cases/{focus['case_id']}/before-session"),
+            200,
+        ),
+        "thread": (lambda: guardian.get(f"/messages/{focus['thread_id']}"), 200),
+        "what changed": (lambda: guardian.get(f"/plans/{focus['plan_id']}/changes"), 200),
+        "idle poll": (
+            lambda: guardian.get(
+                f"/messages/{focus['thread_id']}/updates?v={version.group(1)}",
+                headers={"HX-Request": "true"},
+            ),
+            204,
         ),
     }
-    lines = ["| Page | fastest of 30, ms | × anchor cost |", "|---|---:|---:|"]
-    costs = {name: _fastest(call, 30) for name, call in pages.items()}
-    for name, cost in costs.items():
-        lines.append(f"| {name} | {cost:.1f} | {cost / costs['anchor']:.1f}× |")
-    text = "\n".join(lines) + "\n"
+    if wanted:
+        pages = {k: v for k, v in pages.items() if any(w in k for w in wanted)}
+
+    statements: list[str] = []
+    me = threading.get_ident()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # As tests/test_query_counts.py counts; not the audit sealer's (its own thread, timed).
+        if threading.get_ident() == me and not TRANSACTION_CONTROL.match(statement):
+            statements.append(statement)
+
+    results: dict[str, dict[str, Any]] = {}
+    for name, (call, status) in pages.items():
+        response = call()  # warm: first-use configuration, caches
+        assert response.status_code == status, (name, response.status_code)
+        event.listen(Engine, "before_cursor_execute", count)
+        statements.clear()
+        call()
+        event.remove(Engine, "before_cursor_execute", count)
+        if os.environ.get("INPROCESS_SHOW"):  # the statements themselves
+            print(f"--- {name}: {len(statements)}")
+            print("\n".join("   " + " ".join(s.split())[:300] for s in statements))
+        wall, cpu = _fastest(call, tries)
+        results[name] = {"ms": round(wall, 2), "cpu_ms": round(cpu, 2), "sql": len(statements)}
+    return results
+
+
+def main() -> None:
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    os.environ["DATABASE_URL"] = _database_url(scale)
+    tries = int(os.environ.get("INPROCESS_TRIES", "30"))
+    wanted = [w.strip() for w in os.environ.get("INPROCESS_PAGES", "").split(",") if w.strip()]
+    results = measure(scale, tries, wanted)
+    text = table(results)
     print(text)
-    Path(DATA / f"inprocess-{scale:g}.md").write_text(text)
+    if "--json" in sys.argv:
+        print("INPROCESS_JSON " + json.dumps(results))
+    if not wanted:
+        Path(DATA / f"inprocess-{scale:g}.md").write_text(text)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,28 @@ def _section(run: dict[str, Any]) -> list[str]:
                 f"{row['p99_ms']} | {row['errors']} | {verdict} | {loads} |"
             )
     lines.append("")
+    inprocess = run.get("inprocess")
+    if inprocess:
+        lines += [
+            "One request at a time in one process (bench/inprocess.py, Flask's test client, "
+            "fastest of 30): wall and CPU ms, the CPU cost over the anchor's, and the SQL "
+            "statements one request sends (transaction control left out).",
+            "",
+            table(inprocess),
+        ]
     return lines
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    base = results.get("anchor", {}).get("cpu_ms")
+    lines = [
+        "| Page | fastest ms | fastest CPU ms | × anchor (CPU) | SQL statements |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in results.items():
+        ratio = f"{row['cpu_ms'] / base:.1f}×" if base else ""
+        lines.append(f"| {name} | {row['ms']:.1f} | {row['cpu_ms']:.1f} | {ratio} | {row['sql']} |")
+    return "\n".join(lines) + "\n"
 
 
 def _mark(ok: bool) -> str:

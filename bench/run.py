@@ -17,7 +17,8 @@ Settings (environment):
   REDIS_URL           passed to the app servers (rate limits and live updates)
   BENCH_BUILD_ONLY    1 = only build the data set
   BENCH_PAGES         only the key pages whose names contain one of these words ("tracker,poll")
-  BENCH_PORT          first port (the app servers; the anchor's servers are 5 above)
+  BENCH_PORT          first port (the app servers, then the anchor's: 1 server uses BENCH_PORT
+                      and the next port, 2 servers the four from BENCH_PORT)
   BENCH_ROUNDS        times each page is measured, each right after the anchor (default 2)
   BENCH_APP           the app to serve (default wsgi:app; bench.wsgi_immediate:app = reads with
                       BEGIN IMMEDIATE, as before issue 9, to measure the difference)
@@ -369,7 +370,7 @@ def main() -> None:
     label = os.environ.get("BENCH_LABEL") or f"{backend.lower()}-{servers_n}-server"
     run_id = int(time.time()) & 0xFFFFFFFF
     ports = [BASE_PORT + n for n in range(servers_n)]
-    anchor_ports = [BASE_PORT + 5 + n for n in range(servers_n)]
+    anchor_ports = [BASE_PORT + servers_n + n for n in range(servers_n)]
     rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
     app = os.environ.get("BENCH_APP", "wsgi:app")
     wanted = [w.strip() for w in os.environ.get("BENCH_PAGES", "").split(",") if w.strip()]
@@ -436,6 +437,7 @@ def main() -> None:
         },
         "memory_mb": memory,
         "import_seconds": {"wsgi": _import_time("wsgi"), "anchor": _import_time("bench.anchor")},
+        "inprocess": _inprocess(url, scale),
         "command": _command(),
         "results": results,
     }
@@ -497,6 +499,24 @@ def _import_time(module: str) -> float:
         )
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return round(min(times), 3)
+
+
+def _inprocess(url: str, scale: float) -> dict[str, Any]:
+    """Each key page and the anchor, one request at a time in one process (bench/inprocess.py):
+    fastest wall and CPU ms of 30, and the SQL statements one request sends."""
+    env = {**os.environ, "DATABASE_URL": url, "BENCH_SCALE": f"{scale:g}"}
+    env.pop("INPROCESS_PAGES", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.inprocess", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("INPROCESS_JSON "))
+    results: dict[str, Any] = json.loads(line.removeprefix("INPROCESS_JSON "))
+    return results
 
 
 def _machine() -> str:

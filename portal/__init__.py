@@ -13,7 +13,14 @@ HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.audit_trail import init_audit_trail
     from portal.config import load_config
-    from portal.extensions import csrf, database, htmx, limiter, login_manager, migrate
+    from portal.extensions import (
+        csrf,
+        database,
+        htmx,
+        init_migrations,
+        limiter,
+        login_manager,
+    )
     from portal.i18n import init_i18n
     from portal.logs import init_logging
     from portal.ops import cli
@@ -38,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    migrate.init_app(app, database, directory=str(app.root_path + "/../migrations"))
+    init_migrations(app, database, directory=str(app.root_path + "/../migrations"))
     init_security(app)
     init_errors(app)
     init_audit_trail(app)

@@ -95,6 +95,10 @@ def accessed(
     rank = SPECIFICITY.get(object_type, 1)
     if current is not None:
         if SPECIFICITY.get(current.object_type, 1) > rank:
+            # The row keeps the more specific object, and learns its child from the case loaded
+            # after it (issue 17: no query for the child when the row is written).
+            if current.child_id is None and child_id is not None and case_id == current.case_id:
+                current.child_id = child_id
             return
         case_id = case_id or current.case_id
         child_id = child_id or current.child_id

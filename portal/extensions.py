@@ -1,11 +1,17 @@
 """Extensions, created unbound; create_app() binds them."""
 
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, g
+from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from portal.db import Database
@@ -15,7 +21,65 @@ babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
-migrate = Migrate()
 # Sign-in throttling (AU-03). Counters live in Redis when REDIS_URL is set, so several app
 # servers share them; in memory otherwise (one process, development and tests).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+# Flask-Migrate (and Alembic, Mako, Pygments under it) only where migrations are run: the `flask db`
+# commands and the tests' upgrade/downgrade. Importing it when the app starts cost every worker
+# its import time and memory (issue 17). `app.extensions["migrate"]`, which Flask-Migrate's
+# functions read, is made on first use.
+
+
+class _Extensions(dict[str, Any]):
+    def __init__(self, app: Flask, database: Database, directory: str) -> None:
+        super().__init__(app.extensions)
+        self._migrations = (app, database, directory)
+
+    def __missing__(self, key: str) -> Any:
+        if key != "migrate":
+            raise KeyError(key)
+        from flask_migrate import Migrate
+
+        app, database, directory = self._migrations
+        Migrate(app, database, directory=directory)  # sets self["migrate"]
+        return self[key]
+
+
+class _MigrationCommands(click.Group):
+    """`flask db ...`: Flask-Migrate's command group (the same options, setting what its commands
+    read from `g`), its commands imported when the command line asks for one."""
+
+    @staticmethod
+    def _commands() -> click.Group:
+        from flask_migrate.cli import db
+
+        group: click.Group = db
+        return group
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._commands().get_command(ctx, cmd_name)
+
+
+@click.option("-d", "--directory", default=None, help="Migration script directory")
+@click.option("-x", "--x-arg", multiple=True, help="Additional arguments for env.py")
+@with_appcontext
+def _migration_options(directory: str | None, x_arg: tuple[str, ...]) -> None:
+    g.directory = directory
+    g.x_arg = x_arg  # Migrate.get_config() picks these up
+
+
+def init_migrations(app: Flask, database: Database, directory: str) -> None:
+    app.extensions = _Extensions(app, database, directory)
+    app.cli.add_command(
+        _MigrationCommands(
+            "db",
+            callback=_migration_options,
+            params=getattr(_migration_options, "__click_params__", []),
+            help="Perform database migrations.",
+        )
+    )

@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from flask import abort, g
+from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal import db
-from portal.db import read_only_request, utcnow
+from portal.db import utcnow
 from portal.models import (
     AgeBand,
     Case,
@@ -82,14 +83,32 @@ def consent_in_force(case: Case, kind: ConsentKind) -> bool:
 
 
 def _consent_records(case: Case) -> Sequence[ConsentRecord]:
-    """The case's consent records, oldest first. A page view (GET) writes none, so it reads
-    them once however many checks it makes (issue 9); any other request reads them afresh."""
-    if not read_only_request():
+    """The case's consent records, oldest first, read once per request however many checks it
+    makes (issue 9; issue 17: a POST read them afresh at every check, four times to log one
+    practice). A flush that writes a consent record, and any rollback, forget them, so a check
+    made after a consent was recorded (or a view run again by the retry wrapper) reads them anew."""
+    if not has_request_context():
         return _load_consent_records(case.id)
     cache: dict[int, Sequence[ConsentRecord]] = g.setdefault("consent_records", {})
     if case.id not in cache:
         cache[case.id] = _load_consent_records(case.id)
     return cache[case.id]
+
+
+def _forget_consent_records(*_: Any) -> None:
+    if has_request_context():
+        g.pop("consent_records", None)
+
+
+def _forget_consent_records_written(session: Session, _context: Any) -> None:
+    """After a flush (its new, dirty and deleted lists still hold what it wrote)."""
+    written = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, ConsentRecord) for obj in written):
+        _forget_consent_records()
+
+
+event.listen(Session, "after_flush", _forget_consent_records_written)
+event.listen(Session, "after_rollback", _forget_consent_records)
 
 
 def _load_consent_records(case_id: int) -> Sequence[ConsentRecord]:

@@ -13,13 +13,14 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from portal import db
@@ -181,11 +182,7 @@ def _load_user(user_id: str) -> User | None:
     if not token:
         return None
     auth_session = db.session.scalars(
-        select(AuthSession)
-        .where(AuthSession.token_hash == token_hash(token))
-        # One query for the session, its person and their clinic (whose time zone every page's
-        # dates use), on every request.
-        .options(joinedload(AuthSession.user).joinedload(User.clinic))
+        _session_statement(), {"token_hash": token_hash(token)}
     ).one_or_none()
     if auth_session is None or auth_session.ended_at is not None:
         return None
@@ -208,6 +205,19 @@ def _load_user(user_id: str) -> User | None:
         auth_session.last_active_at = now
         db.session.commit()  # commit point: the sign-in check touches last_active_at
     return auth_session.user
+
+
+@cache
+def _session_statement() -> Select[AuthSession]:
+    """One query for the session, its person and their clinic (whose time zone every page's dates
+    use), on every request: built once (on first use, so importing configures no mapper) and
+    reused with the token's hash as its parameter (issue 17: building it was a third of the idle
+    poll's cost)."""
+    return (
+        select(AuthSession)
+        .where(AuthSession.token_hash == bindparam("token_hash"))
+        .options(joinedload(AuthSession.user).joinedload(User.clinic))
+    )
 
 
 def _expiry_reason(auth_session: AuthSession, now: datetime) -> str | None:
@@ -291,7 +301,20 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie, re-sent on every answer to keep its expiry sliding, except on
+    background requests (polls, live updates): they never extend the sign-in (SE-05), so neither
+    do they re-sign and re-send the cookie unless they changed it (issue 17: ~12 % of the idle
+    poll's CPU)."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if not session.modified and _view_flag("is_background"):
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_security(app: Flask) -> None:
+    app.session_interface = _SessionCookies()
     login_manager.session_protection = None  # our own server-side sessions do this job
     login_manager.login_view = "auth.login"
     app.before_request(_gate)

@@ -16,7 +16,6 @@ from datetime import datetime
 from io import BytesIO
 
 import pyotp
-import segno
 from sqlalchemy import delete, or_, update
 
 from portal import db
@@ -62,6 +61,8 @@ def provisioning_uri(user: User) -> str:
 def qr_svg(user: User) -> bytes:
     """The otpauth URI as a QR code, an SVG served from our own origin (no inline markup)."""
     out = BytesIO()
+    import segno  # only the set-up page draws a QR code (issue 17: not at import)
+
     segno.make(provisioning_uri(user), error="m").save(out, kind="svg", scale=5, border=2)
     return out.getvalue()
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from portal import db
 from portal.audit_trail import accessed
 from portal.db import utcnow
-from portal.models import Case, CaseTherapist, Child, GuardianLink, User
+from portal.models import Case, CaseTherapist, Child, GuardianLink, Role, User
 from portal.models.cases import CaseStatus, age_on
 from portal.models.consent import ConsentAction, ConsentKind, ConsentRecord
 from portal.models.feedback import FamilyNote
@@ -48,18 +48,23 @@ def get_in_case(model: type[R], kind: str, case_id: int, row_id: int) -> R:
 
 
 def visible_case_ids(user: User) -> Select[int]:
-    now = utcnow()
-    if user.is_therapist:
+    return case_ids_visible_to(user.role, user.id, utcnow())
+
+
+def case_ids_visible_to(role: Role, user_id: Any, now: Any) -> Select[int]:
+    """The root of every scoped read, with plain values (`visible_case_ids`) or with bound
+    parameters in a statement built once and reused (`portal/messages/queries.py`'s poll)."""
+    if role is Role.THERAPIST:
         return select(CaseTherapist.case_id).where(
-            CaseTherapist.therapist_id == user.id, CaseTherapist.ended_at.is_(None)
+            CaseTherapist.therapist_id == user_id, CaseTherapist.ended_at.is_(None)
         )
-    if user.is_guardian:
+    if role is Role.GUARDIAN:
         return select(GuardianLink.case_id).where(
-            GuardianLink.guardian_id == user.id,
+            GuardianLink.guardian_id == user_id,
             GuardianLink.valid_from <= now,
             or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
         )
-    return select(Case.id).join(Child, Case.child_id == Child.id).where(Child.user_id == user.id)
+    return select(Case.id).join(Child, Case.child_id == Child.id).where(Child.user_id == user_id)
 
 
 def _with_team(stmt: Select[Case]) -> Select[Case]:
@@ -69,6 +74,20 @@ def _with_team(stmt: Select[Case]) -> Select[Case]:
         joinedload(Case.child),
         selectinload(Case.therapist_links).joinedload(CaseTherapist.therapist),
         selectinload(Case.guardian_links).joinedload(GuardianLink.guardian),
+    )
+
+
+def _with_team_of_one(stmt: Select[Case]) -> Select[Case]:
+    """One case and its whole team in ONE statement (issue 17: the scope check of every case page
+    was three): its child, the therapist links and the guardian links with their people, joined.
+    The two link lists multiply (a family of four guardians with two therapists is eight rows),
+    which is cheaper than two more round trips for one case; lists of cases use `_with_team`."""
+    return stmt.options(
+        joinedload(Case.child),
+        joinedload(Case.therapist_links)
+        .joinedload(CaseTherapist.therapist)
+        .joinedload(User.clinic),  # the therapist's office hours use their clinic's time zone
+        joinedload(Case.guardian_links).joinedload(GuardianLink.guardian),
     )
 
 
@@ -148,7 +167,9 @@ def pick_case_for(cases: list[Case], case_id: int) -> Case:
 
 
 def get_case_for(user: User, case_id: int) -> Case:
-    stmt = _with_team(select(Case).where(Case.id == case_id, Case.id.in_(visible_case_ids(user))))
+    stmt = _with_team_of_one(
+        select(Case).where(Case.id == case_id, Case.id.in_(visible_case_ids(user)))
+    )
     case = db.session.scalars(stmt).unique().one_or_none()
     if case is None:
         abort(404)
@@ -297,7 +318,7 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
 
 
 def get_case_for_child_user(user: User) -> Case | None:
-    stmt = _with_team(select(Case).where(Case.id.in_(visible_case_ids(user)))).order_by(
+    stmt = _with_team_of_one(select(Case).where(Case.id.in_(visible_case_ids(user)))).order_by(
         Case.id.desc()
     )
     case = db.session.scalars(stmt).unique().first()

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
-from portal.cases.queries import reached, visible_case_ids
+from portal.cases.queries import case_ids_visible_to, reached
 from portal.db import utcnow
 from portal.messages.hours import Hours
 from portal.models import (
@@ -29,6 +31,7 @@ from portal.models import (
     GuardianRestriction,
     Message,
     MessageThread,
+    Role,
     ServicePolicy,
     ThreadKind,
     ThreadRead,
@@ -45,14 +48,14 @@ def _years_before(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-def _acknowledged_messaging_policy(user: User) -> object:
+def _acknowledged_messaging_policy(user_id: Any) -> object:
     """The guardian's latest messaging-policy record for the thread's case is a grant."""
     latest = (
         select(ConsentRecord.action)
         .where(
             ConsentRecord.case_id == MessageThread.case_id,
             ConsentRecord.kind == ConsentKind.MESSAGING_POLICY,
-            ConsentRecord.given_by_id == user.id,
+            ConsentRecord.given_by_id == user_id,
         )
         .order_by(ConsentRecord.id.desc())
         .limit(1)
@@ -63,13 +66,29 @@ def _acknowledged_messaging_policy(user: User) -> object:
 
 
 def visible_thread_ids(user: User) -> Select[int]:
-    if user.is_therapist:
-        return select(MessageThread.id).where(MessageThread.case_id.in_(visible_case_ids(user)))
-    if user.is_guardian:
-        now = utcnow()
+    today = utcnow().date()
+    return _thread_ids_visible_to(
+        user.role,
+        user.id,
+        now=utcnow(),
+        teen_born_by=_years_before(today, 13),
+        teen_born_after=_years_before(today, 18),
+    )
+
+
+def _thread_ids_visible_to(
+    role: Role, user_id: Any, *, now: Any, teen_born_by: Any, teen_born_after: Any
+) -> Select[int]:
+    """The membership rules, once: with plain values (`visible_thread_ids`) or with bound
+    parameters in a statement built once and reused (the poll's, `thread_version_for`)."""
+    if role is Role.THERAPIST:
+        return select(MessageThread.id).where(
+            MessageThread.case_id.in_(case_ids_visible_to(role, user_id, now))
+        )
+    if role is Role.GUARDIAN:
         current_link = and_(
             GuardianLink.case_id == MessageThread.case_id,
-            GuardianLink.guardian_id == user.id,
+            GuardianLink.guardian_id == user_id,
             GuardianLink.valid_from <= now,
             or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
         )
@@ -77,11 +96,11 @@ def visible_thread_ids(user: User) -> Select[int]:
             select(MessageThread.id)
             .join(GuardianLink, current_link)
             .where(
-                _acknowledged_messaging_policy(user),  # type: ignore[arg-type]
+                _acknowledged_messaging_policy(user_id),  # type: ignore[arg-type]
                 or_(
                     and_(
                         MessageThread.kind == ThreadKind.HOUSEHOLD,
-                        MessageThread.guardian_id == user.id,
+                        MessageThread.guardian_id == user_id,
                     ),
                     and_(
                         MessageThread.kind == ThreadKind.FAMILY,
@@ -90,16 +109,15 @@ def visible_thread_ids(user: User) -> Select[int]:
                 ),
             )
         )
-    today = utcnow().date()
     return (
         select(MessageThread.id)
         .join(Case, Case.id == MessageThread.case_id)
         .join(Child, Child.id == Case.child_id)
         .where(
-            Child.user_id == user.id,
+            Child.user_id == user_id,
             MessageThread.kind == ThreadKind.TEEN,
-            Child.date_of_birth <= _years_before(today, 13),
-            Child.date_of_birth > _years_before(today, 18),
+            Child.date_of_birth <= teen_born_by,
+            Child.date_of_birth > teen_born_after,
         )
     )
 
@@ -114,15 +132,37 @@ def get_thread_for(user: User, thread_id: int) -> MessageThread:
 
 
 def thread_version_for(user: User, thread_id: int) -> int:
-    """The poll's one query: the thread's change counter, or 404 for a non-member (AZ-09)."""
+    """The poll's one query: the thread's change counter, or 404 for a non-member (AZ-09).
+    The statement is built once per role and reused with new values (issue 17: building it
+    anew was most of the idle poll's cost)."""
+    today = utcnow().date()
     version = db.session.scalar(
-        select(MessageThread.version).where(
-            MessageThread.id == thread_id, MessageThread.id.in_(visible_thread_ids(user))
-        )
+        _version_statement(user.role),
+        {
+            "thread_id": thread_id,
+            "user_id": user.id,
+            "now": utcnow(),
+            "teen_born_by": _years_before(today, 13),
+            "teen_born_after": _years_before(today, 18),
+        },
     )
     if version is None:
         abort(404)
     return version
+
+
+@cache
+def _version_statement(role: Role) -> Select[int]:
+    visible = _thread_ids_visible_to(
+        role,
+        bindparam("user_id"),
+        now=bindparam("now"),
+        teen_born_by=bindparam("teen_born_by"),
+        teen_born_after=bindparam("teen_born_after"),
+    )
+    return select(MessageThread.version).where(
+        MessageThread.id == bindparam("thread_id"), MessageThread.id.in_(visible)
+    )
 
 
 def nav_counts(user: User) -> tuple[int, int]:
@@ -230,7 +270,7 @@ def read_marks(thread: MessageThread) -> dict[int, ThreadRead]:
         for r in db.session.scalars(
             select(ThreadRead)
             .where(ThreadRead.thread_id == thread.id)
-            .options(selectinload(ThreadRead.user))
+            .options(joinedload(ThreadRead.user))  # one statement (issue 17)
         )
     }
 

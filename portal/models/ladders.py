@@ -300,6 +300,8 @@ class TokenEntry(Base):
             name="earned_or_spent",
         ),
         Index("ix_token_entries_case", "case_id", "created_at"),
+        # The jar's balance and the tokens earned are summed in this index alone (issue 17).
+        Index("ix_token_entries_case_amount", "case_id", "kind", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -350,6 +350,39 @@ def test_SE05_background_polls_never_keep_a_session_alive(
     assert row.end_reason == "idle"
 
 
+def test_SE05_a_poll_does_not_resend_the_cookie_but_a_page_view_does(
+    make_app: Any, world: World
+) -> None:
+    """Issue 17: a background answer neither extends the sign-in nor re-signs the cookie (its
+    expiry slides with page views only); it still sends one when it changed the session."""
+    polling_app: Flask = make_app()
+
+    @polling_app.get("/test-only/unread-count")
+    @background
+    def unread_count() -> str:
+        return "0 new messages"
+
+    @polling_app.get("/test-only/remember")
+    @background
+    def remember() -> str:
+        from flask import session
+
+        session["test_only"] = "changed"
+        return "remembered"
+
+    browser = Browser(polling_app.test_client())
+    browser.login("g1@family.test")
+    poll = browser.client.get("/test-only/unread-count", headers=HTMX)
+    assert poll.status_code == 200
+    assert "Set-Cookie" not in poll.headers
+    page = browser.get(f"/family/{world.case1.id}")
+    assert page.status_code == 200
+    assert "Set-Cookie" in page.headers  # a page view keeps the cookie's expiry sliding
+    changed = browser.client.get("/test-only/remember", headers=HTMX)
+    assert "Set-Cookie" in changed.headers
+    assert session_data(polling_app, browser)["test_only"] == "changed"
+
+
 def test_SE05_a_background_view_still_needs_a_signed_in_user(make_app: Any) -> None:
     polling_app: Flask = make_app()
 
