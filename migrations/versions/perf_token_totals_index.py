@@ -6,14 +6,14 @@ index alone (an index-only scan on PostgreSQL, a covering index on SQLite) inste
 every ledger row.
 
 Revision ID: 9b3f2c7d1e60
-Revises: c1a5e0a77e4d
+Revises: c1a5e0a77e50
 Create Date: 2026-12-04 23:15:00
 """
 
 from alembic import op
 
 revision = "9b3f2c7d1e60"
-down_revision = "c1a5e0a77e4d"  # re-chained at merge
+down_revision = "c1a5e0a77e50"  # re-chained at merge: words -> clinic -> perf
 branch_labels = None
 depends_on = None
 
