@@ -49,8 +49,10 @@ def _viewer_in_templates() -> dict[str, object]:
 @bp.after_app_request
 def _name_the_viewer(response: Response) -> Response:
     # Only answers a device may keep need the tag; an error page (the database away, RL-07)
-    # must not reach for the signed-in person again.
-    if response.mimetype == "text/html" and response.status_code < 400:
+    # must not reach for the signed-in person again, and an empty answer (the idle poll's 204)
+    # holds nothing to keep.
+    keepable = response.status_code < 400 and response.status_code != 204
+    if response.mimetype == "text/html" and keepable:
         response.headers[VIEWER_HEADER] = viewer_tag()
     return response
 
