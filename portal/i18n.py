@@ -27,6 +27,7 @@ from jinja2.runtime import Context
 from jinja2.utils import pass_context
 from markupsafe import Markup
 
+from portal.db import utcnow
 from portal.extensions import babel
 
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
@@ -189,6 +190,12 @@ def local_date(value: date | None, shape: str = "date") -> str:
     if shape == "date":
         return str(format_date(value, "medium"))
     return _shape(value, shape)
+
+
+def local_now() -> datetime:
+    """Now, in the time zone the pages write their dates in (the clinic's): a week or a day a
+    person sees starts at their midnight, not at UTC's."""
+    return utcnow().astimezone(get_timezone())
 
 
 def timezone_name() -> str:

@@ -41,7 +41,13 @@ def _case(first_name: str) -> Case:
 
 
 def _session_time(weeks_ago: int, hour_utc: int) -> datetime:
-    day = utcnow().replace(hour=hour_utc, minute=0, second=0, microsecond=0)
+    """The weekly session `weeks_ago` weeks back (-1: the next one): two days before the last
+    `hour_utc` o'clock that has passed, so the latest held session is always 48-72 hours ago,
+    whatever the hour the demo is loaded (Leo's last practice, a day ago, comes after it)."""
+    now = utcnow()
+    day = now.replace(hour=hour_utc, minute=0, second=0, microsecond=0)
+    if day > now:
+        day -= timedelta(days=1)
     return day - timedelta(days=7 * weeks_ago + 2)
 
 

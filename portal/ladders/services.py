@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import db
 from portal.db import utcnow
+from portal.i18n import local_now
 from portal.ladders.pictures import SITUATIONS
 from portal.ladders.scales import to_canonical
 from portal.models import AgeBand, Case, User
@@ -621,8 +622,10 @@ class Week:
 
 
 def weekly_counts(case_id: int, target: int, weeks: int = 6) -> list[Week]:
-    """Practice per week (Monday to Sunday, UTC), oldest first, the current week last."""
-    now = utcnow()
+    """Practice per week (Monday to Sunday in the clinic's time zone, as the pages write dates and
+    as the practice reminder counts), oldest first, the current week last. A Sunday-evening try
+    in New York is Monday in UTC; it still counts for the Sunday's week."""
+    now = local_now()
     this_monday = (now - timedelta(days=now.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -634,7 +637,8 @@ def weekly_counts(case_id: int, target: int, weeks: int = 6) -> list[Week]:
     ).all()
     counts = [0] * weeks
     for when in times:
-        counts[min((when - first).days // 7, weeks - 1)] += 1
+        days = (when.astimezone(now.tzinfo).date() - first.date()).days
+        counts[min(days // 7, weeks - 1)] += 1
     return [
         Week(first + timedelta(weeks=index), count, target) for index, count in enumerate(counts)
     ]
