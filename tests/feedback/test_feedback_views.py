@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -339,11 +340,14 @@ def test_after_the_session_one_form_records_it_sets_the_next_and_sends_one_cheer
     browser.login("t1@clinic.test")
     url = f"/cases/{world.case1.id}/sessions"
     assert "Send a cheer with it" in browser.get(url).get_data(as_text=True)
+    # Three hours ago on the clinic's clock (the form is in the clinic's time: a UTC date at
+    # "00:00" was still to come in New York every evening).
+    held = utcnow().astimezone(ZoneInfo("America/New_York")) - timedelta(hours=3)
     saved = browser.post(
         url,
         {
-            "day": (utcnow() - timedelta(hours=3)).date().isoformat(),
-            "time": "00:00",
+            "day": held.date().isoformat(),
+            "time": held.strftime("%H:00"),
             "mode": "in_person",
             "status": "held",
             f"attend-child-{world.case1.child_id}": "in_person",
