@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.e2e.axe import axe_violations
+from tests.e2e.axe import axe_source, axe_violations
 from tests.e2e.conftest import (
     _SMALL_TARGETS_JS,
     ANA,
@@ -69,9 +69,13 @@ def device_for(new_page: Callable[..., Page]) -> Callable[[str], Page]:
         # Signing in happens in English (the journeys' helpers find fields by their English
         # names); `speak` then makes every request ask for the language (Accept-Language).
         english = {"Accept-Language": "en"}
-        if language == "es":
-            return new_page(viewport=DESKTOP, extra_http_headers=english)
-        return new_page(viewport=PHONE, extra_http_headers=english)
+        viewport = DESKTOP if language == "es" else PHONE
+        page = new_page(viewport=viewport, extra_http_headers=english)
+        # axe-core is handed to the device once and put in every page it opens (through the
+        # DevTools protocol: the pages keep their strict CSP), instead of sending its 550 KB again
+        # for each of the ~550 pages the sweeps open.
+        page.context.add_init_script(axe_source() + "\n;undefined")
+        return page
 
     return make
 
