@@ -73,7 +73,15 @@ def test_a_new_therapist_sets_up_an_authenticator(
     expect(page.get_by_role("heading", name="Set up your sign-in codes")).to_be_visible()
     qr = page.get_by_role("img", name="QR code for your authenticator app")
     expect(qr).to_be_visible()
-    assert qr.evaluate("img => img.naturalWidth") > 0  # the SVG loaded under the strict CSP
+    # The SVG loaded under the strict CSP: wait for it to finish loading (or fail) first, since
+    # an <img> is visible as soon as it has a size, before its picture has arrived.
+    loaded = qr.evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener("load", () => done(img.naturalWidth));
+            img.addEventListener("error", () => done(0));
+        })"""
+    )
+    assert loaded > 0
     shoot(page, "enrol-authenticator")
     key = page.locator("code.secret").first.inner_text().replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", key)
