@@ -154,6 +154,7 @@ def test_AZ01_anonymous_htmx_request_gets_401_with_hx_redirect(
     assert "SENTINEL" not in response.get_data(as_text=True)
 
 
+@pytest.mark.matrix  # every route x every undeclared method x four people
 @pytest.mark.parametrize("actor", ["anon", "G1", "T1", "A"])
 def test_AZ02_methods_a_route_does_not_declare_answer_405(
     app: Flask, scene: Scene, new_browser: Callable[[], Browser], actor: str
@@ -169,6 +170,7 @@ def test_AZ02_methods_a_route_does_not_declare_answer_405(
             assert response.status_code == 405, f"{actor} {method} {url}: {response.status_code}"
 
 
+@pytest.mark.matrix  # every GET route x five people
 @pytest.mark.parametrize("actor", ["anon", "C1", "G1", "T1", "A"])
 def test_AZ02_head_answers_exactly_like_get(
     app: Flask, scene: Scene, new_browser: Callable[[], Browser], actor: str
