@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from portal import db
+from portal.feedback.services import clinic_zone
 from portal.i18n import clock, language_of
 from portal.i18n import gettext as _
 from portal.models import (
     Case,
     CaseStatus,
-    Clinic,
     GuardianLink,
     Ladder,
     OutboxEmail,
@@ -34,13 +33,6 @@ from portal.models import (
     User,
 )
 from portal.ops.outbox import queue_email
-
-DEFAULT_TIMEZONE = "America/New_York"
-
-
-def _zone(case: Case) -> ZoneInfo:
-    clinic = db.session.get(Clinic, case.clinic_id)
-    return ZoneInfo(clinic.timezone if clinic is not None else DEFAULT_TIMEZONE)
 
 
 def _queued(key: str) -> bool:
@@ -78,7 +70,7 @@ def queue_session_reminders(now: datetime) -> int:
             key = f"session-reminder:{session.id}:{guardian.id}"
             if _queued(key):
                 continue
-            local = session.starts_at.astimezone(_zone(case))
+            local = session.starts_at.astimezone(clinic_zone(case))
             with language_of(guardian):
                 queue_email(
                     to=guardian.email or "",
@@ -106,7 +98,7 @@ def practice_behind(case: Case, now: datetime) -> bool:
     )
     if not target:
         return False
-    local = now.astimezone(_zone(case))
+    local = now.astimezone(clinic_zone(case))
     monday = (local - timedelta(days=local.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -131,7 +123,7 @@ def queue_practice_reminders(now: datetime) -> int:
         guardian, case = link.guardian, link.case
         if not link.is_current(now) or case.status is CaseStatus.DISCHARGED or not guardian.email:
             continue
-        local = now.astimezone(_zone(case))
+        local = now.astimezone(clinic_zone(case))
         if local.hour != guardian.practice_reminder_hour or not practice_behind(case, now):
             continue
         key = f"practice-reminder:{guardian.id}:{local.date().isoformat()}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,9 +22,9 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.db import utcnow
-from portal.i18n import language_of
+from portal.i18n import DEFAULT_TIMEZONE, language_of
 from portal.labels import label
-from portal.models import AgeBand, Case, CaseStatus, OutboxEmail, User
+from portal.models import AgeBand, Case, CaseStatus, Clinic, OutboxEmail, User
 from portal.models.feedback import (
     AlertKind,
     CareAlert,
@@ -77,6 +78,12 @@ class AlreadyAnswered(Exception):
 
 
 # --- sessions --------------------------------------------------------------------------------
+
+
+def clinic_zone(case: Case) -> ZoneInfo:
+    """The time zone of the case's clinic: sessions are booked, reminded and counted in it."""
+    clinic = db.session.get(Clinic, case.clinic_id)  # in the identity map once loaded
+    return ZoneInfo(clinic.timezone if clinic is not None else DEFAULT_TIMEZONE)
 
 
 def guardian_key(guardian_id: int) -> str:

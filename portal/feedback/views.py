@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -42,7 +41,7 @@ from portal.feedback.queries import (
     own_feedback,
 )
 from portal.ladders.services import LadderRuleError, do_cheer
-from portal.models import Case, Clinic, PracticeAttempt
+from portal.models import Case, PracticeAttempt
 from portal.models.feedback import (
     NoteMood,
     Respondent,
@@ -54,12 +53,6 @@ from portal.models.feedback import (
 from portal.policies import today
 from portal.security import child_mode_allowed
 from portal.web.htmx import render, see_other
-
-
-def _clinic_zone(case: Case) -> ZoneInfo:
-    clinic = db.session.get(Clinic, case.clinic_id)
-    return ZoneInfo(clinic.timezone if clinic else "America/New_York")
-
 
 # --- therapist: sessions ---------------------------------------------------------------------
 
@@ -95,7 +88,7 @@ def sessions(case_id: int) -> Response:
 
 
 def _local(case: Case, day: date, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=_clinic_zone(case)).astimezone(UTC)
+    return datetime.combine(day, at, tzinfo=services.clinic_zone(case)).astimezone(UTC)
 
 
 @bp.post("/cases/<int:case_id>/sessions")

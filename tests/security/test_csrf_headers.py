@@ -234,7 +234,8 @@ def snapshot(db_session: Session) -> dict[str, str]:
     return digests
 
 
-_WRITE_VERB = re.compile(r"^\s*(?:WITH\b.*?\)\s*)?(INSERT|UPDATE|DELETE|REPLACE)\b", re.I | re.S)
+# A statement that starts with a CTE (WITH ...) may write too; it counts as a write.
+_WRITE_VERB = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|WITH)\b", re.I)
 _TARGET = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+\"?(\w+)", re.I
 )
@@ -250,7 +251,7 @@ def write_statements() -> Iterator[list[str]]:
     seen: list[str] = []
 
     def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not _WRITE_VERB.match(statement) and not statement.lstrip().upper().startswith("WITH"):
+        if not _WRITE_VERB.match(statement):
             return
         target = _TARGET.match(statement)
         if target is not None and target.group(1).lower() == "audit_log":
