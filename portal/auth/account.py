@@ -141,8 +141,6 @@ def forgot_password() -> Response:
 @public
 def reset_password(token: str) -> Response:
     account_token = usable_token(token, RESET)
-    if account_token is None:
-        return render("auth/link_expired.html", status=404)
     user = account_token.user
     form = SetPasswordForm()
     with in_their_language(user):

@@ -211,10 +211,7 @@ def change_email() -> Response:
 @public
 def confirm_email(token: str) -> Response:
     link = usable_token(token, CONFIRM)
-    if link is None:
-        return render("auth/link_expired.html", status=404)
-    user = link.user
-    form = FlaskForm()
+    user, form = link.user, FlaskForm()
     with in_their_language(user):
         # A POST: opening the link alone (a mail scanner) changes nothing.
         if form.validate_on_submit():
@@ -233,10 +230,7 @@ def confirm_email(token: str) -> Response:
 @public
 def cancel_email_change(token: str) -> Response:
     link = usable_token(token, CANCEL)
-    if link is None:
-        return render("auth/link_expired.html", status=404)
-    user = link.user
-    form = FlaskForm()
+    user, form = link.user, FlaskForm()
     with in_their_language(user):
         if form.validate_on_submit():
             do_cancel_email_change(link)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Response, flash, redirect, request, session, url_for
+from flask import Response, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -281,16 +281,17 @@ def remember_language(response: Response, language: str) -> None:
     )
 
 
-def usable_token(token: str, purpose: str) -> AccountToken | None:
-    """The unused, unexpired account link (setup or reset) behind `token`, or None: a link of
-    the other purpose never works here."""
+def usable_token(token: str, purpose: str) -> AccountToken:
+    """The unused, unexpired account link (setup, reset, email change) behind `token`. Any other
+    link, including one made for another purpose, ends the request with the "link expired" page
+    (404): it says no more than that, whether the link never existed, was used or ran out."""
     account_token = db.session.scalars(
         select(AccountToken).where(
             AccountToken.token_hash == token_hash(token), AccountToken.purpose == purpose
         )
     ).one_or_none()
     if account_token is None or account_token.used_at or account_token.expires_at <= utcnow():
-        return None
+        abort(render("auth/link_expired.html", status=404))
     return account_token
 
 
@@ -309,8 +310,6 @@ def set_password_by_link(account_token: AccountToken, password: str, reason: str
 @public
 def setup_account(token: str) -> Response:
     account_token = usable_token(token, "setup")
-    if account_token is None:
-        return render("auth/link_expired.html", status=404)
     form = SetPasswordForm()
     if form.validate_on_submit():
         user = account_token.user

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, abort, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
@@ -36,7 +37,7 @@ from portal.ladders.queries import (
     waiting_suggestions,
 )
 from portal.models import Case
-from portal.models.ladders import Ladder, StepStatus
+from portal.models.ladders import Ladder, LadderStep, StepStatus
 from portal.web.htmx import is_htmx, render, see_other
 
 # templates/_picture.html draws only keys that have a drawing in static/pictures/
@@ -46,6 +47,25 @@ bp.add_app_template_global(pictures.has_picture)
 def _therapist_ladder(ladder_id: int) -> tuple[Ladder, Case]:
     ladder = get_ladder_for(current_user, ladder_id)
     return ladder, require_case(ladder.case_id, "ladder.edit")
+
+
+def _button_on_step(
+    ladder_id: int, step_id: int, form: FlaskForm
+) -> tuple[Ladder, Case, LadderStep]:
+    """A button on one step (move, retire, override): the ladder in the therapist's case, the step
+    on that ladder, and a valid form (a button's form is only ever invalid when tampered with)."""
+    ladder, case = _therapist_ladder(ladder_id)
+    step = get_step_in(ladder, step_id)
+    if not form.validate_on_submit():
+        abort(400)
+    return ladder, case, step
+
+
+def _saved(ladder: Ladder, message: str) -> Response:
+    """After a change to a ladder: commit it, say so, and show the ladder again."""
+    db.session.commit()  # commit point: the view's change
+    flash(message, "success")
+    return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
 # --- all ladders of a case -----------------------------------------------------------------------
@@ -196,9 +216,7 @@ def save_settings(ladder_id: int) -> Response:
         mastery_days=form.mastery_days.data or 3,
         weekly_target=form.weekly_target.data or 4,
     )
-    db.session.commit()  # commit point: the view's change
-    flash(_("Ladder settings saved."), "success")
-    return see_other("ladders.ladder", ladder_id=ladder.id)
+    return _saved(ladder, _("Ladder settings saved."))
 
 
 @bp.post("/ladders/<int:ladder_id>/steps")
@@ -220,12 +238,10 @@ def add_step(ladder_id: int) -> Response:
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, step_form=form, error=str(exc), status=422)
-    db.session.commit()  # commit point: the view's change
-    flash(
+    return _saved(
+        ladder,
         _("Step “%(title)s” added as step %(position)s.", title=step.title, position=step.position),
-        "success",
     )
-    return see_other("ladders.ladder", ladder_id=ladder.id)
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>")
@@ -248,20 +264,15 @@ def save_step(ladder_id: int, step_id: int) -> Response:
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, edit_forms={step.id: form}, error=str(exc), status=422)
-    db.session.commit()  # commit point: the view's change
-    flash(_("Step “%(title)s” saved.", title=step.title), "success")
-    return see_other("ladders.ladder", ladder_id=ladder.id)
+    return _saved(ladder, _("Step “%(title)s” saved.", title=step.title))
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/move")
 @audited("update", ladder_step="step_id")
 def move_step(ladder_id: int, step_id: int) -> Response:
     """Up/down buttons; htmx swaps the step list in place, a plain form post reloads the page."""
-    ladder, case = _therapist_ladder(ladder_id)
-    step = get_step_in(ladder, step_id)
     form = MoveForm()
-    if not form.validate_on_submit():
-        abort(400)
+    ladder, case, step = _button_on_step(ladder_id, step_id, form)
     direction = form.direction.data or "up"
     services.do_move_step(current_user, ladder, step, direction)
     db.session.commit()  # commit point: the view's change
@@ -289,29 +300,20 @@ def move_step(ladder_id: int, step_id: int) -> Response:
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/retire")
 @audited("delete", ladder_step="step_id")
 def retire_step(ladder_id: int, step_id: int) -> Response:
-    ladder, _case = _therapist_ladder(ladder_id)
-    step = get_step_in(ladder, step_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    ladder, _case, step = _button_on_step(ladder_id, step_id, ButtonForm())
     services.do_retire_step(current_user, ladder, step)
-    db.session.commit()  # commit point: the view's change
-    flash(_("Step “%(title)s” retired. Its practice history is kept.", title=step.title), "success")
-    return see_other("ladders.ladder", ladder_id=ladder.id)
+    return _saved(
+        ladder, _("Step “%(title)s” retired. Its practice history is kept.", title=step.title)
+    )
 
 
 @bp.post("/ladders/<int:ladder_id>/steps/<int:step_id>/status")
 @audited("update", ladder_step="step_id")
 def override_step(ladder_id: int, step_id: int) -> Response:
-    ladder, _case = _therapist_ladder(ladder_id)
-    step = get_step_in(ladder, step_id)
     form = OverrideForm()
-    if not form.validate_on_submit():
-        abort(400)
+    ladder, _case, step = _button_on_step(ladder_id, step_id, form)
     status = StepStatus(form.status.data)
     services.do_override_step(current_user, ladder, step, status)
-    db.session.commit()  # commit point: the view's change
-    flash(
-        _("“%(title)s” is now %(status)s.", title=step.title, status=label(status).lower()),
-        "success",
+    return _saved(
+        ladder, _("“%(title)s” is now %(status)s.", title=step.title, status=label(status).lower())
     )
-    return see_other("ladders.ladder", ladder_id=ladder.id)
