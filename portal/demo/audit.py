@@ -11,17 +11,12 @@ from sqlalchemy import select
 
 from portal import audit, db
 from portal.db import utcnow
-from portal.models import AuditLog, Case, Child, Ladder, PlanStatus, PlanVersion, User
+from portal.demo.people import family, person
+from portal.models import AuditLog, Case, Ladder, PlanStatus, PlanVersion, User
 
 
 def _user(key: str) -> User:
-    return db.session.scalars(select(User).where(User.email == f"{key}@demo.rapport.test")).one()
-
-
-def _case(first_name: str) -> Case:
-    return db.session.scalars(
-        select(Case).join(Child, Case.child_id == Child.id).where(Child.first_name == first_name)
-    ).one()
+    return person(f"{key}@demo.rapport.test")
 
 
 def _plan_id(case: Case) -> int | None:
@@ -37,7 +32,7 @@ def _ladder_id(case: Case) -> int | None:
 
 
 def load_demo_audit() -> bool:
-    leo, maya = _case("Leo"), _case("Maya")
+    leo, maya = family("Leo"), family("Maya")
     david = _user("david")
     if db.session.scalar(
         select(AuditLog.id).where(AuditLog.child_id == leo.child_id, AuditLog.actor_id == david.id)

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from portal import db
 from portal.db import utcnow
+from portal.demo.people import family, person
 from portal.feedback import services
-from portal.models import Case, Child, User
+from portal.models import Case, User
 from portal.models.feedback import (
     CareAlert,
     SessionFeedback,
@@ -28,16 +29,6 @@ from portal.models.feedback import (
 )
 
 WEEKS = 6
-
-
-def _user(email: str) -> User:
-    return db.session.scalars(select(User).where(User.email == email)).one()
-
-
-def _case(first_name: str) -> Case:
-    return db.session.scalars(
-        select(Case).join(Child, Case.child_id == Child.id).where(Child.first_name == first_name)
-    ).one()
 
 
 def _session_time(weeks_ago: int, hour_utc: int) -> datetime:
@@ -142,13 +133,13 @@ def _checkins(
 def load_demo_feedback() -> bool:
     if db.session.scalars(select(TherapySession.id)).first() is not None:
         return False
-    rivera, chen = _user("rivera@demo.rapport.test"), _user("chen@demo.rapport.test")
+    rivera, chen = person("rivera@demo.rapport.test"), person("chen@demo.rapport.test")
     ana, ben, carla, david, erin = (
-        _user(f"{n}@demo.rapport.test") for n in ("ana", "ben", "carla", "david", "erin")
+        person(f"{n}@demo.rapport.test") for n in ("ana", "ben", "carla", "david", "erin")
     )
     leo_user = db.session.scalars(select(User).where(User.username == "leo")).one()
     sam_user = db.session.scalars(select(User).where(User.username == "sam")).one()
-    maya, leo, sam = _case("Maya"), _case("Leo"), _case("Sam")
+    maya, leo, sam = family("Maya"), family("Leo"), family("Sam")
 
     # Maya: steady, warm feedback from Ana and Ben; Maya's faces recorded in child mode by Ana.
     maya_sessions = _sessions(

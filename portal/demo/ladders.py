@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.db import utcnow
-from portal.demo.plans import _case, _user
+from portal.demo.people import family, person
 from portal.ladders import services
 from portal.models import Case, User
 from portal.models.ladders import Completion, FearScale, Ladder, LadderStep, Reward
@@ -90,7 +90,7 @@ def _practise(
 ) -> list[services.PracticeResult]:
     results = []
     for number, t in enumerate(tries):
-        coach = _user(t.coach) if t.coach else None
+        coach = person(t.coach) if t.coach else None
         link = next(
             (gl for gl in case.guardian_links if coach and gl.guardian_id == coach.id), None
         )
@@ -143,13 +143,13 @@ def _redeem(case: Case, child_actor: User, reward: Reward, guardian: User, days:
 
 
 def load_demo_ladders() -> bool:
-    maya, leo, sam = _case("Maya"), _case("Leo"), _case("Sam")
+    maya, leo, sam = family("Maya"), family("Leo"), family("Sam")
     if db.session.scalars(select(Ladder.id).where(Ladder.case_id == maya.id)).first():
         return False
-    rivera, chen = _user("rivera@demo.rapport.test"), _user("chen@demo.rapport.test")
-    ana, ben = _user("ana@demo.rapport.test"), _user("ben@demo.rapport.test")
-    carla, david = _user("carla@demo.rapport.test"), _user("david@demo.rapport.test")
-    erin = _user("erin@demo.rapport.test")
+    rivera, chen = person("rivera@demo.rapport.test"), person("chen@demo.rapport.test")
+    ana, ben = person("ana@demo.rapport.test"), person("ben@demo.rapport.test")
+    carla, david = person("carla@demo.rapport.test"), person("david@demo.rapport.test")
+    erin = person("erin@demo.rapport.test")
     leo_user = db.session.scalars(select(User).where(User.username == "leo")).one()
     sam_user = db.session.scalars(select(User).where(User.username == "sam")).one()
     _maya(maya, rivera, ana, ben)

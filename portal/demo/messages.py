@@ -17,11 +17,11 @@ from sqlalchemy import select, update
 
 from portal import db
 from portal.db import utcnow
+from portal.demo.people import family, person
 from portal.messages import services
 from portal.messages.references import Reference
 from portal.models import (
     Case,
-    Child,
     MessageNotification,
     MessageThread,
     OutboxEmail,
@@ -32,16 +32,6 @@ from portal.models import (
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 
 CLINIC_ZONE = ZoneInfo("America/New_York")
-
-
-def _user(email: str) -> User:
-    return db.session.scalars(select(User).where(User.email == email)).one()
-
-
-def _case(first_name: str) -> Case:
-    return db.session.scalars(
-        select(Case).join(Child, Case.child_id == Child.id).where(Child.first_name == first_name)
-    ).one()
 
 
 def _at(days_ago: int, hour: int, minute: int = 0, *, weekday_only: bool = True) -> datetime:
@@ -85,7 +75,7 @@ def _conversation(
 
 
 def load_demo_messages() -> bool:
-    maya, leo, sam = _case("Maya"), _case("Leo"), _case("Sam")
+    maya, leo, sam = family("Maya"), family("Leo"), family("Sam")
     if db.session.scalar(
         select(MessageThread.id).where(
             MessageThread.case_id == maya.id, MessageThread.kind == ThreadKind.FAMILY
@@ -102,10 +92,10 @@ def load_demo_messages() -> bool:
 
 
 def _load(maya: Case, leo: Case, sam: Case) -> None:
-    rivera, chen = _user("rivera@demo.rapport.test"), _user("chen@demo.rapport.test")
-    ana, ben = _user("ana@demo.rapport.test"), _user("ben@demo.rapport.test")
-    carla, david = _user("carla@demo.rapport.test"), _user("david@demo.rapport.test")
-    erin = _user("erin@demo.rapport.test")
+    rivera, chen = person("rivera@demo.rapport.test"), person("chen@demo.rapport.test")
+    ana, ben = person("ana@demo.rapport.test"), person("ben@demo.rapport.test")
+    carla, david = person("carla@demo.rapport.test"), person("david@demo.rapport.test")
+    erin = person("erin@demo.rapport.test")
     sam_user = sam.child.user
     assert sam_user is not None
 

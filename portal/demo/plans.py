@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from portal import db
 from portal.db import utcnow
-from portal.models import Case, Child, User
+from portal.demo.people import family, person
+from portal.models import Case, User
 from portal.models.plans import (
     AssentChoice,
     GoalOwner,
@@ -23,16 +24,6 @@ from portal.models.plans import (
     ResponseKind,
 )
 from portal.plans import services
-
-
-def _user(email: str) -> User:
-    return db.session.scalars(select(User).where(User.email == email)).one()
-
-
-def _case(first_name: str) -> Case:
-    return db.session.scalars(
-        select(Case).join(Child, Case.child_id == Child.id).where(Child.first_name == first_name)
-    ).one()
 
 
 def _goal(
@@ -98,7 +89,7 @@ def _ratings(
                     lineage_key=goal.lineage_key,
                     rater_role=role,
                     rater_id=rater.id if rater else None,
-                    entered_by_id=(rater or _user("ana@demo.rapport.test")).id,
+                    entered_by_id=(rater or person("ana@demo.rapport.test")).id,
                     value=value,
                     rated_at=utcnow() - timedelta(weeks=weeks_ago, days=1),
                 )
@@ -127,12 +118,12 @@ def _problem(
 
 
 def load_demo_plans() -> bool:
-    maya, leo = _case("Maya"), _case("Leo")
+    maya, leo = family("Maya"), family("Leo")
     if db.session.scalars(select(PlanVersion.id).where(PlanVersion.case_id == maya.id)).first():
         return False
-    rivera, chen = _user("rivera@demo.rapport.test"), _user("chen@demo.rapport.test")
+    rivera, chen = person("rivera@demo.rapport.test"), person("chen@demo.rapport.test")
     ana, carla, david, erin = (
-        _user(f"{name}@demo.rapport.test") for name in ("ana", "carla", "david", "erin")
+        person(f"{name}@demo.rapport.test") for name in ("ana", "carla", "david", "erin")
     )
     leo_user = db.session.scalars(select(User).where(User.username == "leo")).one()
     sam_user = db.session.scalars(select(User).where(User.username == "sam")).one()
@@ -293,7 +284,7 @@ def load_demo_plans() -> bool:
     services.do_propose(rivera, leo_v2, expected_edit_version=leo_v2.edit_version, sign_off=True)
 
     # Sam, 14: social anxiety. Revised twice; v3 active.
-    sam = _case("Sam")
+    sam = family("Sam")
     _problem(
         chen,
         sam,

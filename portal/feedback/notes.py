@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from portal import db
 from portal.cases.queries import get_in_case
 from portal.db import utcnow
-from portal.feedback.services import FeedbackRuleError
+from portal.feedback.services import FeedbackRuleError, put_answer
 from portal.models import Case, User
 from portal.models.feedback import FamilyNote, NoteMood, SessionFeedback
 
@@ -48,12 +48,7 @@ def do_send_note(
 
 
 def do_answer_note(actor: User, note: FamilyNote, text: str) -> None:
-    text = text.strip()
-    if not text:
-        raise FeedbackRuleError(_("Write your answer to the family."))
-    note.answer = text
-    note.answered_by_id = actor.id
-    note.answered_at = utcnow()
+    put_answer(actor, note, text)
     _mark_read([note], actor)
     db.session.flush()
 

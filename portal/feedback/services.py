@@ -29,6 +29,7 @@ from portal.models.feedback import (
     AlertKind,
     CareAlert,
     ChildScale,
+    FamilyNote,
     Respondent,
     SessionAttendance,
     SessionFeedback,
@@ -279,22 +280,17 @@ def do_submit_guardian_feedback(
     values = {"heard": heard, "matters": matters, "approach": approach, "overall": overall}
     if any(not 0 <= value <= 10 for value in values.values()):
         raise FeedbackRuleError(_("Each answer is a number from 0 to 10."))
-    _refuse_second_answer(session, key)
-    feedback = SessionFeedback(
-        session_id=session.id,
-        case_id=case.id,
+    return _store_feedback(
+        session,
+        case,
+        key,
         respondent=Respondent.GUARDIAN,
-        respondent_key=key,
         guardian_id=actor.id,
         entered_by_id=actor.id,
         comment=comment.strip(),
         idempotency_key=idempotency_key,
         **values,
     )
-    db.session.add(feedback)
-    db.session.flush()
-    check_feedback_alerts(feedback)
-    return feedback
 
 
 def do_submit_child_feedback(
@@ -319,12 +315,11 @@ def do_submit_child_feedback(
             if scale is not ChildScale.ZERO_TEN
             else "Choose a number from 0 to 10."
         )
-    _refuse_second_answer(session, key)
-    feedback = SessionFeedback(
-        session_id=session.id,
-        case_id=case.id,
+    return _store_feedback(
+        session,
+        case,
+        key,
         respondent=Respondent.CHILD,
-        respondent_key=key,
         entered_by_id=actor.id,
         on_behalf_of_child=not actor.is_child,
         overall=CHILD_SCALES[scale][raw],
@@ -333,6 +328,15 @@ def do_submit_child_feedback(
         comment=comment.strip(),
         idempotency_key=idempotency_key,
     )
+
+
+def _store_feedback(
+    session: TherapySession, case: Case, key: str, **fields: Any
+) -> SessionFeedback:
+    """One respondent's answers about one session: refused when this respondent (`key`) already
+    answered it, else stored and checked for what the therapist must hear about (low scores)."""
+    _refuse_second_answer(session, key)
+    feedback = SessionFeedback(session_id=session.id, case_id=case.id, respondent_key=key, **fields)
     db.session.add(feedback)
     db.session.flush()
     check_feedback_alerts(feedback)
@@ -349,14 +353,21 @@ def _refuse_second_answer(session: TherapySession, key: str) -> None:
         raise AlreadyAnswered()
 
 
-def do_answer_feedback(actor: User, feedback: SessionFeedback, text: str) -> None:
-    """ "You said, we did": the guardian who wrote the feedback sees this answer."""
+def put_answer(actor: User, written: SessionFeedback | FamilyNote, text: str) -> str:
+    """The therapist's answer to what a family wrote (session feedback, a "How is it going?"
+    note): it must say something; who answered and when are kept with it."""
     text = text.strip()
     if not text:
         raise FeedbackRuleError(_("Write your answer to the family."))
-    feedback.answer = text
-    feedback.answered_by_id = actor.id
-    feedback.answered_at = utcnow()
+    written.answer = text
+    written.answered_by_id = actor.id
+    written.answered_at = utcnow()
+    return text
+
+
+def do_answer_feedback(actor: User, feedback: SessionFeedback, text: str) -> None:
+    """ "You said, we did": the guardian who wrote the feedback sees this answer."""
+    text = put_answer(actor, feedback, text)
     db.session.flush()
     resolve_alerts_caused_by(actor, f"feedback:{feedback.id}", text)
 
