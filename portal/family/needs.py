@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from flask import g, url_for
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -88,9 +90,9 @@ class Need:
         return URGENCY[self.kind]
 
 
-def _current_links(user: User, now: datetime, *, consenting: bool = False) -> Any:
+def _current_links(user_id: Any, now: Any, *, consenting: bool = False) -> Any:
     conditions = [
-        GuardianLink.guardian_id == user.id,
+        GuardianLink.guardian_id == user_id,
         GuardianLink.valid_from <= now,
         or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
     ]
@@ -110,14 +112,36 @@ def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) 
     ]
 
 
-def _statement(user: User, now: datetime) -> Any:
+def _values(user: User, now: datetime) -> dict[str, Any]:
+    """This request's values for the statement's parameters."""
     from portal.feedback.services import FEEDBACK_WINDOW_DAYS, checkin_week_due
-    from portal.messages.queries import visible_thread_ids
 
-    my_cases = _current_links(user, now)
+    due_week = checkin_week_due(now)
+    return {
+        "user_id": user.id,
+        "attendee_key": f"guardian:{user.id}",
+        "now": now,
+        "feedback_since": now - timedelta(days=FEEDBACK_WINDOW_DAYS),
+        "due_week": due_week,
+        # As the care scan and the reminders do: a guardian who joined after the week asked
+        # about is not asked about it (`link.valid_from.date() <= due_week`).
+        "joined_by_week": datetime.combine(due_week + timedelta(days=1), time.min, tzinfo=UTC),
+    }
+
+
+@cache
+def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
+    """The one statement, built once (on first use) with bound parameters and reused with each
+    request's values (`_values`): building its seven branches anew was most of the cost of every
+    guardian page, whose navigation badge asks for it (issue 17). One statement per set of consent
+    document versions, which are written into it (they change only with a new release)."""
+    from portal.messages.queries import guardian_thread_ids
+
+    user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime())
+    my_cases = _current_links(user_id, now)
     answered_plan = exists().where(
         PlanResponse.plan_version_id == PlanVersion.id,
-        PlanResponse.responder_id == user.id,
+        PlanResponse.responder_id == user_id,
         PlanResponse.kind != ResponseKind.ASSENT,
     )
     plans = select(
@@ -131,23 +155,23 @@ def _statement(user: User, now: datetime) -> Any:
         )
     ).where(
         PlanVersion.status == PlanStatus.PROPOSED,
-        PlanVersion.case_id.in_(_current_links(user, now, consenting=True)),
+        PlanVersion.case_id.in_(_current_links(user_id, now, consenting=True)),
         ~answered_plan,
     )
     answered_session = exists().where(
         SessionFeedback.session_id == TherapySession.id,
-        SessionFeedback.respondent_key == f"guardian:{user.id}",
+        SessionFeedback.respondent_key == bindparam("attendee_key"),
     )
     # The rule `feedback.services.feedback_due` applies when sending check-ins: only a guardian
     # recorded at the session is asked about it, and never about one from before they joined the
     # care team (their current link began after it started).
     attended = exists().where(
         SessionAttendance.session_id == TherapySession.id,
-        SessionAttendance.attendee_key == f"guardian:{user.id}",
+        SessionAttendance.attendee_key == bindparam("attendee_key"),
     )
     member_then = exists().where(
         GuardianLink.case_id == TherapySession.case_id,
-        GuardianLink.guardian_id == user.id,
+        GuardianLink.guardian_id == user_id,
         GuardianLink.valid_from <= TherapySession.starts_at,
         GuardianLink.valid_from <= now,
         or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
@@ -164,26 +188,22 @@ def _statement(user: User, now: datetime) -> Any:
     ).where(
         TherapySession.case_id.in_(my_cases),
         TherapySession.status == SessionStatus.HELD,
-        TherapySession.starts_at >= now - timedelta(days=FEEDBACK_WINDOW_DAYS),
+        TherapySession.starts_at >= bindparam("feedback_since"),
         attended,
         member_then,
         ~answered_session,
     )
-    # As the care scan and the reminders do: a guardian who joined after the week asked about is
-    # not asked about it (`link.valid_from.date() <= due_week`).
-    due_week = checkin_week_due(now)
-    joined_by_week = datetime.combine(due_week + timedelta(days=1), time.min, tzinfo=UTC)
     member_that_week = exists().where(
         GuardianLink.case_id == Case.id,
-        GuardianLink.guardian_id == user.id,
-        GuardianLink.valid_from < joined_by_week,
+        GuardianLink.guardian_id == user_id,
+        GuardianLink.valid_from < bindparam("joined_by_week"),
         GuardianLink.valid_from <= now,
         or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
     )
     week_sent = exists().where(
         WeeklyCheckin.case_id == Case.id,
-        WeeklyCheckin.guardian_id == user.id,
-        WeeklyCheckin.week_start == due_week,
+        WeeklyCheckin.guardian_id == user_id,
+        WeeklyCheckin.week_start == bindparam("due_week"),
     )
     weekly = select(*_row("weekly", Case.id, literal(0), literal(1), null(), literal(""))).where(
         Case.id.in_(my_cases), Case.status == CaseStatus.ACTIVE, member_that_week, ~week_sent
@@ -213,7 +233,7 @@ def _statement(user: User, now: datetime) -> Any:
         )
     ).where(
         StepSuggestion.case_id.in_(my_cases),
-        StepSuggestion.suggested_by_id == user.id,
+        StepSuggestion.suggested_by_id == user_id,
         StepSuggestion.decided_at.is_not(None),
         StepSuggestion.decision_seen_at.is_(None),
     )
@@ -232,22 +252,24 @@ def _statement(user: User, now: datetime) -> Any:
         .join(Message, Message.thread_id == MessageThread.id)
         .outerjoin(
             ThreadRead,
-            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user.id),
+            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
         )
         .where(
-            MessageThread.id.in_(visible_thread_ids(user)),
-            Message.author_id != user.id,
+            MessageThread.id.in_(guardian_thread_ids(user_id, now)),
+            Message.author_id != user_id,
             Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
         )
         .group_by(MessageThread.case_id)
     )
     latest_of_kind = (
         select(func.max(ConsentRecord.id))
-        .where(ConsentRecord.given_by_id == user.id)
+        # The case condition lets the database read only this guardian's cases' records through
+        # the (case, kind) index instead of every consent record of the clinic.
+        .where(ConsentRecord.given_by_id == user_id, ConsentRecord.case_id.in_(my_cases))
         .group_by(ConsentRecord.case_id, ConsentRecord.kind)
     )
     current_version = sql_case(
-        {kind.value: doc.version for kind, doc in CONSENT_DOCUMENTS.items()},
+        dict(document_versions),
         value=ConsentRecord.kind,
     )
     consents = select(
@@ -276,7 +298,8 @@ def needs_of(user: User) -> list[Need]:
     cached: list[Need] | None = g.get("guardian_needs")
     if cached is not None:
         return cached
-    rows = db.session.execute(_statement(user, utcnow())).all()
+    versions = tuple((kind.value, doc.version) for kind, doc in CONSENT_DOCUMENTS.items())
+    rows = db.session.execute(_statement(versions), _values(user, utcnow())).all()
     needs = sorted(
         (
             Need(

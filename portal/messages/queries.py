@@ -76,6 +76,14 @@ def visible_thread_ids(user: User) -> Select[int]:
     )
 
 
+def guardian_thread_ids(user_id: Any, now: Any) -> Select[int]:
+    """A guardian's threads, for a statement built once with bound parameters (what needs a
+    guardian): the same membership rule as `visible_thread_ids`."""
+    return _thread_ids_visible_to(
+        Role.GUARDIAN, user_id, now=now, teen_born_by=None, teen_born_after=None
+    )
+
+
 def _thread_ids_visible_to(
     role: Role, user_id: Any, *, now: Any, teen_born_by: Any, teen_born_after: Any
 ) -> Select[int]:
