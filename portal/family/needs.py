@@ -50,6 +50,7 @@ from portal.models import (
     ConsentKind,
     ConsentRecord,
     GuardianLink,
+    Role,
     User,
 )
 from portal.models.feedback import (
@@ -135,7 +136,7 @@ def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
     request's values (`_values`): building its seven branches anew was most of the cost of every
     guardian page, whose navigation badge asks for it (issue 17). One statement per set of consent
     document versions, which are written into it (they change only with a new release)."""
-    from portal.messages.queries import guardian_thread_ids
+    from portal.messages.queries import bound_visible_thread_ids
 
     user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime())
     my_cases = _current_links(user_id, now)
@@ -255,7 +256,7 @@ def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
             and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
         )
         .where(
-            MessageThread.id.in_(guardian_thread_ids(user_id, now)),
+            MessageThread.id.in_(bound_visible_thread_ids(Role.GUARDIAN)),
             Message.author_id != user_id,
             Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
         )

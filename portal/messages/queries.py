@@ -76,12 +76,27 @@ def visible_thread_ids(user: User) -> Select[int]:
     )
 
 
-def guardian_thread_ids(user_id: Any, now: Any) -> Select[int]:
-    """A guardian's threads, for a statement built once with bound parameters (what needs a
-    guardian): the same membership rule as `visible_thread_ids`."""
+def bound_visible_thread_ids(role: Role) -> Select[int]:
+    """`visible_thread_ids` for a statement built once and reused: the values are bound
+    parameters named user_id, now, teen_born_by and teen_born_after (`visibility_values`)."""
     return _thread_ids_visible_to(
-        Role.GUARDIAN, user_id, now=now, teen_born_by=None, teen_born_after=None
+        role,
+        bindparam("user_id"),
+        now=bindparam("now"),
+        teen_born_by=bindparam("teen_born_by"),
+        teen_born_after=bindparam("teen_born_after"),
     )
+
+
+def visibility_values(user: User) -> dict[str, Any]:
+    """This request's values for `bound_visible_thread_ids`."""
+    now = utcnow()
+    return {
+        "user_id": user.id,
+        "now": now,
+        "teen_born_by": _years_before(now.date(), 13),
+        "teen_born_after": _years_before(now.date(), 18),
+    }
 
 
 def _thread_ids_visible_to(
@@ -143,16 +158,8 @@ def thread_version_for(user: User, thread_id: int) -> int:
     """The poll's one query: the thread's change counter, or 404 for a non-member (AZ-09).
     The statement is built once per role and reused with new values (issue 17: building it
     anew was most of the idle poll's cost)."""
-    today = utcnow().date()
     version = db.session.scalar(
-        _version_statement(user.role),
-        {
-            "thread_id": thread_id,
-            "user_id": user.id,
-            "now": utcnow(),
-            "teen_born_by": _years_before(today, 13),
-            "teen_born_after": _years_before(today, 18),
-        },
+        _version_statement(user.role), {**visibility_values(user), "thread_id": thread_id}
     )
     if version is None:
         abort(404)
@@ -161,39 +168,40 @@ def thread_version_for(user: User, thread_id: int) -> int:
 
 @cache
 def _version_statement(role: Role) -> Select[int]:
-    visible = _thread_ids_visible_to(
-        role,
-        bindparam("user_id"),
-        now=bindparam("now"),
-        teen_born_by=bindparam("teen_born_by"),
-        teen_born_after=bindparam("teen_born_after"),
-    )
     return select(MessageThread.version).where(
-        MessageThread.id == bindparam("thread_id"), MessageThread.id.in_(visible)
+        MessageThread.id == bindparam("thread_id"),
+        MessageThread.id.in_(bound_visible_thread_ids(role)),
     )
 
 
 def nav_counts(user: User) -> tuple[int, int]:
     """(threads the user is in, messages from others past their read mark): one query, for the
-    navigation badge. Only threads the user may see count (AZ-12)."""
-    row = db.session.execute(
+    navigation badge. Only threads the user may see count (AZ-12). The statement is built once
+    per role and reused with new values (issue 17: it is on every page)."""
+    row = db.session.execute(_nav_statement(user.role), visibility_values(user)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+@cache
+def _nav_statement(role: Role) -> Any:
+    user_id: Any = bindparam("user_id")
+    return (
         select(func.count(func.distinct(MessageThread.id)), func.count(Message.id))
         .select_from(MessageThread)
         .outerjoin(
             ThreadRead,
-            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user.id),
+            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
         )
         .outerjoin(
             Message,
             and_(
                 Message.thread_id == MessageThread.id,
-                Message.author_id != user.id,
+                Message.author_id != user_id,
                 Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
             ),
         )
-        .where(MessageThread.id.in_(visible_thread_ids(user)))
-    ).one()
-    return int(row[0] or 0), int(row[1] or 0)
+        .where(MessageThread.id.in_(bound_visible_thread_ids(role)))
+    )
 
 
 @dataclass
