@@ -61,6 +61,16 @@ def _button_on_step(
     return ladder, case, step
 
 
+def _step_fields(form: StepForm) -> dict[str, Any]:
+    """What the step form says, as the add and edit services take it."""
+    return {
+        "title": form.title.data or "",
+        "fear_score": form.fear_score,
+        "picture": form.picture.data or "",
+        "instructions": form.instructions.data or "",
+    }
+
+
 def _saved(ladder: Ladder, message: str) -> Response:
     """After a change to a ladder: commit it, say so, and show the ladder again."""
     db.session.commit()  # commit point: the view's change
@@ -227,14 +237,7 @@ def add_step(ladder_id: int) -> Response:
     if not form.validate_on_submit():
         return _editor(ladder, case, step_form=form, status=422)
     try:
-        step = services.do_add_step(
-            current_user,
-            ladder,
-            title=form.title.data or "",
-            fear_score=form.fear_score,
-            picture=form.picture.data or "",
-            instructions=form.instructions.data or "",
-        )
+        step = services.do_add_step(current_user, ladder, **_step_fields(form))
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, step_form=form, error=str(exc), status=422)
@@ -253,14 +256,7 @@ def save_step(ladder_id: int, step_id: int) -> Response:
     if not form.validate_on_submit():
         return _editor(ladder, case, edit_forms={step.id: form}, status=422)
     try:
-        services.do_edit_step(
-            current_user,
-            step,
-            title=form.title.data or "",
-            fear_score=form.fear_score,
-            picture=form.picture.data or "",
-            instructions=form.instructions.data or "",
-        )
+        services.do_edit_step(current_user, step, **_step_fields(form))
     except services.LadderRuleError as exc:
         db.session.rollback()
         return _editor(ladder, case, edit_forms={step.id: form}, error=str(exc), status=422)
