@@ -40,6 +40,17 @@ from portal.models.tasks import CaseTask, TaskKind
 from portal.stored_words import N_, Words, stored
 
 MIN_GOALS, MAX_GOALS = 2, 4
+# The answers to a proposed plan that the therapist must act on become a task in their queue.
+_TASK_FOR_ANSWER = {
+    ResponseKind.REQUEST_CHANGES: (
+        TaskKind.PLAN_CHANGES_REQUESTED,
+        N_("%(name)s asks for changes to plan v%(number)s"),
+    ),
+    ResponseKind.ACCEPT_WITH_COMMENT: (
+        TaskKind.PLAN_COMMENT,
+        N_("%(name)s accepted plan v%(number)s with a comment"),
+    ),
+}
 ASSENTING = (AssentChoice.YES, AssentChoice.NOT_SURE)
 
 
@@ -432,30 +443,10 @@ def do_guardian_response(
     )
     plan.responses.append(response)  # keeps the loaded collection current
     db.session.flush()
-    if kind is ResponseKind.REQUEST_CHANGES:
-        add_task(
-            case,
-            actor,
-            TaskKind.PLAN_CHANGES_REQUESTED,
-            stored(
-                N_("%(name)s asks for changes to plan v%(number)s"),
-                name=actor.display_name,
-                number=plan.number,
-            ),
-            comment,
-        )
-    elif kind is ResponseKind.ACCEPT_WITH_COMMENT:
-        add_task(
-            case,
-            actor,
-            TaskKind.PLAN_COMMENT,
-            stored(
-                N_("%(name)s accepted plan v%(number)s with a comment"),
-                name=actor.display_name,
-                number=plan.number,
-            ),
-            comment,
-        )
+    if (task := _TASK_FOR_ANSWER.get(kind)) is not None:
+        task_kind, words = task
+        summary = stored(words, name=actor.display_name, number=plan.number)
+        add_task(case, actor, task_kind, summary, comment)
     try_activate(plan)
     return response
 
