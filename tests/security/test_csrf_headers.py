@@ -297,6 +297,7 @@ def test_CS01_every_state_changing_route_is_enumerated(app: Flask) -> None:
     assert app.config.get("WTF_CSRF_CHECK_DEFAULT", True) is True
 
 
+@pytest.mark.matrix  # a full crawl: every state-changing route x every person
 def test_CS01_every_state_changing_route_refuses_a_missing_or_foreign_token(
     app: Flask, new_browser: Any, world: World, targets: dict[str, Any], db_session: Session
 ) -> None:
@@ -337,6 +338,7 @@ def test_CS01_every_state_changing_route_refuses_a_missing_or_foreign_token(
     assert_unchanged(before, snapshot(db_session), "a request without a valid token")
 
 
+@pytest.mark.matrix  # a full crawl: the same crawl with the right token
 def test_CS01_control_the_same_requests_with_the_right_token_get_through(
     app: Flask, new_browser: Any, world: World, targets: dict[str, Any]
 ) -> None:
@@ -353,6 +355,7 @@ def test_CS01_control_the_same_requests_with_the_right_token_get_through(
 # CS-02 -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.matrix  # a full crawl: every GET/HEAD route x nine people, page and fragment
 def test_CS02_no_GET_or_HEAD_changes_the_database(
     app: Flask, new_browser: Any, world: World, targets: dict[str, Any], db_session: Session
 ) -> None:
