@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -13,7 +14,20 @@ from portal import create_app
 from portal.db import get_session, utcnow
 from portal.models import Case, Child, ConsentRecord, DataRequest, User
 from tests.support.browser import Browser
-from tests.support.demo import migrated_app
+from tests.support.demo import copied_app, migrated_app
+
+
+@pytest.fixture(scope="module")
+def loaded_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo clinic loaded once by `flask demo-data`, as `make demo` does; tests that start
+    from a loaded clinic take a copy of it (`_demo_in_use`)."""
+    db_file = tmp_path_factory.mktemp("demo-loaded") / "demo.db"
+    app = migrated_app(db_file)
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code == 0 and "Demo clinic loaded." in result.output
+    with app.app_context():
+        get_session().close()
+    return db_file
 
 
 def test_demo_data_loads_once_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
@@ -85,12 +99,13 @@ def test_demo_data_refused_in_production(tmp_path: Path) -> None:
     assert result.exit_code != 0 and "never loaded in production" in result.output
 
 
-def test_LG05_the_demo_shows_the_audit_report_and_who_viewed_leos_record(tmp_path: Path) -> None:
+def test_LG05_the_demo_shows_the_audit_report_and_who_viewed_leos_record(
+    loaded_demo: Path, tmp_path: Path
+) -> None:
     """After `make demo`, Dr. Rivera (the clinic admin) sees a non-empty audit report, Carla
     sees who viewed Leo's record, and the chain verifies."""
-    app = migrated_app(tmp_path / "demo.db")
+    app = _demo_in_use(loaded_demo, tmp_path)
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo-data"]).exit_code == 0
     assert runner.invoke(args=["demo-data"]).exit_code == 0  # a second run adds nothing
 
     rivera = Browser(app.test_client())
@@ -117,11 +132,9 @@ def test_LG05_the_demo_shows_the_audit_report_and_who_viewed_leos_record(tmp_pat
 # --- Issue 13: `make demo` is always safe to run again ----------------------------------------
 
 
-def _demo_in_use(tmp_path: Path) -> Flask:
-    app = migrated_app(tmp_path / "demo.db")
-    result = app.test_cli_runner().invoke(args=["demo-data"])
-    assert result.exit_code == 0 and "Demo clinic loaded." in result.output
-    return app
+def _demo_in_use(loaded_demo: Path, tmp_path: Path) -> Flask:
+    """A copy of the demo clinic as `make demo` left it."""
+    return copied_app(loaded_demo, tmp_path / "demo.db")
 
 
 def _change(app: Flask, change: str) -> None:
@@ -154,8 +167,10 @@ def _again(app: Flask) -> str:
     return result.output
 
 
-def test_after_a_completed_deletion_a_second_run_says_how_to_start_afresh(tmp_path: Path) -> None:
-    app = _demo_in_use(tmp_path)
+def test_after_a_completed_deletion_a_second_run_says_how_to_start_afresh(
+    loaded_demo: Path, tmp_path: Path
+) -> None:
+    app = _demo_in_use(loaded_demo, tmp_path)
     _change(app, "deletion")
     output = _again(app)
     notes = [line for line in output.splitlines() if "make clean-db" in line]
@@ -163,26 +178,27 @@ def test_after_a_completed_deletion_a_second_run_says_how_to_start_afresh(tmp_pa
     assert "NoResultFound" not in output
 
 
-def test_after_names_were_changed_a_second_run_says_how_to_start_afresh(tmp_path: Path) -> None:
-    app = _demo_in_use(tmp_path)
+def test_after_names_were_changed_a_second_run_says_how_to_start_afresh(
+    loaded_demo: Path, tmp_path: Path
+) -> None:
+    app = _demo_in_use(loaded_demo, tmp_path)
     _change(app, "names")
     output = _again(app)
     assert len([line for line in output.splitlines() if "make clean-db" in line]) == 1
 
 
-def test_the_demo_families_dates_agree_with_their_weeks_of_care(tmp_path: Path) -> None:
+def test_the_demo_families_dates_agree_with_their_weeks_of_care(
+    loaded_demo: Path, tmp_path: Path
+) -> None:
     """Issue 13, every signal true: the demo families joined and gave their consents when care
     began, weeks ago, not at the moment the demo was loaded ("you agreed on <today>" beside two
     months of sessions and practice)."""
-    from portal.demo import load_demo_clinic
     from portal.models import CaseTherapist, GuardianLink
     from portal.models.feedback import SessionStatus, TherapySession
 
-    app = migrated_app(tmp_path / "demo.db")
+    app = _demo_in_use(loaded_demo, tmp_path)
     with app.app_context():
-        load_demo_clinic()
         session = get_session()
-        session.commit()
         loaded = utcnow()
         for case in session.scalars(
             select(Case).join(Child).where(Child.first_name.in_(["Maya", "Leo", "Sam"]))
@@ -216,7 +232,9 @@ def test_the_demo_families_dates_agree_with_their_weeks_of_care(tmp_path: Path) 
                 assert case.child.user.created_at <= first_session
 
 
-def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(tmp_path: Path) -> None:
+def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(
+    loaded_demo: Path, tmp_path: Path
+) -> None:
     """Every alert and caseload task of the demo clinic is made through the services, so each is
     a msgid and parameters said in the reader's language (portal/stored_words.py), none a
     sentence stored in one language."""
@@ -224,8 +242,7 @@ def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(tmp_path: 
 
     from portal.models import CareAlert, CaseTask
 
-    app = migrated_app(tmp_path / "demo.db")
-    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    app = _demo_in_use(loaded_demo, tmp_path)
     with app.app_context():
         session = get_session()
         alerts = list(session.scalars(select(CareAlert)))
@@ -239,18 +256,17 @@ def test_the_demo_clinics_alerts_and_tasks_are_words_stored_for_later(tmp_path: 
     assert all(said != stored for said, stored in zip(spanish, english, strict=True))
 
 
-def test_the_demo_therapists_read_each_answer_before_the_next_session(tmp_path: Path) -> None:
+def test_the_demo_therapists_read_each_answer_before_the_next_session(
+    loaded_demo: Path, tmp_path: Path
+) -> None:
     """Issue 13, every status true in the demo too: what families sent about earlier sessions was
     read (a recorded read, after it came in and before any written answer), so a family does not
     see weeks of "Sent; not read yet"; the answers about the latest session are still unread."""
-    from portal.demo import load_demo_clinic
     from portal.models.feedback import SessionFeedback, SessionStatus, TherapySession
 
-    app = migrated_app(tmp_path / "demo.db")
+    app = _demo_in_use(loaded_demo, tmp_path)
     with app.app_context():
-        load_demo_clinic()
         session = get_session()
-        session.commit()
         now = utcnow()
         for case in session.scalars(
             select(Case).join(Child).where(Child.first_name.in_(["Maya", "Leo", "Sam"]))
@@ -282,6 +298,7 @@ def test_the_demo_therapists_read_each_answer_before_the_next_session(tmp_path: 
 
 
 def test_riveras_caseload_has_a_family_on_top_for_each_urgency_and_leos_page_a_disproved_fear(
+    loaded_demo: Path,
     tmp_path: Path,
 ) -> None:
     """Issue 14: every kind of urgency heads some family's row in the demo, and Leo's "before the
@@ -290,7 +307,7 @@ def test_riveras_caseload_has_a_family_on_top_for_each_urgency_and_leos_page_a_d
     from portal.cases.queries import cases_for
     from portal.models.ladders import PracticeAttempt
 
-    app = _demo_in_use(tmp_path)
+    app = _demo_in_use(loaded_demo, tmp_path)
     with app.test_request_context():
         session = get_session()
         rivera = session.scalars(select(User).where(User.email == "rivera@demo.rapport.test")).one()

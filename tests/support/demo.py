@@ -4,6 +4,7 @@ crawl and the browser journeys all start from it)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from flask import Flask
@@ -13,9 +14,9 @@ from portal import create_app, db
 from portal.demo import load_demo_clinic
 
 
-def migrated_app(db_file: Path) -> Flask:
-    """An app on the SQLite file `db_file`, migrated to the newest schema and still empty."""
-    app = create_app(
+def app_on(db_file: Path) -> Flask:
+    """An app on the SQLite file `db_file`, as it is."""
+    return create_app(
         {
             "TESTING": True,
             "PORTAL_ENV": "test",
@@ -23,9 +24,27 @@ def migrated_app(db_file: Path) -> Flask:
             "SECRET_KEY": "demo-test-secret-key-long-enough-0123456789abcdef",
         }
     )
+
+
+def migrated_app(db_file: Path) -> Flask:
+    """An app on the SQLite file `db_file`, migrated to the newest schema and still empty."""
+    app = app_on(db_file)
     with app.app_context():
         upgrade(revision="heads")
     return app
+
+
+def copied_app(loaded: Path, db_file: Path) -> Flask:
+    """An app on a copy of the database `loaded` (a demo clinic loaded once for a module, so each
+    test that only starts from it does not load it again: several seconds each). SQLite's backup
+    copies a consistent picture, write-ahead log included."""
+    source, target = sqlite3.connect(loaded), sqlite3.connect(db_file)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return app_on(db_file)
 
 
 def demo_app(db_file: Path) -> Flask:
