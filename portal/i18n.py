@@ -12,9 +12,10 @@ person's language ("Nov 30" / "30 nov").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 import flask_babel
@@ -181,6 +182,35 @@ def local_datetime(value: datetime | None, shape: str = "datetime") -> str:
     if shape.endswith("+time"):
         return f"{_shape(local, shape.removesuffix('+time'))}, {clock(local)}"
     return _shape(local, shape)
+
+
+def moments() -> Callable[[datetime], str]:
+    """`local_datetime(value)` ("Nov 30, 2026, 9:05 AM") for the many moments of one page (a
+    thread's messages): the zone and language are looked up once, and each day's date and each
+    minute's time of day are formatted once per process, not once a moment (issue 17: babel's
+    formatting was a fifth of the thread page). The text is exactly local_datetime's."""
+    zone = get_timezone()
+    locale = get_locale()
+
+    def moment(value: datetime) -> str:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        local = zone.normalize(value.astimezone(zone))
+        return f"{_day_text(locale, local.date())}, {_clock_text(locale, local.hour, local.minute)}"
+
+    return moment
+
+
+@lru_cache(maxsize=4096)
+def _day_text(locale: Any, day: date) -> str:
+    # Only the date's fields are in the "date" shape, so the day decides the text.
+    return str(format_skeleton(DATE_SHAPES["date"], datetime.combine(day, time()), locale=locale))
+
+
+@lru_cache(maxsize=4096)
+def _clock_text(locale: Any, hour: int, minute: int) -> str:
+    # The short time ("9:05 AM" / "9:05 a.m.") shows the hour and minute only.
+    return clock(time(hour, minute))
 
 
 def local_date(value: date | None, shape: str = "date") -> str:

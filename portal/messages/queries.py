@@ -14,8 +14,8 @@ from functools import cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.cases.queries import case_ids_visible_to, reached
@@ -123,28 +123,49 @@ def _thread_ids_visible_to(
 
 
 def get_thread_for(user: User, thread_id: int) -> MessageThread:
+    """The thread, when the user is in it; else 404. The statement is built once per role and
+    reused with new values, as the poll's (issue 17)."""
     thread = db.session.scalars(
-        select(MessageThread).where(
-            MessageThread.id == thread_id, MessageThread.id.in_(visible_thread_ids(user))
-        )
+        _thread_statement(user.role), {"thread_id": thread_id, **_membership_values(user)}
     ).one_or_none()
     return reached(thread, "message_thread")
+
+
+def _membership_values(user: User) -> dict[str, Any]:
+    """The values `_thread_ids_visible_to`'s bound parameters take for this user, now."""
+    today = utcnow().date()
+    return {
+        "user_id": user.id,
+        "now": utcnow(),
+        "teen_born_by": _years_before(today, 13),
+        "teen_born_after": _years_before(today, 18),
+    }
+
+
+def _bound_visible_thread_ids(role: Role) -> Select[int]:
+    return _thread_ids_visible_to(
+        role,
+        bindparam("user_id"),
+        now=bindparam("now"),
+        teen_born_by=bindparam("teen_born_by"),
+        teen_born_after=bindparam("teen_born_after"),
+    )
+
+
+@cache
+def _thread_statement(role: Role) -> Select[tuple[MessageThread]]:
+    return select(MessageThread).where(
+        MessageThread.id == bindparam("thread_id"),
+        MessageThread.id.in_(_bound_visible_thread_ids(role)),
+    )
 
 
 def thread_version_for(user: User, thread_id: int) -> int:
     """The poll's one query: the thread's change counter, or 404 for a non-member (AZ-09).
     The statement is built once per role and reused with new values (issue 17: building it
     anew was most of the idle poll's cost)."""
-    today = utcnow().date()
     version = db.session.scalar(
-        _version_statement(user.role),
-        {
-            "thread_id": thread_id,
-            "user_id": user.id,
-            "now": utcnow(),
-            "teen_born_by": _years_before(today, 13),
-            "teen_born_after": _years_before(today, 18),
-        },
+        _version_statement(user.role), {"thread_id": thread_id, **_membership_values(user)}
     )
     if version is None:
         abort(404)
@@ -152,16 +173,10 @@ def thread_version_for(user: User, thread_id: int) -> int:
 
 
 @cache
-def _version_statement(role: Role) -> Select[int]:
-    visible = _thread_ids_visible_to(
-        role,
-        bindparam("user_id"),
-        now=bindparam("now"),
-        teen_born_by=bindparam("teen_born_by"),
-        teen_born_after=bindparam("teen_born_after"),
-    )
+def _version_statement(role: Role) -> Select[tuple[int]]:
     return select(MessageThread.version).where(
-        MessageThread.id == bindparam("thread_id"), MessageThread.id.in_(visible)
+        MessageThread.id == bindparam("thread_id"),
+        MessageThread.id.in_(_bound_visible_thread_ids(role)),
     )
 
 
@@ -248,42 +263,69 @@ def thread_summaries(user: User, case_id: int | None = None) -> list[ThreadSumma
     ]
 
 
-def messages_of(thread: MessageThread, before: int | None = None) -> list[Message]:
+def messages_of(thread: MessageThread, before: int | None = None) -> list[Row[Any]]:
     """The newest MESSAGE_PAGE messages (before seq `before`, when paging back), oldest first:
-    one indexed range read on (thread_id, seq), however long the thread (issue 9)."""
-    stmt = select(Message).where(Message.thread_id == thread.id)
+    one indexed range read on (thread_id, seq), however long the thread (issue 9). Plain rows of
+    the columns the page shows, with the author's name (issue 17: no Message and User objects,
+    and the statement built once)."""
+    values: dict[str, Any] = {"thread_id": thread.id}
     if before is not None:
-        stmt = stmt.where(Message.seq < before)
-    newest = list(
-        db.session.scalars(
-            stmt.order_by(Message.seq.desc())
-            .limit(MESSAGE_PAGE)
-            .options(joinedload(Message.author))
-        )
-    )
+        values["before"] = before
+    newest = db.session.execute(_messages_statement(before is not None), values).all()
     return newest[::-1]
 
 
-def read_marks(thread: MessageThread) -> dict[int, ThreadRead]:
-    return {
-        r.user_id: r
-        for r in db.session.scalars(
-            select(ThreadRead)
-            .where(ThreadRead.thread_id == thread.id)
-            .options(joinedload(ThreadRead.user))  # one statement (issue 17)
+@cache
+def _messages_statement(paging_back: bool) -> Select[Any]:
+    stmt = (
+        select(
+            Message.seq,
+            Message.kind,
+            Message.author_id,
+            User.display_name.label("author_name"),
+            Message.body,
+            Message.ref_type,
+            Message.ref_id,
+            Message.created_at,
         )
-    }
+        .outerjoin(User, User.id == Message.author_id)
+        .where(Message.thread_id == bindparam("thread_id"))
+    )
+    if paging_back:
+        stmt = stmt.where(Message.seq < bindparam("before"))
+    return stmt.order_by(Message.seq.desc()).limit(MESSAGE_PAGE)
+
+
+def read_marks(thread: MessageThread) -> dict[int, int]:
+    """{user id: the last seq they read} for the thread."""
+    rows = db.session.execute(_read_marks_statement(), {"thread_id": thread.id})
+    return {user_id: seq for user_id, seq in rows}
+
+
+@cache
+def _read_marks_statement() -> Select[tuple[int, int]]:
+    return select(ThreadRead.user_id, ThreadRead.last_read_seq).where(
+        ThreadRead.thread_id == bindparam("thread_id")
+    )
 
 
 def acknowledged_guardian_ids(case: Case) -> set[int]:
     latest: dict[int, ConsentAction] = {}
-    for given_by, action in db.session.execute(
-        select(ConsentRecord.given_by_id, ConsentRecord.action)
-        .where(ConsentRecord.case_id == case.id, ConsentRecord.kind == ConsentKind.MESSAGING_POLICY)
-        .order_by(ConsentRecord.id)
-    ):
+    for given_by, action in db.session.execute(_acknowledged_statement(), {"case_id": case.id}):
         latest[given_by] = action
     return {gid for gid, action in latest.items() if action is ConsentAction.GRANTED}
+
+
+@cache
+def _acknowledged_statement() -> Select[tuple[int, ConsentAction]]:
+    return (
+        select(ConsentRecord.given_by_id, ConsentRecord.action)
+        .where(
+            ConsentRecord.case_id == bindparam("case_id"),
+            ConsentRecord.kind == ConsentKind.MESSAGING_POLICY,
+        )
+        .order_by(ConsentRecord.id)
+    )
 
 
 def thread_members(thread: MessageThread, case: Case) -> list[User]:
@@ -318,9 +360,14 @@ def primary_therapist(case: Case) -> User | None:
 
 def hours_of(therapist: User) -> Hours:
     policy = db.session.scalars(
-        select(ServicePolicy).where(ServicePolicy.therapist_id == therapist.id)
+        _policy_statement(), {"therapist_id": therapist.id}
     ).one_or_none()
     return Hours.of(therapist, policy)
+
+
+@cache
+def _policy_statement() -> Select[tuple[ServicePolicy]]:
+    return select(ServicePolicy).where(ServicePolicy.therapist_id == bindparam("therapist_id"))
 
 
 def existing_threads(case: Case) -> list[MessageThread]:

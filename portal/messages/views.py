@@ -20,10 +20,11 @@ from portal.audit_trail import audited
 from portal.cases.queries import get_case_for, require_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
+from portal.i18n import moments
 from portal.labels import kin
 from portal.messages import bp, live, services
 from portal.messages.forms import MessageForm, OpenThreadForm, ReadForm, ServicePolicyForm
-from portal.messages.hours import reply_by_text
+from portal.messages.hours import Hours, reply_by_text
 from portal.messages.queries import (
     acknowledged_guardian_ids,
     get_thread_for,
@@ -43,7 +44,7 @@ from portal.messages.references import (
     reference_labels,
 )
 from portal.messages.rendering import preview, render_message
-from portal.models import Case, Message, MessageKind, MessageThread, ThreadKind, User
+from portal.models import Case, MessageKind, MessageThread, ThreadKind, User
 from portal.policies import require, today
 from portal.security import background
 from portal.web.htmx import render, see_other, wants_fragment
@@ -190,7 +191,7 @@ def _compose_form(case: Case, formdata: Any = ...) -> MessageForm:
 
 
 def _receipt(
-    viewer: User, messages: list[Message], marks: dict[int, Any], members: list[User]
+    viewer: User, messages: list[Any], marks: dict[int, int], members: list[User]
 ) -> tuple[int, str] | None:
     """(seq, "Read by …") for the viewer's latest own message. Families see which therapists
     read it; therapists see who of the family has read it and who has not yet."""
@@ -201,7 +202,7 @@ def _receipt(
     others = [m for m in members if m.id != viewer.id]
     if not viewer.is_therapist:
         others = [m for m in others if m.is_therapist]
-    read = [m for m in others if m.id in marks and marks[m.id].last_read_seq >= latest.seq]
+    read = [m for m in others if m.id in marks and marks[m.id] >= latest.seq]
     waiting = [m for m in others if m not in read]
     if not read and not waiting:
         return None
@@ -211,26 +212,28 @@ def _receipt(
     return latest.seq, text
 
 
-def _thread_context(thread: MessageThread, case: Case, before: int | None = None) -> dict[str, Any]:
+def _thread_context(
+    thread: MessageThread, case: Case, before: int | None = None, hours: Hours | None = None
+) -> dict[str, Any]:
+    viewer: User = current_user._get_current_object()  # type: ignore[attr-defined]
     messages = messages_of(thread, before)
     marks = read_marks(thread)
     members = thread_members(thread, case)
-    own_mark = marks.get(current_user.id)
-    unread_here = sum(
-        1
-        for m in messages
-        if m.author_id != current_user.id and m.seq > (own_mark.last_read_seq if own_mark else 0)
-    )
+    own_read = marks.get(viewer.id, 0)
+    unread_here = sum(1 for m in messages if m.author_id != viewer.id and m.seq > own_read)
     therapist = primary_therapist(case)
-    zone = hours_of(therapist).zone if therapist and thread.reply_due_at else None
+    if therapist and thread.reply_due_at and hours is None:
+        hours = hours_of(therapist)
+    zone = hours.zone if therapist and thread.reply_due_at and hours else None
     now = utcnow()
     return {
         "thread": thread,
         "case": case,
         "messages": messages,
+        "moment": moments(),  # each message's time, formatted as the `local` filter does
         "members": members,
         "labels": reference_labels(case, messages),
-        "receipt": _receipt(current_user, messages, marks, members),
+        "receipt": _receipt(viewer, messages, marks, members),
         "unread": unread_here > 0,
         "unread_here": unread_here,
         "nav_unread": None,
@@ -239,10 +242,10 @@ def _thread_context(thread: MessageThread, case: Case, before: int | None = None
         "therapist": therapist,
         "reply_due": (
             reply_by_text(thread.reply_due_at, now, zone)
-            if thread.reply_due_at and not current_user.is_therapist
+            if thread.reply_due_at and not viewer.is_therapist
             else None
         ),
-        "title": thread_title(thread, case, current_user),
+        "title": thread_title(thread, case, viewer),
         # Paging back through a long thread: a window of older messages holds still (no live
         # updates); "Newer messages" returns to the live end.
         "earlier": messages[0].seq if messages and messages[0].seq > 1 else None,
@@ -257,9 +260,9 @@ def _thread_page(
     status: int = 200,
     before: int | None = None,
 ) -> Response:
-    context = _thread_context(thread, case, before)
-    therapist = context["therapist"]
-    hours = hours_of(therapist) if therapist else None
+    therapist = primary_therapist(case)
+    hours = hours_of(therapist) if therapist else None  # one read for the page and the context
+    context = _thread_context(thread, case, before, hours)
     now = utcnow()
     return render(
         "messages/thread.html",
