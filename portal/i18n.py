@@ -193,19 +193,10 @@ def moments() -> Callable[[datetime], str]:
     converted moment by moment as local_datetime does)."""
     zone = get_timezone()
     language = str(get_locale())
-    offsets: dict[date, timedelta | None] = {}
-
-    def offset_on(day: date) -> timedelta | None:
-        if day not in offsets:
-            first = datetime.combine(day, time.min, UTC)
-            last = datetime.combine(day, time.max, UTC)
-            start, end = first.astimezone(zone).utcoffset(), last.astimezone(zone).utcoffset()
-            offsets[day] = start if start == end else None
-        return offsets[day]
 
     def moment(value: datetime) -> str:
         utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        offset = offset_on(utc.date())
+        offset = _steady_offset(zone, utc.date())
         if offset is None:
             local = zone.normalize(utc.astimezone(zone))
         else:
@@ -216,6 +207,14 @@ def moments() -> Callable[[datetime], str]:
         )
 
     return moment
+
+
+@lru_cache(maxsize=4096)
+def _steady_offset(zone: Any, day: date) -> timedelta | None:
+    """The zone's offset from UTC all through this UTC day; None when it changes that day."""
+    start = datetime.combine(day, time.min, UTC).astimezone(zone).utcoffset()
+    end = datetime.combine(day, time.max, UTC).astimezone(zone).utcoffset()
+    return start if start == end else None
 
 
 @lru_cache(maxsize=4096)

@@ -121,20 +121,22 @@ class Line:
 
 def _lines(messages: Sequence[Any], viewer: User) -> list[Line]:
     moment = moments()
+    me = viewer.id
     return [
         Line(
-            seq=m.seq,
-            kind=m.kind,
-            author_id=m.author_id,
-            author_name=m.author_name,
-            ref_type=m.ref_type,
-            ref_id=m.ref_id,
-            mine=m.author_id == viewer.id and m.kind is MessageKind.MESSAGE,
-            iso=m.created_at.isoformat(),
-            when=moment(m.created_at),
-            html=render_message(m.body),
+            seq,
+            kind,
+            author_id,
+            author_name,
+            ref_type,
+            ref_id,
+            author_id == me and kind is MessageKind.MESSAGE,
+            created_at.isoformat(),
+            moment(created_at),
+            render_message(body),
         )
-        for m in messages
+        # The columns of queries.messages_of, in its order (unpacked: faster than by name).
+        for seq, kind, author_id, author_name, body, ref_type, ref_id, created_at in messages
     ]
 
 
