@@ -184,15 +184,17 @@ def local_datetime(value: datetime | None, shape: str = "datetime") -> str:
     return _shape(local, shape)
 
 
-def moments() -> Callable[[datetime], str]:
-    """`local_datetime(value)` ("Nov 30, 2026, 9:05 AM") for the many moments of one page (a
-    thread's messages), the same text for less work (issue 17: babel's formatting was a fifth of
-    the thread page): the zone and language are looked up once; each day's date and each minute's
-    time of day are formatted once per process; and the zone's offset is found once per UTC day,
-    when it is the same at both ends of the day (every day but a clock change's, which are
-    converted moment by moment as local_datetime does)."""
+def moments(shape: str = "datetime") -> Callable[[datetime], str]:
+    """`local_datetime(value, shape)` ("Nov 30, 2026, 9:05 AM") for the many moments of one page
+    (a thread's messages), the same text for less work (issue 17: babel's formatting was a fifth
+    of the thread page): the zone and language are looked up once; each day's date and each
+    minute's time of day are formatted once per process; and the zone's offset is found once per
+    UTC day, when it is the same at both ends of the day (every day but a clock change's, which
+    are converted moment by moment as local_datetime does). Shapes: "datetime" and DATE_SHAPES'."""
     zone = get_timezone()
     language = str(get_locale())
+    date_shape = "date" if shape == "datetime" else shape
+    skeleton = DATE_SHAPES[date_shape]
 
     def moment(value: datetime) -> str:
         utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -201,10 +203,10 @@ def moments() -> Callable[[datetime], str]:
             local = zone.normalize(utc.astimezone(zone))
         else:
             local = utc + offset  # the zone's wall clock (its tzinfo stays UTC, unused below)
-        return (
-            f"{_day_text(language, local.date())}, "
-            f"{_clock_text(language, local.hour, local.minute)}"
-        )
+        day = _day_text(language, local.date(), skeleton)
+        if shape != "datetime":
+            return day
+        return f"{day}, {_clock_text(language, local.hour, local.minute)}"
 
     return moment
 
@@ -218,9 +220,9 @@ def _steady_offset(zone: Any, day: date) -> timedelta | None:
 
 
 @lru_cache(maxsize=4096)
-def _day_text(language: str, day: date) -> str:
-    # Only the date's fields are in the "date" shape, so the day decides the text.
-    return str(format_skeleton(DATE_SHAPES["date"], datetime.combine(day, time()), locale=language))
+def _day_text(language: str, day: date, skeleton: str) -> str:
+    # Only a date's fields are in these shapes, so the day decides the text.
+    return str(format_skeleton(skeleton, datetime.combine(day, time()), locale=language))
 
 
 @lru_cache(maxsize=4096)

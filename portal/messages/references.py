@@ -15,7 +15,7 @@ from sqlalchemy import Select, bindparam, select
 
 from portal import db
 from portal.i18n import gettext as _
-from portal.i18n import local_datetime
+from portal.i18n import moments
 from portal.models import Case, Message, ReferenceType
 from portal.models.ladders import Ladder, LadderStep, PracticeAttempt
 from portal.models.plans import Goal, PlanStatus, PlanVersion
@@ -89,8 +89,9 @@ def _practice(case_id: int, ids: list[int] | None) -> dict[int, str]:
     if ids is not None:
         values["ids"] = ids
     rows = db.session.execute(_practice_statement(ids is not None), values)
+    day = moments("day")  # as local_datetime(when, "day"), the zone and language looked up once
     return {
-        attempt_id: _("practice on %(day)s: %(step)s", day=local_datetime(when, "day"), step=title)
+        attempt_id: _("practice on %(day)s: %(step)s", day=day(when), step=title)
         for attempt_id, when, title in rows
     }
 
