@@ -199,10 +199,9 @@ def moments(shape: str = "datetime") -> Callable[[datetime], str]:
     def moment(value: datetime) -> str:
         utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         offset = _steady_offset(zone, utc.date())
-        if offset is None:
-            local = zone.normalize(utc.astimezone(zone))
-        else:
-            local = utc + offset  # the zone's wall clock (its tzinfo stays UTC, unused below)
+        # With a steady offset, the zone's wall clock is UTC plus it (its tzinfo stays UTC,
+        # unused below); on a clock change's day, the zone converts the moment itself.
+        local = zone.normalize(utc.astimezone(zone)) if offset is None else utc + offset
         day = _day_text(language, local.date(), skeleton)
         if shape != "datetime":
             return day

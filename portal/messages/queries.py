@@ -359,9 +359,7 @@ def primary_therapist(case: Case) -> User | None:
 
 
 def hours_of(therapist: User) -> Hours:
-    policy = db.session.scalars(
-        _policy_statement(), {"therapist_id": therapist.id}
-    ).one_or_none()
+    policy = db.session.scalars(_policy_statement(), {"therapist_id": therapist.id}).one_or_none()
     return Hours.of(therapist, policy)
 
 
