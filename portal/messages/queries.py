@@ -182,25 +182,45 @@ def _version_statement(role: Role) -> Select[tuple[int]]:
 
 def nav_counts(user: User) -> tuple[int, int]:
     """(threads the user is in, messages from others past their read mark): one query, for the
-    navigation badge. Only threads the user may see count (AZ-12)."""
-    row = db.session.execute(
+    navigation badge. Only threads the user may see count (AZ-12). A child the page has loaded
+    who is not 13 to 17 today (the rule of `visible_thread_ids`) is in no thread: no query."""
+    if user.role is Role.CHILD and not _may_have_a_teen_thread(user):
+        return 0, 0
+    row = db.session.execute(_nav_statement(user.role), _membership_values(user)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def _may_have_a_teen_thread(user: User) -> bool:
+    """False only when the child's record is already in this request's session (every child
+    screen loads it) and their birth date is outside the teen thread's 13-17."""
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Child) and loaded.user_id == user.id:
+            today = utcnow().date()
+            born = loaded.date_of_birth
+            return _years_before(today, 18) < born <= _years_before(today, 13)
+    return True  # not loaded: the query answers
+
+
+@cache
+def _nav_statement(role: Role) -> Select[tuple[int, int]]:
+    user_id = bindparam("user_id")
+    return (
         select(func.count(func.distinct(MessageThread.id)), func.count(Message.id))
         .select_from(MessageThread)
         .outerjoin(
             ThreadRead,
-            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user.id),
+            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
         )
         .outerjoin(
             Message,
             and_(
                 Message.thread_id == MessageThread.id,
-                Message.author_id != user.id,
+                Message.author_id != user_id,
                 Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
             ),
         )
-        .where(MessageThread.id.in_(visible_thread_ids(user)))
-    ).one()
-    return int(row[0] or 0), int(row[1] or 0)
+        .where(MessageThread.id.in_(_bound_visible_thread_ids(role)))
+    )
 
 
 @dataclass
