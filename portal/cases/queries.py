@@ -182,7 +182,7 @@ def get_case_for(user: User, case_id: int) -> Case:
 
 
 @cache
-def _case_statement(role: Role) -> Select[tuple[Case]]:
+def _case_statement(role: Role) -> Select[Case]:
     """`get_case_for`'s statement, built once per role and reused with the case, the person and
     the time as bound values (issue 17: every case page built it anew)."""
     visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
@@ -340,7 +340,7 @@ def get_case_for_child_user(user: User) -> Case | None:
 
 
 @cache
-def _child_user_case_statement(role: Role) -> Select[tuple[Case]]:
+def _child_user_case_statement(role: Role) -> Select[Case]:
     """`get_case_for_child_user`'s statement, built once (issue 17), the person bound."""
     visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
     return _with_team_of_one(select(Case).where(Case.id.in_(visible))).order_by(Case.id.desc())

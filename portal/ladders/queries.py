@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
@@ -45,7 +45,7 @@ def ladders_of(case_id: int, *, include_retired: bool = False) -> list[Ladder]:
 
 
 @cache
-def _ladders_statement(include_retired: bool) -> Select[tuple[Ladder]]:
+def _ladders_statement(include_retired: bool) -> Select[Ladder]:
     stmt = (
         select(Ladder)
         .where(Ladder.case_id == bindparam("case_id"))
@@ -125,7 +125,7 @@ def rewards_of(case_id: int) -> list[Reward]:
 
 
 @cache
-def _rewards_statement() -> Select[tuple[Reward]]:
+def _rewards_statement() -> Select[Reward]:
     return select(Reward).where(Reward.case_id == bindparam("case_id")).order_by(Reward.cost)
 
 
@@ -134,7 +134,7 @@ def redemptions_of(case_id: int) -> list[Redemption]:
 
 
 @cache
-def _redemptions_statement() -> Select[tuple[Redemption]]:
+def _redemptions_statement() -> Select[Redemption]:
     return (
         select(Redemption)
         .where(Redemption.case_id == bindparam("case_id"))
@@ -162,7 +162,7 @@ def unseen_cheers(case_id: int) -> list[Cheer]:
 
 
 @cache
-def _unseen_cheers_statement() -> Select[tuple[Cheer]]:
+def _unseen_cheers_statement() -> Select[Cheer]:
     return (
         select(Cheer)
         .where(Cheer.case_id == bindparam("case_id"), Cheer.seen_at.is_(None))
@@ -236,7 +236,7 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
 
 
 @cache
-def _practice_log_statement(limited: bool) -> Select[tuple[PracticeAttempt]]:
+def _practice_log_statement(limited: bool) -> Select[PracticeAttempt]:
     stmt = (
         select(PracticeAttempt)
         .where(PracticeAttempt.case_id == bindparam("case_id"))
@@ -349,10 +349,10 @@ def jar_totals(case_id: int) -> JarTotals:
 
 
 @cache
-def _jar_statement() -> Select[tuple[int, int, int]]:
+def _jar_statement() -> Select[int, int, int]:
     # Each counted by the database in an index that holds every column it reads (issue 17:
     # count(*), not count(id), so PostgreSQL can answer from (case_id, practiced_at) alone).
-    case_id = bindparam("case_id")
+    case_id: BindParameter[int] = bindparam("case_id")
     practices = (
         select(func.count())
         .select_from(PracticeAttempt)

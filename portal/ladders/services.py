@@ -416,7 +416,7 @@ def calm_days_of(steps: list[LadderStep]) -> dict[int, int]:
 
 
 @cache
-def _calm_days_statement(dialect: str) -> Select[tuple[int, int]]:
+def _calm_days_statement(dialect: str) -> Select[int, int]:
     """Built once per database kind, the steps bound (issue 17)."""
     practiced = PracticeAttempt.practiced_at
     day: ColumnElement[Any]

@@ -9,12 +9,12 @@ own household, and their own household thread); the child, aged 13-17, in the te
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
@@ -30,7 +30,9 @@ from portal.models import (
     GuardianLink,
     GuardianRestriction,
     Message,
+    MessageKind,
     MessageThread,
+    ReferenceType,
     Role,
     ServicePolicy,
     ThreadKind,
@@ -153,7 +155,7 @@ def _bound_visible_thread_ids(role: Role) -> Select[int]:
 
 
 @cache
-def _thread_statement(role: Role) -> Select[tuple[MessageThread]]:
+def _thread_statement(role: Role) -> Select[MessageThread]:
     return select(MessageThread).where(
         MessageThread.id == bindparam("thread_id"),
         MessageThread.id.in_(_bound_visible_thread_ids(role)),
@@ -173,7 +175,7 @@ def thread_version_for(user: User, thread_id: int) -> int:
 
 
 @cache
-def _version_statement(role: Role) -> Select[tuple[int]]:
+def _version_statement(role: Role) -> Select[int]:
     return select(MessageThread.version).where(
         MessageThread.id == bindparam("thread_id"),
         MessageThread.id.in_(_bound_visible_thread_ids(role)),
@@ -202,8 +204,8 @@ def _may_have_a_teen_thread(user: User) -> bool:
 
 
 @cache
-def _nav_statement(role: Role) -> Select[tuple[int, int]]:
-    user_id = bindparam("user_id")
+def _nav_statement(role: Role) -> Select[int, int]:
+    user_id: BindParameter[int] = bindparam("user_id")
     return (
         select(func.count(func.distinct(MessageThread.id)), func.count(Message.id))
         .select_from(MessageThread)
@@ -283,7 +285,7 @@ def thread_summaries(user: User, case_id: int | None = None) -> list[ThreadSumma
     ]
 
 
-def messages_of(thread: MessageThread, before: int | None = None) -> list[Row[Any]]:
+def messages_of(thread: MessageThread, before: int | None = None) -> list[Any]:
     """The newest MESSAGE_PAGE messages (before seq `before`, when paging back), oldest first:
     one indexed range read on (thread_id, seq), however long the thread (issue 9). Plain rows of
     the columns the page shows, with the author's name (issue 17: no Message and User objects,
@@ -292,11 +294,15 @@ def messages_of(thread: MessageThread, before: int | None = None) -> list[Row[An
     if before is not None:
         values["before"] = before
     newest = db.session.execute(_messages_statement(before is not None), values).all()
-    return newest[::-1]
+    return list(newest[::-1])
+
+
+# seq, kind, author_id, author_name, body, ref_type, ref_id, created_at
+MessageColumns = Select[int, MessageKind, int, str, str, ReferenceType | None, int | None, datetime]
 
 
 @cache
-def _messages_statement(paging_back: bool) -> Select[Any]:
+def _messages_statement(paging_back: bool) -> MessageColumns:
     stmt = (
         select(
             Message.seq,
@@ -323,7 +329,7 @@ def read_marks(thread: MessageThread) -> dict[int, int]:
 
 
 @cache
-def _read_marks_statement() -> Select[tuple[int, int]]:
+def _read_marks_statement() -> Select[int, int]:
     return select(ThreadRead.user_id, ThreadRead.last_read_seq).where(
         ThreadRead.thread_id == bindparam("thread_id")
     )
@@ -337,7 +343,7 @@ def acknowledged_guardian_ids(case: Case) -> set[int]:
 
 
 @cache
-def _acknowledged_statement() -> Select[tuple[int, ConsentAction]]:
+def _acknowledged_statement() -> Select[int, ConsentAction]:
     return (
         select(ConsentRecord.given_by_id, ConsentRecord.action)
         .where(
@@ -384,7 +390,7 @@ def hours_of(therapist: User) -> Hours:
 
 
 @cache
-def _policy_statement() -> Select[tuple[ServicePolicy]]:
+def _policy_statement() -> Select[ServicePolicy]:
     return select(ServicePolicy).where(ServicePolicy.therapist_id == bindparam("therapist_id"))
 
 

@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
 from portal import db
 from portal.i18n import gettext as _
 from portal.i18n import moments
-from portal.models import Case, Message, ReferenceType
+from portal.models import Case, ReferenceType
 from portal.models.ladders import Ladder, LadderStep, PracticeAttempt
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 
@@ -101,7 +102,7 @@ def _practice(case_id: int, ids: list[int] | None) -> dict[int, str]:
 
 
 @cache
-def _goal_options_statement() -> Select[tuple[int, str]]:
+def _goal_options_statement() -> Select[int, str]:
     return (
         select(Goal.id, Goal.child_text)
         .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
@@ -114,7 +115,7 @@ def _goal_options_statement() -> Select[tuple[int, str]]:
 
 
 @cache
-def _goal_labels_statement() -> Select[tuple[int, str]]:
+def _goal_labels_statement() -> Select[int, str]:
     return (
         select(Goal.id, Goal.child_text)
         .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
@@ -127,7 +128,7 @@ def _goal_labels_statement() -> Select[tuple[int, str]]:
 
 
 @cache
-def _step_options_statement() -> Select[tuple[int, int, str]]:
+def _step_options_statement() -> Select[int, int, str]:
     return (
         select(LadderStep.id, LadderStep.position, LadderStep.title)
         .join(Ladder, LadderStep.ladder_id == Ladder.id)
@@ -141,7 +142,7 @@ def _step_options_statement() -> Select[tuple[int, int, str]]:
 
 
 @cache
-def _step_labels_statement() -> Select[tuple[int, int, str]]:
+def _step_labels_statement() -> Select[int, int, str]:
     return (
         select(LadderStep.id, LadderStep.position, LadderStep.title)
         .join(Ladder, LadderStep.ladder_id == Ladder.id)
@@ -153,7 +154,7 @@ def _step_labels_statement() -> Select[tuple[int, int, str]]:
 
 
 @cache
-def _practice_statement(by_ids: bool) -> Select[tuple[int, datetime, str]]:
+def _practice_statement(by_ids: bool) -> Select[int, datetime, str]:
     stmt = (
         select(PracticeAttempt.id, PracticeAttempt.practiced_at, LadderStep.title)
         .join(LadderStep, PracticeAttempt.step_id == LadderStep.id)
@@ -186,8 +187,9 @@ def check_reference(case: Case, reference: Reference) -> bool:
     return resolver is not None and reference.ref_id in resolver.labels(case.id, [reference.ref_id])
 
 
-def reference_labels(case: Case, messages: Iterable[Message]) -> dict[tuple[str, int], str]:
-    """One query per kind actually referenced on the page: {(type, id): "goal: ..."}."""
+def reference_labels(case: Case, messages: Iterable[Any]) -> dict[tuple[str, int], str]:
+    """One query per kind actually referenced on the page: {(type, id): "goal: ..."}. The
+    messages are anything with `ref_type` and `ref_id` (the thread page's lines)."""
     wanted: dict[ReferenceType, set[int]] = {}
     for message in messages:
         if message.ref_type is not None and message.ref_id is not None:

@@ -257,7 +257,7 @@ def _receipt(
 def _thread_context(
     thread: MessageThread, case: Case, before: int | None = None, hours: Hours | None = None
 ) -> dict[str, Any]:
-    viewer: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    viewer: User = current_user._get_current_object()
     messages = _lines(messages_of(thread, before), viewer)
     marks = read_marks(thread)
     members = thread_members(thread, case)
