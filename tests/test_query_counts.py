@@ -163,8 +163,9 @@ CEILINGS = {
     # check-ins, messages, requests, alerts, the plan's review date, the agenda), one read each.
     "before_session": 18,
     # Issue 17: calm days of all steps being practised in one read, the last tries with their
-    # cheers in one, and no badge query for a child under 13 (who is in no thread).
-    "tracker": 12,
+    # cheers in one, the rewards with whether each waits in one, and no badge query for a child
+    # under 13 (who is in no thread).
+    "tracker": 11,
     "log_practice": 10,
     "family_page": 13,  # issue 13: "What needs you" and both nav badges are one statement
     "thread": 12,

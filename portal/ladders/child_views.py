@@ -27,8 +27,7 @@ from portal.ladders.queries import (
     jar_totals,
     ladders_of,
     recent_tries,
-    redemptions_of,
-    rewards_of,
+    reward_menu,
     unseen_cheers,
 )
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
@@ -72,8 +71,7 @@ def _my_ladder(
         here_steps={step.id for step in here_steps},
         offline_pages=young_views.offline_pages(here_steps) if band is AgeBand.YOUNG else [],
         spendable=totals.balance - totals.pending,
-        rewards=[r for r in rewards_of(case.id) if r.approved_at],
-        waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
+        rewards=reward_menu(case.id),  # the approved ones, each saying whether it is waiting
         cheers=unseen_cheers(case.id),
         button_form=ButtonForm(formdata=None),
         suggest_form=suggest_form or suggest_step_form(ladders, None),

@@ -157,17 +157,62 @@ def waiting_suggestions(case_id: int) -> list[StepSuggestion]:
     )
 
 
-def unseen_cheers(case_id: int) -> list[Cheer]:
-    return list(db.session.scalars(_unseen_cheers_statement(), {"case_id": case_id}))
+class UnseenCheer(NamedTuple):
+    sticker: str
+    message: str
+    sent_by_name: str
+
+
+def unseen_cheers(case_id: int) -> list[UnseenCheer]:
+    """The cheers the child has not seen yet, oldest first, with who sent each (plain columns,
+    one statement however many: issue 17)."""
+    rows = db.session.execute(_unseen_cheers_statement(), {"case_id": case_id})
+    return [UnseenCheer(*row) for row in rows]
 
 
 @cache
-def _unseen_cheers_statement() -> Select[Cheer]:
+def _unseen_cheers_statement() -> Select[str, str, str]:
     return (
-        select(Cheer)
+        select(Cheer.sticker, Cheer.message, User.display_name)
+        .join(User, User.id == Cheer.sent_by_id)
         .where(Cheer.case_id == bindparam("case_id"), Cheer.seen_at.is_(None))
-        .options(selectinload(Cheer.sent_by), selectinload(Cheer.attempt))
         .order_by(Cheer.id)
+    )
+
+
+class MenuReward(NamedTuple):
+    """An approved reward as the child's tracker offers it."""
+
+    id: int
+    title: str
+    picture: str
+    cost: int
+    waiting: bool  # asked for and not yet confirmed by a guardian
+
+
+def reward_menu(case_id: int) -> list[MenuReward]:
+    """The approved rewards, cheapest first, each with whether the child asked for it and waits
+    (plain columns, one statement for what were two reads of every reward and redemption)."""
+    rows = db.session.execute(_reward_menu_statement(), {"case_id": case_id})
+    return [MenuReward(*row) for row in rows]
+
+
+@cache
+def _reward_menu_statement() -> Select[int, str, str, int, bool]:
+    case_id: BindParameter[int] = bindparam("case_id")
+    waiting = (
+        select(Redemption.id)
+        .where(
+            Redemption.case_id == case_id,
+            Redemption.reward_id == Reward.id,
+            Redemption.confirmed_at.is_(None),
+        )
+        .exists()
+    )
+    return (
+        select(Reward.id, Reward.title, Reward.picture, Reward.cost, waiting)
+        .where(Reward.case_id == case_id, Reward.approved_at.is_not(None))
+        .order_by(Reward.cost)
     )
 
 
