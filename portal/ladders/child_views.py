@@ -49,7 +49,7 @@ def _my_ladder(
     band = case.child.age_band(today())
     young = band is AgeBand.YOUNG
     totals = jar_totals(case.id)
-    ladders = ladders_of(case.id)
+    ladders = ladders_of(case.id, joined=True)
     here_steps = [step for lad in ladders if (step := services.current_step(lad))]
     # Calm days show beside each step being practised (not to the youngest): one query for all.
     practising = [s for lad in ladders for s in lad.active_steps if s.is_practising]

@@ -40,16 +40,23 @@ from portal.policies import is_the_child, therapist_on
 # case as a bound value (issue 17: building each anew cost about as much as running it).
 
 
-def ladders_of(case_id: int, *, include_retired: bool = False) -> list[Ladder]:
-    return list(db.session.scalars(_ladders_statement(include_retired), {"case_id": case_id}))
+def ladders_of(
+    case_id: int, *, include_retired: bool = False, joined: bool = False
+) -> list[Ladder]:
+    """The case's ladders with their steps, oldest first. `joined`: the steps joined into the
+    same statement (one read, for a page with few ladders: the child's tracker); else a second
+    read for all the steps."""
+    stmt = _ladders_statement(include_retired, joined)
+    return list(db.session.scalars(stmt, {"case_id": case_id}).unique())
 
 
 @cache
-def _ladders_statement(include_retired: bool) -> Select[Ladder]:
+def _ladders_statement(include_retired: bool, joined: bool) -> Select[Ladder]:
+    steps = joinedload(Ladder.steps) if joined else selectinload(Ladder.steps)
     stmt = (
         select(Ladder)
         .where(Ladder.case_id == bindparam("case_id"))
-        .options(selectinload(Ladder.steps))
+        .options(steps)
         .order_by(Ladder.id)
     )
     if not include_retired:
