@@ -162,7 +162,10 @@ CEILINGS = {
     # who came, ladders and steps, practice, check-ins and the earlier ones to compare, weekly
     # check-ins, messages, requests, alerts, the plan's review date, the agenda), one read each.
     "before_session": 18,
-    "tracker": 14,
+    # Issue 17: the ladders with their steps in one read, calm days of all steps being practised
+    # in one, the last tries with their cheers in one, the rewards with whether each waits in
+    # one, and no badge query for a child under 13 (who is in no thread).
+    "tracker": 10,
     "log_practice": 10,
     "family_page": 13,  # issue 13: "What needs you" and both nav badges are one statement
     "thread": 12,

@@ -17,6 +17,7 @@ from portal.audit_trail import audited
 from portal.child.queries import require_child_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
+from portal.i18n import moments
 from portal.labels import kin
 from portal.ladders import bp, services, young_views
 from portal.ladders.forms import ButtonForm, PracticeForm, SuggestStepForm, suggest_step_form
@@ -25,9 +26,8 @@ from portal.ladders.queries import (
     get_reward_in,
     jar_totals,
     ladders_of,
-    practice_log,
-    redemptions_of,
-    rewards_of,
+    recent_tries,
+    reward_menu,
     unseen_cheers,
 )
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
@@ -47,26 +47,31 @@ def _my_ladder(
     case: Case, *, suggest_form: SuggestStepForm | None = None, status: int = 200
 ) -> Response:
     band = case.child.age_band(today())
+    young = band is AgeBand.YOUNG
     totals = jar_totals(case.id)
-    ladders = ladders_of(case.id)
+    ladders = ladders_of(case.id, joined=True)
     here_steps = [step for lad in ladders if (step := services.current_step(lad))]
+    # Calm days show beside each step being practised (not to the youngest): one query for all.
+    practising = [s for lad in ladders for s in lad.active_steps if s.is_practising]
+    calm = services.calm_days_of(practising) if not young else {}
     return render(
         "ladders/child.html",
         case=case,
         child=case.child,
         band=band,
-        young=band is AgeBand.YOUNG,
+        young=young,
         ladders=ladders,
-        calm_days=services.calm_days,
-        recent=practice_log(current_user, case, limit=5),
+        calm_days=calm,
+        # The youngest see no list of tries, so none is read for them.
+        recent=recent_tries(current_user, case, limit=5) if not young else [],
+        day=moments("day"),  # each try's day, as the `local` filter's "day"
         stars=totals.practices,
         balance=totals.balance,
         jar=young_views.jar_of_stars(totals.balance, 0),
         here_steps={step.id for step in here_steps},
         offline_pages=young_views.offline_pages(here_steps) if band is AgeBand.YOUNG else [],
         spendable=totals.balance - totals.pending,
-        rewards=[r for r in rewards_of(case.id) if r.approved_at],
-        waiting=[r for r in redemptions_of(case.id) if r.confirmed_at is None],
+        rewards=reward_menu(case.id),  # the approved ones, each saying whether it is waiting
         cheers=unseen_cheers(case.id),
         button_form=ButtonForm(formdata=None),
         suggest_form=suggest_form or suggest_step_form(ladders, None),

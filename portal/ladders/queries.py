@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
@@ -34,17 +36,32 @@ from portal.models.ladders import (
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 from portal.policies import is_the_child, therapist_on
 
+# The statements the child's tracker sends on every visit are built once and reused with the
+# case as a bound value (issue 17: building each anew cost about as much as running it).
 
-def ladders_of(case_id: int, *, include_retired: bool = False) -> list[Ladder]:
+
+def ladders_of(
+    case_id: int, *, include_retired: bool = False, joined: bool = False
+) -> list[Ladder]:
+    """The case's ladders with their steps, oldest first. `joined`: the steps joined into the
+    same statement (one read, for a page with few ladders: the child's tracker); else a second
+    read for all the steps."""
+    stmt = _ladders_statement(include_retired, joined)
+    return list(db.session.scalars(stmt, {"case_id": case_id}).unique())
+
+
+@cache
+def _ladders_statement(include_retired: bool, joined: bool) -> Select[Ladder]:
+    steps = joinedload(Ladder.steps) if joined else selectinload(Ladder.steps)
     stmt = (
         select(Ladder)
-        .where(Ladder.case_id == case_id)
-        .options(selectinload(Ladder.steps))
+        .where(Ladder.case_id == bindparam("case_id"))
+        .options(steps)
         .order_by(Ladder.id)
     )
     if not include_retired:
         stmt = stmt.where(Ladder.retired_at.is_(None))
-    return list(db.session.scalars(stmt))
+    return stmt
 
 
 def get_ladder_for(user: User, ladder_id: int) -> Ladder:
@@ -111,19 +128,25 @@ def goals_of(case: Case) -> list[Goal]:
 
 
 def rewards_of(case_id: int) -> list[Reward]:
-    return list(
-        db.session.scalars(select(Reward).where(Reward.case_id == case_id).order_by(Reward.cost))
-    )
+    return list(db.session.scalars(_rewards_statement(), {"case_id": case_id}))
+
+
+@cache
+def _rewards_statement() -> Select[Reward]:
+    return select(Reward).where(Reward.case_id == bindparam("case_id")).order_by(Reward.cost)
 
 
 def redemptions_of(case_id: int) -> list[Redemption]:
-    return list(
-        db.session.scalars(
-            select(Redemption)
-            .where(Redemption.case_id == case_id)
-            .options(selectinload(Redemption.reward), selectinload(Redemption.confirmed_by))
-            .order_by(Redemption.id.desc())
-        )
+    return list(db.session.scalars(_redemptions_statement(), {"case_id": case_id}))
+
+
+@cache
+def _redemptions_statement() -> Select[Redemption]:
+    return (
+        select(Redemption)
+        .where(Redemption.case_id == bindparam("case_id"))
+        .options(selectinload(Redemption.reward), selectinload(Redemption.confirmed_by))
+        .order_by(Redemption.id.desc())
     )
 
 
@@ -141,14 +164,62 @@ def waiting_suggestions(case_id: int) -> list[StepSuggestion]:
     )
 
 
-def unseen_cheers(case_id: int) -> list[Cheer]:
-    return list(
-        db.session.scalars(
-            select(Cheer)
-            .where(Cheer.case_id == case_id, Cheer.seen_at.is_(None))
-            .options(selectinload(Cheer.sent_by), selectinload(Cheer.attempt))
-            .order_by(Cheer.id)
+class UnseenCheer(NamedTuple):
+    sticker: str
+    message: str
+    sent_by_name: str
+
+
+def unseen_cheers(case_id: int) -> list[UnseenCheer]:
+    """The cheers the child has not seen yet, oldest first, with who sent each (plain columns,
+    one statement however many: issue 17)."""
+    rows = db.session.execute(_unseen_cheers_statement(), {"case_id": case_id})
+    return [UnseenCheer(*row) for row in rows]
+
+
+@cache
+def _unseen_cheers_statement() -> Select[str, str, str]:
+    return (
+        select(Cheer.sticker, Cheer.message, User.display_name)
+        .join(User, User.id == Cheer.sent_by_id)
+        .where(Cheer.case_id == bindparam("case_id"), Cheer.seen_at.is_(None))
+        .order_by(Cheer.id)
+    )
+
+
+class MenuReward(NamedTuple):
+    """An approved reward as the child's tracker offers it."""
+
+    id: int
+    title: str
+    picture: str
+    cost: int
+    waiting: bool  # asked for and not yet confirmed by a guardian
+
+
+def reward_menu(case_id: int) -> list[MenuReward]:
+    """The approved rewards, cheapest first, each with whether the child asked for it and waits
+    (plain columns, one statement for what were two reads of every reward and redemption)."""
+    rows = db.session.execute(_reward_menu_statement(), {"case_id": case_id})
+    return [MenuReward(*row) for row in rows]
+
+
+@cache
+def _reward_menu_statement() -> Select[int, str, str, int, bool]:
+    case_id: BindParameter[int] = bindparam("case_id")
+    waiting = (
+        select(Redemption.id)
+        .where(
+            Redemption.case_id == case_id,
+            Redemption.reward_id == Reward.id,
+            Redemption.confirmed_at.is_(None),
         )
+        .exists()
+    )
+    return (
+        select(Reward.id, Reward.title, Reward.picture, Reward.cost, waiting)
+        .where(Reward.case_id == case_id, Reward.approved_at.is_not(None))
+        .order_by(Reward.cost)
     )
 
 
@@ -185,20 +256,11 @@ def may_read_private_notes(user: User, case: Case) -> bool:
 
 def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[PracticeRow]:
     show_private = may_read_private_notes(user, case)
-    stmt = (
-        select(PracticeAttempt)
-        .where(PracticeAttempt.case_id == case.id)
-        .options(
-            joinedload(PracticeAttempt.step),
-            joinedload(PracticeAttempt.entered_by),
-            selectinload(PracticeAttempt.cheers).joinedload(Cheer.sent_by),
-        )
-        .order_by(PracticeAttempt.practiced_at.desc(), PracticeAttempt.id.desc())
-    )
+    values: dict[str, object] = {"case_id": case.id}
     if limit:
-        stmt = stmt.limit(limit)
+        values["limit"] = limit
     rows = []
-    for attempt in db.session.scalars(stmt):
+    for attempt in db.session.scalars(_practice_log_statement(bool(limit)), values):
         hidden = attempt.note_private and not show_private
         rows.append(
             PracticeRow(
@@ -225,6 +287,106 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
     return rows
 
 
+@cache
+def _practice_log_statement(limited: bool) -> Select[PracticeAttempt]:
+    stmt = (
+        select(PracticeAttempt)
+        .where(PracticeAttempt.case_id == bindparam("case_id"))
+        .options(
+            joinedload(PracticeAttempt.step),
+            joinedload(PracticeAttempt.entered_by),
+            selectinload(PracticeAttempt.cheers).joinedload(Cheer.sent_by),
+        )
+        .order_by(PracticeAttempt.practiced_at.desc(), PracticeAttempt.id.desc())
+    )
+    return stmt.limit(bindparam("limit")) if limited else stmt
+
+
+class CheerWords(NamedTuple):
+    sticker: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RecentTry:
+    """One of the child's last tries as their tracker lists it (issue 17: read as plain columns,
+    with its cheers, in one statement): the private note is already removed for a viewer who may
+    not read it, as in `practice_log` (AZ-10)."""
+
+    step_title: str
+    practiced_at: datetime
+    peak: int
+    completion: Completion
+    outcome: str
+    note: str  # empty when the viewer may not read it
+    note_is_private: bool
+    cheers: list[CheerWords]  # oldest first
+
+    def rating(self, which: str) -> str:
+        return tenths(getattr(self, which))
+
+
+def recent_tries(user: User, case: Case, limit: int) -> list[RecentTry]:
+    """The case's newest `limit` practice entries, newest first, as `practice_log` orders them."""
+    show_private = may_read_private_notes(user, case)
+    tries: dict[int, RecentTry] = {}
+    for row in db.session.execute(_recent_statement(), {"case_id": case.id, "limit": limit}):
+        entry = tries.get(row.id)
+        if entry is None:
+            hidden = row.note_private and not show_private
+            entry = tries[row.id] = RecentTry(
+                step_title=row.title,
+                practiced_at=row.practiced_at,
+                peak=row.fear_peak,
+                completion=row.completion,
+                outcome=row.outcome,
+                note="" if hidden else row.note,
+                note_is_private=row.note_private and not hidden,
+                cheers=[],
+            )
+        if row.cheer_id is not None:
+            entry.cheers.append(CheerWords(row.sticker, row.message))
+    return list(tries.values())
+
+
+@cache
+def _recent_statement() -> Select[Any]:
+    newest = (
+        select(
+            PracticeAttempt.id,
+            PracticeAttempt.step_id,
+            PracticeAttempt.practiced_at,
+            PracticeAttempt.fear_peak,
+            PracticeAttempt.completion,
+            PracticeAttempt.outcome,
+            PracticeAttempt.note,
+            PracticeAttempt.note_private,
+        )
+        .where(PracticeAttempt.case_id == bindparam("case_id"))
+        .order_by(PracticeAttempt.practiced_at.desc(), PracticeAttempt.id.desc())
+        .limit(bindparam("limit"))
+        .subquery("newest")
+    )
+    return (
+        select(
+            newest.c.id,
+            newest.c.practiced_at,
+            newest.c.fear_peak,
+            newest.c.completion,
+            newest.c.outcome,
+            newest.c.note,
+            newest.c.note_private,
+            LadderStep.title,
+            Cheer.id.label("cheer_id"),
+            Cheer.sticker,
+            Cheer.message,
+        )
+        .join(LadderStep, LadderStep.id == newest.c.step_id)
+        .outerjoin(Cheer, Cheer.attempt_id == newest.c.id)
+        .order_by(newest.c.practiced_at.desc(), newest.c.id.desc(), Cheer.id)
+    )
+
+
 @dataclass(frozen=True)
 class JarTotals:
     practices: int  # every practice entry of the case (stars for the youngest)
@@ -234,8 +396,15 @@ class JarTotals:
 
 def jar_totals(case_id: int) -> JarTotals:
     """The child's screen's three counters in one query (not the whole practice log)."""
+    row = db.session.execute(_jar_statement(), {"case_id": case_id}).one()
+    return JarTotals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+
+
+@cache
+def _jar_statement() -> Select[int, int, int]:
     # Each counted by the database in an index that holds every column it reads (issue 17:
     # count(*), not count(id), so PostgreSQL can answer from (case_id, practiced_at) alone).
+    case_id: BindParameter[int] = bindparam("case_id")
     practices = (
         select(func.count())
         .select_from(PracticeAttempt)
@@ -252,8 +421,7 @@ def jar_totals(case_id: int) -> JarTotals:
         .where(Redemption.case_id == case_id, Redemption.confirmed_at.is_(None))
         .scalar_subquery()
     )
-    row = db.session.execute(select(practices, balance, pending)).one()
-    return JarTotals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+    return select(practices, balance, pending)
 
 
 def practice_summary(case_ids: list[int]) -> dict[int, dict[str, object]]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Date, cast, distinct, func, select, update
+from sqlalchemy import ColumnElement, Date, Select, bindparam, cast, distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
@@ -407,23 +408,32 @@ def calm_days_of(steps: list[LadderStep]) -> dict[int, int]:
     query: never every practice entry brought back to Python (issue 17). Days are UTC days."""
     if not steps:
         return {}
+    rows = db.session.execute(
+        _calm_days_statement(db.session.get_bind().dialect.name),
+        {"step_ids": [step.id for step in steps]},
+    )
+    return {step_id: int(count) for step_id, count in rows}
+
+
+@cache
+def _calm_days_statement(dialect: str) -> Select[int, int]:
+    """Built once per database kind, the steps bound (issue 17)."""
     practiced = PracticeAttempt.practiced_at
     day: ColumnElement[Any]
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         day = cast(func.timezone("UTC", practiced), Date)
     else:
         day = func.date(practiced)
-    rows = db.session.execute(
+    return (
         select(PracticeAttempt.step_id, func.count(distinct(day)))
         .join(LadderStep, LadderStep.id == PracticeAttempt.step_id)
         .join(Ladder, Ladder.id == LadderStep.ladder_id)
         .where(
-            PracticeAttempt.step_id.in_([step.id for step in steps]),
+            PracticeAttempt.step_id.in_(bindparam("step_ids", expanding=True)),
             PracticeAttempt.fear_peak <= Ladder.mastery_peak_max * 10,
         )
         .group_by(PracticeAttempt.step_id)
     )
-    return {step_id: int(count) for step_id, count in rows}
 
 
 def _apply_mastery(step: LadderStep) -> tuple[bool, list[LadderStep]]:

@@ -39,7 +39,9 @@ class MessageForm(FlaskForm):
         ],
     )
     about = SelectField(_l("About (optional)"), choices=[], default="", validate_choice=True)
-    idempotency_key = HiddenField(validators=[DataRequired(), _uuid])
+    # The label wtforms would give it, written out: a field without one has wtforms read its own
+    # catalogue from disk on every request to translate the name (issue 17); it is never shown.
+    idempotency_key = HiddenField("Idempotency Key", validators=[DataRequired(), _uuid])
 
     def fresh_key(self) -> None:
         self.idempotency_key.data = str(uuid.uuid4())

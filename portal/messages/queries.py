@@ -9,13 +9,13 @@ own household, and their own household thread); the child, aged 13-17, in the te
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.cases.queries import case_ids_visible_to, reached
@@ -30,7 +30,9 @@ from portal.models import (
     GuardianLink,
     GuardianRestriction,
     Message,
+    MessageKind,
     MessageThread,
+    ReferenceType,
     Role,
     ServicePolicy,
     ThreadKind,
@@ -146,12 +148,20 @@ def _thread_ids_visible_to(
 
 
 def get_thread_for(user: User, thread_id: int) -> MessageThread:
+    """The thread, when the user is in it; else 404. The statement is built once per role and
+    reused with new values, as the poll's (issue 17)."""
     thread = db.session.scalars(
-        select(MessageThread).where(
-            MessageThread.id == thread_id, MessageThread.id.in_(visible_thread_ids(user))
-        )
+        _thread_statement(user.role), {"thread_id": thread_id, **visibility_values(user)}
     ).one_or_none()
     return reached(thread, "message_thread")
+
+
+@cache
+def _thread_statement(role: Role) -> Select[MessageThread]:
+    return select(MessageThread).where(
+        MessageThread.id == bindparam("thread_id"),
+        MessageThread.id.in_(bound_visible_thread_ids(role)),
+    )
 
 
 def thread_version_for(user: User, thread_id: int) -> int:
@@ -159,7 +169,7 @@ def thread_version_for(user: User, thread_id: int) -> int:
     The statement is built once per role and reused with new values (issue 17: building it
     anew was most of the idle poll's cost)."""
     version = db.session.scalar(
-        _version_statement(user.role), {**visibility_values(user), "thread_id": thread_id}
+        _version_statement(user.role), {"thread_id": thread_id, **visibility_values(user)}
     )
     if version is None:
         abort(404)
@@ -176,15 +186,28 @@ def _version_statement(role: Role) -> Select[int]:
 
 def nav_counts(user: User) -> tuple[int, int]:
     """(threads the user is in, messages from others past their read mark): one query, for the
-    navigation badge. Only threads the user may see count (AZ-12). The statement is built once
-    per role and reused with new values (issue 17: it is on every page)."""
+    navigation badge. Only threads the user may see count (AZ-12). A child the page has loaded
+    who is not 13 to 17 today (the rule of `visible_thread_ids`) is in no thread: no query."""
+    if user.role is Role.CHILD and not _may_have_a_teen_thread(user):
+        return 0, 0
     row = db.session.execute(_nav_statement(user.role), visibility_values(user)).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 
+def _may_have_a_teen_thread(user: User) -> bool:
+    """False only when the child's record is already in this request's session (every child
+    screen loads it) and their birth date is outside the teen thread's 13-17."""
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Child) and loaded.user_id == user.id:
+            today = utcnow().date()
+            born = loaded.date_of_birth
+            return _years_before(today, 18) < born <= _years_before(today, 13)
+    return True  # not loaded: the query answers
+
+
 @cache
-def _nav_statement(role: Role) -> Any:
-    user_id: Any = bindparam("user_id")
+def _nav_statement(role: Role) -> Select[int, int]:
+    user_id: BindParameter[int] = bindparam("user_id")
     return (
         select(func.count(func.distinct(MessageThread.id)), func.count(Message.id))
         .select_from(MessageThread)
@@ -264,42 +287,73 @@ def thread_summaries(user: User, case_id: int | None = None) -> list[ThreadSumma
     ]
 
 
-def messages_of(thread: MessageThread, before: int | None = None) -> list[Message]:
+def messages_of(thread: MessageThread, before: int | None = None) -> list[Any]:
     """The newest MESSAGE_PAGE messages (before seq `before`, when paging back), oldest first:
-    one indexed range read on (thread_id, seq), however long the thread (issue 9)."""
-    stmt = select(Message).where(Message.thread_id == thread.id)
+    one indexed range read on (thread_id, seq), however long the thread (issue 9). Plain rows of
+    the columns the page shows, with the author's name (issue 17: no Message and User objects,
+    and the statement built once)."""
+    values: dict[str, Any] = {"thread_id": thread.id}
     if before is not None:
-        stmt = stmt.where(Message.seq < before)
-    newest = list(
-        db.session.scalars(
-            stmt.order_by(Message.seq.desc())
-            .limit(MESSAGE_PAGE)
-            .options(joinedload(Message.author))
+        values["before"] = before
+    newest = db.session.execute(_messages_statement(before is not None), values).all()
+    return list(newest[::-1])
+
+
+# seq, kind, author_id, author_name, body, ref_type, ref_id, created_at
+MessageColumns = Select[int, MessageKind, int, str, str, ReferenceType | None, int | None, datetime]
+
+
+@cache
+def _messages_statement(paging_back: bool) -> MessageColumns:
+    stmt = (
+        select(
+            Message.seq,
+            Message.kind,
+            Message.author_id,
+            User.display_name.label("author_name"),
+            Message.body,
+            Message.ref_type,
+            Message.ref_id,
+            Message.created_at,
         )
+        .outerjoin(User, User.id == Message.author_id)
+        .where(Message.thread_id == bindparam("thread_id"))
     )
-    return newest[::-1]
+    if paging_back:
+        stmt = stmt.where(Message.seq < bindparam("before"))
+    return stmt.order_by(Message.seq.desc()).limit(MESSAGE_PAGE)
 
 
-def read_marks(thread: MessageThread) -> dict[int, ThreadRead]:
-    return {
-        r.user_id: r
-        for r in db.session.scalars(
-            select(ThreadRead)
-            .where(ThreadRead.thread_id == thread.id)
-            .options(joinedload(ThreadRead.user))  # one statement (issue 17)
-        )
-    }
+def read_marks(thread: MessageThread) -> dict[int, int]:
+    """{user id: the last seq they read} for the thread."""
+    rows = db.session.execute(_read_marks_statement(), {"thread_id": thread.id})
+    return {user_id: seq for user_id, seq in rows}
+
+
+@cache
+def _read_marks_statement() -> Select[int, int]:
+    return select(ThreadRead.user_id, ThreadRead.last_read_seq).where(
+        ThreadRead.thread_id == bindparam("thread_id")
+    )
 
 
 def acknowledged_guardian_ids(case: Case) -> set[int]:
     latest: dict[int, ConsentAction] = {}
-    for given_by, action in db.session.execute(
-        select(ConsentRecord.given_by_id, ConsentRecord.action)
-        .where(ConsentRecord.case_id == case.id, ConsentRecord.kind == ConsentKind.MESSAGING_POLICY)
-        .order_by(ConsentRecord.id)
-    ):
+    for given_by, action in db.session.execute(_acknowledged_statement(), {"case_id": case.id}):
         latest[given_by] = action
     return {gid for gid, action in latest.items() if action is ConsentAction.GRANTED}
+
+
+@cache
+def _acknowledged_statement() -> Select[int, ConsentAction]:
+    return (
+        select(ConsentRecord.given_by_id, ConsentRecord.action)
+        .where(
+            ConsentRecord.case_id == bindparam("case_id"),
+            ConsentRecord.kind == ConsentKind.MESSAGING_POLICY,
+        )
+        .order_by(ConsentRecord.id)
+    )
 
 
 def thread_members(thread: MessageThread, case: Case) -> list[User]:
@@ -333,10 +387,13 @@ def primary_therapist(case: Case) -> User | None:
 
 
 def hours_of(therapist: User) -> Hours:
-    policy = db.session.scalars(
-        select(ServicePolicy).where(ServicePolicy.therapist_id == therapist.id)
-    ).one_or_none()
+    policy = db.session.scalars(_policy_statement(), {"therapist_id": therapist.id}).one_or_none()
     return Hours.of(therapist, policy)
+
+
+@cache
+def _policy_statement() -> Select[ServicePolicy]:
+    return select(ServicePolicy).where(ServicePolicy.therapist_id == bindparam("therapist_id"))
 
 
 def existing_threads(case: Case) -> list[MessageThread]:

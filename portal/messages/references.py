@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from portal import db
 from portal.i18n import gettext as _
-from portal.i18n import local_datetime
-from portal.models import Case, Message, ReferenceType
+from portal.i18n import moments
+from portal.models import Case, ReferenceType
 from portal.models.ladders import Ladder, LadderStep, PracticeAttempt
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 
@@ -47,37 +50,17 @@ class Resolver:
 
 
 def _goal_options(case_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(Goal.id, Goal.child_text)
-        .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
-        .where(PlanVersion.case_id == case_id, PlanVersion.status == PlanStatus.ACTIVE)
-        .order_by(Goal.position)
-    ).all()
+    rows = db.session.execute(_goal_options_statement(), {"case_id": case_id})
     return [(goal_id, _("goal: %(goal)s", goal=text)) for goal_id, text in rows]
 
 
 def _goal_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
-    rows = db.session.execute(
-        select(Goal.id, Goal.child_text)
-        .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
-        .where(
-            PlanVersion.case_id == case_id,
-            PlanVersion.status.in_([PlanStatus.ACTIVE, PlanStatus.SUPERSEDED]),
-            Goal.id.in_(list(ids)),
-        )
-    ).all()
+    rows = db.session.execute(_goal_labels_statement(), {"case_id": case_id, "ids": list(ids)})
     return {goal_id: _("goal: %(goal)s", goal=text) for goal_id, text in rows}
 
 
 def _step_options(case_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(LadderStep.id, LadderStep.position, LadderStep.title)
-        .join(Ladder, LadderStep.ladder_id == Ladder.id)
-        .where(
-            Ladder.case_id == case_id, Ladder.retired_at.is_(None), LadderStep.retired_at.is_(None)
-        )
-        .order_by(Ladder.id, LadderStep.position)
-    ).all()
+    rows = db.session.execute(_step_options_statement(), {"case_id": case_id})
     return [
         (step_id, _("step %(position)s: %(step)s", position=position, step=title))
         for step_id, position, title in rows
@@ -85,11 +68,7 @@ def _step_options(case_id: int) -> list[tuple[int, str]]:
 
 
 def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
-    rows = db.session.execute(
-        select(LadderStep.id, LadderStep.position, LadderStep.title)
-        .join(Ladder, LadderStep.ladder_id == Ladder.id)
-        .where(Ladder.case_id == case_id, LadderStep.id.in_(list(ids)))
-    ).all()
+    rows = db.session.execute(_step_labels_statement(), {"case_id": case_id, "ids": list(ids)})
     return {
         step_id: _("step %(position)s: %(step)s", position=position, step=title)
         for step_id, position, title in rows
@@ -97,27 +76,94 @@ def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
 
 
 def _practice_options(case_id: int) -> list[tuple[int, str]]:
-    return list(_practice(case_id, None, limit=5).items())
+    return list(_practice(case_id, None).items())
 
 
 def _practice_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
     return _practice(case_id, list(ids))
 
 
-def _practice(case_id: int, ids: list[int] | None, limit: int = 50) -> dict[int, str]:
+def _practice(case_id: int, ids: list[int] | None) -> dict[int, str]:
+    """The five newest entries (the compose form's choices), or those of `ids` (at most 50)."""
     # Step title and day only: a teen's private note never travels into a message.
+    values: dict[str, object] = {"case_id": case_id}
+    if ids is not None:
+        values["ids"] = ids
+    rows = db.session.execute(_practice_statement(ids is not None), values)
+    day = moments("day")  # as local_datetime(when, "day"), the zone and language looked up once
+    return {
+        attempt_id: _("practice on %(day)s: %(step)s", day=day(when), step=title)
+        for attempt_id, when, title in rows
+    }
+
+
+# Each statement is built once and reused with the case (and ids) as bound values (issue 17:
+# building them anew was most of the compose form's cost).
+
+
+@cache
+def _goal_options_statement() -> Select[int, str]:
+    return (
+        select(Goal.id, Goal.child_text)
+        .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
+        .where(
+            PlanVersion.case_id == bindparam("case_id"),
+            PlanVersion.status == PlanStatus.ACTIVE,
+        )
+        .order_by(Goal.position)
+    )
+
+
+@cache
+def _goal_labels_statement() -> Select[int, str]:
+    return (
+        select(Goal.id, Goal.child_text)
+        .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
+        .where(
+            PlanVersion.case_id == bindparam("case_id"),
+            PlanVersion.status.in_([PlanStatus.ACTIVE, PlanStatus.SUPERSEDED]),
+            Goal.id.in_(bindparam("ids", expanding=True)),
+        )
+    )
+
+
+@cache
+def _step_options_statement() -> Select[int, int, str]:
+    return (
+        select(LadderStep.id, LadderStep.position, LadderStep.title)
+        .join(Ladder, LadderStep.ladder_id == Ladder.id)
+        .where(
+            Ladder.case_id == bindparam("case_id"),
+            Ladder.retired_at.is_(None),
+            LadderStep.retired_at.is_(None),
+        )
+        .order_by(Ladder.id, LadderStep.position)
+    )
+
+
+@cache
+def _step_labels_statement() -> Select[int, int, str]:
+    return (
+        select(LadderStep.id, LadderStep.position, LadderStep.title)
+        .join(Ladder, LadderStep.ladder_id == Ladder.id)
+        .where(
+            Ladder.case_id == bindparam("case_id"),
+            LadderStep.id.in_(bindparam("ids", expanding=True)),
+        )
+    )
+
+
+@cache
+def _practice_statement(by_ids: bool) -> Select[int, datetime, str]:
     stmt = (
         select(PracticeAttempt.id, PracticeAttempt.practiced_at, LadderStep.title)
         .join(LadderStep, PracticeAttempt.step_id == LadderStep.id)
-        .where(PracticeAttempt.case_id == case_id)
+        .where(PracticeAttempt.case_id == bindparam("case_id"))
         .order_by(PracticeAttempt.practiced_at.desc())
     )
-    if ids is not None:
-        stmt = stmt.where(PracticeAttempt.id.in_(ids))
-    return {
-        attempt_id: _("practice on %(day)s: %(step)s", day=local_datetime(when, "day"), step=title)
-        for attempt_id, when, title in db.session.execute(stmt.limit(limit)).all()
-    }
+    if by_ids:
+        return stmt.where(PracticeAttempt.id.in_(bindparam("ids", expanding=True))).limit(50)
+    return stmt.limit(5)
 
 
 RESOLVERS: dict[ReferenceType, Resolver] = {
@@ -141,8 +187,9 @@ def check_reference(case: Case, reference: Reference) -> bool:
     return resolver is not None and reference.ref_id in resolver.labels(case.id, [reference.ref_id])
 
 
-def reference_labels(case: Case, messages: Iterable[Message]) -> dict[tuple[str, int], str]:
-    """One query per kind actually referenced on the page: {(type, id): "goal: ..."}."""
+def reference_labels(case: Case, messages: Iterable[Any]) -> dict[tuple[str, int], str]:
+    """One query per kind actually referenced on the page: {(type, id): "goal: ..."}. The
+    messages are anything with `ref_type` and `ref_id` (the thread page's lines)."""
     wanted: dict[ReferenceType, set[int]] = {}
     for message in messages:
         if message.ref_type is not None and message.ref_id is not None:

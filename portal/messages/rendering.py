@@ -34,6 +34,8 @@ def render_message(text: str) -> Markup:
         pieces.append(escape(text[position : match.start()]))
         pieces.append(_LINK.format(url, url))
         position = end
+    if not pieces:  # no link: the escaped text alone (what the join below would give)
+        return escape(text)
     pieces.append(escape(text[position:]))
     # XS-02 allowlist: every piece above is escaped text or an escaped link.
     return Markup("").join(pieces)
