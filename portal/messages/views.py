@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, abort, current_app, flash, request
 from flask_babel import lazy_gettext as _l
@@ -232,10 +232,16 @@ def _compose_form(case: Case, formdata: Any = ...) -> MessageForm:
     return form
 
 
+class Receipt(NamedTuple):
+    seq: int  # the viewer's latest own message
+    text: str  # "Read by …" or "Not read yet", in the viewer's language
+    read: bool  # someone it was for has read it (the page marks it ✓ from this, not from words)
+
+
 def _receipt(
     viewer: User, messages: list[Line], marks: dict[int, int], members: list[User]
-) -> tuple[int, str] | None:
-    """(seq, "Read by …") for the viewer's latest own message. Families see which therapists
+) -> Receipt | None:
+    """What the viewer's latest own message says of its reading. Families see which therapists
     read it; therapists see who of the family has read it and who has not yet."""
     own = [m for m in messages if m.mine]
     if not own:
@@ -251,7 +257,7 @@ def _receipt(
     text = _("Read by ") + ", ".join(m.display_name for m in read) if read else _("Not read yet")
     if viewer.is_therapist and read and waiting:
         text += _(" · not yet: ") + ", ".join(m.display_name for m in waiting)
-    return latest.seq, text
+    return Receipt(latest.seq, text, bool(read))
 
 
 def _thread_context(

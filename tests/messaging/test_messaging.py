@@ -340,6 +340,35 @@ def test_a_message_outside_office_hours_gets_an_automatic_notice_once(
     assert [m.kind for m in messages_in(db_session, thread.id)].count(MessageKind.OUT_OF_HOURS) == 1
 
 
+def test_the_read_mark_is_true_in_spanish_too(
+    app: Flask,
+    new_browser: Callable[[], Browser],
+    world: World,
+    db_session: Session,
+    threads: dict[str, int],
+) -> None:
+    """The ✓ and the "not read" styling come from whether someone read the message, not from the
+    English words: in Spanish, "Leído por …" was styled as not read and had no ✓."""
+    thread_id = threads["family_thread"]
+    world.g1.language = "es"
+    db_session.flush()
+    gwen = signed_in(new_browser, "g1@family.test")
+    gwen.post(
+        f"/messages/{thread_id}",
+        {"body": "¿Lo recibió?", "idempotency_key": compose_key(gwen, thread_id)},
+    )
+    unread = gwen.get(f"/messages/{thread_id}").get_data(as_text=True)
+    assert re.search(r'<p class="receipt not-read">Todavía no leído</p>', unread), unread
+    tess = signed_in(new_browser, "t1@clinic.test")
+    seq = db_session.scalar(select(MessageThread.seq).where(MessageThread.id == thread_id))
+    assert tess.htmx("POST", f"/messages/{thread_id}/read", {"seq": str(seq)}).status_code == 204
+    read = gwen.get(f"/messages/{thread_id}").get_data(as_text=True)
+    assert re.search(
+        r'<p class="receipt"><span aria-hidden="true">✓ </span>Leído por Dr. Tess One', read
+    )
+    assert "not-read" not in read
+
+
 def test_the_out_of_hours_notice_is_written_in_the_senders_language(
     app: Flask, world: World, db_session: Session, threads: dict[str, int]
 ) -> None:
