@@ -26,7 +26,7 @@ from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from portal import db
-from portal.cases.queries import case_ids_visible_to
+from portal.cases import queries
 from portal.feedback.alerts import AlertGroup, group_by_cause
 from portal.i18n import (
     _template_gettext,
@@ -35,7 +35,7 @@ from portal.i18n import (
     local_datetime,
     translations,
 )
-from portal.models import Case, CaseStatus, CaseTherapist, Child, GuardianLink, Role, User
+from portal.models import Case, CaseStatus, CaseTherapist, Child, GuardianLink, User
 from portal.models.cases import age_on, shown_first_name
 from portal.models.feedback import AlertKind, CareAlert, SessionStatus, TherapySession
 from portal.models.ladders import PracticeAttempt
@@ -365,11 +365,11 @@ def build_queue(user: User, cases: list[Case], *, now: datetime, today: date) ->
 
 
 @cache
-def _caseload_statement(role: Role) -> Select[*tuple[Any, ...]]:
-    """Each case `cases_for` gives, with its child, whether the user is its current primary
-    therapist, and each guardian link with its person's name: one statement, built once."""
+def _caseload_statement() -> Select[*tuple[Any, ...]]:
+    """A case with its child, whether the user (the `user_id` parameter) is its current primary
+    therapist, and each guardian link with its person's name: built once; each request adds
+    which cases (`caseload_queue`)."""
     user_id: BindParameter[int] = bindparam("user_id")
-    visible = case_ids_visible_to(role, user_id, bindparam("now"))
     mine = aliased(CaseTherapist)
     primary = (
         select(mine.id)
@@ -398,7 +398,6 @@ def _caseload_statement(role: Role) -> Select[*tuple[Any, ...]]:
         .join(Child, Case.child_id == Child.id)
         .outerjoin(GuardianLink, GuardianLink.case_id == Case.id)
         .outerjoin(User, User.id == GuardianLink.guardian_id)
-        .where(Case.id.in_(visible))
         .order_by(Case.id, GuardianLink.id)
     )
 
@@ -407,7 +406,9 @@ def caseload_queue(user: User, *, now: datetime, today: date) -> list[QueueRow]:
     """`build_queue(user, cases_for(user), ...)` with the cases read as plain columns: one
     statement for the cases, their children and guardians, instead of three loading entities."""
     entries: dict[int, tuple[QueueCase, bool, list[tuple[str, str]]]] = {}
-    for row in db.session.execute(_caseload_statement(user.role), {"user_id": user.id, "now": now}):
+    # The cases `cases_for` gives, through the scoped root of every read (AZ-03).
+    stmt = _caseload_statement().where(Case.id.in_(queries.visible_case_ids(user)))
+    for row in db.session.execute(stmt, {"user_id": user.id}):
         (case_id, status, first, removed, last, born, primary, name, household, since, until) = row
         entry = entries.get(case_id)
         if entry is None:
@@ -425,10 +426,8 @@ def _assemble(
     now: datetime,
     today: date,
 ) -> list[QueueRow]:
-    from portal.cases.queries import caseload_flags
-
     case_ids = [case.id for case, _primary, _guardians in entries]
-    flags = caseload_flags(case_ids)
+    flags = queries.caseload_flags(case_ids)
     groups = _open_alert_groups(case_ids)
     timelines = _timelines(case_ids, now)
     days = LocalDates()
