@@ -572,6 +572,16 @@ class LocalDates:
             said = self._said[key] = local_datetime(value, shape)
         return said
 
+    def of_row(self, row: QueueRow) -> tuple[str, str, str]:
+        """A row's last practice, next session and last contact as its facts show them (one
+        call a row from the template, not three)."""
+        last, upcoming, contact = row.last_practice, row.next_session, row.last_contact
+        return (
+            self(last, "day") if last else "",
+            self(upcoming, "weekday+time") if upcoming else "—",
+            self(contact, "day") if contact else "—",
+        )
+
     def of_date(self, value: date) -> str:
         """`local_date(value, "day")` (a calendar day, no time zone), each day said once."""
         key = ("calendar day", value)
