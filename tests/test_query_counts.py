@@ -162,6 +162,9 @@ CEILINGS = {
     # who came, ladders and steps, practice, check-ins and the earlier ones to compare, weekly
     # check-ins, messages, requests, alerts, the plan's review date, the agenda), one read each.
     "before_session": 18,
+    # Issue 17: the session, the cases with their children and guardians, the flags (threads; open
+    # requests, notes and notices; plans), the open alerts, practice and next session, the badge.
+    "caseload": 8,
     "tracker": 14,
     "log_practice": 10,
     "family_page": 13,  # issue 13: "What needs you" and both nav badges are one statement
