@@ -405,3 +405,44 @@ def test_within_one_kind_the_family_waiting_longest_comes_first(
     rows = _queue(app, db_session, world)
     notes = [r.case.child.first_name for r in rows if r.top is worklist.Urgency.FAMILY_NOTE]
     assert notes == ["Olive", "Zoe"]  # now Olive's is the older one
+
+
+def test_the_page_reads_the_same_queue_as_plain_columns(
+    app: Flask, db_session: Session, world: World, triage: dict[str, Case]
+) -> None:
+    """Issue 17: the page builds its queue from plain columns (`caseload_queue`); every row says
+    what `build_queue` says of the loaded cases: the child, the therapist's role, the current
+    guardians, the urgencies and why, the practice, the next session and the last contact."""
+    second = make_user(db_session, Role.GUARDIAN, "Gail Second", email="gail@family.test")
+    ended = make_user(db_session, Role.GUARDIAN, "Eddie Ended", email="eddie@family.test")
+    link_guardian(db_session, world.case1, second, household="Dad's house")
+    link_guardian(db_session, world.case1, ended).valid_to = utcnow() - timedelta(days=1)
+    db_session.commit()
+
+    def seen(row: worklist.QueueRow) -> tuple[object, ...]:
+        child = row.case.child
+        return (
+            row.case.id,
+            row.case.status,
+            child.full_name,
+            child.age(utcnow().date()),
+            row.is_primary,
+            row.guardian_people,
+            row.urgencies,
+            row.reason,
+            [[alert.id for alert in group.alerts] for group in row.alert_groups],
+            row.flags,
+            row.last_practice,
+            row.practice_week,
+            row.next_session,
+            row.last_contact,
+        )
+
+    with app.test_request_context(), bound(db_session):
+        now, today = utcnow(), utcnow().date()
+        loaded = worklist.build_queue(world.t1, cases_for(world.t1), now=now, today=today)
+        plain = worklist.caseload_queue(world.t1, now=now, today=today)
+    assert len(plain) == len(loaded) >= len(triage)
+    assert [seen(row) for row in plain] == [seen(row) for row in loaded]
+    assert ("Gail Second", "Dad's house") in plain[0].guardian_people
+    assert "Eddie Ended" not in str([row.guardian_people for row in plain])

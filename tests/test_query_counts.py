@@ -166,6 +166,9 @@ CEILINGS = {
     # in one, the last tries with their cheers in one, the rewards with whether each waits in
     # one, and no badge query for a child under 13 (who is in no thread).
     "tracker": 10,
+    # Issue 17: the session, the cases with their children and guardians, the flags (threads; open
+    # requests, notes and notices; plans), the open alerts, practice and next session, the badge.
+    "caseload": 8,
     "log_practice": 10,
     "family_page": 13,  # issue 13: "What needs you" and both nav badges are one statement
     "thread": 12,

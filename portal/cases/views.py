@@ -11,7 +11,7 @@ from portal import db
 from portal.audit_trail import audited
 from portal.cases import bp
 from portal.cases.forms import AddTherapistForm, ChildAccountForm, InviteGuardianForm, OpenCaseForm
-from portal.cases.queries import cases_for, get_case_for, get_in_case, reached
+from portal.cases.queries import get_case_for, get_in_case, reached
 from portal.cases.services import (
     ServiceError,
     do_add_therapist,
@@ -23,6 +23,7 @@ from portal.cases.services import (
     do_set_restriction,
 )
 from portal.db import utcnow
+from portal.labels import kin, label
 from portal.models import AgeBand, Case, GuardianRestriction, Invitation, User
 from portal.passwords import password_problem, pin_problem
 from portal.policies import require, today
@@ -38,17 +39,25 @@ def caseload() -> Response:
     from portal.cases import worklist
 
     state = worklist.QueueState.from_args(request.args)
-    rows = worklist.build_queue(current_user, cases_for(current_user), now=utcnow(), today=today())
+    day = today()
+    rows = worklist.caseload_queue(current_user, now=utcnow(), today=day)
     return render(
         "cases/caseload.html",
         block="results",
         state=state,
-        rows=worklist.view_of(rows, state, today()),
+        rows=worklist.view_of(rows, state, day),
         total=len(rows),
-        counts=worklist.filter_counts(rows, today()),
-        filters=worklist.FILTERS,
-        sorts=worklist.SORTS,
+        counts=worklist.filter_counts(rows, day),
+        filters=worklist.translated(worklist.FILTERS),
+        sorts=worklist.translated(worklist.SORTS),
         Urgency=worklist.Urgency,
+        # Issue 17: once per page, not once per row (portal/cases/worklist.py, "On the page").
+        path=worklist.RowPaths(),
+        local=worklist.LocalDates(),
+        kin=worklist.said_once(kin),
+        status_label=worklist.said_once(label),
+        gettext_in_rows=worklist.gettext_in_rows,
+        ngettext_in_rows=worklist.ngettext_in_rows,
     )
 
 
