@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 from flask import g, url_for
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -48,6 +50,7 @@ from portal.models import (
     ConsentKind,
     ConsentRecord,
     GuardianLink,
+    Role,
     User,
 )
 from portal.models.feedback import (
@@ -88,11 +91,11 @@ class Need:
         return URGENCY[self.kind]
 
 
-def _current_links(user: User, now: datetime, *, consenting: bool = False) -> Any:
+def _current_links(*, consenting: bool = False) -> Any:
     conditions = [
-        GuardianLink.guardian_id == user.id,
-        GuardianLink.valid_from <= now,
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+        GuardianLink.guardian_id == bindparam("user_id"),
+        GuardianLink.valid_from <= bindparam("now"),
+        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
     ]
     if consenting:
         conditions.append(GuardianLink.can_consent.is_(True))
@@ -110,14 +113,40 @@ def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) 
     ]
 
 
-def _statement(user: User, now: datetime) -> Any:
-    from portal.feedback.services import FEEDBACK_WINDOW_DAYS, checkin_week_due
-    from portal.messages.queries import visible_thread_ids
+def _version_key(kind: ConsentKind) -> str:
+    return f"version_{kind.value}"
 
-    my_cases = _current_links(user, now)
+
+def _parameters(user: User, now: datetime) -> dict[str, Any]:
+    """The values of one guardian's statement at `now` (the statement itself is built once)."""
+    from portal.feedback.services import FEEDBACK_WINDOW_DAYS, checkin_week_due
+
+    due_week = checkin_week_due(now)
+    return {
+        "user_id": user.id,
+        "now": now,
+        "guardian_key": f"guardian:{user.id}",
+        "session_window": now - timedelta(days=FEEDBACK_WINDOW_DAYS),
+        "due_week": due_week,
+        "joined_by_week": datetime.combine(due_week + timedelta(days=1), time.min, tzinfo=UTC),
+        # A document's current version is a value, read each time (a new wording is a new
+        # version: the statement never holds an old one).
+        **{_version_key(kind): doc.version for kind, doc in CONSENT_DOCUMENTS.items()},
+    }
+
+
+@cache
+def _statement() -> Any:
+    """The one statement of `needs_of`, with the guardian, the moment and the documents' versions
+    as bound parameters (`_parameters`): built once and reused (issue 17: building this union of
+    seven branches anew was a third of the family page's cost)."""
+    from portal.messages.queries import _thread_ids_visible_to
+
+    user_id = bindparam("user_id")
+    my_cases = _current_links()
     answered_plan = exists().where(
         PlanResponse.plan_version_id == PlanVersion.id,
-        PlanResponse.responder_id == user.id,
+        PlanResponse.responder_id == user_id,
         PlanResponse.kind != ResponseKind.ASSENT,
     )
     plans = select(
@@ -131,26 +160,26 @@ def _statement(user: User, now: datetime) -> Any:
         )
     ).where(
         PlanVersion.status == PlanStatus.PROPOSED,
-        PlanVersion.case_id.in_(_current_links(user, now, consenting=True)),
+        PlanVersion.case_id.in_(_current_links(consenting=True)),
         ~answered_plan,
     )
     answered_session = exists().where(
         SessionFeedback.session_id == TherapySession.id,
-        SessionFeedback.respondent_key == f"guardian:{user.id}",
+        SessionFeedback.respondent_key == bindparam("guardian_key"),
     )
     # The rule `feedback.services.feedback_due` applies when sending check-ins: only a guardian
     # recorded at the session is asked about it, and never about one from before they joined the
     # care team (their current link began after it started).
     attended = exists().where(
         SessionAttendance.session_id == TherapySession.id,
-        SessionAttendance.attendee_key == f"guardian:{user.id}",
+        SessionAttendance.attendee_key == bindparam("guardian_key"),
     )
     member_then = exists().where(
         GuardianLink.case_id == TherapySession.case_id,
-        GuardianLink.guardian_id == user.id,
+        GuardianLink.guardian_id == user_id,
         GuardianLink.valid_from <= TherapySession.starts_at,
-        GuardianLink.valid_from <= now,
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+        GuardianLink.valid_from <= bindparam("now"),
+        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
     )
     sessions = select(
         *_row(
@@ -164,26 +193,24 @@ def _statement(user: User, now: datetime) -> Any:
     ).where(
         TherapySession.case_id.in_(my_cases),
         TherapySession.status == SessionStatus.HELD,
-        TherapySession.starts_at >= now - timedelta(days=FEEDBACK_WINDOW_DAYS),
+        TherapySession.starts_at >= bindparam("session_window"),
         attended,
         member_then,
         ~answered_session,
     )
     # As the care scan and the reminders do: a guardian who joined after the week asked about is
     # not asked about it (`link.valid_from.date() <= due_week`).
-    due_week = checkin_week_due(now)
-    joined_by_week = datetime.combine(due_week + timedelta(days=1), time.min, tzinfo=UTC)
     member_that_week = exists().where(
         GuardianLink.case_id == Case.id,
-        GuardianLink.guardian_id == user.id,
-        GuardianLink.valid_from < joined_by_week,
-        GuardianLink.valid_from <= now,
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+        GuardianLink.guardian_id == user_id,
+        GuardianLink.valid_from < bindparam("joined_by_week"),
+        GuardianLink.valid_from <= bindparam("now"),
+        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
     )
     week_sent = exists().where(
         WeeklyCheckin.case_id == Case.id,
-        WeeklyCheckin.guardian_id == user.id,
-        WeeklyCheckin.week_start == due_week,
+        WeeklyCheckin.guardian_id == user_id,
+        WeeklyCheckin.week_start == bindparam("due_week"),
     )
     weekly = select(*_row("weekly", Case.id, literal(0), literal(1), null(), literal(""))).where(
         Case.id.in_(my_cases), Case.status == CaseStatus.ACTIVE, member_that_week, ~week_sent
@@ -213,7 +240,7 @@ def _statement(user: User, now: datetime) -> Any:
         )
     ).where(
         StepSuggestion.case_id.in_(my_cases),
-        StepSuggestion.suggested_by_id == user.id,
+        StepSuggestion.suggested_by_id == user_id,
         StepSuggestion.decided_at.is_not(None),
         StepSuggestion.decision_seen_at.is_(None),
     )
@@ -232,22 +259,33 @@ def _statement(user: User, now: datetime) -> Any:
         .join(Message, Message.thread_id == MessageThread.id)
         .outerjoin(
             ThreadRead,
-            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user.id),
+            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
         )
         .where(
-            MessageThread.id.in_(visible_thread_ids(user)),
-            Message.author_id != user.id,
+            MessageThread.id.in_(
+                # The membership rules with bound values, as the messages poll reuses them.
+                _thread_ids_visible_to(
+                    Role.GUARDIAN,
+                    user_id,
+                    now=bindparam("now"),
+                    teen_born_by=None,
+                    teen_born_after=None,
+                )
+            ),
+            Message.author_id != user_id,
             Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
         )
         .group_by(MessageThread.case_id)
     )
+    # The latest record of each document and case, of this guardian's current cases only (the
+    # same records as over all their cases, without reading the whole consent table).
     latest_of_kind = (
         select(func.max(ConsentRecord.id))
-        .where(ConsentRecord.given_by_id == user.id)
+        .where(ConsentRecord.given_by_id == user_id, ConsentRecord.case_id.in_(my_cases))
         .group_by(ConsentRecord.case_id, ConsentRecord.kind)
     )
     current_version = sql_case(
-        {kind.value: doc.version for kind, doc in CONSENT_DOCUMENTS.items()},
+        {kind.value: bindparam(_version_key(kind), type_=String) for kind in CONSENT_DOCUMENTS},
         value=ConsentRecord.kind,
     )
     consents = select(
@@ -276,7 +314,7 @@ def needs_of(user: User) -> list[Need]:
     cached: list[Need] | None = g.get("guardian_needs")
     if cached is not None:
         return cached
-    rows = db.session.execute(_statement(user, utcnow())).all()
+    rows = db.session.execute(_statement(), _parameters(user, utcnow())).all()
     needs = sorted(
         (
             Need(
