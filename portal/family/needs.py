@@ -244,6 +244,18 @@ def _statement() -> Any:
         StepSuggestion.decided_at.is_not(None),
         StepSuggestion.decision_seen_at.is_(None),
     )
+    # The threads this guardian is in (the membership rules with bound values, as the messages
+    # poll reuses them), then only their messages after the guardian's read mark: the mark bounds
+    # the scan of the (thread_id, seq) index, so a long thread read to the end costs nothing (a
+    # left join to the read marks read every message of every thread to count the unread ones).
+    threads = _thread_ids_visible_to(
+        Role.GUARDIAN, user_id, now=bindparam("now"), teen_born_by=None, teen_born_after=None
+    ).subquery()
+    read_up_to = (
+        select(ThreadRead.last_read_seq)
+        .where(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id)
+        .scalar_subquery()
+    )
     messages = (
         select(
             *_row(
@@ -255,26 +267,16 @@ def _statement() -> Any:
                 literal(""),
             )
         )
-        .select_from(MessageThread)
-        .join(Message, Message.thread_id == MessageThread.id)
-        .outerjoin(
-            ThreadRead,
-            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
-        )
-        .where(
-            MessageThread.id.in_(
-                # The membership rules with bound values, as the messages poll reuses them.
-                _thread_ids_visible_to(
-                    Role.GUARDIAN,
-                    user_id,
-                    now=bindparam("now"),
-                    teen_born_by=None,
-                    teen_born_after=None,
-                )
+        .select_from(threads)
+        .join(MessageThread, MessageThread.id == threads.c.id)
+        .join(
+            Message,
+            and_(
+                Message.thread_id == MessageThread.id,
+                Message.seq > func.coalesce(read_up_to, 0),
             ),
-            Message.author_id != user_id,
-            Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
         )
+        .where(Message.author_id != user_id)
         .group_by(MessageThread.case_id)
     )
     # The latest record of each document and case, of this guardian's current cases only (the
@@ -440,6 +442,6 @@ def describe(need: Need, child_name: str) -> NeedView:
     )
 
 
-def describe_all(needs: list[Need], cases: list[Case]) -> list[NeedView]:
-    names = {case.id: case.child.first_name for case in cases}
+def describe_all(needs: list[Need], names: dict[int, str]) -> list[NeedView]:
+    """The needs of the cases in `names` (case id: the child's first name), described."""
     return [describe(need, names[need.case_id]) for need in needs if need.case_id in names]
