@@ -142,7 +142,7 @@ def _statement() -> Any:
     seven branches anew was a third of the family page's cost)."""
     from portal.messages.queries import _thread_ids_visible_to
 
-    user_id = bindparam("user_id")
+    user_id: Any = bindparam("user_id")
     my_cases = _current_links()
     answered_plan = exists().where(
         PlanResponse.plan_version_id == PlanVersion.id,

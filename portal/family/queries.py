@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
@@ -32,7 +31,7 @@ class ChildTab:
 
 
 @cache
-def _tabs_statement() -> Select[Any]:
+def _tabs_statement() -> Select[int, str]:
     visible = case_ids_visible_to(Role.GUARDIAN, bindparam("user_id"), bindparam("now"))
     return (
         select(Case.id, Child.first_name)
@@ -49,7 +48,7 @@ def child_tabs(guardian: User) -> list[ChildTab]:
 
 
 @cache
-def _consent_statement() -> Select[Any]:
+def _consent_statement() -> Select[ConsentRecord]:
     return (
         select(ConsentRecord)
         .where(ConsentRecord.case_id == bindparam("case_id"))
@@ -79,7 +78,7 @@ class LatestPractice:
 
 
 @cache
-def _practice_statement() -> Select[Any]:
+def _practice_statement() -> Select[str, str, datetime, int, Completion, str]:
     return (
         select(
             LadderStep.title,
