@@ -29,6 +29,7 @@ from portal.plans.queries import (
     load_content,
     previous_active_text,
     progress_by_goal,
+    reached_case,
 )
 from portal.policies import guardian_link_of, may, require, today
 from portal.security import child_mode_allowed
@@ -84,9 +85,9 @@ def _answer_form(plan: PlanVersion) -> GuardianResponseForm:
 @bp.get("/plans/<int:plan_id>/changes")
 @audited("read", plan="plan_id")
 def changes(plan_id: int) -> Response:
-    plan = get_plan_text_for(current_user, plan_id)
+    plan, case = get_plan_text_for(current_user, plan_id)
     require("plan.read_full")
-    case = get_case_for(current_user, plan.case_id)
+    reached_case(case)
     previous = previous_active_text(case, plan)
     load_content(plan, previous)
     return render(

@@ -12,9 +12,10 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
+from portal.audit_trail import accessed
 from portal.cases.queries import case_ids_visible_to, get_in_case, reached, visible_case_ids
 from portal.db import utcnow
-from portal.models import Case, Role, User
+from portal.models import Case, Child, Role, User
 from portal.models.plans import (
     Benchmark,
     Goal,
@@ -172,19 +173,40 @@ _VERSION_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class ChildName:
+    first_name: str
+
+
+@dataclass(frozen=True)
+class CaseOfPlan:
+    """A version's case as "what changed" needs it: the child's first name (who leads a goal)."""
+
+    id: int
+    child_id: int
+    child: ChildName
+
+
 @cache
-def _plan_text_statement(role: Role) -> Select[int, int, int, PlanStatus, str, int]:
-    """`get_plan_for`'s scope, with the person, the moment and the statuses they see bound."""
+def _plan_text_statement(role: Role) -> Select[int, int, int, PlanStatus, str, int, int, str]:
+    """`get_plan_for`'s scope, with the person, the moment and the statuses they see bound; the
+    case's child comes along (the version's case is in the same scope)."""
     visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
-    return select(*_VERSION_COLUMNS).where(
-        PlanVersion.id == bindparam("plan_id"),
-        PlanVersion.case_id.in_(visible),
-        PlanVersion.status.in_(bindparam("statuses", expanding=True)),
+    return (
+        select(*_VERSION_COLUMNS, Case.child_id, Child.first_name)
+        .join(Case, Case.id == PlanVersion.case_id)
+        .join(Child, Child.id == Case.child_id)
+        .where(
+            PlanVersion.id == bindparam("plan_id"),
+            PlanVersion.case_id.in_(visible),
+            PlanVersion.status.in_(bindparam("statuses", expanding=True)),
+        )
     )
 
 
-def get_plan_text_for(user: User, plan_id: int) -> VersionText:
-    """The version `get_plan_for` finds (404 and audit alike), as words, without its content."""
+def get_plan_text_for(user: User, plan_id: int) -> tuple[VersionText, CaseOfPlan]:
+    """The version `get_plan_for` finds (404 and audit alike), as words without its content, and
+    its case. The view names the case to the audit trail (`reached_case`) once it may read on."""
     row = db.session.execute(
         _plan_text_statement(user.role),
         {
@@ -194,7 +216,14 @@ def get_plan_text_for(user: User, plan_id: int) -> VersionText:
             "statuses": list(visible_statuses(user)),
         },
     ).first()
-    return reached(VersionText(*row) if row is not None else None, "plan")
+    plan = reached(VersionText(*row[:6]) if row is not None else None, "plan")
+    assert row is not None
+    return plan, CaseOfPlan(plan.case_id, row.child_id, ChildName(row.first_name))
+
+
+def reached_case(case: CaseOfPlan) -> None:
+    """The case, for the audit trail, as `get_case_for` names it."""
+    accessed("case", case.id, case_id=case.id, child_id=case.child_id)
 
 
 @cache
@@ -212,7 +241,7 @@ def _previous_statements() -> tuple[
     )
 
 
-def previous_active_text(case: Case, plan: VersionText) -> VersionText | None:
+def previous_active_text(case: CaseOfPlan, plan: VersionText) -> VersionText | None:
     """What "what changed" compares against: the plan in force before this version (the active
     one, for a draft or proposal), as words, without its content (`load_content`)."""
     active, earlier = _previous_statements()
