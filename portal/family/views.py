@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import cases_for, get_case_for, require_case
+from portal.cases.queries import cases_for, require_case
 from portal.cases.services import (
     WITHDRAWAL_CONSEQUENCES,
     ServiceError,
@@ -25,14 +25,16 @@ from portal.family import bp
 from portal.family.consent import terms_withdrawn_cases
 from portal.family.forms import AgreeTermsForm, ConsentForm
 from portal.family.needs import describe_all, needs_of
-from portal.family.queries import child_tabs, consent_records_of, latest_practice
+from portal.family.queries import child_tabs, consent_records_of, family_case, latest_practice
 from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
+from portal.i18n import gettext
 from portal.ladders.forms import ButtonForm
 from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
 from portal.policies import guardian_link_of, remember_consent_records, today
 from portal.security import TERMS_DUE
 from portal.session_state import current_auth_session
+from portal.stored_words import msgid_of
 from portal.web.htmx import render
 
 
@@ -61,9 +63,9 @@ def home() -> Response:
 def _family_page(
     case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
 ) -> Response:
-    # This case with its whole team in one statement (another family's case is a 404 as
-    # everywhere); the child switcher needs only each case's id and child's name.
-    case = get_case_for(current_user, case_id)
+    # This case with its whole team and the child's sign-in in one statement (another family's
+    # case is a 404 as everywhere); the child switcher needs only each case's id and child's name.
+    case = family_case(current_user, case_id)
     tabs = child_tabs(current_user)
     link = guardian_link_of(current_user, case)
     assert link is not None
@@ -77,8 +79,11 @@ def _family_page(
         1 for need in needs if need.kind in ("session", "weekly") and need.case_id == case.id
     )
     answered = answered_feedback(case.id, current_user.id, limit=3)
+    # Each document's title in the reader's language, looked up once (the page names them up to
+    # three times each).
+    titles = {kind: gettext(msgid_of(doc.title)) for kind, doc in CONSENT_DOCUMENTS.items()}
     form = consent_form or ConsentForm(formdata=None)
-    form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
+    form.kind.choices = [SelectChoice(k.value, titles[k]) for k in kinds]
     return render(
         "family/family.html",
         case=case,
@@ -88,7 +93,7 @@ def _family_page(
         my_consents=_my_consents(records, kinds),
         child_assent=next((r for r in records if r.kind is ConsentKind.CHILD_ASSENT), None),
         consent_form=form,
-        documents=CONSENT_DOCUMENTS,
+        titles=titles,
         next_session=feedback.next_session(case),
         feedback_waiting=waiting,
         needs=describe_all(needs, {tab.id: tab.first_name for tab in tabs}),
