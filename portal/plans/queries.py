@@ -8,7 +8,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, literal_column, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
@@ -35,11 +35,22 @@ CHILD_VISIBLE = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)
 
 
 def visible_statuses(user: User) -> tuple[PlanStatus, ...]:
-    if user.is_therapist:
+    return _statuses_of(user.role)
+
+
+def _statuses_of(role: Role) -> tuple[PlanStatus, ...]:
+    if role is Role.THERAPIST:
         return tuple(PlanStatus)
-    if user.is_guardian:
+    if role is Role.GUARDIAN:
         return FAMILY_VISIBLE
     return CHILD_VISIBLE
+
+
+def _written(*statuses: PlanStatus) -> list[Any]:
+    """Statuses as SQL text in a statement, not bound values: SQLite plans a statement again at
+    every execution when a bound value could decide whether a partial index applies, and
+    plan_versions has two, on status (issue 17)."""
+    return [literal_column(f"'{status.value}'") for status in statuses]
 
 
 @cache
@@ -199,7 +210,7 @@ def _plan_text_statement(role: Role) -> Select[int, int, int, PlanStatus, str, i
         .where(
             PlanVersion.id == bindparam("plan_id"),
             PlanVersion.case_id.in_(visible),
-            PlanVersion.status.in_(bindparam("statuses", expanding=True)),
+            PlanVersion.status.in_(_written(*_statuses_of(role))),
         )
     )
 
@@ -213,7 +224,6 @@ def get_plan_text_for(user: User, plan_id: int) -> tuple[VersionText, CaseOfPlan
             "plan_id": plan_id,
             "user_id": user.id,
             "now": utcnow(),
-            "statuses": list(visible_statuses(user)),
         },
     ).first()
     plan = reached(VersionText(*row[:6]) if row is not None else None, "plan")
@@ -232,7 +242,7 @@ def _previous_statements() -> tuple[
 ]:
     in_case = select(*_VERSION_COLUMNS).where(PlanVersion.case_id == bindparam("case_id"))
     return (
-        in_case.where(PlanVersion.status == PlanStatus.ACTIVE).limit(1),
+        in_case.where(PlanVersion.status == _written(PlanStatus.ACTIVE)[0]).limit(1),
         in_case.where(
             PlanVersion.number < bindparam("number"), PlanVersion.activated_at.is_not(None)
         )
