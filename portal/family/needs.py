@@ -93,15 +93,19 @@ class Need:
         return URGENCY[self.kind]
 
 
-def _current_links(*, consenting: bool = False) -> Any:
-    conditions = [
-        GuardianLink.guardian_id == bindparam("user_id"),
-        GuardianLink.valid_from <= bindparam("now"),
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
-    ]
-    if consenting:
-        conditions.append(GuardianLink.can_consent.is_(True))
-    return select(GuardianLink.case_id).where(*conditions)
+def _current_links() -> Any:
+    """This guardian's current links (case, whether they consent, since when), once in the
+    statement (a WITH), however many branches read them (issue 17: each branch had its own copy,
+    and the moment was bound and converted again for each)."""
+    return (
+        select(GuardianLink.case_id, GuardianLink.can_consent, GuardianLink.valid_from)
+        .where(
+            GuardianLink.guardian_id == bindparam("user_id"),
+            GuardianLink.valid_from <= bindparam("now"),
+            or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
+        )
+        .cte("current_links")
+    )
 
 
 def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) -> list[Any]:
@@ -150,7 +154,8 @@ def _statement() -> Any:
     from portal.messages.queries import _thread_ids_visible_to
 
     user_id: Any = bindparam("user_id")
-    my_cases = _current_links()
+    links = _current_links()
+    my_cases = select(links.c.case_id)
     answered_plan = exists().where(
         PlanResponse.plan_version_id == PlanVersion.id,
         PlanResponse.responder_id == user_id,
@@ -170,7 +175,7 @@ def _statement() -> Any:
         # when a bound value could decide whether a partial index applies (plan_versions has two,
         # on status), and planning this union again was most of its time (0.6 of 0.75 ms).
         PlanVersion.status == _written(PlanStatus.PROPOSED),
-        PlanVersion.case_id.in_(_current_links(consenting=True)),
+        PlanVersion.case_id.in_(select(links.c.case_id).where(links.c.can_consent.is_(True))),
         ~answered_plan,
     )
     answered_session = exists().where(
@@ -185,11 +190,8 @@ def _statement() -> Any:
         SessionAttendance.attendee_key == bindparam("guardian_key"),
     )
     member_then = exists().where(
-        GuardianLink.case_id == TherapySession.case_id,
-        GuardianLink.guardian_id == user_id,
-        GuardianLink.valid_from <= TherapySession.starts_at,
-        GuardianLink.valid_from <= bindparam("now"),
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
+        links.c.case_id == TherapySession.case_id,
+        links.c.valid_from <= TherapySession.starts_at,
     )
     sessions = select(
         *_row(
@@ -211,11 +213,8 @@ def _statement() -> Any:
     # As the care scan and the reminders do: a guardian who joined after the week asked about is
     # not asked about it (`link.valid_from.date() <= due_week`).
     member_that_week = exists().where(
-        GuardianLink.case_id == Case.id,
-        GuardianLink.guardian_id == user_id,
-        GuardianLink.valid_from < bindparam("joined_by_week"),
-        GuardianLink.valid_from <= bindparam("now"),
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
+        links.c.case_id == Case.id,
+        links.c.valid_from < bindparam("joined_by_week"),
     )
     week_sent = exists().where(
         WeeklyCheckin.case_id == Case.id,
