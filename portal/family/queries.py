@@ -27,16 +27,15 @@ from portal.models.ladders import Completion, LadderStep, PracticeAttempt
 @cache
 def _case_statement(role: Role) -> Select[Case]:
     """`get_case_for`'s statement (the case, its child and its whole team, joined) with the child's
-    own sign-in too (the page says how the child signs in), the person and moment bound."""
+    own sign-in too (the page says how the child signs in), without the therapists' clinic (their
+    office hours are not on this page), the person and moment bound."""
     visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
     return (
         select(Case)
         .where(Case.id == bindparam("case_id"), Case.id.in_(visible))
         .options(
             joinedload(Case.child).joinedload(Child.user),
-            joinedload(Case.therapist_links)
-            .joinedload(CaseTherapist.therapist)
-            .joinedload(User.clinic),
+            joinedload(Case.therapist_links).joinedload(CaseTherapist.therapist),
             joinedload(Case.guardian_links).joinedload(GuardianLink.guardian),
         )
     )
