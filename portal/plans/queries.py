@@ -263,8 +263,10 @@ def previous_active_text(case: CaseOfPlan, plan: VersionText) -> VersionText | N
 
 
 @cache
-def _content_statements() -> tuple[Any, Any, Any]:
+def _content_statements() -> tuple[Any, Any]:
     versions: Any = bindparam("version_ids", expanding=True)
+    # A goal's benchmarks and problems come joined with it: a row for each pair (a goal has a few
+    # of each), told apart by their ids below.
     goals = (
         select(
             Goal.plan_version_id,
@@ -274,20 +276,18 @@ def _content_statements() -> tuple[Any, Any, Any]:
             Goal.child_text,
             Goal.clinical_text,
             Goal.owner,
+            Benchmark.id,
             Benchmark.measure,
             Benchmark.target,
             Benchmark.due_on,
+            Problem.id,
+            Problem.child_words,
         )
         .outerjoin(Benchmark, Benchmark.goal_id == Goal.id)
+        .outerjoin(goal_problems, goal_problems.c.goal_id == Goal.id)
+        .outerjoin(Problem, Problem.id == goal_problems.c.problem_id)
         .where(Goal.plan_version_id.in_(versions))
-        .order_by(Goal.plan_version_id, Goal.position, Goal.id, Benchmark.id)
-    )
-    problems = (
-        select(goal_problems.c.goal_id, Problem.child_words)
-        .join(Problem, Problem.id == goal_problems.c.problem_id)
-        .join(Goal, Goal.id == goal_problems.c.goal_id)
-        .where(Goal.plan_version_id.in_(versions))
-        .order_by(goal_problems.c.goal_id, Problem.id)
+        .order_by(Goal.plan_version_id, Goal.position, Goal.id, Benchmark.id, Problem.id)
     )
     interventions = (
         select(
@@ -299,28 +299,32 @@ def _content_statements() -> tuple[Any, Any, Any]:
         .where(Intervention.plan_version_id.in_(versions))
         .order_by(Intervention.plan_version_id, Intervention.position, Intervention.id)
     )
-    return goals, problems, interventions
+    return goals, interventions
 
 
 def load_content(*versions: VersionText | None) -> None:
-    """The goals (each with its benchmarks and problems) and interventions of these versions, in
-    the order the plan pages show them: three statements however many versions and goals."""
+    """The goals (each with its benchmarks and problems, in id order) and interventions of these
+    versions, in the order the plan pages show them: two statements however many versions and
+    goals."""
     by_id = {version.id: version for version in versions if version is not None}
     if not by_id:
         return
-    goals_stmt, problems_stmt, interventions_stmt = _content_statements()
+    goals_stmt, interventions_stmt = _content_statements()
     ids = {"version_ids": list(by_id)}
     goals: dict[int, GoalText] = {}
-    for version_id, goal_id, key, position, child, clinical, owner, *mark in db.session.execute(
-        goals_stmt, ids
-    ):
+    seen: set[tuple[Any, ...]] = set()
+    for row in db.session.execute(goals_stmt, ids):
+        version_id, goal_id, key, position, child, clinical, owner = row[:7]
+        benchmark_id, measure, target, due_on, problem_id, child_words = row[7:]
         goal = goals.get(goal_id)
         if goal is None:
             goal = goals[goal_id] = GoalText(goal_id, key, position, child, clinical, owner)
             by_id[version_id].goals.append(goal)
-        if mark[0] is not None:  # a goal without benchmarks is one row without a benchmark
-            goal.benchmarks.append(BenchmarkText(*mark))
-    for goal_id, child_words in db.session.execute(problems_stmt, ids):
-        goals[goal_id].problems.append(ProblemText(child_words))
+        if benchmark_id is not None and ("benchmark", benchmark_id) not in seen:
+            seen.add(("benchmark", benchmark_id))
+            goal.benchmarks.append(BenchmarkText(measure, target, due_on))
+        if problem_id is not None and ("problem", goal_id, problem_id) not in seen:
+            seen.add(("problem", goal_id, problem_id))
+            goal.problems.append(ProblemText(child_words))
     for version_id, what, who, how_often in db.session.execute(interventions_stmt, ids):
         by_id[version_id].interventions.append(InterventionText(what, who, how_often))
