@@ -171,6 +171,15 @@ def _clock_in(locale: str, hour: int, minute: int) -> str:
     return str(babel_format_time(time(hour, minute), "short", locale=locale)).replace("\u202f", " ")
 
 
+@lru_cache(maxsize=20_000)
+def _in_zone(zone: Any, value: datetime) -> datetime:
+    """A moment in a zone, moved as Flask-Babel's to_user_timezone moves it (~30 µs; a page shows
+    the same moments on every visit)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return zone.normalize(value.astimezone(zone))  # type: ignore[no-any-return]
+
+
 @lru_cache(maxsize=4096)
 def _medium_date_in(locale: str, day: date) -> str:
     return str(babel_format_date(day, "medium", locale=locale))
@@ -195,7 +204,7 @@ def local_datetime(value: datetime | None, shape: str = "datetime") -> str:
     """A moment in the viewer's time zone and language; shape "datetime" adds the time of day."""
     if value is None:
         return ""
-    local = to_user_timezone(value)
+    local = _in_zone(get_timezone(), value)
     if shape == "time":
         return clock(local)
     if shape == "datetime":

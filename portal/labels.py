@@ -13,6 +13,9 @@ import re
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from portal.i18n import gettext
+from portal.stored_words import msgid_of
+
 WORDS: dict[str, LazyString] = {
     # Role
     "Role.therapist": _l("Therapist"),
@@ -107,6 +110,12 @@ KIN_WORDS: dict[str, LazyString] = {
 }
 
 
+def _said(words: LazyString) -> str:
+    """A word of the lists above in the reader's language, through the request's catalogue
+    (issue 17: `str()` of a lazy string looks the catalogue up again, ~11 µs a word)."""
+    return gettext(msgid_of(words))
+
+
 def kin(typed: str | None) -> str:
     """A relationship or household as the viewer reads it: the usual words translated, the rest
     exactly as the therapist typed them."""
@@ -115,7 +124,8 @@ def kin(typed: str | None) -> str:
     words = KIN_WORDS.get(" ".join(typed.replace("\u2019", "'").split()).lower())
     if words is None:
         return typed
-    return str(words).lower() if typed.islower() else str(words)
+    said = _said(words)
+    return said.lower() if typed.islower() else said
 
 
 COACH_LABEL = re.compile(r"^(?P<name>.+) \((?P<household>[^()]+)\)$")
@@ -133,4 +143,4 @@ def label(value: enum.Enum | None) -> str:
     if value is None:
         return ""
     words = WORDS.get(f"{type(value).__name__}.{value.value}")
-    return str(words) if words is not None else str(value.value).replace("_", " ").capitalize()
+    return _said(words) if words is not None else str(value.value).replace("_", " ").capitalize()

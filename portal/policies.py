@@ -95,6 +95,13 @@ def _consent_records(case: Case) -> Sequence[ConsentRecord]:
     return cache[case.id]
 
 
+def remember_consent_records(case: Case, records: Sequence[ConsentRecord]) -> None:
+    """A page that read all of the case's consent records itself (oldest first) hands them to the
+    checks of this request, which then need not read them again (issue 17: the family page)."""
+    if has_request_context():
+        g.setdefault("consent_records", {})[case.id] = records
+
+
 def _forget_consent_records(*_: Any) -> None:
     if has_request_context():
         g.pop("consent_records", None)

@@ -13,6 +13,7 @@ is gone.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
@@ -29,6 +30,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -91,15 +93,19 @@ class Need:
         return URGENCY[self.kind]
 
 
-def _current_links(user_id: Any, now: Any, *, consenting: bool = False) -> Any:
-    conditions = [
-        GuardianLink.guardian_id == user_id,
-        GuardianLink.valid_from <= now,
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
-    ]
-    if consenting:
-        conditions.append(GuardianLink.can_consent.is_(True))
-    return select(GuardianLink.case_id).where(*conditions)
+def _current_links() -> Any:
+    """This guardian's current links (case, whether they consent, since when), once in the
+    statement (a WITH), however many branches read them (issue 17: each branch had its own copy,
+    and the moment was bound and converted again for each)."""
+    return (
+        select(GuardianLink.case_id, GuardianLink.can_consent, GuardianLink.valid_from)
+        .where(
+            GuardianLink.guardian_id == bindparam("user_id"),
+            GuardianLink.valid_from <= bindparam("now"),
+            or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > bindparam("now")),
+        )
+        .cte("current_links")
+    )
 
 
 def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) -> list[Any]:
@@ -113,33 +119,43 @@ def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) 
     ]
 
 
-def _values(user: User, now: datetime) -> dict[str, Any]:
-    """This request's values for the statement's parameters."""
+def _written(value: enum.Enum) -> Any:
+    """A constant as SQL text in the statement (an enum's value: no quotes inside)."""
+    return literal_column(f"'{value.value}'")
+
+
+def _version_key(kind: ConsentKind) -> str:
+    return f"version_{kind.value}"
+
+
+def _parameters(user: User, now: datetime) -> dict[str, Any]:
+    """The values of one guardian's statement at `now` (the statement itself is built once)."""
     from portal.feedback.services import FEEDBACK_WINDOW_DAYS, checkin_week_due
 
     due_week = checkin_week_due(now)
     return {
         "user_id": user.id,
-        "attendee_key": f"guardian:{user.id}",
         "now": now,
-        "feedback_since": now - timedelta(days=FEEDBACK_WINDOW_DAYS),
+        "guardian_key": f"guardian:{user.id}",
+        "session_window": now - timedelta(days=FEEDBACK_WINDOW_DAYS),
         "due_week": due_week,
-        # As the care scan and the reminders do: a guardian who joined after the week asked
-        # about is not asked about it (`link.valid_from.date() <= due_week`).
         "joined_by_week": datetime.combine(due_week + timedelta(days=1), time.min, tzinfo=UTC),
+        # A document's current version is a value, read each time (a new wording is a new
+        # version: the statement never holds an old one).
+        **{_version_key(kind): doc.version for kind, doc in CONSENT_DOCUMENTS.items()},
     }
 
 
 @cache
-def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
-    """The one statement, built once (on first use) with bound parameters and reused with each
-    request's values (`_values`): building its seven branches anew was most of the cost of every
-    guardian page, whose navigation badge asks for it (issue 17). One statement per set of consent
-    document versions, which are written into it (they change only with a new release)."""
+def _statement() -> Any:
+    """The one statement of `needs_of`, with the guardian, the moment and the documents' versions
+    as bound parameters (`_parameters`): built once and reused (issue 17: building this union of
+    seven branches anew was a third of the family page's cost)."""
     from portal.messages.queries import bound_visible_thread_ids
 
-    user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=UTCDateTime())
-    my_cases = _current_links(user_id, now)
+    user_id: Any = bindparam("user_id")
+    links = _current_links()
+    my_cases = select(links.c.case_id)
     answered_plan = exists().where(
         PlanResponse.plan_version_id == PlanVersion.id,
         PlanResponse.responder_id == user_id,
@@ -155,27 +171,27 @@ def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
             PlanVersion.change_summary,
         )
     ).where(
-        PlanVersion.status == PlanStatus.PROPOSED,
-        PlanVersion.case_id.in_(_current_links(user_id, now, consenting=True)),
+        # Written into the statement, not bound: SQLite plans a statement again at every execution
+        # when a bound value could decide whether a partial index applies (plan_versions has two,
+        # on status), and planning this union again was most of its time (0.6 of 0.75 ms).
+        PlanVersion.status == _written(PlanStatus.PROPOSED),
+        PlanVersion.case_id.in_(select(links.c.case_id).where(links.c.can_consent.is_(True))),
         ~answered_plan,
     )
     answered_session = exists().where(
         SessionFeedback.session_id == TherapySession.id,
-        SessionFeedback.respondent_key == bindparam("attendee_key"),
+        SessionFeedback.respondent_key == bindparam("guardian_key"),
     )
     # The rule `feedback.services.feedback_due` applies when sending check-ins: only a guardian
     # recorded at the session is asked about it, and never about one from before they joined the
     # care team (their current link began after it started).
     attended = exists().where(
         SessionAttendance.session_id == TherapySession.id,
-        SessionAttendance.attendee_key == bindparam("attendee_key"),
+        SessionAttendance.attendee_key == bindparam("guardian_key"),
     )
     member_then = exists().where(
-        GuardianLink.case_id == TherapySession.case_id,
-        GuardianLink.guardian_id == user_id,
-        GuardianLink.valid_from <= TherapySession.starts_at,
-        GuardianLink.valid_from <= now,
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+        links.c.case_id == TherapySession.case_id,
+        links.c.valid_from <= TherapySession.starts_at,
     )
     sessions = select(
         *_row(
@@ -189,17 +205,16 @@ def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
     ).where(
         TherapySession.case_id.in_(my_cases),
         TherapySession.status == SessionStatus.HELD,
-        TherapySession.starts_at >= bindparam("feedback_since"),
+        TherapySession.starts_at >= bindparam("session_window"),
         attended,
         member_then,
         ~answered_session,
     )
+    # As the care scan and the reminders do: a guardian who joined after the week asked about is
+    # not asked about it (`link.valid_from.date() <= due_week`).
     member_that_week = exists().where(
-        GuardianLink.case_id == Case.id,
-        GuardianLink.guardian_id == user_id,
-        GuardianLink.valid_from < bindparam("joined_by_week"),
-        GuardianLink.valid_from <= now,
-        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
+        links.c.case_id == Case.id,
+        links.c.valid_from < bindparam("joined_by_week"),
     )
     week_sent = exists().where(
         WeeklyCheckin.case_id == Case.id,
@@ -238,6 +253,16 @@ def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
         StepSuggestion.decided_at.is_not(None),
         StepSuggestion.decision_seen_at.is_(None),
     )
+    # The threads this guardian is in (the membership rules with bound values, as the messages
+    # poll reuses them), then only their messages after the guardian's read mark: the mark bounds
+    # the scan of the (thread_id, seq) index, so a long thread read to the end costs nothing (a
+    # left join to the read marks read every message of every thread to count the unread ones).
+    threads = bound_visible_thread_ids(Role.GUARDIAN).subquery()
+    read_up_to = (
+        select(ThreadRead.last_read_seq)
+        .where(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id)
+        .scalar_subquery()
+    )
     messages = (
         select(
             *_row(
@@ -249,28 +274,27 @@ def _statement(document_versions: tuple[tuple[str, str], ...]) -> Any:
                 literal(""),
             )
         )
-        .select_from(MessageThread)
-        .join(Message, Message.thread_id == MessageThread.id)
-        .outerjoin(
-            ThreadRead,
-            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
+        .select_from(threads)
+        .join(MessageThread, MessageThread.id == threads.c.id)
+        .join(
+            Message,
+            and_(
+                Message.thread_id == MessageThread.id,
+                Message.seq > func.coalesce(read_up_to, 0),
+            ),
         )
-        .where(
-            MessageThread.id.in_(bound_visible_thread_ids(Role.GUARDIAN)),
-            Message.author_id != user_id,
-            Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
-        )
+        .where(Message.author_id != user_id)
         .group_by(MessageThread.case_id)
     )
+    # The latest record of each document and case, of this guardian's current cases only (the
+    # same records as over all their cases, without reading the whole consent table).
     latest_of_kind = (
         select(func.max(ConsentRecord.id))
-        # The case condition lets the database read only this guardian's cases' records through
-        # the (case, kind) index instead of every consent record of the clinic.
         .where(ConsentRecord.given_by_id == user_id, ConsentRecord.case_id.in_(my_cases))
         .group_by(ConsentRecord.case_id, ConsentRecord.kind)
     )
     current_version = sql_case(
-        dict(document_versions),
+        {kind.value: bindparam(_version_key(kind), type_=String) for kind in CONSENT_DOCUMENTS},
         value=ConsentRecord.kind,
     )
     consents = select(
@@ -299,8 +323,7 @@ def needs_of(user: User) -> list[Need]:
     cached: list[Need] | None = g.get("guardian_needs")
     if cached is not None:
         return cached
-    versions = tuple((kind.value, doc.version) for kind, doc in CONSENT_DOCUMENTS.items())
-    rows = db.session.execute(_statement(versions), _values(user, utcnow())).all()
+    rows = db.session.execute(_statement(), _parameters(user, utcnow())).all()
     needs = sorted(
         (
             Need(
@@ -426,6 +449,6 @@ def describe(need: Need, child_name: str) -> NeedView:
     )
 
 
-def describe_all(needs: list[Need], cases: list[Case]) -> list[NeedView]:
-    names = {case.id: case.child.first_name for case in cases}
+def describe_all(needs: list[Need], names: dict[int, str]) -> list[NeedView]:
+    """The needs of the cases in `names` (case id: the child's first name), described."""
     return [describe(need, names[need.case_id]) for need in needs if need.case_id in names]

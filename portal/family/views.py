@@ -9,12 +9,11 @@ from flask import Response, abort, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.cases.queries import cases_for, pick_case_for, require_case
+from portal.cases.queries import cases_for, require_case
 from portal.cases.services import (
     WITHDRAWAL_CONSEQUENCES,
     ServiceError,
@@ -26,14 +25,16 @@ from portal.family import bp
 from portal.family.consent import terms_withdrawn_cases
 from portal.family.forms import AgreeTermsForm, ConsentForm
 from portal.family.needs import describe_all, needs_of
+from portal.family.queries import child_tabs, consent_records_of, family_case, latest_practice
 from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
+from portal.i18n import gettext
 from portal.ladders.forms import ButtonForm
-from portal.ladders.queries import practice_log
 from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
-from portal.policies import guardian_link_of, today
+from portal.policies import guardian_link_of, remember_consent_records, today
 from portal.security import TERMS_DUE
 from portal.session_state import current_auth_session
+from portal.stored_words import msgid_of
 from portal.web.htmx import render
 
 
@@ -62,44 +63,44 @@ def home() -> Response:
 def _family_page(
     case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
 ) -> Response:
-    # The child switcher needs every case of this guardian anyway: pick this one from them
-    # (the same scoped query, so another family's case is a 404 as everywhere).
-    all_cases = cases_for(current_user)
-    case = pick_case_for(all_cases, case_id)
+    # This case with its whole team and the child's sign-in in one statement (another family's
+    # case is a 404 as everywhere); the child switcher needs only each case's id and child's name.
+    case = family_case(current_user, case_id)
+    tabs = child_tabs(current_user)
     link = guardian_link_of(current_user, case)
     assert link is not None
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
-    records = db.session.scalars(
-        select(ConsentRecord)
-        .where(ConsentRecord.case_id == case.id)
-        .options(joinedload(ConsentRecord.given_by))
-        .order_by(ConsentRecord.id.desc())
-    ).all()
+    records = consent_records_of(case)
+    # The same records, oldest first, answer the page's own checks (child mode, sign-in).
+    remember_consent_records(case, records[::-1])
     needs = needs_of(current_user)
     # The Check-ins tab counts what waits on that page: session check-ins and the weekly one.
     waiting = sum(
         1 for need in needs if need.kind in ("session", "weekly") and need.case_id == case.id
     )
     answered = answered_feedback(case.id, current_user.id, limit=3)
+    # Each document's title in the reader's language, looked up once (the page names them up to
+    # three times each).
+    titles = {kind: gettext(msgid_of(doc.title)) for kind, doc in CONSENT_DOCUMENTS.items()}
     form = consent_form or ConsentForm(formdata=None)
-    form.kind.choices = [SelectChoice(k.value, CONSENT_DOCUMENTS[k].title) for k in kinds]
+    form.kind.choices = [SelectChoice(k.value, titles[k]) for k in kinds]
     return render(
         "family/family.html",
         case=case,
         link=link,
-        all_cases=all_cases,
+        all_cases=tabs,
         consent_records=records,
         my_consents=_my_consents(records, kinds),
         child_assent=next((r for r in records if r.kind is ConsentKind.CHILD_ASSENT), None),
         consent_form=form,
-        documents=CONSENT_DOCUMENTS,
+        titles=titles,
         next_session=feedback.next_session(case),
         feedback_waiting=waiting,
-        needs=describe_all(needs, all_cases),
-        needs_by_case={c.id: sum(1 for n in needs if n.case_id == c.id) for c in all_cases},
+        needs=describe_all(needs, {tab.id: tab.first_name for tab in tabs}),
+        needs_by_case={tab.id: sum(1 for n in needs if n.case_id == tab.id) for tab in tabs},
         button_form=ButtonForm(formdata=None),
         answered_feedback=answered,
-        latest_practice=practice_log(current_user, case, limit=3),
+        latest_practice=latest_practice(case, limit=3),
         status=status,
     )
 

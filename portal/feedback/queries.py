@@ -3,7 +3,9 @@ may see (the case itself comes from `get_case_for`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from functools import cache
+
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
@@ -55,16 +57,25 @@ def answered_feedback(case_id: int, guardian_id: int, limit: int) -> list[Sessio
     """A guardian's own feedback that the therapist answered, newest first, at most `limit`."""
     return list(
         db.session.scalars(
-            select(SessionFeedback)
-            .where(
-                SessionFeedback.case_id == case_id,
-                SessionFeedback.guardian_id == guardian_id,
-                SessionFeedback.answer != "",
-            )
-            .options(selectinload(SessionFeedback.session))
-            .order_by(SessionFeedback.created_at.desc())
-            .limit(limit)
+            _answered_statement(),
+            {"case_id": case_id, "guardian_id": guardian_id, "limit": limit},
         )
+    )
+
+
+@cache
+def _answered_statement() -> Select[SessionFeedback]:
+    """Built once, on first use (issue 17: the family page builds it on every visit)."""
+    return (
+        select(SessionFeedback)
+        .where(
+            SessionFeedback.case_id == bindparam("case_id"),
+            SessionFeedback.guardian_id == bindparam("guardian_id"),
+            SessionFeedback.answer != "",
+        )
+        .options(selectinload(SessionFeedback.session))
+        .order_by(SessionFeedback.created_at.desc())
+        .limit(bindparam("limit"))
     )
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from portal import db
 from portal.db import utcnow
@@ -192,14 +193,22 @@ def sessions_of(case: Case) -> list[TherapySession]:
 
 def next_session(case: Case) -> TherapySession | None:
     return db.session.scalars(
+        _next_session_statement(), {"case_id": case.id, "now": utcnow()}
+    ).first()
+
+
+@cache
+def _next_session_statement() -> Select[TherapySession]:
+    """Built once, on first use (issue 17: the family page builds it on every visit)."""
+    return (
         select(TherapySession)
         .where(
-            TherapySession.case_id == case.id,
+            TherapySession.case_id == bindparam("case_id"),
             TherapySession.status == SessionStatus.SCHEDULED,
-            TherapySession.starts_at > utcnow(),
+            TherapySession.starts_at > bindparam("now"),
         )
         .order_by(TherapySession.starts_at)
-    ).first()
+    )
 
 
 def feedback_due(case: Case, respondent_key: str) -> list[TherapySession]:

@@ -9,6 +9,11 @@ from flask_babel import lazy_gettext as _l
 from portal.i18n import gettext as _
 from portal.i18n import local_date
 from portal.models.plans import Goal, PlanVersion
+from portal.plans.queries import GoalText, VersionText
+
+# A version as the plan editor holds it (objects) or as "what changed" reads it (words).
+Version = PlanVersion | VersionText
+VersionGoal = Goal | GoalText
 
 OWNER_WORDS = {
     "child": _l("your child"),
@@ -29,7 +34,7 @@ class Change:
         return {"added": _("New"), "removed": _("Removed"), "changed": _("Changed")}[self.kind]
 
 
-def _benchmark_words(goal: Goal) -> dict[str, str]:
+def _benchmark_words(goal: VersionGoal) -> dict[str, str]:
     return {
         b.measure: _(
             "%(measure)s: %(target)s by %(day)s",
@@ -41,7 +46,7 @@ def _benchmark_words(goal: Goal) -> dict[str, str]:
     }
 
 
-def _goal_changes(old: Goal, new: Goal) -> list[Change]:
+def _goal_changes(old: VersionGoal, new: VersionGoal) -> list[Change]:
     name = new.child_text
     changes = []
     if old.child_text != new.child_text:
@@ -95,7 +100,7 @@ def _goal_changes(old: Goal, new: Goal) -> list[Change]:
     return changes
 
 
-def describe_changes(old: PlanVersion | None, new: PlanVersion) -> list[Change]:
+def describe_changes(old: Version | None, new: Version) -> list[Change]:
     """Everything a family should notice moving from `old` (the active plan) to `new`."""
     if old is None:
         return [Change("added", _("A first plan"), after=new.change_summary)]

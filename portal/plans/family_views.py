@@ -23,7 +23,14 @@ from portal.models.plans import (
 from portal.plans import bp, services
 from portal.plans.changes import describe_changes
 from portal.plans.forms import AssentForm, CommentForm, GuardianResponseForm, ProgressForm
-from portal.plans.queries import get_plan_for, previous_active_version, progress_by_goal
+from portal.plans.queries import (
+    get_plan_for,
+    get_plan_text_for,
+    load_content,
+    previous_active_text,
+    progress_by_goal,
+    reached_case,
+)
 from portal.policies import guardian_link_of, may, require, today
 from portal.security import child_mode_allowed
 from portal.session_state import in_child_mode
@@ -40,11 +47,6 @@ THANKS = {
 
 def _case_of(plan: PlanVersion) -> Case:
     return get_case_for(current_user, plan.case_id)
-
-
-def _previous_active(case: Case, plan: PlanVersion) -> PlanVersion | None:
-    """What the family compares against: the plan in force before this version."""
-    return previous_active_version(case, plan)
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -83,10 +85,11 @@ def _answer_form(plan: PlanVersion) -> GuardianResponseForm:
 @bp.get("/plans/<int:plan_id>/changes")
 @audited("read", plan="plan_id")
 def changes(plan_id: int) -> Response:
-    plan = get_plan_for(current_user, plan_id)
+    plan, case = get_plan_text_for(current_user, plan_id)
     require("plan.read_full")
-    case = _case_of(plan)
-    previous = _previous_active(case, plan)
+    reached_case(case)
+    previous = previous_active_text(case, plan)
+    load_content(plan, previous)
     return render(
         "plans/changes.html",
         plan=plan,

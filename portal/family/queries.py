@@ -1,0 +1,141 @@
+"""What the guardian's family page reads besides its case and "What needs you": each statement is
+built once, with the guardian, the case and the moment as bound parameters, and reads plain columns
+where the page shows a few of them (issue 17: building statements and objects was most of the
+page's cost)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from flask import abort
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import joinedload
+
+from portal import db
+from portal.audit_trail import accessed
+from portal.cases.queries import case_ids_visible_to
+from portal.db import utcnow
+from portal.labels import named_kin
+from portal.ladders.scales import tenths
+from portal.models import Case, CaseTherapist, Child, ConsentRecord, GuardianLink, Role, User
+from portal.models.ladders import Completion, LadderStep, PracticeAttempt
+
+
+@cache
+def _case_statement(role: Role) -> Select[Case]:
+    """`get_case_for`'s statement (the case, its child and its whole team, joined) with the child's
+    own sign-in too (the page says how the child signs in), without the therapists' clinic (their
+    office hours are not on this page), the person and moment bound."""
+    visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
+    return (
+        select(Case)
+        .where(Case.id == bindparam("case_id"), Case.id.in_(visible))
+        .options(
+            joinedload(Case.child).joinedload(Child.user),
+            joinedload(Case.therapist_links).joinedload(CaseTherapist.therapist),
+            joinedload(Case.guardian_links).joinedload(GuardianLink.guardian),
+        )
+    )
+
+
+def family_case(guardian: User, case_id: int) -> Case:
+    """The case as `get_case_for` gives it (404 outside the guardian's reach, named to the audit
+    trail alike), in one statement built once."""
+    case = (
+        db.session.scalars(
+            _case_statement(guardian.role),
+            {"case_id": case_id, "user_id": guardian.id, "now": utcnow()},
+        )
+        .unique()
+        .one_or_none()
+    )
+    if case is None:
+        abort(404)
+    accessed("case", case.id, case_id=case.id, child_id=case.child_id)
+    return case
+
+
+@dataclass(frozen=True)
+class ChildTab:
+    """One child in the switcher: the case and the child's first name."""
+
+    id: int
+    first_name: str
+
+
+@cache
+def _tabs_statement() -> Select[int, str]:
+    visible = case_ids_visible_to(Role.GUARDIAN, bindparam("user_id"), bindparam("now"))
+    return (
+        select(Case.id, Child.first_name)
+        .join(Child, Child.id == Case.child_id)
+        .where(Case.id.in_(visible))
+        .order_by(Case.id)
+    )
+
+
+def child_tabs(guardian: User) -> list[ChildTab]:
+    """Every case of this guardian (the cases `cases_for` gives, in the same order)."""
+    rows = db.session.execute(_tabs_statement(), {"user_id": guardian.id, "now": utcnow()})
+    return [ChildTab(case_id, first_name) for case_id, first_name in rows]
+
+
+@cache
+def _consent_statement() -> Select[ConsentRecord]:
+    return (
+        select(ConsentRecord)
+        .where(ConsentRecord.case_id == bindparam("case_id"))
+        .options(joinedload(ConsentRecord.given_by))
+        .order_by(ConsentRecord.id.desc())
+    )
+
+
+def consent_records_of(case: Case) -> Sequence[ConsentRecord]:
+    """Every consent record of the case, newest first, with who gave it."""
+    return db.session.scalars(_consent_statement(), {"case_id": case.id}).all()
+
+
+@dataclass(frozen=True)
+class LatestPractice:
+    """One practice entry as the family page lists it (the full log is on the progress page)."""
+
+    step_title: str
+    picture: str
+    practiced_at: datetime
+    peak: int
+    completion: Completion
+    coach: str
+
+    def rating(self, which: str) -> str:
+        return tenths(getattr(self, which))
+
+
+@cache
+def _practice_statement() -> Select[str, str, datetime, int, Completion, str]:
+    return (
+        select(
+            LadderStep.title,
+            LadderStep.picture,
+            PracticeAttempt.practiced_at,
+            PracticeAttempt.fear_peak,
+            PracticeAttempt.completion,
+            PracticeAttempt.coach,
+        )
+        .join(LadderStep, LadderStep.id == PracticeAttempt.step_id)
+        .where(PracticeAttempt.case_id == bindparam("case_id"))
+        .order_by(PracticeAttempt.practiced_at.desc(), PracticeAttempt.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+def latest_practice(case: Case, limit: int) -> list[LatestPractice]:
+    """The case's last `limit` practice entries, newest first (as `ladders.queries.practice_log`
+    orders them), read as plain columns in one statement."""
+    rows = db.session.execute(_practice_statement(), {"case_id": case.id, "limit": limit})
+    return [
+        LatestPractice(title, picture, practiced_at, peak, completion, named_kin(coach))
+        for title, picture, practiced_at, peak, completion, coach in rows
+    ]
