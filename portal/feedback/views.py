@@ -297,7 +297,7 @@ def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) 
     prep = prepare(case, utcnow())
     if form is None:
         form = AgendaForm(formdata=None)
-        form.text.data = prep.agenda.text if prep.agenda else ""
+        form.text.data = prep.agenda or ""
     return render(
         "feedback/before_session.html",
         case=case,
