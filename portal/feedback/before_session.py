@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
+from babel.numbers import format_decimal
+from flask import url_for
+from flask_babel import get_locale
 from sqlalchemy import bindparam, func, literal_column, select
 
 from portal import db
 from portal.feedback.alerts import AlertGroup, group_by_cause
+from portal.i18n import moments
 from portal.models import Case, User
 from portal.models.feedback import (
     CareAlert,
@@ -451,6 +455,40 @@ def prepare(case: Case, now: datetime) -> Prep:
     prep.review_due = head.review_due
     prep.agenda = head.agenda
     return prep
+
+
+_PLACEHOLDER = 918273645
+
+
+@lru_cache(maxsize=2048)
+def _fear_in(language: str, value: int) -> str:
+    """A fear rating out of 100 said out of 10 as the page's `(value / 10)|round(1)|number` says
+    it (Jinja's round, then Flask-Babel's format_decimal in the viewer's locale)."""
+    return str(format_decimal(round(value / 10, 1), locale=language))
+
+
+class PageHelp:
+    """What the page says many times, made once per page (issue 17): the paths it links to (built
+    once, each practice entry's id put in its place), the practice days (`portal.i18n.moments`)
+    and the fear ratings out of 10."""
+
+    def __init__(self, case_id: int) -> None:
+        self.progress = url_for("ladders.progress", case_id=case_id)
+        self.feedback = url_for("feedback.case_feedback", case_id=case_id)
+        self.plan_hub = url_for("plans.plan_hub", case_id=case_id)
+        judge = url_for("feedback.judge_prediction", case_id=case_id, attempt_id=_PLACEHOLDER)
+        head, found, tail = judge.partition(str(_PLACEHOLDER))
+        assert found and str(_PLACEHOLDER) not in tail, judge
+        self._judge = (head, tail)
+        self.day = moments("day")
+        self._language = str(get_locale())
+
+    def judge(self, attempt_id: int) -> str:
+        """url_for("feedback.judge_prediction", case_id=…, attempt_id=attempt_id)."""
+        return f"{self._judge[0]}{int(attempt_id)}{self._judge[1]}"
+
+    def fear(self, value: int) -> str:
+        return _fear_in(self._language, value)
 
 
 class PredictionError(ValueError):

@@ -292,7 +292,7 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
 
 def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) -> Response:
     from portal.db import utcnow
-    from portal.feedback.before_session import prepare
+    from portal.feedback.before_session import PageHelp, prepare
 
     prep = prepare(case, utcnow())
     if form is None:
@@ -304,6 +304,7 @@ def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) 
         prep=prep,
         form=form,
         prediction_form=PredictionForm(formdata=None),
+        page=PageHelp(case.id),
         status=status,
     )
 
