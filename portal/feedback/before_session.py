@@ -178,6 +178,12 @@ def _written(value: Any) -> Any:
     return literal_column(f"'{value.value}'")
 
 
+def _read(statement: Any, values: dict[str, Any]) -> Any:
+    """The rows of one of the page's statements of columns, through the session's connection
+    (no ORM entities to load, so none of the ORM's per-statement work)."""
+    return db.session.connection().execute(statement, values)
+
+
 @cache
 def _head_statement() -> Any:
     """One row: the last held session, the next one, the plan's review date, the agenda and the
@@ -279,15 +285,13 @@ def _attempts_statement() -> Any:
 
 def _sessions(case: Case, now: datetime) -> tuple[Any, datetime]:
     fallback = now - timedelta(days=DEFAULT_WINDOW_DAYS)
-    head = db.session.execute(
-        _head_statement(), {"case_id": case.id, "now": now, "fallback": fallback}
-    ).one()
+    head = _read(_head_statement(), {"case_id": case.id, "now": now, "fallback": fallback}).one()
     return head, (head.last_at if head.last_id is not None else fallback)
 
 
 def _practice(prep: Prep, case: Case, now: datetime) -> None:
     ladders: list[tuple[LadderRow, list[StepRow]]] = []
-    for row in db.session.execute(_ladders_statement(), {"case_id": case.id}):
+    for row in _read(_ladders_statement(), {"case_id": case.id}):
         ladder_id, title, target, step_id, *step = row
         if not ladders or ladders[-1][0].id != ladder_id:
             ladders.append((LadderRow(ladder_id, title, target), []))
@@ -295,9 +299,7 @@ def _practice(prep: Prep, case: Case, now: datetime) -> None:
             ladders[-1][1].append(StepRow(step_id, ladder_id, *step))
     attempts = [
         AttemptRow(*row)
-        for row in db.session.execute(
-            _attempts_statement(), {"case_id": case.id, "since": prep.since}
-        )
+        for row in _read(_attempts_statement(), {"case_id": case.id, "since": prep.since})
     ]
     attempts.reverse()  # oldest first, for trends
     weeks = max((now - prep.since).days, 1) / 7
@@ -367,9 +369,7 @@ def _checkins(prep: Prep, case: Case) -> None:
     last = prep.last_session
     if last is None:
         return
-    answers = [
-        AnswerRow(*row) for row in db.session.execute(_answers_statement(), {"session_id": last.id})
-    ]
+    answers = [AnswerRow(*row) for row in _read(_answers_statement(), {"session_id": last.id})]
     keys = [a.respondent_key for a in answers if a.respondent is Respondent.GUARDIAN]
     earlier: dict[str, EarlierRow] = {}
     if keys:
@@ -380,11 +380,10 @@ def _checkins(prep: Prep, case: Case) -> None:
             "starts_at": last.starts_at,
             "most": 10 * len(keys),
         }
-        for row in db.session.execute(_earlier_statement(), values):
+        for row in _read(_earlier_statement(), values):
             earlier.setdefault(row.respondent_key, EarlierRow(*row))
     attendance = [
-        AttendeeRow(*row)
-        for row in db.session.execute(_attendance_statement(), {"session_id": last.id})
+        AttendeeRow(*row) for row in _read(_attendance_statement(), {"session_id": last.id})
     ]
     attended = {row.attendee_key for row in attendance}
     for answer in answers:
@@ -437,17 +436,17 @@ def _alerts_statement() -> Any:
 
 
 def prepare(case: Case, now: datetime) -> Prep:
+    db.session.flush()  # what the session would flush before a read (the reads go round it)
     head, since = _sessions(case, now)
     last = SessionRow(head.last_id, head.last_at) if head.last_id is not None else None
     prep = Prep(since=since, last_session=last, next_session=head.next_at)
     _practice(prep, case, now)
     _checkins(prep, case)
     values = {"case_id": case.id, "since": since}
-    prep.weekly = [WeeklyRow(*row) for row in db.session.execute(_weekly_statement(), values)]
+    prep.weekly = [WeeklyRow(*row) for row in _read(_weekly_statement(), values)]
     prep.messages = int(head.messages or 0)
     prep.tasks = [
-        said(words, summary)
-        for words, summary in db.session.execute(_tasks_statement(), {"case_id": case.id})
+        said(words, summary) for words, summary in _read(_tasks_statement(), {"case_id": case.id})
     ]
     prep.alerts = group_by_cause(
         list(db.session.scalars(_alerts_statement(), {"case_id": case.id}))
