@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from babel.numbers import format_decimal
 from flask import url_for
 from flask_babel import get_locale
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, null, select, union_all
 
 from portal import db
 from portal.feedback.alerts import AlertGroup, group_by_cause
@@ -232,16 +232,6 @@ def _head_statement() -> Any:
 
 
 @cache
-def _attendance_statement() -> Any:
-    return (
-        select(SessionAttendance.attendee_key, SessionAttendance.guardian_id, User.display_name)
-        .outerjoin(User, User.id == SessionAttendance.guardian_id)
-        .where(SessionAttendance.session_id == bindparam("session_id"))
-        .order_by(SessionAttendance.id)
-    )
-
-
-@cache
 def _ladders_statement() -> Any:
     return (
         select(
@@ -334,20 +324,38 @@ def _practice(prep: Prep, case: Case, now: datetime) -> None:
 
 
 @cache
-def _answers_statement() -> Any:
-    return (
+def _last_session_statement() -> Any:
+    """Who answered about the last session (came 0) and who came to it (came 1), each by id."""
+    session_id: Any = bindparam("session_id")
+    answers = (
         select(
-            SessionFeedback.id,
+            literal_column("0").label("came"),
+            SessionFeedback.id.label("ident"),
             SessionFeedback.respondent,
-            SessionFeedback.respondent_key,
+            SessionFeedback.respondent_key.label("key"),
             SessionFeedback.overall,
             SessionFeedback.comment,
+            SessionFeedback.guardian_id,
             User.display_name,
         )
         .outerjoin(User, User.id == SessionFeedback.guardian_id)
-        .where(SessionFeedback.session_id == bindparam("session_id"))
-        .order_by(SessionFeedback.id)
+        .where(SessionFeedback.session_id == session_id)
     )
+    came = (
+        select(
+            literal_column("1"),
+            SessionAttendance.id,
+            null(),
+            SessionAttendance.attendee_key,
+            null(),
+            null(),
+            SessionAttendance.guardian_id,
+            User.display_name,
+        )
+        .outerjoin(User, User.id == SessionAttendance.guardian_id)
+        .where(SessionAttendance.session_id == session_id)
+    )
+    return union_all(answers, came).order_by(literal_column("came"), literal_column("ident"))
 
 
 @cache
@@ -369,7 +377,15 @@ def _checkins(prep: Prep, case: Case) -> None:
     last = prep.last_session
     if last is None:
         return
-    answers = [AnswerRow(*row) for row in _read(_answers_statement(), {"session_id": last.id})]
+    answers: list[AnswerRow] = []
+    attendance: list[AttendeeRow] = []
+    for came, ident, respondent, key, overall, comment, guardian_id, name in _read(
+        _last_session_statement(), {"session_id": last.id}
+    ):
+        if came:
+            attendance.append(AttendeeRow(key, guardian_id, name))
+        else:
+            answers.append(AnswerRow(ident, respondent, key, overall, comment, name))
     keys = [a.respondent_key for a in answers if a.respondent is Respondent.GUARDIAN]
     earlier: dict[str, EarlierRow] = {}
     if keys:
@@ -382,9 +398,6 @@ def _checkins(prep: Prep, case: Case) -> None:
         }
         for row in _read(_earlier_statement(), values):
             earlier.setdefault(row.respondent_key, EarlierRow(*row))
-    attendance = [
-        AttendeeRow(*row) for row in _read(_attendance_statement(), {"session_id": last.id})
-    ]
     attended = {row.attendee_key for row in attendance}
     for answer in answers:
         if answer.respondent is Respondent.CHILD:
