@@ -26,6 +26,7 @@ from portal.feedback.alerts import AlertGroup, group_by_cause
 from portal.i18n import moments
 from portal.models import Case, User
 from portal.models.feedback import (
+    AlertKind,
     CareAlert,
     Respondent,
     SessionAgenda,
@@ -39,7 +40,7 @@ from portal.models.ladders import Ladder, LadderStep, PracticeAttempt, StepStatu
 from portal.models.messages import Message, MessageThread
 from portal.models.plans import PlanStatus, PlanVersion
 from portal.models.tasks import CaseTask
-from portal.stored_words import said
+from portal.stored_words import Words, said
 
 DEFAULT_WINDOW_DAYS = 14  # when there was no held session yet
 MOST_ATTEMPTS = 200
@@ -110,6 +111,21 @@ class WeeklyRow(NamedTuple):
     difficulty: int
     reducing: str
     guardian_name: str
+
+
+class AlertRow(NamedTuple):
+    """An open alert (portal.feedback.alerts.OpenAlert)."""
+
+    id: int
+    kind: AlertKind
+    evidence: str
+    created_at: datetime
+    summary_words: Words | None
+    summary: str
+
+    @property
+    def summary_text(self) -> str:
+        return said(self.summary_words, self.summary)
 
 
 @dataclass
@@ -433,18 +449,29 @@ def _weekly_statement() -> Any:
 
 
 @cache
-def _tasks_statement() -> Any:
-    return (
-        select(CaseTask.summary_words, CaseTask.summary)
-        .where(CaseTask.case_id == bindparam("case_id"), CaseTask.resolved_at.is_(None))
-        .order_by(CaseTask.created_at)
-    )
-
-
-@cache
-def _alerts_statement() -> Any:
-    return select(CareAlert).where(
-        CareAlert.case_id == bindparam("case_id"), CareAlert.resolved_at.is_(None)
+def _open_items_statement() -> Any:
+    """The case's open alerts (alert 1) and open family requests (alert 0, oldest first)."""
+    case_id: Any = bindparam("case_id")
+    alerts = select(
+        literal_column("1").label("alert"),
+        CareAlert.id.label("ident"),
+        CareAlert.kind,
+        CareAlert.evidence,
+        CareAlert.created_at.label("created"),
+        CareAlert.summary_words,
+        CareAlert.summary,
+    ).where(CareAlert.case_id == case_id, CareAlert.resolved_at.is_(None))
+    tasks = select(
+        literal_column("0"),
+        CaseTask.id,
+        null(),
+        null(),
+        CaseTask.created_at,
+        CaseTask.summary_words,
+        CaseTask.summary,
+    ).where(CaseTask.case_id == case_id, CaseTask.resolved_at.is_(None))
+    return union_all(alerts, tasks).order_by(
+        literal_column("alert"), literal_column("created"), literal_column("ident")
     )
 
 
@@ -458,12 +485,15 @@ def prepare(case: Case, now: datetime) -> Prep:
     values = {"case_id": case.id, "since": since}
     prep.weekly = [WeeklyRow(*row) for row in _read(_weekly_statement(), values)]
     prep.messages = int(head.messages or 0)
-    prep.tasks = [
-        said(words, summary) for words, summary in _read(_tasks_statement(), {"case_id": case.id})
-    ]
-    prep.alerts = group_by_cause(
-        list(db.session.scalars(_alerts_statement(), {"case_id": case.id}))
-    )
+    alerts: list[AlertRow] = []
+    for alert, ident, kind, evidence, created, words, summary in _read(
+        _open_items_statement(), {"case_id": case.id}
+    ):
+        if alert:
+            alerts.append(AlertRow(ident, kind, evidence, created, words, summary))
+        else:
+            prep.tasks.append(said(words, summary))
+    prep.alerts = group_by_cause(alerts)
     prep.review_due = head.review_due
     prep.agenda = head.agenda
     return prep
