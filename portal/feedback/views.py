@@ -303,7 +303,6 @@ def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) 
         case=case,
         prep=prep,
         form=form,
-        prediction_form=PredictionForm(formdata=None),
         page=PageHelp(case.id),
         status=status,
     )
