@@ -343,7 +343,7 @@ def _practice(prep: Prep, case: Case, now: datetime) -> None:
 def _last_session_statement() -> Any:
     """Who answered about the last session (came 0) and who came to it (came 1), each by id."""
     session_id: Any = bindparam("session_id")
-    answers = (
+    answers: Any = (
         select(
             literal_column("0").label("came"),
             SessionFeedback.id.label("ident"),
@@ -357,7 +357,7 @@ def _last_session_statement() -> Any:
         .outerjoin(User, User.id == SessionFeedback.guardian_id)
         .where(SessionFeedback.session_id == session_id)
     )
-    came = (
+    came: Any = (
         select(
             literal_column("1"),
             SessionAttendance.id,
@@ -452,7 +452,7 @@ def _weekly_statement() -> Any:
 def _open_items_statement() -> Any:
     """The case's open alerts (alert 1) and open family requests (alert 0, oldest first)."""
     case_id: Any = bindparam("case_id")
-    alerts = select(
+    alerts: Any = select(
         literal_column("1").label("alert"),
         CareAlert.id.label("ident"),
         CareAlert.kind,
@@ -461,7 +461,7 @@ def _open_items_statement() -> Any:
         CareAlert.summary_words,
         CareAlert.summary,
     ).where(CareAlert.case_id == case_id, CareAlert.resolved_at.is_(None))
-    tasks = select(
+    tasks: Any = select(
         literal_column("0"),
         CaseTask.id,
         null(),
