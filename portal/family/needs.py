@@ -30,7 +30,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    literal_column,
     null,
     or_,
     select,
@@ -120,8 +119,9 @@ def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) 
 
 
 def _written(value: enum.Enum) -> Any:
-    """A constant as SQL text in the statement (an enum's value: no quotes inside)."""
-    return literal_column(f"'{value.value}'")
+    """An enum's value written into the SQL text when the statement runs (SQLAlchemy renders and
+    quotes it: `literal_execute`), not sent as a bound parameter."""
+    return literal(value.value, String, literal_execute=True)
 
 
 def _version_key(kind: ConsentKind) -> str:
