@@ -17,7 +17,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
 from portal.cases.queries import get_in_case, reached, visible_case_ids
-from portal.db import utcnow
 from portal.labels import named_kin
 from portal.ladders.scales import tenths
 from portal.models import Case, User
@@ -422,26 +421,3 @@ def _jar_statement() -> Select[int, int, int]:
         .scalar_subquery()
     )
     return select(practices, balance, pending)
-
-
-def practice_summary(case_ids: list[int]) -> dict[int, dict[str, object]]:
-    """For the caseload: practice in the last 7 days and the latest practice, per case."""
-    from datetime import timedelta
-
-    summary: dict[int, dict[str, object]] = {cid: {"week": 0, "last": None} for cid in case_ids}
-    if not case_ids:
-        return summary
-    since = utcnow() - timedelta(days=7)
-    for case_id, count in db.session.execute(
-        select(PracticeAttempt.case_id, func.count())
-        .where(PracticeAttempt.case_id.in_(case_ids), PracticeAttempt.practiced_at >= since)
-        .group_by(PracticeAttempt.case_id)
-    ):
-        summary[case_id]["week"] = count
-    for case_id, last in db.session.execute(
-        select(PracticeAttempt.case_id, func.max(PracticeAttempt.practiced_at))
-        .where(PracticeAttempt.case_id.in_(case_ids))
-        .group_by(PracticeAttempt.case_id)
-    ):
-        summary[case_id]["last"] = last
-    return summary
