@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from portal import db
@@ -119,9 +119,15 @@ event.listen(Session, "after_rollback", _forget_consent_records)
 
 
 def _load_consent_records(case_id: int) -> Sequence[ConsentRecord]:
-    return db.session.scalars(
-        select(ConsentRecord).where(ConsentRecord.case_id == case_id).order_by(ConsentRecord.id)
-    ).all()
+    return db.session.scalars(_CONSENT_RECORDS, {"case_id": case_id}).all()
+
+
+# Built once, the case bound (issue 17: every request about a child's record reads them).
+_CONSENT_RECORDS = (
+    select(ConsentRecord)
+    .where(ConsentRecord.case_id == bindparam("case_id"))
+    .order_by(ConsentRecord.id)
+)
 
 
 def child_data_allowed(case: Case) -> bool:
