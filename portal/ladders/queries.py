@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, Select, bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal import db
 from portal.cases.queries import get_in_case, reached, visible_case_ids
@@ -78,17 +78,28 @@ def get_step_in(ladder: Ladder, step_id: int) -> LadderStep:
 
 
 def get_case_step(case: Case, step_id: int) -> LadderStep:
+    """A step of the case's open ladders, with its ladder (from the same join: logging a practice
+    reads the ladder's mastery rule, with no second read for it)."""
     step = db.session.scalars(
+        _case_step_statement(), {"step_id": step_id, "case_id": case.id}
+    ).one_or_none()
+    return reached(step, "ladder_step", case.id)
+
+
+@cache
+def _case_step_statement() -> Select[LadderStep]:
+    """`get_case_step`'s statement, built once (issue 17), the step and the case bound."""
+    return (
         select(LadderStep)
         .join(Ladder, LadderStep.ladder_id == Ladder.id)
         .where(
-            LadderStep.id == step_id,
-            Ladder.case_id == case.id,
+            LadderStep.id == bindparam("step_id"),
+            Ladder.case_id == bindparam("case_id"),
             Ladder.retired_at.is_(None),
             LadderStep.retired_at.is_(None),
         )
-    ).one_or_none()
-    return reached(step, "ladder_step", case.id)
+        .options(contains_eager(LadderStep.ladder))
+    )
 
 
 def get_attempt_for(user: User, attempt_id: int) -> PracticeAttempt:
