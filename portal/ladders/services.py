@@ -388,19 +388,15 @@ def do_log_practice(
         note=data.note.strip(),
         note_private=bool(data.note_private and private_notes_allowed and data.note.strip()),
     )
-    if _twin_cannot_race():
-        db.session.add(attempt)
-        db.session.flush()
-    else:
-        try:
-            with db.session.begin_nested():
-                db.session.add(attempt)
-                db.session.flush()
-        except IntegrityError:
-            replay = _replay(case, step, data)
-            if replay is None:
-                raise
-            return replay
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+    except IntegrityError:
+        replay = _replay(case, step, data)
+        if replay is None:
+            raise
+        return replay
     tokens = tokens_for(step, data.completion)
     # The ledger row is only written, never read back in this request: one insert built once,
     # not an object for the session to flush (issue 17).
@@ -427,16 +423,6 @@ def do_log_practice(
 def _earned_statement() -> Insert:
     """The tokens a try earned: one ledger row, its values bound (built once, issue 17)."""
     return insert(cast(Table, TokenEntry.__table__))
-
-
-def _twin_cannot_race() -> bool:
-    """True when this transaction holds SQLite's write lock from its start (BEGIN IMMEDIATE, D7:
-    every transaction but a GET's read): a twin post of the same form then waits for it to
-    commit before looking its key up, and finds this attempt (RL-02). The key's look-up above
-    already decided, so no savepoint is needed to catch the twin's insert (issue 17: two
-    statements less). Elsewhere (PostgreSQL, a deferred read) the twin can race between the
-    look-up and the insert: the savepoint catches the unique key's refusal."""
-    return db.session.get_bind().dialect.name == "sqlite" and not db.read_only_request()
 
 
 def calm_days(step: LadderStep) -> int:
