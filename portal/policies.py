@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from portal import db
@@ -119,9 +120,18 @@ event.listen(Session, "after_rollback", _forget_consent_records)
 
 
 def _load_consent_records(case_id: int) -> Sequence[ConsentRecord]:
-    return db.session.scalars(
-        select(ConsentRecord).where(ConsentRecord.case_id == case_id).order_by(ConsentRecord.id)
-    ).all()
+    return db.session.scalars(_consent_records_statement(), {"case_id": case_id}).all()
+
+
+@cache
+def _consent_records_statement() -> Select[ConsentRecord]:
+    """Built once (on first use: importing configures no mapper), the case bound (issue 17:
+    every request about a child's record reads them)."""
+    return (
+        select(ConsentRecord)
+        .where(ConsentRecord.case_id == bindparam("case_id"))
+        .order_by(ConsentRecord.id)
+    )
 
 
 def child_data_allowed(case: Case) -> bool:

@@ -168,16 +168,6 @@ def caseload_rows(user: User, today: date) -> list[CaseloadRow]:
     ]
 
 
-def pick_case_for(cases: list[Case], case_id: int) -> Case:
-    """Case `case_id` from a list `cases_for` gave (no second query): 404 when it is not there,
-    and its use is audited like `get_case_for`."""
-    case = next((c for c in cases if c.id == case_id), None)
-    if case is None:
-        abort(404)
-    accessed("case", case.id, case_id=case.id, child_id=case.child_id)
-    return case
-
-
 def get_case_for(user: User, case_id: int) -> Case:
     stmt = _with_team_of_one(
         select(Case).where(Case.id == case_id, Case.id.in_(visible_case_ids(user)))

@@ -56,8 +56,6 @@ def caseload() -> Response:
         local=worklist.LocalDates(),
         kin=worklist.said_once(kin),
         status_label=worklist.said_once(label),
-        gettext_in_rows=worklist.gettext_in_rows,
-        ngettext_in_rows=worklist.ngettext_in_rows,
     )
 
 

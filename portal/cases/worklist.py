@@ -20,8 +20,6 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import get_timezone
-from jinja2.nodes import EvalContext
-from jinja2.utils import pass_eval_context
 from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
@@ -29,8 +27,6 @@ from portal import db
 from portal.cases import queries
 from portal.feedback.alerts import AlertGroup, group_by_cause
 from portal.i18n import (
-    _template_gettext,
-    _template_ngettext,
     local_date,
     local_datetime,
     translations,
@@ -589,33 +585,6 @@ class LocalDates:
         if said is None:
             said = self._said[key] = local_date(value, "day")
         return said
-
-
-class _EvalContextOnly:
-    """All that portal.i18n's template gettext reads of its Jinja context: the eval context."""
-
-    __slots__ = ("eval_ctx",)
-
-    def __init__(self, eval_ctx: EvalContext) -> None:
-        self.eval_ctx = eval_ctx
-
-
-@pass_eval_context
-def gettext_in_rows(eval_ctx: EvalContext, string: str, **variables: Any) -> Any:
-    """The template `gettext` (a `{% trans %}` block) for a loop: the same function, called
-    without the context. Jinja gives a context function called in a loop or after a block's
-    `{% set %}` a new derived context each call (~15 µs; three a row on the caseload)."""
-    context: Any = _EvalContextOnly(eval_ctx)
-    return _template_gettext(context, string, **variables)
-
-
-@pass_eval_context
-def ngettext_in_rows(
-    eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
-) -> Any:
-    """The template `ngettext`, as `gettext_in_rows`."""
-    context: Any = _EvalContextOnly(eval_ctx)
-    return _template_ngettext(context, singular, plural, num, **variables)
 
 
 def said_once(words: Callable[[Any], str]) -> Callable[[Any], str]:

@@ -13,7 +13,6 @@ is gone.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
@@ -30,7 +29,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    literal_column,
     null,
     or_,
     select,
@@ -43,7 +41,7 @@ from sqlalchemy import (
 
 from portal import db
 from portal.consent_documents import CONSENT_DOCUMENTS
-from portal.db import UTCDateTime, utcnow
+from portal.db import UTCDateTime, utcnow, written
 from portal.i18n import local_date, local_datetime
 from portal.models import (
     Case,
@@ -119,11 +117,6 @@ def _row(kind: str, case_id: Any, ref_id: Any, number: Any, at: Any, text: Any) 
     ]
 
 
-def _written(value: enum.Enum) -> Any:
-    """A constant as SQL text in the statement (an enum's value: no quotes inside)."""
-    return literal_column(f"'{value.value}'")
-
-
 def _version_key(kind: ConsentKind) -> str:
     return f"version_{kind.value}"
 
@@ -174,7 +167,7 @@ def _statement() -> Any:
         # Written into the statement, not bound: SQLite plans a statement again at every execution
         # when a bound value could decide whether a partial index applies (plan_versions has two,
         # on status), and planning this union again was most of its time (0.6 of 0.75 ms).
-        PlanVersion.status == _written(PlanStatus.PROPOSED),
+        PlanVersion.status == written(PlanStatus.PROPOSED),
         PlanVersion.case_id.in_(select(links.c.case_id).where(links.c.can_consent.is_(True))),
         ~answered_plan,
     )

@@ -158,7 +158,9 @@ WHEN_CHOICES = _choices(
 
 
 class PracticeForm(FlaskForm):
-    idempotency_key = HiddenField(validators=[_uuid])
+    # The label WTForms would make up (it is never shown), given so that building the form does
+    # not load WTForms' own catalogue from disk on every request to translate it (issue 17).
+    idempotency_key = HiddenField("Idempotency Key", validators=[_uuid])
     when = RadioField(_l("When did you practise?"), choices=WHEN_CHOICES, default="now")
     fear_before = IntegerField(_l("Before"), validators=[Optional(), NumberRange(0, 10)])
     fear_peak = IntegerField(

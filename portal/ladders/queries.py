@@ -13,11 +13,10 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, Select, bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal import db
 from portal.cases.queries import get_in_case, reached, visible_case_ids
-from portal.db import utcnow
 from portal.labels import named_kin
 from portal.ladders.scales import tenths
 from portal.models import Case, User
@@ -79,17 +78,28 @@ def get_step_in(ladder: Ladder, step_id: int) -> LadderStep:
 
 
 def get_case_step(case: Case, step_id: int) -> LadderStep:
+    """A step of the case's open ladders, with its ladder (from the same join: logging a practice
+    reads the ladder's mastery rule, with no second read for it)."""
     step = db.session.scalars(
+        _case_step_statement(), {"step_id": step_id, "case_id": case.id}
+    ).one_or_none()
+    return reached(step, "ladder_step", case.id)
+
+
+@cache
+def _case_step_statement() -> Select[LadderStep]:
+    """`get_case_step`'s statement, built once (issue 17), the step and the case bound."""
+    return (
         select(LadderStep)
         .join(Ladder, LadderStep.ladder_id == Ladder.id)
         .where(
-            LadderStep.id == step_id,
-            Ladder.case_id == case.id,
+            LadderStep.id == bindparam("step_id"),
+            Ladder.case_id == bindparam("case_id"),
             Ladder.retired_at.is_(None),
             LadderStep.retired_at.is_(None),
         )
-    ).one_or_none()
-    return reached(step, "ladder_step", case.id)
+        .options(contains_eager(LadderStep.ladder))
+    )
 
 
 def get_attempt_for(user: User, attempt_id: int) -> PracticeAttempt:
@@ -422,26 +432,3 @@ def _jar_statement() -> Select[int, int, int]:
         .scalar_subquery()
     )
     return select(practices, balance, pending)
-
-
-def practice_summary(case_ids: list[int]) -> dict[int, dict[str, object]]:
-    """For the caseload: practice in the last 7 days and the latest practice, per case."""
-    from datetime import timedelta
-
-    summary: dict[int, dict[str, object]] = {cid: {"week": 0, "last": None} for cid in case_ids}
-    if not case_ids:
-        return summary
-    since = utcnow() - timedelta(days=7)
-    for case_id, count in db.session.execute(
-        select(PracticeAttempt.case_id, func.count())
-        .where(PracticeAttempt.case_id.in_(case_ids), PracticeAttempt.practiced_at >= since)
-        .group_by(PracticeAttempt.case_id)
-    ):
-        summary[case_id]["week"] = count
-    for case_id, last in db.session.execute(
-        select(PracticeAttempt.case_id, func.max(PracticeAttempt.practiced_at))
-        .where(PracticeAttempt.case_id.in_(case_ids))
-        .group_by(PracticeAttempt.case_id)
-    ):
-        summary[case_id]["last"] = last
-    return summary

@@ -15,10 +15,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Date, Select, bindparam, cast, distinct, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    distinct,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
@@ -310,9 +323,13 @@ def _same_answers(attempt: PracticeAttempt, step: LadderStep, data: PracticeInpu
 
 
 def find_attempt_by_key(key: str) -> PracticeAttempt | None:
-    return db.session.scalars(
-        select(PracticeAttempt).where(PracticeAttempt.idempotency_key == key)
-    ).one_or_none()
+    return db.session.scalars(_attempt_by_key_statement(), {"key": key}).one_or_none()
+
+
+@cache
+def _attempt_by_key_statement() -> Select[PracticeAttempt]:
+    """Built once (issue 17: every practice logged looks its key up), the key bound."""
+    return select(PracticeAttempt).where(PracticeAttempt.idempotency_key == bindparam("key"))
 
 
 def _replay(case: Case, step: LadderStep, data: PracticeInput) -> PracticeResult | None:
@@ -381,26 +398,38 @@ def do_log_practice(
             raise
         return replay
     tokens = tokens_for(step, data.completion)
-    db.session.add(
-        TokenEntry(
-            case_id=case.id,
-            kind=TokenKind.EARNED,
-            amount=tokens,
-            attempt_id=attempt.id,
-            reason=f"Practised “{step.title}”",
-            entered_by_id=actor.id,
-        )
+    # The ledger row is only written, never read back in this request: one insert built once,
+    # not an object for the session to flush (issue 17).
+    db.session.execute(
+        _earned_statement(),
+        {
+            "case_id": case.id,
+            "kind": TokenKind.EARNED,
+            "amount": tokens,
+            "attempt_id": attempt.id,
+            "redemption_id": None,
+            "reason": f"Practised “{step.title}”",
+            "entered_by_id": actor.id,
+        },
     )
     if step.status is StepStatus.AVAILABLE:
         step.status = StepStatus.PRACTISING
-    db.session.flush()
+        db.session.flush()
     mastered, unlocked = _apply_mastery(step)
     return PracticeResult(attempt, tokens, mastered=mastered, unlocked=unlocked)
 
 
+@cache
+def _earned_statement() -> Insert:
+    """The tokens a try earned: one ledger row, its values bound (built once, issue 17)."""
+    return insert(cast(Table, TokenEntry.__table__))
+
+
 def calm_days(step: LadderStep) -> int:
     """Separate days on which the peak fear stayed at or under the ladder's threshold."""
-    return calm_days_of([step]).get(step.id, 0)
+    dialect = db.session.get_bind().dialect.name
+    count = db.session.scalar(_calm_days_of_one_statement(dialect), {"step_id": step.id})
+    return int(count or 0)
 
 
 def calm_days_of(steps: list[LadderStep]) -> dict[int, int]:
@@ -415,17 +444,18 @@ def calm_days_of(steps: list[LadderStep]) -> dict[int, int]:
     return {step_id: int(count) for step_id, count in rows}
 
 
+def _utc_day(dialect: str) -> ColumnElement[Any]:
+    practiced = PracticeAttempt.practiced_at
+    if dialect == "postgresql":
+        return sql_cast(func.timezone("UTC", practiced), Date)
+    return func.date(practiced)
+
+
 @cache
 def _calm_days_statement(dialect: str) -> Select[int, int]:
     """Built once per database kind, the steps bound (issue 17)."""
-    practiced = PracticeAttempt.practiced_at
-    day: ColumnElement[Any]
-    if dialect == "postgresql":
-        day = cast(func.timezone("UTC", practiced), Date)
-    else:
-        day = func.date(practiced)
     return (
-        select(PracticeAttempt.step_id, func.count(distinct(day)))
+        select(PracticeAttempt.step_id, func.count(distinct(_utc_day(dialect))))
         .join(LadderStep, LadderStep.id == PracticeAttempt.step_id)
         .join(Ladder, Ladder.id == LadderStep.ladder_id)
         .where(
@@ -433,6 +463,22 @@ def _calm_days_statement(dialect: str) -> Select[int, int]:
             PracticeAttempt.fear_peak <= Ladder.mastery_peak_max * 10,
         )
         .group_by(PracticeAttempt.step_id)
+    )
+
+
+@cache
+def _calm_days_of_one_statement(dialect: str) -> Select[int]:
+    """`calm_days` of one step (each practice logged asks it): the same count as
+    `_calm_days_statement`'s, the step bound (built once, issue 17)."""
+    return (
+        select(func.count(distinct(_utc_day(dialect))))
+        .select_from(PracticeAttempt)
+        .join(LadderStep, LadderStep.id == PracticeAttempt.step_id)
+        .join(Ladder, Ladder.id == LadderStep.ladder_id)
+        .where(
+            PracticeAttempt.step_id == bindparam("step_id"),
+            PracticeAttempt.fear_peak <= Ladder.mastery_peak_max * 10,
+        )
     )
 
 

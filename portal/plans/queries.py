@@ -8,13 +8,13 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, literal_column, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.audit_trail import accessed
 from portal.cases.queries import case_ids_visible_to, get_in_case, reached, visible_case_ids
-from portal.db import utcnow
+from portal.db import utcnow, written
 from portal.models import Case, Child, Role, User
 from portal.models.plans import (
     Benchmark,
@@ -44,13 +44,6 @@ def _statuses_of(role: Role) -> tuple[PlanStatus, ...]:
     if role is Role.GUARDIAN:
         return FAMILY_VISIBLE
     return CHILD_VISIBLE
-
-
-def _written(*statuses: PlanStatus) -> list[Any]:
-    """Statuses as SQL text in a statement, not bound values: SQLite plans a statement again at
-    every execution when a bound value could decide whether a partial index applies, and
-    plan_versions has two, on status (issue 17)."""
-    return [literal_column(f"'{status.value}'") for status in statuses]
 
 
 @cache
@@ -210,7 +203,7 @@ def _plan_text_statement(role: Role) -> Select[int, int, int, PlanStatus, str, i
         .where(
             PlanVersion.id == bindparam("plan_id"),
             PlanVersion.case_id.in_(visible),
-            PlanVersion.status.in_(_written(*_statuses_of(role))),
+            PlanVersion.status.in_([written(status) for status in _statuses_of(role)]),
         )
     )
 
@@ -242,7 +235,7 @@ def _previous_statements() -> tuple[
 ]:
     in_case = select(*_VERSION_COLUMNS).where(PlanVersion.case_id == bindparam("case_id"))
     return (
-        in_case.where(PlanVersion.status == _written(PlanStatus.ACTIVE)[0]).limit(1),
+        in_case.where(PlanVersion.status == written(PlanStatus.ACTIVE)).limit(1),
         in_case.where(
             PlanVersion.number < bindparam("number"), PlanVersion.activated_at.is_not(None)
         )

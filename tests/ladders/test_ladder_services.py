@@ -218,6 +218,29 @@ def test_the_same_form_key_twice_stores_one_practice(in_app: Session, world: Wor
         )
 
 
+def test_a_twin_that_stored_the_key_after_the_look_up_is_answered_as_the_same_practice(
+    in_app: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RL-02 when a twin races between the key's look-up and the insert (on PostgreSQL it can;
+    SQLite's BEGIN IMMEDIATE makes the look-up decide, but both databases take the same path):
+    the unique key refuses the second insert inside a savepoint, and the first practice is given
+    back."""
+    _, steps = a_ladder(world.t1, world.case1)
+    key = "7d5c3b0e-0000-4000-8000-000000000003"
+    first = practice(world.c1, world.case1, steps[0], peak=3, key=key)
+    looked_up = services.find_attempt_by_key
+    misses = iter([True])  # the twin's row is not there yet when this request looks
+
+    def late_look_up(wanted: str) -> PracticeAttempt | None:
+        return None if next(misses, False) else looked_up(wanted)
+
+    monkeypatch.setattr(services, "find_attempt_by_key", late_look_up)
+    again = practice(world.c1, world.case1, steps[0], peak=3, key=key)
+    assert again.duplicate and again.attempt.id == first.attempt.id and again.tokens == 3
+    count = in_app.scalar(select(func.count()).select_from(PracticeAttempt))
+    assert count == 1 and services.token_balance(world.case1.id) == 3
+
+
 def test_a_private_note_is_only_private_where_allowed(in_app: Session, world: World) -> None:
     _, steps = a_ladder(world.t1, world.case1)
     kept = practice(world.c1, world.case1, steps[0], peak=3, note="mine", private=True).attempt
