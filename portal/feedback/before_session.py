@@ -19,9 +19,10 @@ from typing import Any, NamedTuple
 from babel.numbers import format_decimal
 from flask import url_for
 from flask_babel import get_locale
-from sqlalchemy import bindparam, func, literal_column, null, select, union_all
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from portal import db
+from portal.db import written
 from portal.feedback.alerts import AlertGroup, group_by_cause
 from portal.i18n import moments
 from portal.models import Case, User
@@ -187,13 +188,6 @@ class Prep:
     agenda: str | None = None  # the agenda's text; None when there is none
 
 
-def _written(value: Any) -> Any:
-    """A constant as SQL text in the statement (an enum's value: no quotes inside): SQLite plans
-    a statement again at every execution when a bound value could decide whether a partial index
-    applies (plan_versions has two, on status; see portal/family/needs.py)."""
-    return literal_column(f"'{value.value}'")
-
-
 def _read(statement: Any, values: dict[str, Any]) -> Any:
     """The rows of one of the page's statements of columns, through the session's connection
     (no ORM entities to load, so none of the ORM's per-statement work)."""
@@ -234,7 +228,7 @@ def _head_statement() -> Any:
         .where(MessageThread.case_id == case_id, Message.created_at >= since)
     )
     review = select(PlanVersion.review_due_on).where(
-        PlanVersion.case_id == case_id, PlanVersion.status == _written(PlanStatus.ACTIVE)
+        PlanVersion.case_id == case_id, PlanVersion.status == written(PlanStatus.ACTIVE)
     )
     agenda = select(SessionAgenda.text).where(SessionAgenda.case_id == case_id)
     return select(
@@ -345,7 +339,7 @@ def _last_session_statement() -> Any:
     session_id: Any = bindparam("session_id")
     answers: Any = (
         select(
-            literal_column("0").label("came"),
+            literal(0).label("came"),
             SessionFeedback.id.label("ident"),
             SessionFeedback.respondent,
             SessionFeedback.respondent_key.label("key"),
@@ -359,7 +353,7 @@ def _last_session_statement() -> Any:
     )
     came: Any = (
         select(
-            literal_column("1"),
+            literal(1),
             SessionAttendance.id,
             null(),
             SessionAttendance.attendee_key,
@@ -371,7 +365,8 @@ def _last_session_statement() -> Any:
         .outerjoin(User, User.id == SessionAttendance.guardian_id)
         .where(SessionAttendance.session_id == session_id)
     )
-    return union_all(answers, came).order_by(literal_column("came"), literal_column("ident"))
+    both = union_all(answers, came)
+    return both.order_by(both.selected_columns.came, both.selected_columns.ident)
 
 
 @cache
@@ -453,7 +448,7 @@ def _open_items_statement() -> Any:
     """The case's open alerts (alert 1) and open family requests (alert 0, oldest first)."""
     case_id: Any = bindparam("case_id")
     alerts: Any = select(
-        literal_column("1").label("alert"),
+        literal(1).label("alert"),
         CareAlert.id.label("ident"),
         CareAlert.kind,
         CareAlert.evidence,
@@ -462,7 +457,7 @@ def _open_items_statement() -> Any:
         CareAlert.summary,
     ).where(CareAlert.case_id == case_id, CareAlert.resolved_at.is_(None))
     tasks: Any = select(
-        literal_column("0"),
+        literal(0),
         CaseTask.id,
         null(),
         null(),
@@ -470,9 +465,9 @@ def _open_items_statement() -> Any:
         CaseTask.summary_words,
         CaseTask.summary,
     ).where(CaseTask.case_id == case_id, CaseTask.resolved_at.is_(None))
-    return union_all(alerts, tasks).order_by(
-        literal_column("alert"), literal_column("created"), literal_column("ident")
-    )
+    both = union_all(alerts, tasks)
+    columns = both.selected_columns
+    return both.order_by(columns.alert, columns.created, columns.ident)
 
 
 def prepare(case: Case, now: datetime) -> Prep:
