@@ -339,7 +339,7 @@ def _last_session_statement() -> Any:
     session_id: Any = bindparam("session_id")
     answers: Any = (
         select(
-            literal(0).label("came"),
+            literal(0, literal_execute=True).label("came"),
             SessionFeedback.id.label("ident"),
             SessionFeedback.respondent,
             SessionFeedback.respondent_key.label("key"),
@@ -353,7 +353,7 @@ def _last_session_statement() -> Any:
     )
     came: Any = (
         select(
-            literal(1),
+            literal(1, literal_execute=True),
             SessionAttendance.id,
             null(),
             SessionAttendance.attendee_key,
@@ -448,7 +448,7 @@ def _open_items_statement() -> Any:
     """The case's open alerts (alert 1) and open family requests (alert 0, oldest first)."""
     case_id: Any = bindparam("case_id")
     alerts: Any = select(
-        literal(1).label("alert"),
+        literal(1, literal_execute=True).label("alert"),
         CareAlert.id.label("ident"),
         CareAlert.kind,
         CareAlert.evidence,
@@ -457,7 +457,7 @@ def _open_items_statement() -> Any:
         CareAlert.summary,
     ).where(CareAlert.case_id == case_id, CareAlert.resolved_at.is_(None))
     tasks: Any = select(
-        literal(0),
+        literal(0, literal_execute=True),
         CaseTask.id,
         null(),
         null(),
