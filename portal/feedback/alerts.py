@@ -4,14 +4,33 @@ case-wide rule (no practice, a check-in overdue, flat progress) each stand alone
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from portal.models.feedback import AlertKind, CareAlert
+from portal.models.feedback import AlertKind
 
 RUPTURE_KINDS = (AlertKind.LOW_RATING, AlertKind.RATING_DROP)
 
 
-def cause_of(alert: CareAlert) -> str:
+class OpenAlert(Protocol):
+    """What grouping and showing an alert reads: a CareAlert, or a row of its columns (the
+    before-the-session page reads rows)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> AlertKind: ...
+    @property
+    def evidence(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def summary_text(self) -> str: ...
+
+
+def cause_of(alert: OpenAlert) -> str:
     if alert.evidence.startswith("feedback:"):
         return alert.evidence
     return f"alert:{alert.id}"
@@ -22,7 +41,7 @@ class AlertGroup:
     """The open alerts that one cause raised."""
 
     cause: str
-    alerts: list[CareAlert]
+    alerts: list[OpenAlert]
 
     @property
     def kinds(self) -> list[AlertKind]:
@@ -38,11 +57,11 @@ class AlertGroup:
         return int(ident) if kind == "feedback" and ident.isdigit() else None
 
     @property
-    def first(self) -> CareAlert:
+    def first(self) -> OpenAlert:
         return self.alerts[0]
 
 
-def group_by_cause(alerts: list[CareAlert]) -> list[AlertGroup]:
+def group_by_cause(alerts: Sequence[OpenAlert]) -> list[AlertGroup]:
     """Ruptures first, then the longest waiting; alerts keep their order within a group."""
     groups: dict[str, AlertGroup] = {}
     for alert in sorted(alerts, key=lambda a: (a.created_at, a.id)):

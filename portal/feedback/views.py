@@ -292,18 +292,18 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
 
 def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) -> Response:
     from portal.db import utcnow
-    from portal.feedback.before_session import prepare
+    from portal.feedback.before_session import PageHelp, prepare
 
     prep = prepare(case, utcnow())
     if form is None:
         form = AgendaForm(formdata=None)
-        form.text.data = prep.agenda.text if prep.agenda else ""
+        form.text.data = prep.agenda or ""
     return render(
         "feedback/before_session.html",
         case=case,
         prep=prep,
         form=form,
-        prediction_form=PredictionForm(formdata=None),
+        page=PageHelp(case.id),
         status=status,
     )
 
