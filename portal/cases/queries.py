@@ -338,6 +338,10 @@ def get_case_for_child_user(user: User) -> Case | None:
 
 @cache
 def _child_user_case_statement(role: Role) -> Select[Case]:
-    """`get_case_for_child_user`'s statement, built once (issue 17), the person bound."""
+    """`get_case_for_child_user`'s statement, built once (issue 17), the person bound: the newest
+    case the person may see, then that one case with its team. (Asked as "the visible cases with
+    their teams, newest first", PostgreSQL joined every case of the clinic to its team before
+    keeping the child's: ~20 ms on the bench data.)"""
     visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
-    return _with_team_of_one(select(Case).where(Case.id.in_(visible))).order_by(Case.id.desc())
+    newest = visible.order_by(visible.selected_columns[0].desc()).limit(1).scalar_subquery()
+    return _with_team_of_one(select(Case).where(Case.id == newest))

@@ -208,19 +208,22 @@ def _may_have_a_teen_thread(user: User) -> bool:
 @cache
 def _nav_statement(role: Role) -> Select[int, int]:
     user_id: BindParameter[int] = bindparam("user_id")
+    read_up_to = (
+        select(ThreadRead.last_read_seq)
+        .where(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id)
+        .scalar_subquery()
+    )
     return (
         select(func.count(func.distinct(MessageThread.id)), func.count(Message.id))
         .select_from(MessageThread)
-        .outerjoin(
-            ThreadRead,
-            and_(ThreadRead.thread_id == MessageThread.id, ThreadRead.user_id == user_id),
-        )
         .outerjoin(
             Message,
             and_(
                 Message.thread_id == MessageThread.id,
                 Message.author_id != user_id,
-                Message.seq > func.coalesce(ThreadRead.last_read_seq, 0),
+                # The read mark as a value, so the (thread, seq) index finds only the messages
+                # after it (joined as a row, PostgreSQL read every message of each thread).
+                Message.seq > func.coalesce(read_up_to, 0),
             ),
         )
         .where(MessageThread.id.in_(bound_visible_thread_ids(role)))
