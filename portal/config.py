@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
     }
 
 
-_ENV_SETTINGS = {
+def _seconds_or_off(value: str) -> float | None:
+    """A delay in seconds, or "off" (none: no sealer thread; `audit-seal` from cron instead)."""
+    return None if value == "off" else float(value)
+
+
+_ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PORTAL_SMTP_HOST": ("SMTP_HOST", str),
     "PORTAL_SMTP_PORT": ("SMTP_PORT", int),
     "PORTAL_SMTP_USER": ("SMTP_USER", str),
@@ -89,7 +95,7 @@ _ENV_SETTINGS = {
     "PORTAL_RETENTION_CLINICAL_YEARS": ("RETENTION_CLINICAL_YEARS", int),
     "PORTAL_RETENTION_MAJORITY_AGE": ("RETENTION_MAJORITY_AGE", int),
     "PORTAL_RETENTION_OPERATIONAL_DAYS": ("RETENTION_OPERATIONAL_DAYS", int),
-    "PORTAL_AUDIT_SEAL_DELAY": ("AUDIT_SEAL_DELAY", float),
+    "PORTAL_AUDIT_SEAL_DELAY": ("AUDIT_SEAL_DELAY", _seconds_or_off),
 }
 
 

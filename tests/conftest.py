@@ -21,6 +21,13 @@ from tests.support.databases import process_database, rolled_back
 from tests.support.rows import World, build_world
 from tests.support.scene import Scene, build_scene
 
+# No audit sealer thread behind the apps tests build without TESTING (the production-config tests):
+# one outliving its test fails on a closed database and formats its traceback, and on CPython 3.11
+# a traceback's ast.parse in one thread racing werkzeug's rule compiling in another raised
+# "SystemError: AST constructor recursion depth mismatch" in an unrelated test. Tests of the
+# sealer set AUDIT_SEAL_DELAY themselves.
+os.environ.setdefault("PORTAL_AUDIT_SEAL_DELAY", "off")
+
 # Fixtures shared by all tests that live in tests/support (fixtures cannot be imported by name).
 pytest_plugins = ["tests.support.concurrency"]
 
