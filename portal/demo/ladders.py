@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -79,6 +79,16 @@ def _ladder(
     return ladder, made
 
 
+def _when(days_ago: int, number: int) -> datetime:
+    """A try `days_ago` days ago, an hour or a few before this time of day, but never before its
+    UTC day's midnight: two tries written for different days stay on different days whatever the
+    hour the demo loads (mastery counts UTC days; between 04:00 and 05:00 UTC the 34-days-ago try
+    fell on the 35-days-ago try's day, Maya's first step was not mastered and the load failed)."""
+    moment = utcnow() - timedelta(days=days_ago, hours=1)
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(moment - timedelta(hours=number % 5), midnight)
+
+
 def _practise(
     case: Case,
     steps: list[LadderStep],
@@ -106,7 +116,7 @@ def _practise(
             outcome=t.outcome,
             note=t.note,
             note_private=t.private,
-            practiced_at=utcnow() - timedelta(days=t.days_ago, hours=(number % 5) + 1),
+            practiced_at=_when(t.days_ago, number),
         )
         result = services.do_log_practice(
             actor,
