@@ -138,8 +138,8 @@ def describe_changes(old: Version | None, new: Version) -> list[Change]:
             Change(
                 "changed",
                 _("How often we review the plan together"),
-                f"every {old.review_interval_days} days",
-                f"every {new.review_interval_days} days",
+                _("every %(days)s days", days=old.review_interval_days),
+                _("every %(days)s days", days=new.review_interval_days),
             )
         )
     return changes

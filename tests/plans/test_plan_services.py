@@ -202,3 +202,25 @@ def test_what_changed_speaks_in_plain_words(in_app: Session, world: World) -> No
     assert ("removed", "A goal was taken out") in headlines
     assert any(c.before == "Sleep in my own bed" for c in changes)
     assert any("4 mornings of 5" in c.after for c in changes)
+
+
+def test_a_new_review_interval_is_said_in_the_readers_language(
+    in_app: Session, world: World
+) -> None:
+    """ "What changed" named the review interval in English ("every 60 days") to Spanish readers."""
+    from flask_babel import force_locale
+
+    first = proposed_plan(world.t1, world.case1)
+    draft = services.do_start_draft(world.t1, world.case1)
+    services.do_save_plan_details(
+        world.t1,
+        draft,
+        expected_edit_version=draft.edit_version,
+        change_summary="Review less often.",
+        review_interval_days=first.review_interval_days + 30,
+    )
+    with force_locale("es_US"):
+        changes = describe_changes(first, draft)
+    interval = next(c for c in changes if c.after and "días" in c.after)
+    assert interval.after == f"cada {first.review_interval_days + 30} días"
+    assert "every" not in interval.before
