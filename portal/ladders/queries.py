@@ -264,6 +264,13 @@ def may_read_private_notes(user: User, case: Case) -> bool:
     return therapist_on(user, case) or is_the_child(user, case)
 
 
+def _note_seen(note: str, private: bool, show_private: bool) -> tuple[str, bool]:
+    """(the note as this viewer sees it, whether it is marked private to them): a private note is
+    removed for a viewer who may not read it (AZ-10); the one rule for every practice list."""
+    hidden = private and not show_private
+    return ("" if hidden else note), (private and not hidden)
+
+
 def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[PracticeRow]:
     show_private = may_read_private_notes(user, case)
     values: dict[str, object] = {"case_id": case.id}
@@ -271,7 +278,7 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
         values["limit"] = limit
     rows = []
     for attempt in db.session.scalars(_practice_log_statement(bool(limit)), values):
-        hidden = attempt.note_private and not show_private
+        note, note_is_private = _note_seen(attempt.note, attempt.note_private, show_private)
         rows.append(
             PracticeRow(
                 id=attempt.id,
@@ -289,8 +296,8 @@ def practice_log(user: User, case: Case, *, limit: int | None = None) -> list[Pr
                 after=attempt.fear_after,
                 prediction=attempt.prediction,
                 outcome=attempt.outcome,
-                note="" if hidden else attempt.note,
-                note_is_private=attempt.note_private and not hidden,
+                note=note,
+                note_is_private=note_is_private,
                 cheers=list(attempt.cheers),
             )
         )
@@ -343,15 +350,15 @@ def recent_tries(user: User, case: Case, limit: int) -> list[RecentTry]:
     for row in db.session.execute(_recent_statement(), {"case_id": case.id, "limit": limit}):
         entry = tries.get(row.id)
         if entry is None:
-            hidden = row.note_private and not show_private
+            note, note_is_private = _note_seen(row.note, row.note_private, show_private)
             entry = tries[row.id] = RecentTry(
                 step_title=row.title,
                 practiced_at=row.practiced_at,
                 peak=row.fear_peak,
                 completion=row.completion,
                 outcome=row.outcome,
-                note="" if hidden else row.note,
-                note_is_private=row.note_private and not hidden,
+                note=note,
+                note_is_private=note_is_private,
                 cheers=[],
             )
         if row.cheer_id is not None:
