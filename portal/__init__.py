@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.security import init_security
     from portal.web.errors import init_errors
     from portal.web.requests import PortalRequest
+    from portal.web.static_files import init_static_files
     from portal.web.templating import init_templating
 
     app = Flask(
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_errors(app)
     init_audit_trail(app)
     init_templating(app, htmx_file=HTMX_FILE)
+    init_static_files(app)
     init_i18n(app)
 
     from portal.about import bp as about_bp

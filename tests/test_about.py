@@ -32,7 +32,7 @@ def test_the_accessibility_statement_is_in_every_footer_in_both_languages(
 
 def test_every_page_names_an_icon_and_the_browsers_own_request_finds_it(browser: Browser) -> None:
     page = browser.get("/login").get_data(as_text=True)
-    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    assert '<link rel="icon" href="/static/favicon.svg?v=' in page
     static = browser.get("/static/favicon.svg")
     static.close()
     assert static.status_code == 200

@@ -20,7 +20,7 @@ var DB_NAME = "rapport-offline";
 var PRACTICE_URL = /^\/me\/ladder\/steps\/\d+$/;
 var STEP_LINK = /href="(\/me\/ladder\/steps\/\d+)"/g;
 var KEEP_LIST = /data-offline-keep="([^"]*)"/g;
-var STATIC_LINK = /(?:src|href)="(\/static\/[^"?#]+)"/g;
+var STATIC_LINK = /(?:src|href)="(\/static\/[^"#]+)"/g;
 var FLOW_STAGE = /^(do|peak|how)$/;
 
 // --- IndexedDB: the outbox of practices, and who the viewer is ----------------------------------

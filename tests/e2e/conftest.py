@@ -60,6 +60,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class LiveServer:
     app: Flask
     url: str
+    static_hits: list[str]  # every /static/ path (and query) that reached the server
 
     def outbox_bodies(self, to: str) -> list[str]:
         """The mail queued for one address, newest first, as the mail server would send it."""
@@ -98,7 +99,7 @@ def live_totp_code(email: str) -> str | None:
     return code
 
 
-def _closes_its_responses(app: Flask) -> WSGIApplication:
+def _closes_its_responses(app: Flask, static_hits: list[str]) -> WSGIApplication:
     """The app, with each response closed by the app's own side of the exchange.
 
     Werkzeug's development server closes a response only after it has drained the socket, and
@@ -109,6 +110,9 @@ def _closes_its_responses(app: Flask) -> WSGIApplication:
     or when the abandoned generator is collected. Production runs gunicorn, which closes it."""
 
     def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/static/"):
+            query = environ.get("QUERY_STRING")
+            static_hits.append(environ["PATH_INFO"] + (f"?{query}" if query else ""))
         response = app(environ, start_response)
 
         def chunks() -> Iterator[bytes]:
@@ -127,14 +131,17 @@ def _closes_its_responses(app: Flask) -> WSGIApplication:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     app = demo_app(tmp_path_factory.mktemp("e2e") / "e2e.db")
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, _closes_its_responses(app), threaded=True)
+    static_hits: list[str] = []
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, _closes_its_responses(app, static_hits), threaded=True
+    )
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PORTAL_BASE_URL"] = url  # invitation links point at this server
     _LIVE.append(app)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(app=app, url=url)
+        yield LiveServer(app=app, url=url, static_hits=static_hits)
     finally:
         server.shutdown()
         server.server_close()

@@ -14,7 +14,16 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.e2e.conftest import ANA, RIVERA, LiveServer, kids_sign_in, live_totp_code, shoot, sign_in
+from tests.e2e.conftest import (
+    ANA,
+    PHONE,
+    RIVERA,
+    LiveServer,
+    kids_sign_in,
+    live_totp_code,
+    shoot,
+    sign_in,
+)
 
 
 def born_years_ago(years: int) -> date:
@@ -189,3 +198,24 @@ def test_sign_in_works_with_the_keyboard_alone(page: Page) -> None:
     page.keyboard.type(live_totp_code(RIVERA) or "")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Your caseload")).to_be_visible()
+
+
+def test_a_parents_next_pages_fetch_nothing_but_themselves(
+    live_server: LiveServer, new_page: Callable[..., Page]
+) -> None:
+    """Issue 17: the stylesheet, scripts and pictures are kept by the phone once fetched (their
+    links name each file's version), so each next page is one request, not nine."""
+    ana = new_page(viewport=PHONE)
+    sign_in(ana, ANA)
+    expect(ana.get_by_role("heading", level=1)).to_be_visible()
+    before = len(live_server.static_hits)
+    for path in ("/messages", "/family", "/account"):
+        ana.goto(path)
+        expect(ana.get_by_role("heading", level=1)).to_be_visible()
+    # The tab's icon is left out: Chromium fetches it by its own means, at its own time (the first
+    # page's icon may come after this page's load), outside the page's cache.
+    fetched = [hit for hit in live_server.static_hits[before:] if "/favicon" not in hit]
+    assert fetched == []
+    # The page did get its styles and scripts: from the phone's own cache.
+    assert ana.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+    assert ana.evaluate("typeof window.htmx") == "object"
