@@ -305,12 +305,19 @@ class _SessionCookies(SecureCookieSessionInterface):
     """Flask's signed cookie, re-sent on every answer to keep its expiry sliding, except on
     background requests (polls, live updates): they never extend the sign-in (SE-05), so neither
     do they re-sign and re-send the cookie unless they changed it (issue 17: ~12 % of the idle
-    poll's CPU)."""
+    poll's CPU). A static file neither sends the cookie nor varies on it: it depends on nobody's
+    sign-in, and the browser keeps it across pages whose cookie was re-signed
+    (portal/web/static_files.py)."""
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if not session.modified and _view_flag("is_background"):
             return False
         return super().should_set_cookie(app, session)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)
 
 
 def init_security(app: Flask) -> None:

@@ -84,3 +84,20 @@ def test_a_name_outside_the_folder_or_missing_has_no_version(tmp_path: Path, app
     assert static_version(str(tmp_path), "missing.css") is None
     with app.test_request_context():
         assert url_for("static", filename="no-such-file.css") == "/static/no-such-file.css"
+
+
+def test_a_signed_in_persons_static_files_neither_vary_on_nor_set_the_cookie(
+    new_browser: Callable[[], Browser], world: World
+) -> None:
+    """The sign-in cookie is re-signed on every page; a kept file that varied on it would be
+    checked with the server again after each page, and a file carries no sign-in to refresh."""
+    guardian = new_browser()
+    guardian.login("g1@family.test")
+    page = guardian.get(f"/family/{world.case1.id}")
+    assert "Cookie" in page.headers.get("Vary", "")  # pages do depend on who is signed in
+    for filename, query, _version in LINK.findall(page.get_data(as_text=True)):
+        response = guardian.get(f"/static/{filename}{query}")
+        response.close()
+        assert response.status_code == 200, filename
+        assert "Cookie" not in response.headers.get("Vary", ""), filename
+        assert "Set-Cookie" not in response.headers, filename
