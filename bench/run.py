@@ -152,6 +152,28 @@ def _flask(url: str, *args: str) -> None:
     subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
 
 
+def _create_database(url: str) -> bool:
+    """Make the PostgreSQL database DATABASE_URL names when it is missing (a fresh server has
+    none); True when it was made."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from portal.db import normalise_url
+
+    parsed = make_url(normalise_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            ).first()
+            if found is None:
+                connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        return found is None
+    finally:
+        admin.dispose()
+
+
 def prepare(url: str, scale: float) -> dict[str, Any]:
     """Build (or reuse) the data set; returns the focus ids and how long the build took."""
     marker = DATA / f"focus-{hashlib.sha256(url.encode()).hexdigest()[:12]}-{scale:g}.json"
@@ -174,6 +196,8 @@ def prepare(url: str, scale: float) -> dict[str, Any]:
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    elif _create_database(url):
+        print("bench: made the PostgreSQL database, which did not exist yet")
     else:
         _flask(url, "db", "downgrade", "base")
     _flask(url, "db", "upgrade", "heads")
