@@ -6,8 +6,9 @@ PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 # pytest-xdist: one worker per core; each worker has its own test database (tests/support/databases.py).
 # --dist loadfile keeps a module on one worker (its scene is built once; the matrix's coverage gate
-# needs all of its cells in one process).
-PYTEST_PARALLEL ?= -n auto --dist loadfile
+# needs all of its cells in one process); --no-loadscope-reorder hands modules out in the order
+# tests/conftest.py gives them, the long ones first.
+PYTEST_PARALLEL ?= -n auto --dist loadfile --no-loadscope-reorder
 
 .PHONY: demo test test-fast lint typecheck security pytest vnu clean-db sqlmap bench translations compile-translations
 

@@ -31,6 +31,27 @@ os.environ.setdefault("PORTAL_AUDIT_SEAL_DELAY", "off")
 # Fixtures shared by all tests that live in tests/support (fixtures cannot be imported by name).
 pytest_plugins = ["tests.support.concurrency"]
 
+# The long modules: a browser journey or sweep, the HTML checker, a full crawl. Few tests each,
+# but most of the suite's time (the accessibility sweeps alone ~40 %).
+_LONG = {"browser", "vnu", "matrix"}
+
+
+@pytest.hookimpl(trylast=True)  # after tests/e2e/conftest.py has marked its tests `browser`
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules in the order pytest-xdist hands them out (the Makefile passes
+    --no-loadscope-reorder): the long ones first, then the rest, each group by its number of
+    tests, most first. By default xdist orders modules by number of tests alone, so a sweep of 6
+    long tests or the HTML check (one test, ~15 s) came last and ran alone while the other core
+    sat idle. A module's tests keep their order."""
+    count: dict[object, int] = {}
+    long: set[object] = set()
+    for item in items:
+        count[item.path] = count.get(item.path, 0) + 1
+        if _LONG & {mark.name for mark in item.iter_markers()}:
+            long.add(item.path)
+    first = {path: n for n, path in enumerate(dict.fromkeys(item.path for item in items))}
+    items.sort(key=lambda item: (item.path not in long, -count[item.path], first[item.path]))
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
