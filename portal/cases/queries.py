@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import db
 from portal.audit_trail import accessed
-from portal.db import utcnow
+from portal.db import utcnow, written
 from portal.models import Case, CaseTherapist, Child, GuardianLink, Role, User
 from portal.models.cases import CaseStatus, age_on
 from portal.models.consent import ConsentAction, ConsentKind, ConsentRecord
@@ -268,7 +268,8 @@ def _flag_statements() -> tuple[Any, CompoundSelect[*tuple[Any, ...]], Any]:
         PlanVersion.signed_off_at,
     ).where(
         PlanVersion.case_id.in_(bindparam("case_ids", expanding=True)),
-        PlanVersion.status.in_([PlanStatus.PROPOSED, PlanStatus.ACTIVE]),
+        # Written into the SQL (portal.db.written): plan_versions has partial indexes on status.
+        PlanVersion.status.in_([written(PlanStatus.PROPOSED), written(PlanStatus.ACTIVE)]),
     )
     return threads, union_all(open_tasks, open_notes, open_withdrawals), plans
 
@@ -303,23 +304,22 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     }
     if not case_ids:
         return flags
+    db.session.flush()  # what the session would flush before a read (the reads go round it)
     threads, open_ones, plans = _flag_statements()
-    for case_id, waiting, overdue, last_message_at, overdue_thread in db.session.execute(
+    # Rows of plain columns through the session's connection: no ORM work per statement.
+    read = db.session.connection().execute
+    for case_id, waiting, overdue, last_message_at, overdue_thread in read(
         threads, {"case_ids": case_ids, "now": utcnow()}
     ):
         flags[case_id]["awaiting_reply"] = waiting
         flags[case_id]["reply_overdue"] = int(overdue or 0)
         flags[case_id]["last_contact"] = last_message_at
         flags[case_id]["overdue_thread"] = overdue_thread
-    for flag, case_id, count, oldest, since in db.session.execute(
-        open_ones, {"case_ids": case_ids}
-    ):
+    for flag, case_id, count, oldest, since in read(open_ones, {"case_ids": case_ids}):
         flags[case_id][flag] = count
         flags[case_id][f"oldest_{flag}"] = oldest
         flags[case_id][f"since_{flag}"] = since
-    for case_id, status, review_due, signed_off_at in db.session.execute(
-        plans, {"case_ids": case_ids}
-    ):
+    for case_id, status, review_due, signed_off_at in read(plans, {"case_ids": case_ids}):
         if status is PlanStatus.PROPOSED:
             flags[case_id]["proposed"] = True
             flags[case_id]["sign_off"] = signed_off_at is None

@@ -21,12 +21,12 @@ from typing import Any, NamedTuple, TypeVar
 from flask import url_for
 from flask_babel import get_timezone
 from markupsafe import Markup, escape
-from sqlalchemy import BindParameter, Select, bindparam, func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal import db
 from portal.cases import queries
-from portal.feedback.alerts import AlertGroup, group_by_cause
+from portal.feedback.alerts import AlertGroup, AlertRow, group_by_cause
 from portal.i18n import (
     gettext,
     local_date,
@@ -34,7 +34,7 @@ from portal.i18n import (
     translations,
 )
 from portal.labels import kin, label
-from portal.models import Case, CaseStatus, CaseTherapist, Child, GuardianLink, User
+from portal.models import Case, CaseStatus, CaseTherapist, Child, GuardianLink, Role, User
 from portal.models.cases import age_on, shown_first_name
 from portal.models.feedback import AlertKind, CareAlert, SessionStatus, TherapySession
 from portal.models.ladders import PracticeAttempt
@@ -190,11 +190,26 @@ class QueueState:
         return args
 
 
+def _read(statement: Any, values: dict[str, Any]) -> Any:
+    """The rows of one of the queue's statements of columns, through the session's connection
+    (no ORM entities to load, so none of the ORM's per-statement work; issue 17)."""
+    return db.session.connection().execute(statement, values)
+
+
 @cache
-def _alerts_statement() -> Select[CareAlert]:
+def _alerts_statement() -> Select[*tuple[Any, ...]]:
     """Built once (on first use) and reused with the case ids as an expanding parameter (issue
-    17: building the queue's statements anew was a fifth of its cost); so are the others here."""
-    return select(CareAlert).where(
+    17: building the queue's statements anew was a fifth of its cost); so are the others here.
+    Plain columns (AlertRow), not CareAlert entities."""
+    return select(
+        CareAlert.case_id,
+        CareAlert.id,
+        CareAlert.kind,
+        CareAlert.evidence,
+        CareAlert.created_at,
+        CareAlert.summary_words,
+        CareAlert.summary,
+    ).where(
         CareAlert.case_id.in_(bindparam("case_ids", expanding=True)),
         CareAlert.resolved_at.is_(None),
     )
@@ -203,9 +218,9 @@ def _alerts_statement() -> Select[CareAlert]:
 def _open_alert_groups(case_ids: list[int]) -> dict[int, list[AlertGroup]]:
     if not case_ids:
         return {}
-    found: dict[int, list[CareAlert]] = {cid: [] for cid in case_ids}
-    for alert in db.session.scalars(_alerts_statement(), {"case_ids": case_ids}):
-        found[alert.case_id].append(alert)
+    found: dict[int, list[AlertRow]] = {}
+    for case_id, *alert in _read(_alerts_statement(), {"case_ids": case_ids}):
+        found.setdefault(case_id, []).append(AlertRow(*alert))
     return {cid: group_by_cause(alerts) for cid, alerts in found.items()}
 
 
@@ -238,7 +253,7 @@ def _timelines(
     """(practices in the last 7 days, latest practice, next session) per case."""
     if not case_ids:
         return {}
-    rows = db.session.execute(
+    rows = _read(
         _timeline_statement(),
         {"case_ids": case_ids, "since": now - timedelta(days=7), "now": now},
     )
@@ -364,11 +379,13 @@ def build_queue(user: User, cases: list[Case], *, now: datetime, today: date) ->
 
 
 @cache
-def _caseload_statement() -> Select[*tuple[Any, ...]]:
-    """A case with its child, whether the user (the `user_id` parameter) is its current primary
-    therapist, and each guardian link with its person's name: built once; each request adds
-    which cases (`caseload_queue`)."""
+def _caseload_statement(role: Role) -> Select[*tuple[Any, ...]]:
+    """The cases a user of `role` can see (the `user_id` parameter; the scoped root of every
+    read, AZ-03), each with its child, whether the user is its current primary therapist, and
+    each link current at `now` with its guardian's name (a case with none: one row of NULLs).
+    Built once per role; each request binds the person and the time (issue 17)."""
     user_id: BindParameter[int] = bindparam("user_id")
+    now: BindParameter[datetime] = bindparam("now")
     mine = aliased(CaseTherapist)
     primary = (
         select(mine.id)
@@ -379,6 +396,12 @@ def _caseload_statement() -> Select[*tuple[Any, ...]]:
             mine.ended_at.is_(None),
         )
         .exists()
+    )
+    # GuardianLink.is_current(now), in the join: an ended or future link gives no row.
+    current = and_(
+        GuardianLink.case_id == Case.id,
+        GuardianLink.valid_from <= now,
+        or_(GuardianLink.valid_to.is_(None), GuardianLink.valid_to > now),
     )
     return (
         select(
@@ -391,30 +414,29 @@ def _caseload_statement() -> Select[*tuple[Any, ...]]:
             primary,
             User.display_name,
             GuardianLink.household,
-            GuardianLink.valid_from,
-            GuardianLink.valid_to,
         )
         .join(Child, Case.child_id == Child.id)
-        .outerjoin(GuardianLink, GuardianLink.case_id == Case.id)
+        .outerjoin(GuardianLink, current)
         .outerjoin(User, User.id == GuardianLink.guardian_id)
+        .where(Case.id.in_(queries.case_ids_visible_to(role, user_id, now)))
         .order_by(Case.id, GuardianLink.id)
     )
 
 
 def caseload_queue(user: User, *, now: datetime, today: date) -> list[QueueRow]:
     """`build_queue(user, cases_for(user), ...)` with the cases read as plain columns: one
-    statement for the cases, their children and guardians, instead of three loading entities."""
+    statement for the cases, their children and current guardians, instead of three loading
+    entities."""
     entries: dict[int, tuple[QueueCase, bool, list[tuple[str, str]]]] = {}
-    # The cases `cases_for` gives, through the scoped root of every read (AZ-03).
-    stmt = _caseload_statement().where(Case.id.in_(queries.visible_case_ids(user)))
-    for row in db.session.execute(stmt, {"user_id": user.id}):
-        (case_id, status, first, removed, last, born, primary, name, household, since, until) = row
+    db.session.flush()  # what the session would flush before a read (the reads go round it)
+    values = {"user_id": user.id, "now": now}
+    for row in _read(_caseload_statement(user.role), values):
+        (case_id, status, first, removed, last, born, primary, name, household) = row
         entry = entries.get(case_id)
         if entry is None:
             child = QueueChild(shown_first_name(first, removed is not None), last, born)
             entry = entries[case_id] = (QueueCase(case_id, status, child), bool(primary), [])
-        # A current link (GuardianLink.is_current): an outer join without one gives None.
-        if since is not None and since <= now and (until is None or until > now):
+        if household is not None:  # an outer join without a current link gives NULLs
             entry[2].append((name, household))
     return _assemble(list(entries.values()), now=now, today=today)
 
