@@ -31,6 +31,7 @@ from portal.i18n import (
     gettext,
     local_date,
     local_datetime,
+    moments,
     translations,
 )
 from portal.labels import kin, label
@@ -576,18 +577,23 @@ class RowPaths:
 
 
 class LocalDates:
-    """`local(value, shape)` is the `local` filter (portal.i18n.local_datetime), each day said
-    once: a "day" shape shows only the local date, so every moment of one day reads the same."""
+    """`local(value, shape)` is the `local` filter (portal.i18n.local_datetime), each moment said
+    once; a "day" shape shows only the local date, said through portal.i18n.moments."""
 
     def __init__(self) -> None:
         self._zone = get_timezone()
         self._said: dict[tuple[str, object], str] = {}
+        # A day: portal.i18n.moments finds the zone's offset once per UTC day, not per moment
+        # (issue 17: pytz's conversion was a third of working out the caseload's rows).
+        self._day = moments("day")
 
     def __call__(self, value: datetime, shape: str) -> str:
+        if shape == "day":
+            return self._day(value)
         utc = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         # pytz's astimezone gives the right offset itself (normalize is for arithmetic).
         local = utc.astimezone(self._zone)
-        key = (shape, local.date() if shape == "day" else local)
+        key = (shape, local)
         said = self._said.get(key)
         if said is None:
             said = self._said[key] = local_datetime(value, shape)
@@ -650,9 +656,9 @@ class ShownRow(NamedTuple):
     evidence_words: str
     also: list[str]  # the other urgencies' labels
     awaiting: Markup | None  # "2 awaiting your reply", when none of them is past its reply time
-    threads_path: str
+    threads_path: str  # where `awaiting` links ("" without it)
     consent_note: bool  # paused with no withdrawn consent at the top: a note links to the plan
-    plan_path: str
+    plan_path: str  # where the consent note links ("" without it)
     family_waits: bool  # a proposed plan waits for the family, not for the therapist
     progress_path: str
     tries: Markup  # "3 tries"
@@ -727,6 +733,8 @@ def shown_rows(rows: list[QueueRow], today: date) -> list[ShownRow]:
             else:
                 evidence = path(endpoint, case_id=case_id)
         status = case.status.value
+        awaits = bool(flags["awaiting_reply"] and not flags["reply_overdue"])
+        consent_note = status == "paused" and Urgency.CONSENT_WITHDRAWN not in row.urgencies
         shown.append(
             ShownRow(
                 id=case_id,
@@ -750,14 +758,10 @@ def shown_rows(rows: list[QueueRow], today: date) -> list[ShownRow]:
                 evidence=evidence,
                 evidence_words=evidence_words,
                 also=[word(_URGENCY_WORDS[more.value]) for more in row.urgencies[1:]],
-                awaiting=(
-                    awaiting(flags["awaiting_reply"])
-                    if flags["awaiting_reply"] and not flags["reply_overdue"]
-                    else None
-                ),
-                threads_path=path("messages.case_threads", case_id=case_id),
-                consent_note=status == "paused" and Urgency.CONSENT_WITHDRAWN not in row.urgencies,
-                plan_path=path("plans.plan_hub", case_id=case_id),
+                awaiting=awaiting(flags["awaiting_reply"]) if awaits else None,
+                threads_path=path("messages.case_threads", case_id=case_id) if awaits else "",
+                consent_note=consent_note,
+                plan_path=path("plans.plan_hub", case_id=case_id) if consent_note else "",
                 family_waits=bool(flags["proposed"] and not flags["sign_off"]),
                 progress_path=path("ladders.progress", case_id=case_id),
                 tries=tries(row.practice_week),
