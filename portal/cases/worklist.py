@@ -225,19 +225,19 @@ def _open_alert_groups(case_ids: list[int]) -> dict[int, list[AlertGroup]]:
     return {cid: group_by_cause(alerts) for cid, alerts in found.items()}
 
 
-@cache
-def _timeline_statement() -> Select[int, int, datetime | None, datetime | None]:
-    """Per case: practices in the last 7 days, the latest practice and the next scheduled
-    session, as one subquery each (issue 17: a grouped max over every practice of 40 cases read
-    ~10,000 index entries, ~6 ms; per case it is one index seek)."""
+def _timeline_columns() -> tuple[Any, Any, Any]:
+    """Per case (`Case.id` of the enclosing statement): practices since the `since` parameter,
+    the latest practice and the next session scheduled after `now`, as one subquery each
+    (issue 17: a grouped max over every practice of 40 cases read ~10,000 index entries, ~6 ms;
+    per case it is one index seek)."""
     practice = PracticeAttempt
-    last = select(func.max(practice.practiced_at)).where(practice.case_id == Case.id)
-    return select(
-        Case.id,
+    return (
         select(func.count())
         .where(practice.case_id == Case.id, practice.practiced_at >= bindparam("since"))
         .scalar_subquery(),
-        last.scalar_subquery(),
+        select(func.max(practice.practiced_at))
+        .where(practice.case_id == Case.id)
+        .scalar_subquery(),
         select(func.min(TherapySession.starts_at))
         .where(
             TherapySession.case_id == Case.id,
@@ -245,19 +245,30 @@ def _timeline_statement() -> Select[int, int, datetime | None, datetime | None]:
             TherapySession.starts_at > bindparam("now"),
         )
         .scalar_subquery(),
-    ).where(Case.id.in_(bindparam("case_ids", expanding=True)))
+    )
 
 
-def _timelines(
-    case_ids: list[int], now: datetime
-) -> dict[int, tuple[int, datetime | None, datetime | None]]:
+@cache
+def _timeline_statement() -> Select[*tuple[Any, ...]]:
+    """The timeline of each of the `case_ids` (for `build_queue`: `caseload_queue` reads it
+    with the cases)."""
+    return select(Case.id, *_timeline_columns()).where(
+        Case.id.in_(bindparam("case_ids", expanding=True))
+    )
+
+
+def _timeline_values(now: datetime) -> dict[str, datetime]:
+    return {"since": now - timedelta(days=7), "now": now}
+
+
+Timeline = tuple[int, datetime | None, datetime | None]
+
+
+def _timelines(case_ids: list[int], now: datetime) -> dict[int, Timeline]:
     """(practices in the last 7 days, latest practice, next session) per case."""
     if not case_ids:
         return {}
-    rows = _read(
-        _timeline_statement(),
-        {"case_ids": case_ids, "since": now - timedelta(days=7), "now": now},
-    )
+    rows = _read(_timeline_statement(), {"case_ids": case_ids, **_timeline_values(now)})
     return {case_id: (int(week or 0), last, upcoming) for case_id, week, last, upcoming in rows}
 
 
@@ -415,6 +426,8 @@ def _caseload_statement(role: Role) -> Select[*tuple[Any, ...]]:
             primary,
             User.display_name,
             GuardianLink.household,
+            # The timeline (`_timeline_columns`), with the cases: one statement fewer.
+            *_timeline_columns(),
         )
         .join(Child, Case.child_id == Child.id)
         .outerjoin(GuardianLink, current)
@@ -429,17 +442,20 @@ def caseload_queue(user: User, *, now: datetime, today: date) -> list[QueueRow]:
     statement for the cases, their children and current guardians, instead of three loading
     entities."""
     entries: dict[int, tuple[QueueCase, bool, list[tuple[str, str]]]] = {}
+    timelines: dict[int, Timeline] = {}
     db.session.flush()  # what the session would flush before a read (the reads go round it)
-    values = {"user_id": user.id, "now": now}
+    values = {"user_id": user.id, **_timeline_values(now)}
     for row in _read(_caseload_statement(user.role), values):
-        (case_id, status, first, removed, last, born, primary, name, household) = row
+        (case_id, status, first, removed, last, born, primary, name, household, *timeline) = row
         entry = entries.get(case_id)
         if entry is None:
             child = QueueChild(shown_first_name(first, removed is not None), last, born)
             entry = entries[case_id] = (QueueCase(case_id, status, child), bool(primary), [])
+            week, practiced, upcoming = timeline
+            timelines[case_id] = (int(week or 0), practiced, upcoming)
         if household is not None:  # an outer join without a current link gives NULLs
             entry[2].append((name, household))
-    return _assemble(list(entries.values()), now=now, today=today)
+    return _assemble(list(entries.values()), now=now, today=today, timelines=timelines)
 
 
 def _assemble(
@@ -447,11 +463,14 @@ def _assemble(
     *,
     now: datetime,
     today: date,
+    timelines: dict[int, Timeline] | None = None,
 ) -> list[QueueRow]:
+    """The rows of these cases; `timelines` when they were read with the cases."""
     case_ids = [case.id for case, _primary, _guardians in entries]
     flags = queries.caseload_flags(case_ids)
     groups = _open_alert_groups(case_ids)
-    timelines = _timelines(case_ids, now)
+    if timelines is None:
+        timelines = _timelines(case_ids, now)
     days = LocalDates()
     rows = []
     for case, is_primary, guardian_people in entries:
