@@ -198,10 +198,10 @@ def _read(statement: Any, values: dict[str, Any]) -> Any:
 
 
 @cache
-def _alerts_statement() -> Select[*tuple[Any, ...]]:
-    """Built once (on first use) and reused with the case ids as an expanding parameter (issue
-    17: building the queue's statements anew was a fifth of its cost); so are the others here.
-    Plain columns (AlertRow), not CareAlert entities."""
+def _alerts_statement(role: Role | None) -> Select[*tuple[Any, ...]]:
+    """The open alerts of the cases (`queries.case_scope`), built once (on first use) and reused
+    with each request's values (issue 17: building the queue's statements anew was a fifth of its
+    cost); so are the others here. Plain columns (AlertRow), not CareAlert entities."""
     return select(
         CareAlert.case_id,
         CareAlert.id,
@@ -210,17 +210,19 @@ def _alerts_statement() -> Select[*tuple[Any, ...]]:
         CareAlert.created_at,
         CareAlert.summary_words,
         CareAlert.summary,
-    ).where(
-        CareAlert.case_id.in_(bindparam("case_ids", expanding=True)),
-        CareAlert.resolved_at.is_(None),
-    )
+    ).where(CareAlert.case_id.in_(queries.case_scope(role)), CareAlert.resolved_at.is_(None))
 
 
-def _open_alert_groups(case_ids: list[int]) -> dict[int, list[AlertGroup]]:
+def _open_alert_groups(
+    case_ids: list[int], user: User | None, now: datetime
+) -> dict[int, list[AlertGroup]]:
+    """The open alerts of `case_ids` grouped by cause; with `user`, `case_ids` are all the cases
+    the user can see (`queries.caseload_flags`)."""
     if not case_ids:
         return {}
     found: dict[int, list[AlertRow]] = {}
-    for case_id, *alert in _read(_alerts_statement(), {"case_ids": case_ids}):
+    statement = _alerts_statement(user.role if user is not None else None)
+    for case_id, *alert in _read(statement, queries.scope_values(case_ids, user, now)):
         found.setdefault(case_id, []).append(AlertRow(*alert))
     return {cid: group_by_cause(alerts) for cid, alerts in found.items()}
 
@@ -455,7 +457,9 @@ def caseload_queue(user: User, *, now: datetime, today: date) -> list[QueueRow]:
             timelines[case_id] = (int(week or 0), practiced, upcoming)
         if household is not None:  # an outer join without a current link gives NULLs
             entry[2].append((name, household))
-    return _assemble(list(entries.values()), now=now, today=today, timelines=timelines)
+    return _assemble(
+        list(entries.values()), now=now, today=today, timelines=timelines, everyone_of=user
+    )
 
 
 def _assemble(
@@ -464,11 +468,13 @@ def _assemble(
     now: datetime,
     today: date,
     timelines: dict[int, Timeline] | None = None,
+    everyone_of: User | None = None,
 ) -> list[QueueRow]:
-    """The rows of these cases; `timelines` when they were read with the cases."""
+    """The rows of these cases; `timelines` when they were read with the cases; `everyone_of`
+    when they are all the cases that user can see (the flags and alerts are read as such)."""
     case_ids = [case.id for case, _primary, _guardians in entries]
-    flags = queries.caseload_flags(case_ids)
-    groups = _open_alert_groups(case_ids)
+    flags = queries.caseload_flags(case_ids, everyone_of)
+    groups = _open_alert_groups(case_ids, everyone_of, now)
     if timelines is None:
         timelines = _timelines(case_ids, now)
     days = LocalDates()
