@@ -169,9 +169,9 @@ CEILINGS = {
     # in one, the last tries with their cheers in one, the rewards with whether each waits in
     # one, and no badge query for a child under 13 (who is in no thread).
     "tracker": 10,
-    # Issue 17: the session, the cases with their children and guardians, the flags (threads; open
-    # requests, notes and notices; plans), the open alerts, practice and next session, the badge.
-    "caseload": 8,
+    # Issue 17: the session, the cases with their children, guardians, practice and next session,
+    # the flags (threads; open requests, notes and notices; plans), the open alerts, the badge.
+    "caseload": 7,
     # Issue 17: the step comes with its ladder (whose mastery rule the try is checked against).
     "log_practice": 9,
     "family_page": 10,  # issue 13: needs and badges one statement; 17: team one, consents once

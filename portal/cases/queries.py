@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import db
 from portal.audit_trail import accessed
-from portal.db import utcnow
+from portal.db import utcnow, written
 from portal.models import Case, CaseTherapist, Child, GuardianLink, Role, User
 from portal.models.cases import CaseStatus, age_on
 from portal.models.consent import ConsentAction, ConsentKind, ConsentRecord
@@ -208,8 +208,26 @@ def _still_withdrawn(case_id: Any) -> Any:
     )
 
 
-def _open_per_case(flag: str, model: Any, *open_: Any) -> Select[Any]:
-    """Per case of the `case_ids` parameter: how many `model` rows are open (`open_`), the
+def case_scope(role: Role | None) -> Any:
+    """The cases a statement built once reads: the `case_ids` parameter (role None), or every
+    case a user of `role` can see (the `user_id` and `now` parameters; the scoped root of every
+    read, AZ-03). The caseload reads all its cases: as a subquery no list of ids is written into
+    the SQL at each run (issue 17: SQLAlchemy spelling out 40 ids took longer than SQLite's
+    answer), and 400 cases cost what 40 do."""
+    if role is None:
+        return bindparam("case_ids", expanding=True)
+    return case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
+
+
+def scope_values(case_ids: list[int], user: User | None, now: datetime) -> dict[str, Any]:
+    """The parameters of `case_scope(user.role if user else None)`."""
+    if user is None:
+        return {"case_ids": case_ids, "now": now}
+    return {"user_id": user.id, "now": now}
+
+
+def _open_per_case(flag: str, model: Any, cases: Any, *open_: Any) -> Select[Any]:
+    """Per case of `cases` (`case_scope`): how many `model` rows are open (`open_`), the
     oldest's id and when it came; labelled `flag`, so several of these go out as one UNION ALL."""
     return (
         select(
@@ -219,16 +237,18 @@ def _open_per_case(flag: str, model: Any, *open_: Any) -> Select[Any]:
             func.min(model.id),
             func.min(model.created_at),
         )
-        .where(model.case_id.in_(bindparam("case_ids", expanding=True)), *open_)
+        .where(model.case_id.in_(cases), *open_)
         .group_by(model.case_id)
     )
 
 
 @cache
-def _flag_statements() -> tuple[Any, CompoundSelect[*tuple[Any, ...]], Any]:
-    """caseload_flags' three statements, built once (on first use) and reused with the case ids
-    and the time as parameters (issue 17: building them was a tenth of the caseload's cost)."""
+def _flag_statements(role: Role | None) -> tuple[Any, CompoundSelect[*tuple[Any, ...]], Any]:
+    """caseload_flags' three statements, built once per scope (`case_scope`) and reused with the
+    cases and the time as parameters (issue 17: building them was a tenth of the caseload's
+    cost)."""
     now: BindParameter[datetime] = bindparam("now")
+    cases = case_scope(role)
     threads = (
         select(
             MessageThread.case_id,
@@ -237,7 +257,7 @@ def _flag_statements() -> tuple[Any, CompoundSelect[*tuple[Any, ...]], Any]:
             func.max(MessageThread.last_message_at),
             func.min(sql_case((MessageThread.reply_due_at < now, MessageThread.id))),
         )
-        .where(MessageThread.case_id.in_(bindparam("case_ids", expanding=True)))
+        .where(MessageThread.case_id.in_(cases))
         .group_by(MessageThread.case_id)
     )
     # Open family requests, open "How is it going?" notes and open consent-withdrawn notices:
@@ -245,18 +265,21 @@ def _flag_statements() -> tuple[Any, CompoundSelect[*tuple[Any, ...]], Any]:
     open_tasks = _open_per_case(
         "tasks",
         CaseTask,
+        cases,
         CaseTask.resolved_at.is_(None),
         CaseTask.kind != TaskKind.CONSENT_WITHDRAWN,
     )
     open_notes = _open_per_case(
         "notes",
         FamilyNote,
+        cases,
         FamilyNote.resolved_at.is_(None),
         FamilyNote.answered_at.is_(None),
     )
     open_withdrawals = _open_per_case(
         "consent",
         CaseTask,
+        cases,
         CaseTask.resolved_at.is_(None),
         CaseTask.kind == TaskKind.CONSENT_WITHDRAWN,
         _still_withdrawn(CaseTask.case_id),
@@ -267,19 +290,21 @@ def _flag_statements() -> tuple[Any, CompoundSelect[*tuple[Any, ...]], Any]:
         PlanVersion.review_due_on,
         PlanVersion.signed_off_at,
     ).where(
-        PlanVersion.case_id.in_(bindparam("case_ids", expanding=True)),
-        PlanVersion.status.in_([PlanStatus.PROPOSED, PlanStatus.ACTIVE]),
+        PlanVersion.case_id.in_(cases),
+        # Written into the SQL (portal.db.written): plan_versions has partial indexes on status.
+        PlanVersion.status.in_([written(PlanStatus.PROPOSED), written(PlanStatus.ACTIVE)]),
     )
     return threads, union_all(open_tasks, open_notes, open_withdrawals), plans
 
 
-def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
+def caseload_flags(case_ids: list[int], user: User | None = None) -> dict[int, dict[str, Any]]:
     """Per case: open family requests, "How is it going?" notes neither answered nor resolved,
     open consent-withdrawn notices whose consent is still withdrawn, plan waiting for the family
     or for the therapist's sign-off, review overdue, messages waiting for a reply (and how many
     past the reply window), and when the last message was sent. `oldest_<flag>` is the id of the
     oldest open one, the evidence a caseload row links to, and `since_<flag>` when it came.
-    Three grouped queries whatever the caseload size."""
+    Three grouped queries whatever the caseload size. With `user`, `case_ids` are all the cases
+    the user can see, and the statements read them as such (`case_scope`)."""
     flags: dict[int, dict[str, Any]] = {
         cid: {
             "tasks": 0,
@@ -303,28 +328,31 @@ def caseload_flags(case_ids: list[int]) -> dict[int, dict[str, Any]]:
     }
     if not case_ids:
         return flags
-    threads, open_ones, plans = _flag_statements()
-    for case_id, waiting, overdue, last_message_at, overdue_thread in db.session.execute(
-        threads, {"case_ids": case_ids, "now": utcnow()}
-    ):
-        flags[case_id]["awaiting_reply"] = waiting
-        flags[case_id]["reply_overdue"] = int(overdue or 0)
-        flags[case_id]["last_contact"] = last_message_at
-        flags[case_id]["overdue_thread"] = overdue_thread
-    for flag, case_id, count, oldest, since in db.session.execute(
-        open_ones, {"case_ids": case_ids}
-    ):
-        flags[case_id][flag] = count
-        flags[case_id][f"oldest_{flag}"] = oldest
-        flags[case_id][f"since_{flag}"] = since
-    for case_id, status, review_due, signed_off_at in db.session.execute(
-        plans, {"case_ids": case_ids}
-    ):
+    db.session.flush()  # what the session would flush before a read (the reads go round it)
+    threads, open_ones, plans = _flag_statements(user.role if user is not None else None)
+    values = scope_values(case_ids, user, utcnow())
+    # Rows of plain columns through the session's connection: no ORM work per statement. A case
+    # not among `case_ids` (one joining the caseload between two statements) is not shown.
+    read = db.session.connection().execute
+    for case_id, waiting, overdue, last_message_at, overdue_thread in read(threads, values):
+        if case := flags.get(case_id):
+            case["awaiting_reply"] = waiting
+            case["reply_overdue"] = int(overdue or 0)
+            case["last_contact"] = last_message_at
+            case["overdue_thread"] = overdue_thread
+    for flag, case_id, count, oldest, since in read(open_ones, values):
+        if case := flags.get(case_id):
+            case[flag] = count
+            case[f"oldest_{flag}"] = oldest
+            case[f"since_{flag}"] = since
+    for case_id, status, review_due, signed_off_at in read(plans, values):
+        if not (case := flags.get(case_id)):
+            continue
         if status is PlanStatus.PROPOSED:
-            flags[case_id]["proposed"] = True
-            flags[case_id]["sign_off"] = signed_off_at is None
+            case["proposed"] = True
+            case["sign_off"] = signed_off_at is None
         else:
-            flags[case_id]["review_due"] = review_due
+            case["review_due"] = review_due
     return flags
 
 

@@ -23,7 +23,6 @@ from portal.cases.services import (
     do_set_restriction,
 )
 from portal.db import utcnow
-from portal.labels import kin, label
 from portal.models import AgeBand, Case, GuardianRestriction, Invitation, User
 from portal.passwords import password_problem, pin_problem
 from portal.policies import require, today
@@ -45,17 +44,12 @@ def caseload() -> Response:
         "cases/caseload.html",
         block="results",
         state=state,
-        rows=worklist.view_of(rows, state, day),
+        # Issue 17: each row worked out in Python (portal/cases/worklist.py, "On the page").
+        rows=worklist.shown_rows(worklist.view_of(rows, state, day), day),
         total=len(rows),
         counts=worklist.filter_counts(rows, day),
         filters=worklist.translated(worklist.FILTERS),
         sorts=worklist.translated(worklist.SORTS),
-        Urgency=worklist.Urgency,
-        # Issue 17: once per page, not once per row (portal/cases/worklist.py, "On the page").
-        path=worklist.RowPaths(),
-        local=worklist.LocalDates(),
-        kin=worklist.said_once(kin),
-        status_label=worklist.said_once(label),
     )
 
 

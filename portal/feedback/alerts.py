@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from portal.models.feedback import AlertKind
+from portal.stored_words import Words, said
 
 RUPTURE_KINDS = (AlertKind.LOW_RATING, AlertKind.RATING_DROP)
 
@@ -28,6 +29,22 @@ class OpenAlert(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def summary_text(self) -> str: ...
+
+
+class AlertRow(NamedTuple):
+    """An open alert read as plain columns (OpenAlert): the before-the-session page and the
+    caseload read these, not CareAlert entities (issue 17)."""
+
+    id: int
+    kind: AlertKind
+    evidence: str
+    created_at: datetime
+    summary_words: Words | None
+    summary: str
+
+    @property
+    def summary_text(self) -> str:
+        return said(self.summary_words, self.summary)
 
 
 def cause_of(alert: OpenAlert) -> str:

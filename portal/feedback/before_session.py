@@ -23,11 +23,10 @@ from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from portal import db
 from portal.db import written
-from portal.feedback.alerts import AlertGroup, group_by_cause
+from portal.feedback.alerts import AlertGroup, AlertRow, group_by_cause
 from portal.i18n import moments
 from portal.models import Case, User
 from portal.models.feedback import (
-    AlertKind,
     CareAlert,
     Respondent,
     SessionAgenda,
@@ -41,7 +40,7 @@ from portal.models.ladders import Ladder, LadderStep, PracticeAttempt, StepStatu
 from portal.models.messages import Message, MessageThread
 from portal.models.plans import PlanStatus, PlanVersion
 from portal.models.tasks import CaseTask
-from portal.stored_words import Words, said
+from portal.stored_words import said
 
 DEFAULT_WINDOW_DAYS = 14  # when there was no held session yet
 MOST_ATTEMPTS = 200
@@ -112,21 +111,6 @@ class WeeklyRow(NamedTuple):
     difficulty: int
     reducing: str
     guardian_name: str
-
-
-class AlertRow(NamedTuple):
-    """An open alert (portal.feedback.alerts.OpenAlert)."""
-
-    id: int
-    kind: AlertKind
-    evidence: str
-    created_at: datetime
-    summary_words: Words | None
-    summary: str
-
-    @property
-    def summary_text(self) -> str:
-        return said(self.summary_words, self.summary)
 
 
 @dataclass
