@@ -143,6 +143,26 @@ def test_AU02_the_werkzeug_default_would_not_pass() -> None:
 # AU-04 -------------------------------------------------------------------------------------------
 
 
+def test_AU04_the_hash_an_unknown_account_is_checked_against_costs_what_a_real_one_costs() -> None:
+    """The dummy hash is written out in portal/passwords.py (hashing it at import cost every
+    process 30 ms and 19 MiB, issue 17): it must carry the hasher's own parameters, so verifying
+    against it takes as long as verifying a stored hash."""
+    from argon2 import extract_parameters
+
+    from portal import passwords
+
+    dummy, hasher = extract_parameters(passwords._DUMMY_HASH), passwords._hasher
+    assert (dummy.type, dummy.time_cost, dummy.memory_cost, dummy.parallelism) == (
+        hasher.type,
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+    )
+    assert (dummy.salt_len, dummy.hash_len) == (hasher.salt_len, hasher.hash_len)
+    assert_owasp_argon2id(passwords._DUMMY_HASH)
+    assert not verify_secret(None, "not-a-real-password-for-timing-only")
+
+
 def normalised(body: str, typed: str) -> str:
     return CSRF_VALUE.sub("TOKEN", body).replace(typed, "TYPED")
 
