@@ -13,13 +13,12 @@ link without a mail server.
 from __future__ import annotations
 
 import logging
-import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -27,6 +26,9 @@ from sqlalchemy import or_, select, update
 from portal import db
 from portal.db import utcnow
 from portal.models import OutboxEmail
+
+if TYPE_CHECKING:
+    import smtplib
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +121,8 @@ def _build(email: OutboxEmail, settings: SmtpSettings) -> EmailMessage:
 
 
 def _deliver(message: EmailMessage, settings: SmtpSettings) -> None:
+    import smtplib  # the sender's (`flask outbox-send`), not every web worker's (issue 17)
+
     if settings.security == "ssl":
         context = ssl.create_default_context()
         with smtplib.SMTP_SSL(
@@ -140,6 +144,8 @@ def _login_and_send(smtp: smtplib.SMTP, message: EmailMessage, settings: SmtpSet
 
 def send_due_emails(settings: SmtpSettings, limit: int = 100) -> SendReport:
     """Deliver what is due, one row at a time; a failure schedules a retry with back-off."""
+    import smtplib
+
     report = SendReport()
     for _ in range(limit):
         email = _claim_next()

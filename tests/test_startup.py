@@ -1,0 +1,60 @@
+"""What starting a web worker costs (issue 17): `import wsgi` loads no module only the command
+line, the demo loader, migrations or a rarely used page needs. Nothing here is timed: a timed
+test flakes on a busy machine, a module list does not."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess  # nosec B404 - runs this interpreter on a fixed one-line program
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each was measured or known to cost a web worker import time or memory it never uses.
+NOT_AT_START = (
+    "flask_migrate",  # with alembic, mako, pygments: only `flask db` and the tests' migrations
+    "alembic",
+    "mako",
+    "pygments",
+    "email_validator",  # when a form checks an address
+    "segno",  # the set-up page's QR code
+    "cryptography",  # backups
+    "portal.ops.backup",
+    "portal.ops.retention",
+    "portal.demo",  # the demo loaders (production imports the package only for AU-07's check)
+    "portal.demo.people",
+    "portal.calendar.reminders",  # a background job
+    "portal.rights.export",  # the data download and its printable copy
+    "portal.rights.readable",
+    "smtplib",  # the outbox's sender (`flask outbox-send`), not a page
+    "ctypes",  # the first password hash's memory hand-back
+    "argon2",  # the first sign-in
+    "_cffi_backend",
+    "psycopg",  # a SQLite worker
+    "werkzeug.debug",
+    "bench",
+)
+
+
+def _modules_after_import_wsgi(tmp_path: Path) -> set[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'start.db'}",
+    }
+    program = "import json, sys, wsgi; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(  # nosec B603 - fixed argv: this interpreter, one line
+        [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return set(loaded)
+
+
+def test_import_wsgi_loads_nothing_a_web_worker_does_not_need(tmp_path: Path) -> None:
+    loaded = _modules_after_import_wsgi(tmp_path)
+    assert "portal.models" in loaded  # the check runs on a real start
+    assert sorted(name for name in NOT_AT_START if name in loaded) == []
