@@ -16,9 +16,8 @@ from portal.cases.services import ServiceError
 from portal.db import utcnow
 from portal.models import Case
 from portal.policies import require
-from portal.rights import bp, export, services
+from portal.rights import bp, services
 from portal.rights.forms import CloseAccountForm, CompleteDeletionForm, DeletionRequestForm
-from portal.rights.readable import readable
 from portal.web.htmx import render, see_other
 from portal.web.sorting import order_by_request
 
@@ -61,6 +60,8 @@ def data_page(case_id: int) -> Response:
 @bp.get("/family/<int:case_id>/data/export.json")
 @audited("export", case="case_id")
 def export_json(case_id: int) -> Response:
+    from portal.rights import export  # the download's, not every worker's (issue 17)
+
     case = require_case(case_id, "rights.export")
     _audit("export", case)
     body = json.dumps(export.document(case, current_user, utcnow()), ensure_ascii=False, indent=2)
@@ -75,6 +76,9 @@ def export_json(case_id: int) -> Response:
 @bp.get("/family/<int:case_id>/data/print")
 @audited("print", case="case_id")
 def printable(case_id: int) -> Response:
+    from portal.rights import export
+    from portal.rights.readable import readable
+
     case = require_case(case_id, "rights.export")
     _audit("print", case)
     now = utcnow()
