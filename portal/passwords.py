@@ -11,13 +11,23 @@ import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask_babel import gettext
 
-# OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. argon2 (and cffi under
+    it) is imported by the first sign-in, not by every worker at start (issue 17)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
 # Verified against when the account does not exist, so timing does not reveal who has one (AU-04).
 # Written out, not hashed when the module is imported: that cost every process 30 ms and 19 MiB
 # (issue 17). Its parameters are the hasher's (a test checks), so verifying against it costs what
@@ -35,14 +45,16 @@ PIN_LENGTHS = range(4, 7)
 
 def hash_secret(secret: str) -> str:
     try:
-        return _hasher.hash(secret)
+        return _hasher().hash(secret)
     finally:
         _give_memory_back()
 
 
 def verify_secret(stored_hash: str | None, candidate: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, candidate) and stored_hash is not None
+        return _hasher().verify(stored_hash or _DUMMY_HASH, candidate) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     finally:

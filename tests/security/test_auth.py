@@ -151,7 +151,7 @@ def test_AU04_the_hash_an_unknown_account_is_checked_against_costs_what_a_real_o
 
     from portal import passwords
 
-    dummy, hasher = extract_parameters(passwords._DUMMY_HASH), passwords._hasher
+    dummy, hasher = extract_parameters(passwords._DUMMY_HASH), passwords._hasher()
     assert (dummy.type, dummy.time_cost, dummy.memory_cost, dummy.parallelism) == (
         hasher.type,
         hasher.time_cost,
