@@ -28,7 +28,7 @@ from portal.family.needs import describe_all, needs_of
 from portal.family.queries import child_tabs, consent_records_of, family_case, latest_practice
 from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
-from portal.i18n import gettext
+from portal.i18n import gettext, moments
 from portal.ladders.forms import ButtonForm
 from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
 from portal.policies import guardian_link_of, remember_consent_records, today
@@ -101,6 +101,10 @@ def _family_page(
         button_form=ButtonForm(formdata=None),
         answered_feedback=answered,
         latest_practice=latest_practice(case, limit=3),
+        # The consent records' moments and the practice entries' days, as the `local` filter
+        # writes them (datetime, weekday), the zone and language looked up once for the list.
+        moment=moments(),
+        weekday=moments("weekday"),
         status=status,
     )
 

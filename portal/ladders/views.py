@@ -40,8 +40,11 @@ from portal.models import Case
 from portal.models.ladders import Ladder, LadderStep, StepStatus
 from portal.web.htmx import is_htmx, render, see_other
 
-# templates/_picture.html draws only keys that have a drawing in static/pictures/
+# Pictures for every template (portal/ladders/pictures.py): only keys that have a drawing in
+# static/pictures/ are drawn.
 bp.add_app_template_global(pictures.has_picture)
+bp.add_app_template_global(pictures.picture)
+bp.add_app_template_global(pictures.step_picture)
 
 
 def _therapist_ladder(ladder_id: int) -> tuple[Ladder, Case]:

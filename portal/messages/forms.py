@@ -21,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.messages.hours import DAY_NAMES
 from portal.models.messages import MAX_MESSAGE_LENGTH
+from portal.web.widgets import QuickSelect
 
 
 def _uuid(_form: Any, field: Any) -> None:
@@ -38,7 +39,13 @@ class MessageForm(FlaskForm):
             Length(max=MAX_MESSAGE_LENGTH, message=_l("A message is at most 5,000 characters.")),
         ],
     )
-    about = SelectField(_l("About (optional)"), choices=[], default="", validate_choice=True)
+    about = SelectField(
+        _l("About (optional)"),
+        choices=[],
+        default="",
+        validate_choice=True,
+        widget=QuickSelect(),  # the page's longest list, written the same for less work
+    )
     # The label wtforms would give it, written out: a field without one has wtforms read its own
     # catalogue from disk on every request to translate the name (issue 17); it is never shown.
     idempotency_key = HiddenField("Idempotency Key", validators=[DataRequired(), _uuid])

@@ -12,7 +12,18 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from portal import db
 from portal.i18n import gettext as _
@@ -43,28 +54,13 @@ class Reference:
 
 @dataclass(frozen=True)
 class Resolver:
-    # (case id, limit) → [(id, label)] the compose form offers
-    options: Callable[[int], list[tuple[int, str]]]
     # (case id, ids) → {id: label} for the ids that really belong to the case
     labels: Callable[[int, Iterable[int]], dict[int, str]]
-
-
-def _goal_options(case_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(_goal_options_statement(), {"case_id": case_id})
-    return [(goal_id, _("goal: %(goal)s", goal=text)) for goal_id, text in rows]
 
 
 def _goal_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
     rows = db.session.execute(_goal_labels_statement(), {"case_id": case_id, "ids": list(ids)})
     return {goal_id: _("goal: %(goal)s", goal=text) for goal_id, text in rows}
-
-
-def _step_options(case_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(_step_options_statement(), {"case_id": case_id})
-    return [
-        (step_id, _("step %(position)s: %(step)s", position=position, step=title))
-        for step_id, position, title in rows
-    ]
 
 
 def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
@@ -75,21 +71,10 @@ def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
     }
 
 
-def _practice_options(case_id: int) -> list[tuple[int, str]]:
-    return list(_practice(case_id, None).items())
-
-
 def _practice_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
-    return _practice(case_id, list(ids))
-
-
-def _practice(case_id: int, ids: list[int] | None) -> dict[int, str]:
-    """The five newest entries (the compose form's choices), or those of `ids` (at most 50)."""
-    # Step title and day only: a teen's private note never travels into a message.
-    values: dict[str, object] = {"case_id": case_id}
-    if ids is not None:
-        values["ids"] = ids
-    rows = db.session.execute(_practice_statement(ids is not None), values)
+    """The entries of `ids` (at most 50). Step title and day only: a teen's private note never
+    travels into a message."""
+    rows = db.session.execute(_practice_statement(), {"case_id": case_id, "ids": list(ids)})
     day = moments("day")  # as local_datetime(when, "day"), the zone and language looked up once
     return {
         attempt_id: _("practice on %(day)s: %(step)s", day=day(when), step=title)
@@ -99,19 +84,6 @@ def _practice(case_id: int, ids: list[int] | None) -> dict[int, str]:
 
 # Each statement is built once and reused with the case (and ids) as bound values (issue 17:
 # building them anew was most of the compose form's cost).
-
-
-@cache
-def _goal_options_statement() -> Select[int, str]:
-    return (
-        select(Goal.id, Goal.child_text)
-        .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
-        .where(
-            PlanVersion.case_id == bindparam("case_id"),
-            PlanVersion.status == PlanStatus.ACTIVE,
-        )
-        .order_by(Goal.position)
-    )
 
 
 @cache
@@ -128,20 +100,6 @@ def _goal_labels_statement() -> Select[int, str]:
 
 
 @cache
-def _step_options_statement() -> Select[int, int, str]:
-    return (
-        select(LadderStep.id, LadderStep.position, LadderStep.title)
-        .join(Ladder, LadderStep.ladder_id == Ladder.id)
-        .where(
-            Ladder.case_id == bindparam("case_id"),
-            Ladder.retired_at.is_(None),
-            LadderStep.retired_at.is_(None),
-        )
-        .order_by(Ladder.id, LadderStep.position)
-    )
-
-
-@cache
 def _step_labels_statement() -> Select[int, int, str]:
     return (
         select(LadderStep.id, LadderStep.position, LadderStep.title)
@@ -154,32 +112,118 @@ def _step_labels_statement() -> Select[int, int, str]:
 
 
 @cache
-def _practice_statement(by_ids: bool) -> Select[int, datetime, str]:
-    stmt = (
+def _practice_statement() -> Select[int, datetime, str]:
+    return (
         select(PracticeAttempt.id, PracticeAttempt.practiced_at, LadderStep.title)
         .join(LadderStep, PracticeAttempt.step_id == LadderStep.id)
-        .where(PracticeAttempt.case_id == bindparam("case_id"))
+        .where(
+            PracticeAttempt.case_id == bindparam("case_id"),
+            PracticeAttempt.id.in_(bindparam("ids", expanding=True)),
+        )
         .order_by(PracticeAttempt.practiced_at.desc())
+        .limit(50)
     )
-    if by_ids:
-        return stmt.where(PracticeAttempt.id.in_(bindparam("ids", expanding=True))).limit(50)
-    return stmt.limit(5)
+
+
+@cache
+def _options_statement() -> CompoundSelect[str, int, str, datetime | None, int | None, int | None]:
+    """What the compose form offers, in one statement for the three kinds (issue 17: three
+    statements were a tenth of the thread page): the five newest practice entries (first, so
+    their moment is read as a moment), the active plan's goals, the open ladders' open steps.
+    Columns: kind, id, words, the entry's moment, then the goal's or the step's order (position;
+    the step's ladder and position)."""
+    case_id: BindParameter[int] = bindparam("case_id")
+    # Typed empty columns: PostgreSQL gives two untyped NULLs the type text, which no integer
+    # column of a later branch then matches.
+    no_number, no_moment = cast(null(), Integer), cast(null(), PracticeAttempt.practiced_at.type)
+    newest = (
+        select(PracticeAttempt.id, PracticeAttempt.practiced_at, LadderStep.title)
+        .join(LadderStep, PracticeAttempt.step_id == LadderStep.id)
+        .where(PracticeAttempt.case_id == case_id)
+        .order_by(PracticeAttempt.practiced_at.desc())
+        .limit(5)
+        .subquery("newest")
+    )
+    practice = select(
+        literal(ReferenceType.PRACTICE_ATTEMPT.value).label("kind"),
+        newest.c.id,
+        newest.c.title.label("words"),
+        newest.c.practiced_at.label("at"),
+        no_number.label("first"),
+        no_number.label("second"),
+    )
+    goals = (
+        select(
+            literal(ReferenceType.GOAL.value),
+            Goal.id,
+            Goal.child_text,
+            no_moment,
+            Goal.position,
+            no_number,
+        )
+        .join(PlanVersion, Goal.plan_version_id == PlanVersion.id)
+        .where(PlanVersion.case_id == case_id, PlanVersion.status == PlanStatus.ACTIVE)
+    )
+    steps = (
+        select(
+            literal(ReferenceType.LADDER_STEP.value),
+            LadderStep.id,
+            LadderStep.title,
+            no_moment,
+            Ladder.id,
+            LadderStep.position,
+        )
+        .join(Ladder, LadderStep.ladder_id == Ladder.id)
+        .where(
+            Ladder.case_id == case_id,
+            Ladder.retired_at.is_(None),
+            LadderStep.retired_at.is_(None),
+        )
+    )
+    return union_all(practice, goals, steps)
 
 
 RESOLVERS: dict[ReferenceType, Resolver] = {
-    ReferenceType.GOAL: Resolver(_goal_options, _goal_labels),
-    ReferenceType.LADDER_STEP: Resolver(_step_options, _step_labels),
-    ReferenceType.PRACTICE_ATTEMPT: Resolver(_practice_options, _practice_labels),
+    ReferenceType.GOAL: Resolver(_goal_labels),
+    ReferenceType.LADDER_STEP: Resolver(_step_labels),
+    ReferenceType.PRACTICE_ATTEMPT: Resolver(_practice_labels),
 }
 
 
 def reference_choices(case: Case) -> list[tuple[str, str]]:
-    """(value, label) pairs for the compose form's "about" list, this case only."""
-    choices: list[tuple[str, str]] = []
-    for ref_type, resolver in RESOLVERS.items():
-        for ref_id, label in resolver.options(case.id):
-            choices.append((Reference(ref_type, ref_id).value, label))
-    return choices
+    """(value, label) pairs for the compose form's "about" list, this case only: the goals in
+    their order, the steps by ladder and position, then the five newest practice entries, newest
+    first."""
+    rows: dict[str, list[Any]] = {kind.value: [] for kind in ReferenceType}
+    for row in db.session.execute(_options_statement(), {"case_id": case.id}):
+        rows[row.kind].append(row)
+    # Each kind sorted here, stably (a kind's rows come in the order their branch read them).
+    goals = sorted(rows[ReferenceType.GOAL.value], key=lambda row: row.first)
+    steps = sorted(rows[ReferenceType.LADDER_STEP.value], key=lambda row: (row.first, row.second))
+    tries = sorted(rows[ReferenceType.PRACTICE_ATTEMPT.value], key=lambda r: r.at, reverse=True)
+    day = moments("day")  # as local_datetime(when, "day"), the zone and language looked up once
+    goal, step, practice = (
+        ReferenceType.GOAL,
+        ReferenceType.LADDER_STEP,
+        ReferenceType.PRACTICE_ATTEMPT,
+    )
+    return [
+        *((Reference(goal, r.id).value, _("goal: %(goal)s", goal=r.words)) for r in goals),
+        *(
+            (
+                Reference(step, r.id).value,
+                _("step %(position)s: %(step)s", position=r.second, step=r.words),
+            )
+            for r in steps
+        ),
+        *(
+            (
+                Reference(practice, r.id).value,
+                _("practice on %(day)s: %(step)s", day=day(r.at), step=r.words),
+            )
+            for r in tries
+        ),
+    ]
 
 
 def check_reference(case: Case, reference: Reference) -> bool:

@@ -52,11 +52,12 @@ class Completion(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "full": _("Did it all"),
-            "partial": _("Did part of it"),
-            "stopped_early": _("Stopped early"),
-        }[self.value]
+        # One word translated, not all three (issue 17: lists of tries say it for every row).
+        if self is Completion.FULL:
+            return _("Did it all")
+        if self is Completion.PARTIAL:
+            return _("Did part of it")
+        return _("Stopped early")
 
 
 class Ladder(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.dom import minidom
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import force_locale
 
 from portal.ladders import pictures
@@ -49,3 +49,30 @@ def test_the_step_form_picks_from_the_pictures_and_the_faces_are_drawings() -> N
     for scale in (FearScale.FACES_3, FearScale.FACES_5, FearScale.THERMOMETER_10):
         assert all(pictures.has_picture(point.face) for point in POINTS[scale])
     assert not pictures.has_picture("🐶")  # an old emoji value draws nothing
+
+
+def test_a_picture_is_the_img_the_templates_wrote_escaped_and_nothing_for_an_unknown_key(
+    app: Flask,
+) -> None:
+    """`picture` and `step_picture` are template globals (issue 17: they were Jinja macros); each
+    writes what the macro wrote, for a request mounted anywhere."""
+    with app.test_request_context():
+        page = app.jinja_env.from_string(
+            "{{ picture('dog') }}|{{ picture('lock', 'A <lock>', 'a\"b', 24) }}|"
+            "{{ step_picture('bed', 'inline-pic', 24) }}|{{ picture('🐶') }}|{{ picture(None) }}|"
+            "{{ picture('star', alt) }}"
+        ).render(alt=pictures.SCREEN["star"].alt)
+    assert page.split("|") == [
+        '<img class="pic-img " src="/static/pictures/dog.svg" alt="" width="64" height="64">',
+        '<img class="pic-img a&#34;b" src="/static/pictures/lock.svg" alt="A &lt;lock&gt;"'
+        ' width="24" height="24">',
+        '<img class="pic-img inline-pic" src="/static/pictures/bed.svg" alt="" width="24"'
+        ' height="24">',
+        "",
+        "",
+        '<img class="pic-img " src="/static/pictures/star.svg" alt="A star" width="64"'
+        ' height="64">',
+    ]
+    with app.test_request_context("/", base_url="http://localhost/rapport/"):
+        assert url_for("static", filename="pictures/dog.svg") == "/rapport/static/pictures/dog.svg"
+        assert 'src="/rapport/static/pictures/dog.svg"' in pictures.picture("dog")
