@@ -13,6 +13,7 @@ from portal.ladders import pictures
 from portal.ladders.forms import PICTURE_CHOICES
 from portal.ladders.scales import POINTS
 from portal.models.ladders import FearScale
+from portal.web.static_files import static_version
 
 STATIC = Path(__file__).resolve().parents[2] / "static" / "pictures"
 
@@ -62,17 +63,23 @@ def test_a_picture_is_the_img_the_templates_wrote_escaped_and_nothing_for_an_unk
             "{{ step_picture('bed', 'inline-pic', 24) }}|{{ picture('🐶') }}|{{ picture(None) }}|"
             "{{ picture('star', alt) }}"
         ).render(alt=pictures.SCREEN["star"].alt)
+    folder = app.static_folder
+    assert folder
+    v = {key: static_version(folder, f"pictures/{key}.svg") for key in ("dog", "lock", "bed")}
+    v["star"] = static_version(folder, "pictures/star.svg")
     assert page.split("|") == [
-        '<img class="pic-img " src="/static/pictures/dog.svg" alt="" width="64" height="64">',
-        '<img class="pic-img a&#34;b" src="/static/pictures/lock.svg" alt="A &lt;lock&gt;"'
-        ' width="24" height="24">',
-        '<img class="pic-img inline-pic" src="/static/pictures/bed.svg" alt="" width="24"'
-        ' height="24">',
-        "",
-        "",
-        '<img class="pic-img " src="/static/pictures/star.svg" alt="A star" width="64"'
+        f'<img class="pic-img " src="/static/pictures/dog.svg?v={v["dog"]}" alt="" width="64"'
         ' height="64">',
+        f'<img class="pic-img a&#34;b" src="/static/pictures/lock.svg?v={v["lock"]}"'
+        ' alt="A &lt;lock&gt;" width="24" height="24">',
+        f'<img class="pic-img inline-pic" src="/static/pictures/bed.svg?v={v["bed"]}" alt=""'
+        ' width="24" height="24">',
+        "",
+        "",
+        f'<img class="pic-img " src="/static/pictures/star.svg?v={v["star"]}" alt="A star"'
+        ' width="64" height="64">',
     ]
+    dog = f"/rapport/static/pictures/dog.svg?v={v['dog']}"
     with app.test_request_context("/", base_url="http://localhost/rapport/"):
-        assert url_for("static", filename="pictures/dog.svg") == "/rapport/static/pictures/dog.svg"
-        assert 'src="/rapport/static/pictures/dog.svg"' in pictures.picture("dog")
+        assert url_for("static", filename="pictures/dog.svg") == dog
+        assert f'src="{dog}"' in pictures.picture("dog")
