@@ -1175,8 +1175,11 @@ def test_AZ14_a_scoped_query_that_raises_is_a_plain_500(
     world = scene.world
     browser = sign_in("T1")
     import portal.cases.queries
+    import portal.cases.worklist
 
-    monkeypatch.setattr(portal.cases.queries, "visible_case_ids", _explode)
+    # The scoped statements of the case page and of the caseload (each built once, issue 17).
+    monkeypatch.setattr(portal.cases.queries, "_case_statement", _explode)
+    monkeypatch.setattr(portal.cases.worklist, "_caseload_statement", _explode)
     for url in (f"/cases/{world.case1.id}", "/caseload"):
         response = browser.get(url)
         body = response.get_data(as_text=True)
