@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from flask import Response, abort, current_app, flash, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +22,7 @@ from portal.audit_trail import audited
 from portal.cases.queries import get_case_for, require_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.i18n import moments
 from portal.labels import kin
 from portal.messages import bp, live, services
