@@ -106,7 +106,7 @@ def request_id() -> str | None:
 
 def _actor_of(actor: Any) -> tuple[int | None, str]:
     if actor is None and has_request_context():
-        actor = current_user
+        actor = current_user._get_current_object()
     if actor is None or not getattr(actor, "is_authenticated", False):
         return None, "anonymous" if has_request_context() else "system"
     return int(actor.id), str(actor.role.value)

@@ -194,10 +194,10 @@ def _close_session(_exc: BaseException | None) -> None:
 def get_session() -> Session:
     from flask import current_app
 
-    if "db_session" not in g:
+    db_session: Session | None = g.get("db_session")  # one look-up of `g` (issue 17)
+    if db_session is None:
         app_database: AppDatabase = current_app.extensions["rapport_db"]
-        g.db_session = app_database.new_session()
-    db_session: Session = g.db_session
+        db_session = g.db_session = app_database.new_session()
     return db_session
 
 

@@ -15,19 +15,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, NamedTuple
 
 import flask_babel
+from babel import Locale, support
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton, get_day_names
 from babel.dates import format_time as babel_format_time
 from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import get_locale, get_timezone, to_user_timezone
+from flask_babel import LazyString, get_locale, get_timezone, to_user_timezone
 from flask_login import current_user
 from jinja2.nodes import EvalContext
 from jinja2.utils import pass_eval_context
 from markupsafe import Markup
+from wtforms.i18n import messages_path
 
 from portal.db import utcnow
 from portal.extensions import babel
@@ -55,22 +57,83 @@ def _one_full_stop(text: str, variables: dict[str, Any]) -> str:
     return text
 
 
-def translations() -> Any:
-    """The catalogue for the current locale, looked up once per request and locale (issue 17:
-    Flask-Babel finds it again for every string, ~11 µs, and a caseload has 700 strings). A
-    `force_locale` block (an error page or an email in its reader's language) sets another
-    locale object, so it gets its own lookup."""
-    if not has_app_context():
-        return flask_babel.get_translations()
+class _Language(NamedTuple):
+    locale: Locale
+    name: str  # str(locale): "es_US"
+    catalogue: Any
+
+
+def _language() -> _Language:
+    """The locale of this request (or app context), its name and its catalogue, looked up once
+    per request and locale (issue 17: Flask-Babel finds the catalogue again for every string,
+    ~11 µs, and a caseload has 700 strings; its get_locale looks `g` up three times, and a page
+    asks for the locale or the zone some 50 times). A `force_locale` block (an error page or an
+    email in its reader's language) sets another locale object, so it gets its own lookup. Needs
+    an app context."""
     state = g._get_current_object()
     # Flask-Babel keeps the request's locale on g._flask_babel (pinned in pyproject.toml).
     locale = getattr(getattr(state, "_flask_babel", None), "babel_locale", None)
-    bound: tuple[object, Any] | None = getattr(state, "bound_translations", None)
-    if locale is None or bound is None or bound[0] is not locale:
+    bound: _Language | None = getattr(state, "bound_language", None)
+    if locale is None or bound is None or bound.locale is not locale:
         catalogue = flask_babel.get_translations()
-        bound = (flask_babel.get_locale(), catalogue)
-        state.bound_translations = bound
-    return bound[1]
+        chosen = flask_babel.get_locale()
+        bound = _Language(chosen, str(chosen), catalogue)
+        state.bound_language = bound
+    return bound
+
+
+def babel_gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's gettext exactly (its catalogue, its %-formatting, no `_one_full_stop`),
+    through the request's bound catalogue (issue 17: Flask-Babel's own looks the locale and the
+    catalogue up again for every string, ~10 µs)."""
+    text = str(translations().ugettext(string))
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """flask_babel.lazy_gettext: translated when used (a form's label, a word of `labels`),
+    through `babel_gettext`. The msgid stays its first argument (`stored_words.msgid_of`)."""
+    return LazyString(babel_gettext, string, **variables)
+
+
+def translations() -> Any:
+    """The catalogue for the current locale (see `_language`)."""
+    if not has_app_context():
+        return flask_babel.get_translations()
+    return _language().catalogue
+
+
+def current_locale() -> Any:
+    """flask_babel.get_locale(), from the request's binding (`_language`)."""
+    return _language().locale if has_app_context() else get_locale()
+
+
+def _locale_name() -> str:
+    """str(get_locale()), from the request's binding (`_language`)."""
+    return _language().name if has_app_context() else str(get_locale())
+
+
+def _zone() -> Any:
+    """flask_babel.get_timezone(), reading the zone Flask-Babel chose for this request with one
+    look-up of `g` (its own looks `g` up three times)."""
+    if has_app_context():
+        state = g._get_current_object()
+        zone = getattr(getattr(state, "_flask_babel", None), "babel_tzinfo", None)
+        if zone is not None:
+            return zone
+    return get_timezone()
+
+
+@cache
+def _wtforms_catalogue(locale: str) -> Any:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def wtforms_translations() -> Any:
+    """WTForms' own messages ("This field is required.") in this request's language, read from
+    disk once per process and language (issue 17: Flask-WTF loaded the catalogue again on every
+    request that touched a form, ~0.4 ms). Read-only, so every request can share it."""
+    return _wtforms_catalogue(_locale_name())
 
 
 def _formatted(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> Any:
@@ -121,7 +184,8 @@ def language_of(person: object) -> Iterator[None]:
 
 def chosen_language() -> str | None:
     """The language this person (or, signed out, this browser) picked; None follows the browser."""
-    chosen = getattr(current_user, "language", None) if current_user else None
+    user = current_user._get_current_object()  # one look-up for both questions (issue 17)
+    chosen = getattr(user, "language", None) if user else None
     if chosen in LANGUAGES:
         return str(chosen)
     cookie = request.cookies.get(LANGUAGE_COOKIE)
@@ -143,7 +207,8 @@ def select_locale() -> str:
 def select_timezone() -> str:
     if not has_request_context():
         return DEFAULT_TIMEZONE
-    clinic = getattr(current_user, "clinic", None) if current_user else None
+    user = current_user._get_current_object()
+    clinic = getattr(user, "clinic", None) if user else None
     return clinic.timezone if clinic is not None else DEFAULT_TIMEZONE
 
 
@@ -189,24 +254,24 @@ def _medium_date_in(locale: str, day: date) -> str:
 
 def _shape(value: date, shape: str) -> str:
     day = value.date() if isinstance(value, datetime) else value
-    return _day_in(str(get_locale()), shape, day)
+    return _day_in(_locale_name(), shape, day)
 
 
 def clock(value: time | datetime) -> str:
     """A time of day in the person's language ("9:00 AM" / "9:00 a.m."), no zone change."""
-    return _clock_in(str(get_locale()), value.hour, value.minute)
+    return _clock_in(_locale_name(), value.hour, value.minute)
 
 
 def day_name(weekday: int) -> str:
     """Monday is 0, as in datetime.weekday()."""
-    return str(get_day_names("wide", locale=get_locale())[weekday])
+    return str(get_day_names("wide", locale=current_locale())[weekday])
 
 
 def local_datetime(value: datetime | None, shape: str = "datetime") -> str:
     """A moment in the viewer's time zone and language; shape "datetime" adds the time of day."""
     if value is None:
         return ""
-    local = _in_zone(get_timezone(), value)
+    local = _in_zone(_zone(), value)
     if shape == "time":
         return clock(local)
     if shape == "datetime":
@@ -223,8 +288,8 @@ def moments(shape: str = "datetime") -> Callable[[datetime], str]:
     minute's time of day are formatted once per process; and the zone's offset is found once per
     UTC day, when it is the same at both ends of the day (every day but a clock change's, which
     are converted moment by moment as local_datetime does). Shapes: "datetime" and DATE_SHAPES'."""
-    zone = get_timezone()
-    language = str(get_locale())
+    zone = _zone()
+    language = _locale_name()
     date_shape = "date" if shape == "datetime" else shape
 
     def moment(value: datetime) -> str:
@@ -256,18 +321,18 @@ def local_date(value: date | None, shape: str = "date") -> str:
     if shape == "date":
         # A moment is first moved to the viewer's zone, as Flask-Babel's format_date does.
         day = to_user_timezone(value).date() if isinstance(value, datetime) else value
-        return _medium_date_in(str(get_locale()), day)
+        return _medium_date_in(_locale_name(), day)
     return _shape(value, shape)
 
 
 def local_now() -> datetime:
     """Now, in the time zone the pages write their dates in (the clinic's): a week or a day a
     person sees starts at their midnight, not at UTC's."""
-    return utcnow().astimezone(get_timezone())
+    return utcnow().astimezone(_zone())
 
 
 def timezone_name() -> str:
-    return str(get_timezone())
+    return str(_zone())
 
 
 def init_i18n(app: Flask) -> None:

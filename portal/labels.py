@@ -11,9 +11,9 @@ import enum
 import re
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 
 from portal.i18n import gettext
+from portal.i18n import lazy_gettext as _l
 from portal.stored_words import msgid_of
 
 WORDS: dict[str, LazyString] = {

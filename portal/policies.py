@@ -325,8 +325,9 @@ def can(user: User, action: str, obj: Any = None, *, child_mode: bool = False) -
 
 
 def may(action: str, obj: Any = None) -> bool:
-    """`can` for the signed-in user of this request, in its child mode."""
-    return can(current_user, action, obj, child_mode=in_child_mode())
+    """`can` for the signed-in user of this request, in its child mode. The rules get the user
+    itself, not the proxy, which would look the request up again at each attribute (issue 17)."""
+    return can(current_user._get_current_object(), action, obj, child_mode=in_child_mode())
 
 
 def require(action: str, obj: Any = None) -> None:

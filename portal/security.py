@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
@@ -308,6 +309,18 @@ class _SessionCookies(SecureCookieSessionInterface):
     poll's CPU). A static file neither sends the cookie nor varies on it: it depends on nobody's
     sign-in, and the browser keeps it across pages whose cookie was re-signed
     (portal/web/static_files.py)."""
+
+    _signing: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer for the cookie, made once per secret (and fallbacks) instead of
+        twice a request, reading and writing the cookie (issue 17: making one runs a trial
+        JSON dump). A changed secret makes a new one; the cookie is the same."""
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signing = self._signing
+        if signing is None or signing[0] != key:
+            signing = self._signing = (key, super().get_signing_serializer(app))
+        return signing[1]
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if not session.modified and _view_flag("is_background"):

@@ -32,12 +32,19 @@ from typing import Any
 
 from babel.lists import format_list
 from babel.numbers import format_decimal
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from portal.i18n import DEFAULT_LANGUAGE, REGIONAL, gettext, local_date, local_datetime
+from portal.i18n import (
+    DEFAULT_LANGUAGE,
+    REGIONAL,
+    current_locale,
+    gettext,
+    local_date,
+    local_datetime,
+)
 
 
 def N_(msgid: str) -> str:
@@ -84,7 +91,7 @@ def _param(value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
-    locale = get_locale()
+    locale = current_locale()
     if isinstance(value, int):
         return str(format_decimal(value, locale=locale))
     if isinstance(value, dict):

@@ -9,7 +9,10 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
+from babel import support
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -244,6 +247,36 @@ def test_child_screens_use_the_childs_own_language_or_in_child_mode_the_guardian
     screen = guardian.get("/me").get_data(as_text=True)
     assert "¡Hola, Mia!" in screen
     assert "language-choice" not in screen  # the picker would change the guardian's account
+
+
+def test_wtforms_own_messages_are_spanish_from_a_catalogue_loaded_once(
+    browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A WTForms built-in message (a Length without a message of ours) speaks the request's
+    language, and WTForms' catalogue is read from disk once per process, not per request
+    (issue 17: Flask-WTF loaded it on every request that touched a form)."""
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH["Accept-Language"]
+
+    def too_long_address() -> str:
+        browser.get("/login")
+        response = browser.post("/login", {"email": "a" * 300 + "@family.test", "password": ""})
+        assert response.status_code == 422
+        return _text(response.get_data(as_text=True))
+
+    assert "El campo no puede tener más de 254 caracteres." in too_long_address()
+    loads: list[object] = []
+    load = support.Translations.load
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loads.append(kwargs.get("domain"))
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(support.Translations, "load", counted)
+    for _ in range(2):
+        assert "El campo no puede tener más de 254 caracteres." in too_long_address()
+    assert "wtforms" not in loads
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US"
+    assert "Field cannot be longer than 254 characters." in too_long_address()
 
 
 # --- Dates, times and e-mails ---------------------------------------------------------------------

@@ -6,7 +6,6 @@ import secrets
 
 from flask import Response, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from portal import audit, db
 from portal.admin import bp
 from portal.audit_trail import audited
 from portal.db import utcnow
+from portal.i18n import lazy_gettext as _l
 from portal.models import AccountToken, Credential, Role, User
 from portal.ops.outbox import queue_email
 from portal.security import token_hash

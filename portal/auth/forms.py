@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, ValidationError
 
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, lazy_gettext
+from portal.i18n import lazy_gettext as _l
 from portal.passwords import password_problem
 from portal.web.validators import EmailAddress
 

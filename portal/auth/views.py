@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -28,6 +27,7 @@ from portal.cases.queries import get_case_for_child_user
 from portal.db import utcnow
 from portal.extensions import limiter
 from portal.i18n import LANGUAGE_COOKIE, LANGUAGES, chosen_language, language_of
+from portal.i18n import lazy_gettext as _l
 from portal.models import AccountToken, Credential, Role, User
 from portal.ops.outbox import queue_email
 from portal.passwords import hash_secret, password_problem, pin_problem, verify_secret

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from portal.i18n import clock
+from portal.i18n import lazy_gettext as _l
 
 # Hours a family may pick for the practice reminder (clinic time); "" means none.
 PRACTICE_HOURS = range(7, 21)

@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.db import utcnow
+from portal.i18n import lazy_gettext as _l
 from portal.web.validators import EmailAddress
 
 NAME = Length(max=100, message=_l("Please keep this under 100 characters."))

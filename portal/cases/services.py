@@ -11,12 +11,12 @@ from datetime import date, datetime
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal import audit, db
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.db import utcnow
+from portal.i18n import lazy_gettext as _l
 from portal.models import (
     AuthSession,
     Case,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from portal.audit_trail import audited
 from portal.cases.services import do_record_consent
 from portal.child import bp
 from portal.child.queries import case_for_child_screen
+from portal.i18n import lazy_gettext as _l
 from portal.models import (
     AgeBand,
     Case,

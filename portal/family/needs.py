@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any
 
 from flask import g, url_for
-from flask_babel import gettext as _
 from sqlalchemy import (
     Integer,
     String,
@@ -42,6 +41,7 @@ from sqlalchemy import (
 from portal import db
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.db import UTCDateTime, utcnow, written
+from portal.i18n import babel_gettext as _
 from portal.i18n import local_date, local_datetime
 from portal.models import (
     Case,

@@ -30,7 +30,7 @@ from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
 from portal.i18n import gettext, moments
 from portal.ladders.forms import ButtonForm
-from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord
+from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord, User
 from portal.policies import guardian_link_of, remember_consent_records, today
 from portal.security import TERMS_DUE
 from portal.session_state import current_auth_session
@@ -44,9 +44,10 @@ def _needs_badge() -> dict[str, Any]:
     family page lists (the same cached query)."""
 
     def needs_count() -> int:
-        if not current_user.is_authenticated or not current_user.is_guardian:
+        user = current_user._get_current_object()
+        if not user.is_authenticated or not user.is_guardian:
             return 0
-        return len(needs_of(current_user))
+        return len(needs_of(user))
 
     return {"needs_count": needs_count}
 
@@ -65,20 +66,21 @@ def _family_page(
 ) -> Response:
     # This case with its whole team and the child's sign-in in one statement (another family's
     # case is a 404 as everywhere); the child switcher needs only each case's id and child's name.
-    case = family_case(current_user, case_id)
-    tabs = child_tabs(current_user)
-    link = guardian_link_of(current_user, case)
+    user: User = current_user._get_current_object()  # read here a dozen times (issue 17)
+    case = family_case(user, case_id)
+    tabs = child_tabs(user)
+    link = guardian_link_of(user, case)
     assert link is not None
     kinds = consent_kinds_for(link.can_consent, case.child.age(today()))
     records = consent_records_of(case)
     # The same records, oldest first, answer the page's own checks (child mode, sign-in).
     remember_consent_records(case, records[::-1])
-    needs = needs_of(current_user)
+    needs = needs_of(user)
     # The Check-ins tab counts what waits on that page: session check-ins and the weekly one.
     waiting = sum(
         1 for need in needs if need.kind in ("session", "weekly") and need.case_id == case.id
     )
-    answered = answered_feedback(case.id, current_user.id, limit=3)
+    answered = answered_feedback(case.id, user.id, limit=3)
     # Each document's title in the reader's language, looked up once (the page names them up to
     # three times each).
     titles = {kind: gettext(msgid_of(doc.title)) for kind, doc in CONSENT_DOCUMENTS.items()}
@@ -90,7 +92,7 @@ def _family_page(
         link=link,
         all_cases=tabs,
         consent_records=records,
-        my_consents=_my_consents(records, kinds),
+        my_consents=_my_consents(records, kinds, user.id),
         child_assent=next((r for r in records if r.kind is ConsentKind.CHILD_ASSENT), None),
         consent_form=form,
         titles=titles,
@@ -110,12 +112,12 @@ def _family_page(
 
 
 def _my_consents(
-    records: Sequence[ConsentRecord], kinds: list[ConsentKind]
+    records: Sequence[ConsentRecord], kinds: list[ConsentKind], guardian_id: int
 ) -> list[tuple[ConsentKind, ConsentRecord | None]]:
     """Per document this guardian answers: their latest record (newest first in `records`)."""
     latest: dict[ConsentKind, ConsentRecord] = {}
     for record in records:
-        if record.given_by_id == current_user.id:
+        if record.given_by_id == guardian_id:
             latest.setdefault(record.kind, record)
     return [(kind, latest.get(kind)) for kind in kinds]
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -24,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.i18n import lazy_gettext as _l
 from portal.ladders.services import STICKERS
 
 ZERO_TO_TEN = NumberRange(0, 10, _l("Choose a number from 0 to 10."))

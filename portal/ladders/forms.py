@@ -4,7 +4,6 @@ import uuid
 from typing import Any
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.i18n import lazy_gettext as _l
 from portal.ladders.pictures import SITUATIONS
 from portal.ladders.services import REWARD_PICTURES, STICKERS
 from portal.models.ladders import Completion, Ladder

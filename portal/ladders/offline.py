@@ -29,14 +29,15 @@ VIEWER_HEADER = "X-Rapport-Viewer"
 def viewer_tag() -> str:
     """An opaque tag for who is at the screen (the person, and the child in child mode); ""
     when nobody is signed in. It reveals nothing: an HMAC under the app's secret."""
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return ""
     if "viewer_tag" not in g:
         auth_session = current_auth_session()
         child = auth_session.child_mode_child_id if auth_session else None
         key = str(current_app.config["SECRET_KEY"]).encode()
         g.viewer_tag = hmac.new(
-            key, f"viewer:{current_user.id}:{child or ''}".encode(), hashlib.sha256
+            key, f"viewer:{user.id}:{child or ''}".encode(), hashlib.sha256
         ).hexdigest()[:32]
     return str(g.viewer_tag)
 

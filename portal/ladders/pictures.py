@@ -12,8 +12,9 @@ from functools import lru_cache
 
 from flask import has_request_context, request, url_for
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+
+from portal.i18n import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from portal.i18n import clock, day_name
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.models import ServicePolicy, User
 
 # Form choices; pages name days through Babel (portal/i18n.day_name).

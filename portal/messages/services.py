@@ -12,12 +12,12 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
 
 from portal import db
 from portal.db import utcnow
 from portal.i18n import language_of
+from portal.i18n import lazy_gettext as _l
 from portal.messages.hours import reply_by_text
 from portal.messages.queries import hours_of, primary_therapist, thread_members
 from portal.messages.references import Reference

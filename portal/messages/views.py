@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from flask import Response, abort, current_app, flash, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +22,7 @@ from portal.audit_trail import audited
 from portal.cases.queries import get_case_for, require_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.i18n import moments
 from portal.labels import kin
 from portal.messages import bp, live, services
@@ -70,15 +70,16 @@ def _navigation() -> dict[str, Any]:
     """`messages_nav()` is called by base.html only, so fragments run no query at all."""
 
     def messages_nav() -> dict[str, int] | None:
-        if not current_user.is_authenticated:
+        user: User = current_user._get_current_object()
+        if not user.is_authenticated:
             return None
-        if current_user.is_guardian:
+        if user.is_guardian:
             # The same one query as the "What needs you" list (unread messages are one of them).
             from portal.family.needs import needs_of, unread_messages
 
-            return {"unread": unread_messages(needs_of(current_user))}
-        threads, unread = nav_counts(current_user)
-        if current_user.is_child and not threads:
+            return {"unread": unread_messages(needs_of(user))}
+        threads, unread = nav_counts(user)
+        if user.is_child and not threads:
             return None  # children under 13 have no messaging
         return {"unread": unread}
 

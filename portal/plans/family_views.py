@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal import db
 from portal.audit_trail import audited
 from portal.cases.queries import get_case_for, reached, require_case
 from portal.child.queries import case_for_child_screen
+from portal.i18n import lazy_gettext as _l
 from portal.models import AgeBand, Case
 from portal.models.plans import (
     AssentChoice,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.i18n import lazy_gettext as _l
 from portal.models.plans import AssentChoice, GoalOwner, Informant, ProblemDomain, ProblemStatus
 
 ZERO_TO_TEN = NumberRange(0, 10, _l("Use a number from 0 to 10."))

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response, abort, flash, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from portal import db
 from portal.audit_trail import audited
 from portal.cases.queries import require_case
+from portal.i18n import lazy_gettext as _l
 from portal.models import Case
 from portal.models.plans import (
     Goal,

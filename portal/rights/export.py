@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, Table, and_, or_, select
 
 from portal import db
 from portal.db import Base
+from portal.i18n import lazy_gettext as _l
 from portal.messages.queries import visible_thread_ids
 from portal.models import Case, PlanStatus, User
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from flask import get_template_attribute
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import db
 from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.i18n import local_date, local_datetime
 from portal.labels import WORDS, kin, named_kin
 from portal.ladders.scales import tenths

@@ -7,12 +7,12 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal import db
 from portal.cases.services import ServiceError
 from portal.db import utcnow
+from portal.i18n import lazy_gettext as _l
 from portal.models import (
     AuthSession,
     Case,

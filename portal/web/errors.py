@@ -10,12 +10,12 @@ from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal import db
 from portal.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from portal.i18n import lazy_gettext as _l
 from portal.web.htmx import is_htmx
 
 log = logging.getLogger(__name__)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
 from portal.db import utcnow
-from portal.i18n import LANGUAGES, chosen_language, local_date, local_datetime
+from portal.i18n import LANGUAGES, chosen_language, current_locale, local_date, local_datetime
 from portal.labels import kin, label, named_kin
 from portal.models import AgeBand, Child, User
 from portal.policies import can, today
@@ -25,12 +25,13 @@ def _child_at_screen() -> Child | None:
     child_id = auth_session.child_mode_child_id if auth_session else None
     if child_id is not None:
         return db.session.get(Child, child_id)
-    if not current_user.is_child:
+    user: User = current_user._get_current_object()
+    if not user.is_child:
         return None
     for loaded in list(db.session.identity_map.values()):
-        if isinstance(loaded, Child) and loaded.user_id == current_user.id:
+        if isinstance(loaded, Child) and loaded.user_id == user.id:
             return loaded
-    return db.session.scalar(select(Child).where(Child.user_id == current_user.id))
+    return db.session.scalar(select(Child).where(Child.user_id == user.id))
 
 
 def viewer_band() -> AgeBand | None:
@@ -56,6 +57,7 @@ def init_templating(app: Flask, *, htmx_file: str) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         child_mode = in_child_mode()
+        locale = current_locale()
 
         def can_here(user: User, action: str, obj: Any = None) -> bool:
             """Templates ask `can(current_user, ...)` in this request's child mode."""
@@ -68,7 +70,7 @@ def init_templating(app: Flask, *, htmx_file: str) -> None:
             "htmx_file": htmx_file,
             "child_mode": child_mode,
             "languages": LANGUAGES,
-            "language": get_locale().language if get_locale() else "en",
+            "language": locale.language if locale else "en",
             "chosen_language": chosen_language(),
             "viewer_band": viewer_band,
         }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
+
+from portal.i18n import lazy_gettext as _l
 
 INVALID_EMAIL = _l("Enter a valid email address, like name@example.com.")
 
