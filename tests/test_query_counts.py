@@ -174,8 +174,8 @@ CEILINGS = {
     "caseload": 7,
     # Issue 17: the step comes with its ladder (whose mastery rule the try is checked against).
     "log_practice": 9,
-    "family_page": 10,  # issue 13: needs and badges one statement; 17: team one, consents once
-    "thread": 12,
+    "family_page": 9,  # issue 13: needs and badges one statement; 17: team one, consents once
+    "thread": 10,  # issue 17: the "About" choices (goals, steps, recent practice) in one read
     "what_changed": 7,  # issue 17: both versions in three statements, with the case (were nine)
     "idle_poll": 2,  # the signed-in session with its person, then the thread's version (AZ-09)
 }
