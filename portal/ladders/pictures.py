@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flask import has_request_context, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import LazyString
 from markupsafe import Markup, escape
 
 from portal.i18n import lazy_gettext as _l
+from portal.web.static_files import static_version
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,18 @@ def picture(key: str | None, alt: str = "", cls: str = "", size: int = 64) -> Ma
     child's ladder draws fifteen and a macro call costs more than the <img> it writes)."""
     if key not in ALL:
         return escape("")
+    version = static_version(current_app.static_folder or "", f"pictures/{key}.svg")
     if type(alt) is str and type(cls) is str and type(size) is int:
-        return _img(request.script_root if has_request_context() else "", key, alt, cls, size)
-    return _img.__wrapped__("", key, alt, cls, size)
+        mounted_at = request.script_root if has_request_context() else ""
+        return _img(mounted_at, version, key, alt, cls, size)
+    return _img.__wrapped__("", version, key, alt, cls, size)
 
 
 @lru_cache(maxsize=4096)
-def _img(_mounted_at: str, key: str, alt: str, cls: str, size: int) -> Markup:
-    """The <img> tag, written once per process for each picture, words, class and size (and the
-    path the app is mounted at, which its URL starts with)."""
+def _img(_mounted_at: str, _version: str | None, key: str, alt: str, cls: str, size: int) -> Markup:
+    """The <img> tag, written once per process for each picture, words, class and size, the path
+    the app is mounted at (its URL starts with it) and the file's version (which its URL names:
+    an edited picture gets a new tag, as every static link does, portal/web/static_files.py)."""
     src = escape(url_for("static", filename=f"pictures/{key}.svg"))
     cls, alt, size_ = escape(cls), escape(alt), escape(size)
     tag = f'<img class="pic-img {cls}" src="{src}" alt="{alt}" width="{size_}" height="{size_}">'
