@@ -12,8 +12,11 @@ AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "ax
 AXE_MISSING = f"{AXE_JS} is missing: run `npm ci` at the top of the repository (make test does)"
 
 # Every rule axe runs by default (WCAG 2.0-2.2 A/AA and best practices), nothing switched off.
-_RUN_AXE = """
+# It resolves to null when the page has no axe yet. tests/e2e/sweep.py calls it inside its own
+# single evaluation of a page.
+AXE_RUN_JS = """
 async () => {
+  if (typeof window.axe === 'undefined') return null;
   document.querySelectorAll('details:not([open])').forEach(d => { d.open = true; });
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.map(v => ({
@@ -32,10 +35,17 @@ def axe_source() -> str:
 def axe_violations(page: Page, label: str) -> list[str]:
     """Run axe on the page as it is now (every <details> opened first, so what is folded away is
     checked too); one line per violated rule, naming the elements."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
+    found: list[dict[str, Any]] | None = page.evaluate(AXE_RUN_JS)
+    if found is None:
         # Evaluated through the DevTools protocol: the page keeps its strict CSP, no inline script.
         page.evaluate(axe_source() + "\n;undefined")
-    found: list[dict[str, Any]] = page.evaluate(_RUN_AXE)
+        found = page.evaluate(AXE_RUN_JS)
+    assert found is not None, "axe-core did not load into the page"
+    return described(found, label)
+
+
+def described(found: list[dict[str, Any]], label: str) -> list[str]:
+    """axe's violations as lines a person can act on."""
     return [
         f"{label}: {v['id']} ({v['impact']}) {v['help']} -> {', '.join(v['targets'][:6])}"
         for v in found

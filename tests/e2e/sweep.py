@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.e2e.axe import axe_source, axe_violations
+from tests.e2e.axe import AXE_RUN_JS, axe_source, described
 from tests.e2e.conftest import (
     _SMALL_TARGETS_JS,
     ANA,
@@ -20,7 +20,6 @@ from tests.e2e.conftest import (
     PHONE,
     RIVERA,
     LiveServer,
-    _sideways_overflow,
     kids_sign_in,
     sign_in,
 )
@@ -31,6 +30,24 @@ MAX_PAGES = 120  # per person: a safety net, far above the routes anyone can rea
 PER_ROUTE = 3  # pages per route: one route shows a young child's case, an 8-12's and a teen's
 # Links the sweep never follows: signing out, live streams, static files, downloads (not pages).
 _SKIP = re.compile(r"/logout|/stream|/static/|/updates|/export|\.(json|csv|zip|pdf|ics)$")
+
+
+# Everything the sweep reads off a page, in one evaluation: each call into the browser costs a
+# round trip, and the first one using a Playwright selector injects Playwright's own script into the
+# new page (~30 ms). In the order the checks have always run: the language, axe (which opens every
+# <details>), then, on a phone, the touch targets and sideways scrolling with everything open, and
+# the links to follow.
+_PAGE_FACTS_JS = f"""
+async (phone) => {{
+  const lang = document.documentElement.getAttribute('lang');
+  const violations = await ({AXE_RUN_JS})();
+  const small = phone ? ({_SMALL_TARGETS_JS})() : [];
+  const root = document.documentElement;
+  const overflow = phone ? root.scrollWidth - root.clientWidth : 0;
+  const links = [...document.querySelectorAll('a[href]')].map(a => a.href.split('#')[0]);
+  return {{lang, violations, small, overflow, links}};
+}}
+"""
 
 
 def _route_of(url: str) -> str:
@@ -106,19 +123,18 @@ def sweep(page: Page, who: str, live_url: str, language: str) -> tuple[list[str]
             continue
         visited.append(urlsplit(page.url).path)
         label = f"{who} {urlsplit(page.url).path}"
-        lang = page.get_attribute("html", "lang")
-        if lang != language:
+        facts = page.evaluate(_PAGE_FACTS_JS, page.viewport_size == PHONE)
+        if facts["violations"] is None:  # a page opened without the device's axe (device_for)
+            page.evaluate(axe_source() + "\n;undefined")
+            facts = page.evaluate(_PAGE_FACTS_JS, page.viewport_size == PHONE)
+        assert facts["violations"] is not None, "axe-core did not load into the page"
+        if (lang := facts["lang"]) != language:
             problems.append(f"{label}: <html lang={lang!r}> on a page asked for in {language!r}")
-        problems += axe_violations(page, label)
-        if page.viewport_size == PHONE:
-            problems += [
-                f"{label}: small touch target {t}" for t in page.evaluate(_SMALL_TARGETS_JS)
-            ]
-            if (overflow := _sideways_overflow(page)) > 0:
-                problems.append(f"{label}: scrolls sideways by {overflow}px on a phone")
-        links: list[str] = page.eval_on_selector_all(
-            "a[href]", "els => els.map(a => a.href.split('#')[0])"
-        )
+        problems += described(facts["violations"], label)
+        problems += [f"{label}: small touch target {t}" for t in facts["small"]]
+        if facts["overflow"] > 0:
+            problems.append(f"{label}: scrolls sideways by {facts['overflow']}px on a phone")
+        links: list[str] = facts["links"]
         for link in links:
             if link.startswith(live_url) and not _SKIP.search(link) and link not in queued:
                 queued.add(link)
