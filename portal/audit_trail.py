@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
-from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal import audit, db
 from portal import models as m
 from portal.extensions import database
+from portal.session_state import signed_in
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # How specific an object is: the most specific one a request touched names its row.
@@ -245,7 +245,7 @@ def _after_request(response: Response) -> Response:
     if status >= 500:  # nothing was done; and a 503 means the database is away (RL-07)
         return response
     declared = _declared()
-    if declared is None or not current_user.is_authenticated:
+    if declared is None or not signed_in():
         return response
     if status in (403, 404):
         _record_denial(declared, status)

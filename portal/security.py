@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache, wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
@@ -27,8 +27,13 @@ from sqlalchemy.orm import joinedload
 from portal import db
 from portal.db import utcnow
 from portal.extensions import htmx, login_manager
-from portal.models import AuthSession, User
-from portal.session_state import current_auth_session, in_child_mode
+from portal.models import AuthSession, Role, User
+from portal.session_state import (
+    BackgroundSignIn,
+    Person,
+    current_auth_session,
+    in_child_mode,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -157,7 +162,7 @@ def fresh_sign_in_required(view: F) -> F:
 
 
 def end_session(reason: str) -> None:
-    auth_session: AuthSession | None = g.get("auth_session")
+    auth_session = current_auth_session()
     if auth_session is not None and auth_session.ended_at is None:
         auth_session.ended_at = utcnow()
         auth_session.end_reason = reason
@@ -182,14 +187,12 @@ def _load_user(user_id: str) -> User | None:
     token = session.get("sid")
     if not token:
         return None
+    if "background_sign_in" in g:  # a background request, checked by the gate already
+        return _load_checked_user(token, user_id)
     auth_session = db.session.scalars(
         _session_statement(), {"token_hash": token_hash(token)}
     ).one_or_none()
-    if auth_session is None or auth_session.ended_at is not None:
-        return None
-    if auth_session.second_factor_pending:
-        return None  # half signed in: no page but the second step (AU-08)
-    if str(auth_session.user_id) != user_id or not auth_session.user.active:
+    if auth_session is None or _refused(auth_session, auth_session.user.active, user_id):
         return None
     now = utcnow()
     expired = _expiry_reason(auth_session, now)
@@ -221,12 +224,114 @@ def _session_statement() -> Select[AuthSession]:
     )
 
 
-def _expiry_reason(auth_session: AuthSession, now: datetime) -> str | None:
+class _SessionFacts(Protocol):
+    """What the sign-in check decides on: an `AuthSession`, or a row of its plain columns."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_active_at(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def second_factor_pending(self) -> bool: ...
+
+
+def _refused(auth_session: _SessionFacts, user_active: bool, user_id: str) -> bool:
+    """An ended session, a half sign-in (no page but the second step, AU-08), another person's
+    session or an inactive person: nobody is signed in."""
+    return (
+        auth_session.ended_at is not None
+        or auth_session.second_factor_pending
+        or str(auth_session.user_id) != user_id
+        or not user_active
+    )
+
+
+def _expiry_reason(auth_session: _SessionFacts, now: datetime) -> str | None:
     if now - auth_session.last_active_at > current_app.config["IDLE_TIMEOUT"]:
         return "idle"
     if now - auth_session.created_at > current_app.config["ABSOLUTE_SESSION_LIFETIME"]:
         return "absolute"
     return None
+
+
+def _background_sign_in() -> bool:
+    """The sign-in check of a background request (the idle poll: most of its cost was loading the
+    session, its person and their clinic as ORM objects, issue 17). The same rules as
+    `_load_user` on the same session row, read as plain columns: an ended, half-finished,
+    foreign, inactive or expired session is refused, an expired one ended (SE-03, SE-04), and
+    nothing moves the idle clock (SE-05). What it read is kept (`BackgroundSignIn`); if the
+    request then touches `current_user`, `_load_checked_user` loads the objects without
+    deciding again."""
+    g.background_sign_in = None
+    token = session.get("sid")
+    user_id = session.get("_user_id")  # where Flask-Login keeps who signed in
+    if not token or user_id is None:
+        return False
+    row = (
+        db.session.connection()
+        .execute(_background_statement(), {"token_hash": token_hash(token)})
+        .one_or_none()
+    )
+    if row is None or _refused(row, row.user_active, user_id):
+        return False
+    now = utcnow()
+    expired = _expiry_reason(row, now)
+    if expired:
+        db.will_write()
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == row.id, AuthSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason=expired)
+        )
+        db.session.commit()  # commit point: the sign-in check ends an expired session
+        g.session_expired = True
+        return False
+    g.background_sign_in = BackgroundSignIn(
+        session_id=row.id,
+        person=Person(id=row.user_id, role=row.user_role),
+        child_mode_child_id=row.child_mode_child_id,
+    )
+    return True
+
+
+@cache
+def _background_statement() -> Select[
+    int, int, datetime, datetime, datetime | None, bool, int | None, bool, Role
+]:
+    return (
+        select(
+            AuthSession.id,
+            AuthSession.user_id,
+            AuthSession.created_at,
+            AuthSession.last_active_at,
+            AuthSession.ended_at,
+            AuthSession.second_factor_pending,
+            AuthSession.child_mode_child_id,
+            User.active.label("user_active"),
+            User.role.label("user_role"),
+        )
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == bindparam("token_hash"))
+    )
+
+
+def _load_checked_user(token: str, user_id: str) -> User | None:
+    """A background request that needs the person after all (the poll found news): their objects,
+    for the session the gate's check admitted in this request (nobody, if it refused)."""
+    checked: BackgroundSignIn | None = g.background_sign_in
+    if checked is None or str(checked.person.id) != user_id:
+        return None
+    auth_session = db.session.scalars(
+        _session_statement(), {"token_hash": token_hash(token)}
+    ).one_or_none()
+    if auth_session is None or auth_session.id != checked.session_id:
+        return None
+    g.auth_session = auth_session
+    return auth_session.user
 
 
 # Writing last_active_at on every click is wasteful; a minute of slack on 30 is harmless.
@@ -265,19 +370,25 @@ TERMS_ENDPOINTS = frozenset({"family.agree_terms", "auth.logout", "auth.set_lang
 
 
 def _gate() -> Response | None:
-    if request.endpoint is None or request.endpoint == "static":
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
         return None  # 404s and static files
-    if _view_flag("is_public"):
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "is_public", False):
         return None
-    if not current_user.is_authenticated:
+    if getattr(view, "is_background", False):
+        admitted = _background_sign_in()
+    else:
+        admitted = current_user.is_authenticated
+    if not admitted:
         return _please_sign_in()
-    if in_child_mode() and not _view_flag("child_mode_allowed"):
+    if in_child_mode() and not getattr(view, "child_mode_allowed", False):
         if htmx:
             response = Response(status=204)
             response.headers["HX-Redirect"] = url_for("child.home")
             return response
         return redirect(url_for("child.home"))  # type: ignore[return-value]
-    if session.get(TERMS_DUE) and request.endpoint not in TERMS_ENDPOINTS:
+    if session.get(TERMS_DUE) and endpoint not in TERMS_ENDPOINTS:
         return redirect(url_for("family.agree_terms"))  # type: ignore[return-value]
     return None
 

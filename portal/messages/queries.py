@@ -39,6 +39,7 @@ from portal.models import (
     ThreadRead,
     User,
 )
+from portal.session_state import Person
 
 MESSAGE_PAGE = 50  # a thread page shows this many messages; "Earlier messages" pages back
 
@@ -90,7 +91,7 @@ def bound_visible_thread_ids(role: Role) -> Select[int]:
     )
 
 
-def visibility_values(user: User) -> dict[str, Any]:
+def visibility_values(user: User | Person) -> dict[str, Any]:
     """This request's values for `bound_visible_thread_ids`."""
     now = utcnow()
     return {
@@ -164,12 +165,15 @@ def _thread_statement(role: Role) -> Select[MessageThread]:
     )
 
 
-def thread_version_for(user: User, thread_id: int) -> int:
+def thread_version_for(user: User | Person, thread_id: int) -> int:
     """The poll's one query: the thread's change counter, or 404 for a non-member (AZ-09).
     The statement is built once per role and reused with new values (issue 17: building it
-    anew was most of the idle poll's cost)."""
-    version = db.session.scalar(
-        _version_statement(user.role), {"thread_id": thread_id, **visibility_values(user)}
+    anew was most of the idle poll's cost), and read through the session's connection (a
+    column, no ORM entities: none of the ORM's per-statement work)."""
+    version: int | None = (
+        db.session.connection()
+        .execute(_version_statement(user.role), {"thread_id": thread_id, **visibility_values(user)})
+        .scalar()
     )
     if version is None:
         abort(404)

@@ -50,6 +50,7 @@ from portal.messages.rendering import preview, render_message
 from portal.models import Case, MessageKind, MessageThread, ReferenceType, ThreadKind, User
 from portal.policies import require, today
 from portal.security import background
+from portal.session_state import signed_in_person
 from portal.web.htmx import render, see_other, wants_fragment
 
 SENT = _l("Message sent.")
@@ -378,8 +379,10 @@ def send(thread_id: int) -> Response:
 @background
 @audited("read", message_thread="thread_id")
 def updates(thread_id: int) -> Response:
-    """The poll: one query when nothing changed (204); otherwise the message list fragment."""
-    version = thread_version_for(current_user, thread_id)
+    """The poll: one query when nothing changed (204); otherwise the message list fragment. The
+    version is asked as the signed-in `Person` of the background sign-in check, so an idle poll
+    loads nobody's ORM objects (issue 17)."""
+    version = thread_version_for(signed_in_person(), thread_id)
     if request.args.get("v", type=int) == version:
         return Response(status=204)
     thread, case = _load(thread_id)

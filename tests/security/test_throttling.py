@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import time_machine
+from flask import Blueprint, Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 from portal.db import utcnow
+from portal.extensions import limiter as portal_limiter
 from tests.support.browser import Browser
 from tests.support.rows import PASSWORD, PIN, World
 
@@ -63,3 +67,41 @@ def test_AU03_a_hard_ceiling_of_100_failures_an_hour_per_account_from_any_addres
         assert _try(browser, "/login", "g1@family.test", PASSWORD, address="10.9.9.9") == 429
     with time_machine.travel(start + timedelta(minutes=61), tick=False):
         assert _try(browser, "/login", "g1@family.test", PASSWORD, address="10.9.9.9") == 302
+
+
+def _bare_app_with(limiter_args: dict[str, object]) -> tuple[Flask, Limiter]:
+    """A bare app with its own limiter of the portal's kind (the portal's is one object for the
+    whole test process, so app-wide limits are tried on another)."""
+    app = Flask(__name__)
+    limiter = type(portal_limiter)(
+        key_func=get_remote_address, storage_uri="memory://", **limiter_args
+    )
+    limiter.init_app(app)
+
+    @app.get("/page")
+    def page() -> str:
+        return "a page without a limit of its own"
+
+    return app, limiter
+
+
+def test_a_default_limit_is_still_checked_before_every_request() -> None:
+    """Issue 17: the check before every request runs only while such limits exist; they do."""
+    app, _ = _bare_app_with({"default_limits": ["2 per minute"]})
+    client = app.test_client()
+    assert [client.get("/page").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_blueprint_limit_added_after_start_up_is_checked() -> None:
+    app, limiter = _bare_app_with({})
+    bp = Blueprint("limited", __name__)
+
+    @bp.get("/limited")
+    def limited() -> str:
+        return "a page under its blueprint's limit"
+
+    limiter.limit("1 per minute")(bp)
+    app.register_blueprint(bp)
+    client = app.test_client()
+    assert [client.get("/limited").status_code for _ in range(2)] == [200, 429]
+    assert [client.get("/page").status_code for _ in range(3)] == [200, 200, 200]
