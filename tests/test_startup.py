@@ -31,6 +31,7 @@ NOT_AT_START = (
     "smtplib",  # the outbox's sender (`flask outbox-send`), not a page
     "ctypes",  # the first password hash's memory hand-back
     "argon2",  # the first sign-in
+    "pyotp",  # the first therapist's or admin's sign-in code
     "_cffi_backend",
     "psycopg",  # a SQLite worker
     "werkzeug.debug",
