@@ -31,6 +31,7 @@ NOT_AT_START = (
     "smtplib",  # the outbox's sender (`flask outbox-send`), not a page
     "ctypes",  # the first password hash's memory hand-back
     "argon2",  # the first sign-in
+    "pyotp",  # the first therapist's or admin's sign-in code
     "_cffi_backend",
     "psycopg",  # a SQLite worker
     "werkzeug.debug",
@@ -58,3 +59,19 @@ def test_import_wsgi_loads_nothing_a_web_worker_does_not_need(tmp_path: Path) ->
     loaded = _modules_after_import_wsgi(tmp_path)
     assert "portal.models" in loaded  # the check runs on a real start
     assert sorted(name for name in NOT_AT_START if name in loaded) == []
+
+
+def test_import_wsgi_leaves_the_garbage_collector_on(tmp_path: Path) -> None:
+    """wsgi.py turns the collector off while the app is built; requests need it back on."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'start.db'}",
+    }
+    program = "import gc, wsgi; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
+    out = subprocess.run(  # nosec B603 - fixed argv: this interpreter, one line
+        [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "True True"

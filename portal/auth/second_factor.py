@@ -13,9 +13,10 @@ import hmac
 import re
 import secrets
 from datetime import datetime
+from functools import cache
 from io import BytesIO
+from typing import TYPE_CHECKING
 
-import pyotp
 from sqlalchemy import delete, or_, update
 
 from portal import db
@@ -23,21 +24,32 @@ from portal.db import utcnow
 from portal.models import RecoveryCode, User
 from portal.security import token_hash
 
+if TYPE_CHECKING:
+    import pyotp
+
 STEP_SECONDS = 30
 RECOVERY_CODE_COUNT = 10
 ISSUER = "Rapport"
 
 
-class _TOTP(pyotp.TOTP):
-    """pyotp refuses secrets under 112 bits (NIST SP 800-63B-4). Every secret Rapport makes has
-    160; the published demo secret RAPPORTDEMOTOTP2 has 80 and is refused in production anyway
-    (AU-07), so the floor here is 80 bits."""
+@cache
+def _totp_class() -> type[pyotp.TOTP]:
+    """pyotp is imported by the first code checked, not by every worker at start (issue 17:
+    ~10 ms of `import wsgi`; only therapists' and admins' sign-ins and set-up use it)."""
+    import pyotp
 
-    min_secret_length_bits = 80
+    class _TOTP(pyotp.TOTP):
+        """pyotp refuses secrets under 112 bits (NIST SP 800-63B-4). Every secret Rapport makes
+        has 160; the published demo secret RAPPORTDEMOTOTP2 has 80 and is refused in production
+        anyway (AU-07), so the floor here is 80 bits."""
+
+        min_secret_length_bits = 80
+
+    return _TOTP
 
 
 def totp(secret: str) -> pyotp.TOTP:
-    return _TOTP(secret)
+    return _totp_class()(secret)
 
 
 def code_at(secret: str, step: int) -> str:
@@ -50,6 +62,8 @@ def time_step(moment: datetime) -> int:
 
 
 def new_secret() -> str:
+    import pyotp
+
     return pyotp.random_base32()  # 32 base32 characters: 160 bits, as RFC 4226 recommends
 
 
