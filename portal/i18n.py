@@ -148,9 +148,32 @@ def _formatted(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> A
     return text % variables
 
 
+# Each catalogue's plain template strings as `_formatted` makes them (Markup), by msgid: a page
+# says some 70 and they are the same on every page (issue 17). Keyed by the catalogue object
+# (one per language and process; a `force_locale` block's its own); a process that somehow holds
+# many starts again from empty.
+_SAID: dict[Any, dict[str, Markup]] = {}
+
+
+def _said_in(catalogue: Any) -> dict[str, Markup]:
+    said = _SAID.get(catalogue)
+    if said is None:
+        if len(_SAID) >= 32:
+            _SAID.clear()
+        said = _SAID[catalogue] = {}
+    return said
+
+
 @pass_eval_context
 def _template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> Any:
-    return _formatted(eval_ctx, translations().ugettext(string), variables)
+    catalogue = translations()
+    if variables or not eval_ctx.autoescape:
+        return _formatted(eval_ctx, catalogue.ugettext(string), variables)
+    said = _said_in(catalogue)
+    text = said.get(string)
+    if text is None:
+        text = said[string] = _formatted(eval_ctx, catalogue.ugettext(string), variables)
+    return text
 
 
 @pass_eval_context
