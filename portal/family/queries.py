@@ -79,7 +79,7 @@ def _tabs_statement() -> Select[int, str]:
 
 def child_tabs(guardian: User) -> list[ChildTab]:
     """Every case of this guardian (the cases `cases_for` gives, in the same order)."""
-    rows = db.session.execute(_tabs_statement(), {"user_id": guardian.id, "now": utcnow()})
+    rows = db.read_columns(_tabs_statement(), {"user_id": guardian.id, "now": utcnow()})
     return [ChildTab(case_id, first_name) for case_id, first_name in rows]
 
 
@@ -134,7 +134,7 @@ def _practice_statement() -> Select[str, str, datetime, int, Completion, str]:
 def latest_practice(case: Case, limit: int) -> list[LatestPractice]:
     """The case's last `limit` practice entries, newest first (as `ladders.queries.practice_log`
     orders them), read as plain columns in one statement."""
-    rows = db.session.execute(_practice_statement(), {"case_id": case.id, "limit": limit})
+    rows = db.read_columns(_practice_statement(), {"case_id": case.id, "limit": limit})
     return [
         LatestPractice(title, picture, practiced_at, peak, completion, named_kin(coach))
         for title, picture, practiced_at, peak, completion, coach in rows
