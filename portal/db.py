@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVarTuple, overload
 
 from flask import Flask, g, has_request_context, request
+from flask.globals import _cv_app
 from sqlalchemy import DateTime, Engine, Enum, MetaData, String, create_engine, event, literal
 from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -195,12 +196,14 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def get_session() -> Session:
-    from flask import current_app
-
-    db_session: Session | None = g.get("db_session")  # one look-up of `g` (issue 17)
+    context = _cv_app.get(None)  # `g` without its proxy (issue 17: ~15 look-ups a page)
+    state = context.g if context is not None else g  # no app context: `g` says so, as before
+    db_session: Session | None = state.get("db_session")
     if db_session is None:
+        from flask import current_app
+
         app_database: AppDatabase = current_app.extensions["rapport_db"]
-        db_session = g.db_session = app_database.new_session()
+        db_session = state.db_session = app_database.new_session()
     return db_session
 
 
