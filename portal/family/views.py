@@ -25,7 +25,13 @@ from portal.family import bp
 from portal.family.consent import terms_withdrawn_cases
 from portal.family.forms import AgreeTermsForm, ConsentForm
 from portal.family.needs import describe_all, needs_of
-from portal.family.queries import child_tabs, consent_records_of, family_case, latest_practice
+from portal.family.queries import (
+    ConsentLine,
+    child_tabs,
+    consent_records_of,
+    family_case,
+    latest_practice,
+)
 from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
 from portal.i18n import gettext, moments
@@ -112,10 +118,10 @@ def _family_page(
 
 
 def _my_consents(
-    records: Sequence[ConsentRecord], kinds: list[ConsentKind], guardian_id: int
-) -> list[tuple[ConsentKind, ConsentRecord | None]]:
+    records: Sequence[ConsentLine], kinds: list[ConsentKind], guardian_id: int
+) -> list[tuple[ConsentKind, ConsentLine | None]]:
     """Per document this guardian answers: their latest record (newest first in `records`)."""
-    latest: dict[ConsentKind, ConsentRecord] = {}
+    latest: dict[ConsentKind, ConsentLine] = {}
     for record in records:
         if record.given_by_id == guardian_id:
             latest.setdefault(record.kind, record)
