@@ -35,7 +35,6 @@ from portal.family.queries import (
 from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
 from portal.i18n import gettext, moments
-from portal.ladders.forms import ButtonForm
 from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord, User
 from portal.policies import guardian_link_of, remember_consent_records, today
 from portal.security import TERMS_DUE
@@ -106,7 +105,6 @@ def _family_page(
         feedback_waiting=waiting,
         needs=describe_all(needs, {tab.id: tab.first_name for tab in tabs}),
         needs_by_case={tab.id: sum(1 for n in needs if n.case_id == tab.id) for tab in tabs},
-        button_form=ButtonForm(formdata=None),
         answered_feedback=answered,
         latest_practice=latest_practice(case, limit=3),
         # The consent records' moments and the practice entries' days, as the `local` filter
