@@ -24,6 +24,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton, get_day_names
 from babel.dates import format_time as babel_format_time
 from flask import Flask, g, has_app_context, has_request_context, request
+from flask.globals import _cv_app
 from flask_babel import LazyString, get_locale, get_timezone, to_user_timezone
 from flask_login import current_user
 from jinja2.nodes import EvalContext
@@ -63,14 +64,15 @@ class _Language(NamedTuple):
     catalogue: Any
 
 
-def _language() -> _Language:
+def _language(state: Any = None) -> _Language:
     """The locale of this request (or app context), its name and its catalogue, looked up once
     per request and locale (issue 17: Flask-Babel finds the catalogue again for every string,
     ~11 µs, and a caseload has 700 strings; its get_locale looks `g` up three times, and a page
     asks for the locale or the zone some 50 times). A `force_locale` block (an error page or an
     email in its reader's language) sets another locale object, so it gets its own lookup. Needs
-    an app context."""
-    state = g._get_current_object()
+    an app context; `state` is its `g` when the caller has it already."""
+    if state is None:
+        state = g._get_current_object()
     # Flask-Babel keeps the request's locale on g._flask_babel (pinned in pyproject.toml).
     locale = getattr(getattr(state, "_flask_babel", None), "babel_locale", None)
     bound: _Language | None = getattr(state, "bound_language", None)
@@ -98,19 +100,22 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
 
 def translations() -> Any:
     """The catalogue for the current locale (see `_language`)."""
-    if not has_app_context():
+    context = _cv_app.get(None)  # one look-up for both questions (a page asks ~70 times)
+    if context is None:
         return flask_babel.get_translations()
-    return _language().catalogue
+    return _language(context.g).catalogue
 
 
 def current_locale() -> Any:
     """flask_babel.get_locale(), from the request's binding (`_language`)."""
-    return _language().locale if has_app_context() else get_locale()
+    context = _cv_app.get(None)
+    return _language(context.g).locale if context is not None else get_locale()
 
 
 def _locale_name() -> str:
     """str(get_locale()), from the request's binding (`_language`)."""
-    return _language().name if has_app_context() else str(get_locale())
+    context = _cv_app.get(None)
+    return _language(context.g).name if context is not None else str(get_locale())
 
 
 def _zone() -> Any:
@@ -148,9 +153,32 @@ def _formatted(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> A
     return text % variables
 
 
+# Each catalogue's plain template strings as `_formatted` makes them (Markup), by msgid: a page
+# says some 70 and they are the same on every page (issue 17). Keyed by the catalogue object
+# (one per language and process; a `force_locale` block's its own); a process that somehow holds
+# many starts again from empty.
+_SAID: dict[Any, dict[str, Markup]] = {}
+
+
+def _said_in(catalogue: Any) -> dict[str, Markup]:
+    said = _SAID.get(catalogue)
+    if said is None:
+        if len(_SAID) >= 32:
+            _SAID.clear()
+        said = _SAID[catalogue] = {}
+    return said
+
+
 @pass_eval_context
 def _template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> Any:
-    return _formatted(eval_ctx, translations().ugettext(string), variables)
+    catalogue = translations()
+    if variables or not eval_ctx.autoescape:
+        return _formatted(eval_ctx, catalogue.ugettext(string), variables)
+    said = _said_in(catalogue)
+    text = said.get(string)
+    if text is None:
+        text = said[string] = _formatted(eval_ctx, catalogue.ugettext(string), variables)
+    return text
 
 
 @pass_eval_context

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -65,6 +65,17 @@ def is_the_child(user: User, case: Case) -> bool:
     return user.is_child and case.child.user_id == user.id
 
 
+class ConsentAnswer(Protocol):
+    """What the consent checks read of a consent record: a record, or a row of these columns."""
+
+    @property
+    def kind(self) -> ConsentKind: ...
+    @property
+    def given_by_id(self) -> int: ...
+    @property
+    def action(self) -> ConsentAction: ...
+
+
 def consent_in_force(case: Case, kind: ConsentKind) -> bool:
     """A guardian with authority has given it and none of them has withdrawn it since: a "no"
     from any guardian with authority counts (DESIGN §9)."""
@@ -83,20 +94,20 @@ def consent_in_force(case: Case, kind: ConsentKind) -> bool:
     return ConsentAction.GRANTED in answers and ConsentAction.REVOKED not in answers
 
 
-def _consent_records(case: Case) -> Sequence[ConsentRecord]:
+def _consent_records(case: Case) -> Sequence[ConsentAnswer]:
     """The case's consent records, oldest first, read once per request however many checks it
     makes (issue 9; issue 17: a POST read them afresh at every check, four times to log one
     practice). A flush that writes a consent record, and any rollback, forget them, so a check
     made after a consent was recorded (or a view run again by the retry wrapper) reads them anew."""
     if not has_request_context():
         return _load_consent_records(case.id)
-    cache: dict[int, Sequence[ConsentRecord]] = g.setdefault("consent_records", {})
+    cache: dict[int, Sequence[ConsentAnswer]] = g.setdefault("consent_records", {})
     if case.id not in cache:
         cache[case.id] = _load_consent_records(case.id)
     return cache[case.id]
 
 
-def remember_consent_records(case: Case, records: Sequence[ConsentRecord]) -> None:
+def remember_consent_records(case: Case, records: Sequence[ConsentAnswer]) -> None:
     """A page that read all of the case's consent records itself (oldest first) hands them to the
     checks of this request, which then need not read them again (issue 17: the family page)."""
     if has_request_context():
@@ -119,16 +130,17 @@ event.listen(Session, "after_flush", _forget_consent_records_written)
 event.listen(Session, "after_rollback", _forget_consent_records)
 
 
-def _load_consent_records(case_id: int) -> Sequence[ConsentRecord]:
-    return db.session.scalars(_consent_records_statement(), {"case_id": case_id}).all()
+def _load_consent_records(case_id: int) -> Sequence[ConsentAnswer]:
+    return db.read_columns(_consent_records_statement(), {"case_id": case_id}).all()
 
 
 @cache
-def _consent_records_statement() -> Select[ConsentRecord]:
+def _consent_records_statement() -> Select[ConsentKind, int, ConsentAction]:
     """Built once (on first use: importing configures no mapper), the case bound (issue 17:
-    every request about a child's record reads them)."""
+    every request about a child's record reads them; the checks read three columns of each, so
+    they come as plain rows, not records)."""
     return (
-        select(ConsentRecord)
+        select(ConsentRecord.kind, ConsentRecord.given_by_id, ConsentRecord.action)
         .where(ConsentRecord.case_id == bindparam("case_id"))
         .order_by(ConsentRecord.id)
     )

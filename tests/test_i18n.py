@@ -279,6 +279,30 @@ def test_wtforms_own_messages_are_spanish_from_a_catalogue_loaded_once(
     assert "Field cannot be longer than 254 characters." in too_long_address()
 
 
+def test_template_words_are_kept_per_language_and_said_as_before(app: Flask) -> None:
+    """A template's plain `_('...')` is kept once made, per catalogue (issue 17): the same Markup
+    as `_formatted` makes, in each request's own language, a `force_locale` block included."""
+    import flask_babel
+    from jinja2.nodes import EvalContext
+    from markupsafe import Markup
+
+    template = app.jinja_env.from_string("{{ _('Messages') }}|{{ _('Sign out') }}|{{ _('100%%') }}")
+    for _ in range(2):  # made, then kept
+        with app.test_request_context(headers={"Accept-Language": "en-US"}):
+            assert template.render() == "Messages|Sign out|100%"
+            with flask_babel.force_locale("es_US"):
+                assert template.render() == "Mensajes|Cerrar sesión|100%"
+        with app.test_request_context(headers=SPANISH):
+            assert template.render() == "Mensajes|Cerrar sesión|100%"
+    unescaped = app.jinja_env.from_string(
+        "{% autoescape false %}{{ _('Messages') }}{% endautoescape %}"
+    )
+    with app.test_request_context(headers=SPANISH):
+        assert unescaped.render() == "Mensajes"  # not kept: said as Jinja says it unescaped
+        said: Callable[..., Any] = app.jinja_env.globals["_"]  # type: ignore[assignment]
+        assert isinstance(said(EvalContext(app.jinja_env), "Messages"), Markup)
+
+
 # --- Dates, times and e-mails ---------------------------------------------------------------------
 
 

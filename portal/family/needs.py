@@ -316,7 +316,7 @@ def needs_of(user: User) -> list[Need]:
     cached: list[Need] | None = g.get("guardian_needs")
     if cached is not None:
         return cached
-    rows = db.session.execute(_statement(), _parameters(user, utcnow())).all()
+    rows = db.read_columns(_statement(), _parameters(user, utcnow())).all()
     needs = sorted(
         (
             Need(

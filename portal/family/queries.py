@@ -5,10 +5,10 @@ page's cost)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from flask import abort
 from sqlalchemy import Select, bindparam, select
@@ -20,7 +20,17 @@ from portal.cases.queries import case_ids_visible_to
 from portal.db import utcnow
 from portal.labels import named_kin
 from portal.ladders.scales import tenths
-from portal.models import Case, CaseTherapist, Child, ConsentRecord, GuardianLink, Role, User
+from portal.models import (
+    Case,
+    CaseTherapist,
+    Child,
+    ConsentAction,
+    ConsentKind,
+    ConsentRecord,
+    GuardianLink,
+    Role,
+    User,
+)
 from portal.models.ladders import Completion, LadderStep, PracticeAttempt
 
 
@@ -79,23 +89,43 @@ def _tabs_statement() -> Select[int, str]:
 
 def child_tabs(guardian: User) -> list[ChildTab]:
     """Every case of this guardian (the cases `cases_for` gives, in the same order)."""
-    rows = db.session.execute(_tabs_statement(), {"user_id": guardian.id, "now": utcnow()})
+    rows = db.read_columns(_tabs_statement(), {"user_id": guardian.id, "now": utcnow()})
     return [ChildTab(case_id, first_name) for case_id, first_name in rows]
 
 
+class ConsentLine(NamedTuple):
+    """One consent record as the family page shows it and its checks read it (a row of plain
+    columns, issue 17: loading the records and the people who gave them was ~0.1 ms)."""
+
+    kind: ConsentKind
+    action: ConsentAction
+    given_by_id: int
+    given_by_name: str
+    document_version: str
+    recorded_at: datetime
+
+
 @cache
-def _consent_statement() -> Select[ConsentRecord]:
+def _consent_statement() -> Select[ConsentKind, ConsentAction, int, str, str, datetime]:
     return (
-        select(ConsentRecord)
+        select(
+            ConsentRecord.kind,
+            ConsentRecord.action,
+            ConsentRecord.given_by_id,
+            User.display_name,
+            ConsentRecord.document_version,
+            ConsentRecord.recorded_at,
+        )
+        .join(User, User.id == ConsentRecord.given_by_id)
         .where(ConsentRecord.case_id == bindparam("case_id"))
-        .options(joinedload(ConsentRecord.given_by))
         .order_by(ConsentRecord.id.desc())
     )
 
 
-def consent_records_of(case: Case) -> Sequence[ConsentRecord]:
-    """Every consent record of the case, newest first, with who gave it."""
-    return db.session.scalars(_consent_statement(), {"case_id": case.id}).all()
+def consent_records_of(case: Case) -> list[ConsentLine]:
+    """Every consent record of the case, newest first, with the name of who gave it."""
+    rows = db.read_columns(_consent_statement(), {"case_id": case.id})
+    return [ConsentLine(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -134,7 +164,7 @@ def _practice_statement() -> Select[str, str, datetime, int, Completion, str]:
 def latest_practice(case: Case, limit: int) -> list[LatestPractice]:
     """The case's last `limit` practice entries, newest first (as `ladders.queries.practice_log`
     orders them), read as plain columns in one statement."""
-    rows = db.session.execute(_practice_statement(), {"case_id": case.id, "limit": limit})
+    rows = db.read_columns(_practice_statement(), {"case_id": case.id, "limit": limit})
     return [
         LatestPractice(title, picture, practiced_at, peak, completion, named_kin(coach))
         for title, picture, practiced_at, peak, completion, coach in rows

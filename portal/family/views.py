@@ -25,11 +25,16 @@ from portal.family import bp
 from portal.family.consent import terms_withdrawn_cases
 from portal.family.forms import AgreeTermsForm, ConsentForm
 from portal.family.needs import describe_all, needs_of
-from portal.family.queries import child_tabs, consent_records_of, family_case, latest_practice
+from portal.family.queries import (
+    ConsentLine,
+    child_tabs,
+    consent_records_of,
+    family_case,
+    latest_practice,
+)
 from portal.feedback import services as feedback
 from portal.feedback.queries import answered_feedback
 from portal.i18n import gettext, moments
-from portal.ladders.forms import ButtonForm
 from portal.models import Case, ConsentAction, ConsentKind, ConsentMethod, ConsentRecord, User
 from portal.policies import guardian_link_of, remember_consent_records, today
 from portal.security import TERMS_DUE
@@ -100,7 +105,6 @@ def _family_page(
         feedback_waiting=waiting,
         needs=describe_all(needs, {tab.id: tab.first_name for tab in tabs}),
         needs_by_case={tab.id: sum(1 for n in needs if n.case_id == tab.id) for tab in tabs},
-        button_form=ButtonForm(formdata=None),
         answered_feedback=answered,
         latest_practice=latest_practice(case, limit=3),
         # The consent records' moments and the practice entries' days, as the `local` filter
@@ -112,10 +116,10 @@ def _family_page(
 
 
 def _my_consents(
-    records: Sequence[ConsentRecord], kinds: list[ConsentKind], guardian_id: int
-) -> list[tuple[ConsentKind, ConsentRecord | None]]:
+    records: Sequence[ConsentLine], kinds: list[ConsentKind], guardian_id: int
+) -> list[tuple[ConsentKind, ConsentLine | None]]:
     """Per document this guardian answers: their latest record (newest first in `records`)."""
-    latest: dict[ConsentKind, ConsentRecord] = {}
+    latest: dict[ConsentKind, ConsentLine] = {}
     for record in records:
         if record.given_by_id == guardian_id:
             latest.setdefault(record.kind, record)

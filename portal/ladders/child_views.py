@@ -73,7 +73,6 @@ def _my_ladder(
         spendable=totals.balance - totals.pending,
         rewards=reward_menu(case.id),  # the approved ones, each saying whether it is waiting
         cheers=unseen_cheers(case.id),
-        button_form=ButtonForm(formdata=None),
         suggest_form=suggest_form or suggest_step_form(ladders, None),
         may_suggest=may("step.suggest", case),
         status=status,

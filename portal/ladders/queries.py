@@ -183,7 +183,7 @@ class UnseenCheer(NamedTuple):
 def unseen_cheers(case_id: int) -> list[UnseenCheer]:
     """The cheers the child has not seen yet, oldest first, with who sent each (plain columns,
     one statement however many: issue 17)."""
-    rows = db.session.execute(_unseen_cheers_statement(), {"case_id": case_id})
+    rows = db.read_columns(_unseen_cheers_statement(), {"case_id": case_id})
     return [UnseenCheer(*row) for row in rows]
 
 
@@ -210,7 +210,7 @@ class MenuReward(NamedTuple):
 def reward_menu(case_id: int) -> list[MenuReward]:
     """The approved rewards, cheapest first, each with whether the child asked for it and waits
     (plain columns, one statement for what were two reads of every reward and redemption)."""
-    rows = db.session.execute(_reward_menu_statement(), {"case_id": case_id})
+    rows = db.read_columns(_reward_menu_statement(), {"case_id": case_id})
     return [MenuReward(*row) for row in rows]
 
 
@@ -347,7 +347,7 @@ def recent_tries(user: User, case: Case, limit: int) -> list[RecentTry]:
     """The case's newest `limit` practice entries, newest first, as `practice_log` orders them."""
     show_private = may_read_private_notes(user, case)
     tries: dict[int, RecentTry] = {}
-    for row in db.session.execute(_recent_statement(), {"case_id": case.id, "limit": limit}):
+    for row in db.read_columns(_recent_statement(), {"case_id": case.id, "limit": limit}):
         entry = tries.get(row.id)
         if entry is None:
             note, note_is_private = _note_seen(row.note, row.note_private, show_private)
@@ -413,7 +413,7 @@ class JarTotals:
 
 def jar_totals(case_id: int) -> JarTotals:
     """The child's screen's three counters in one query (not the whole practice log)."""
-    row = db.session.execute(_jar_statement(), {"case_id": case_id}).one()
+    row = db.read_columns(_jar_statement(), {"case_id": case_id}).one()
     return JarTotals(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 

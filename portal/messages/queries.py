@@ -194,7 +194,7 @@ def nav_counts(user: User) -> tuple[int, int]:
     who is not 13 to 17 today (the rule of `visible_thread_ids`) is in no thread: no query."""
     if user.role is Role.CHILD and not _may_have_a_teen_thread(user):
         return 0, 0
-    row = db.session.execute(_nav_statement(user.role), visibility_values(user)).one()
+    row = db.read_columns(_nav_statement(user.role), visibility_values(user)).one()
     return int(row[0] or 0), int(row[1] or 0)
 
 
@@ -302,7 +302,7 @@ def messages_of(thread: MessageThread, before: int | None = None) -> list[Any]:
     values: dict[str, Any] = {"thread_id": thread.id}
     if before is not None:
         values["before"] = before
-    newest = db.session.execute(_messages_statement(before is not None), values).all()
+    newest = db.read_columns(_messages_statement(before is not None), values).all()
     return list(newest[::-1])
 
 
@@ -333,7 +333,7 @@ def _messages_statement(paging_back: bool) -> MessageColumns:
 
 def read_marks(thread: MessageThread) -> dict[int, int]:
     """{user id: the last seq they read} for the thread."""
-    rows = db.session.execute(_read_marks_statement(), {"thread_id": thread.id})
+    rows = db.read_columns(_read_marks_statement(), {"thread_id": thread.id})
     return {user_id: seq for user_id, seq in rows}
 
 
@@ -346,7 +346,7 @@ def _read_marks_statement() -> Select[int, int]:
 
 def acknowledged_guardian_ids(case: Case) -> set[int]:
     latest: dict[int, ConsentAction] = {}
-    for given_by, action in db.session.execute(_acknowledged_statement(), {"case_id": case.id}):
+    for given_by, action in db.read_columns(_acknowledged_statement(), {"case_id": case.id}):
         latest[given_by] = action
     return {gid for gid, action in latest.items() if action is ConsentAction.GRANTED}
 

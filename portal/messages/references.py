@@ -59,12 +59,12 @@ class Resolver:
 
 
 def _goal_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
-    rows = db.session.execute(_goal_labels_statement(), {"case_id": case_id, "ids": list(ids)})
+    rows = db.read_columns(_goal_labels_statement(), {"case_id": case_id, "ids": list(ids)})
     return {goal_id: _("goal: %(goal)s", goal=text) for goal_id, text in rows}
 
 
 def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
-    rows = db.session.execute(_step_labels_statement(), {"case_id": case_id, "ids": list(ids)})
+    rows = db.read_columns(_step_labels_statement(), {"case_id": case_id, "ids": list(ids)})
     return {
         step_id: _("step %(position)s: %(step)s", position=position, step=title)
         for step_id, position, title in rows
@@ -74,7 +74,7 @@ def _step_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
 def _practice_labels(case_id: int, ids: Iterable[int]) -> dict[int, str]:
     """The entries of `ids` (at most 50). Step title and day only: a teen's private note never
     travels into a message."""
-    rows = db.session.execute(_practice_statement(), {"case_id": case_id, "ids": list(ids)})
+    rows = db.read_columns(_practice_statement(), {"case_id": case_id, "ids": list(ids)})
     day = moments("day")  # as local_datetime(when, "day"), the zone and language looked up once
     return {
         attempt_id: _("practice on %(day)s: %(step)s", day=day(when), step=title)
@@ -195,7 +195,7 @@ def reference_choices(case: Case) -> list[tuple[str, str]]:
     their order, the steps by ladder and position, then the five newest practice entries, newest
     first."""
     rows: dict[str, list[Any]] = {kind.value: [] for kind in ReferenceType}
-    for row in db.session.execute(_options_statement(), {"case_id": case.id}):
+    for row in db.read_columns(_options_statement(), {"case_id": case.id}):
         rows[row.kind].append(row)
     # Each kind sorted here, stably (a kind's rows come in the order their branch read them).
     goals = sorted(rows[ReferenceType.GOAL.value], key=lambda row: row.first)

@@ -211,7 +211,7 @@ def _plan_text_statement(role: Role) -> Select[int, int, int, PlanStatus, str, i
 def get_plan_text_for(user: User, plan_id: int) -> tuple[VersionText, CaseOfPlan]:
     """The version `get_plan_for` finds (404 and audit alike), as words without its content, and
     its case. The view names the case to the audit trail (`reached_case`) once it may read on."""
-    row = db.session.execute(
+    row = db.read_columns(
         _plan_text_statement(user.role),
         {
             "plan_id": plan_id,
@@ -249,9 +249,9 @@ def previous_active_text(case: CaseOfPlan, plan: VersionText) -> VersionText | N
     one, for a draft or proposal), as words, without its content (`load_content`)."""
     active, earlier = _previous_statements()
     if plan.status in (PlanStatus.PROPOSED, PlanStatus.DRAFT):
-        row = db.session.execute(active, {"case_id": case.id}).first()
+        row = db.read_columns(active, {"case_id": case.id}).first()
     else:
-        row = db.session.execute(earlier, {"case_id": case.id, "number": plan.number}).first()
+        row = db.read_columns(earlier, {"case_id": case.id, "number": plan.number}).first()
     return VersionText(*row) if row is not None else None
 
 
@@ -306,7 +306,7 @@ def load_content(*versions: VersionText | None) -> None:
     ids = {"version_ids": list(by_id)}
     goals: dict[int, GoalText] = {}
     seen: set[tuple[Any, ...]] = set()
-    for row in db.session.execute(goals_stmt, ids):
+    for row in db.read_columns(goals_stmt, ids):
         version_id, goal_id, key, position, child, clinical, owner = row[:7]
         benchmark_id, measure, target, due_on, problem_id, child_words = row[7:]
         goal = goals.get(goal_id)
@@ -319,5 +319,5 @@ def load_content(*versions: VersionText | None) -> None:
         if problem_id is not None and ("problem", goal_id, problem_id) not in seen:
             seen.add(("problem", goal_id, problem_id))
             goal.problems.append(ProblemText(child_words))
-    for version_id, what, who, how_often in db.session.execute(interventions_stmt, ids):
+    for version_id, what, who, how_often in db.read_columns(interventions_stmt, ids):
         by_id[version_id].interventions.append(InterventionText(what, who, how_often))

@@ -16,6 +16,7 @@ from portal.labels import kin, label, named_kin
 from portal.models import AgeBand, Child, User
 from portal.policies import can, today
 from portal.session_state import current_auth_session, in_child_mode
+from portal.web.links import TemplateLinks
 
 
 def _child_at_screen() -> Child | None:
@@ -53,6 +54,8 @@ def init_templating(app: Flask, *, htmx_file: str) -> None:
     app.jinja_env.filters["kin"] = kin
     app.jinja_env.filters["named_kin"] = named_kin
     app.jinja_env.globals["zip"] = zip
+    # Each link a template writes is built once per process (portal/web/links.py).
+    app.jinja_env.globals["url_for"] = TemplateLinks(app)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
