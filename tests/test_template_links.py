@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 
-from portal.web.links import TemplateLinks
+from portal.web.links import LONGEST, TemplateLinks
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
@@ -108,3 +108,26 @@ def test_a_relative_endpoint_is_built_by_flask(app: Flask, endpoint: str) -> Non
     with app.test_request_context("/family"):
         assert links(endpoint) == url_for(endpoint)
     assert links.built == {}
+
+
+def test_a_long_value_is_never_kept(app: Flask) -> None:
+    """A crafted `next=` path must not let requests fill a worker's memory with links."""
+    links = TemplateLinks(app)
+    long_path = "/family/1?" + "x" * LONGEST
+    with app.test_request_context("/"):
+        assert links("auth.login", next=long_path) == url_for("auth.login", next=long_path)
+        assert links("auth.login", next="/family/1") == url_for("auth.login", next="/family/1")
+    assert [key[1] for key in links.built] == [(("next", str, "/family/1"),)]
+
+
+def test_the_kept_links_start_again_at_the_limit(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("portal.web.links.LIMIT", 3)
+    links = TemplateLinks(app)
+    with app.test_request_context("/"):
+        for case_id in range(1, 6):
+            assert links("family.case_page", case_id=case_id) == url_for(
+                "family.case_page", case_id=case_id
+            )
+            assert len(links.built) <= 3

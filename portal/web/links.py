@@ -8,8 +8,9 @@ link is kept under exactly those and reused by every later request.
 
 Anything else goes through Flask's own `url_for` unchanged: outside a request, a relative endpoint
 (".name", which depends on the request's blueprint), the `_anchor`/`_method`/`_scheme`/`_external`
-options, values that cannot be a key (a list), and any app whose URL defaults are not only the
-static files' version (another `url_defaults` function could read the request). A static file's
+options, values that cannot be a key (a list), a long text value (see LONGEST), and any app whose
+URL defaults are not only the static files' version (another `url_defaults` function could read
+the request). A static file's
 version is still read from the file (a `stat` per link, `portal/web/static_files.py`), so an
 edited file gets a new link without a restart, as before.
 """
@@ -23,8 +24,11 @@ from flask.globals import _cv_request
 
 from portal.web.static_files import _add_version, static_version
 
-# Links kept per app; a process that somehow builds more starts again from empty.
-LIMIT = 20_000
+# Links kept per app; a process that somehow builds more starts again from empty. A value longer
+# than LONGEST (a `next=` path someone typed or crafted) is never kept, so what the cache can hold
+# stays small (a few MB at most) whatever requests arrive.
+LIMIT = 10_000
+LONGEST = 200
 
 
 class TemplateLinks:
@@ -46,6 +50,7 @@ class TemplateLinks:
             or context.url_adapter is None
             or endpoint[:1] == "."
             or any(name[:1] == "_" for name in values)
+            or any(isinstance(value, str) and len(value) > LONGEST for value in values.values())
             or not self._kept_defaults_only()
         ):
             return app.url_for(endpoint, **values)
