@@ -39,19 +39,24 @@ NOT_AT_START = (
 )
 
 
-def _modules_after_import_wsgi(tmp_path: Path) -> set[str]:
+def _after_import_wsgi(tmp_path: Path, program: str) -> str:
+    """The last line `program` prints in a fresh interpreter that starts as a web worker does."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "PORTAL_ENV": "development",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'start.db'}",
     }
-    program = "import json, sys, wsgi; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run(  # nosec B603 - fixed argv: this interpreter, one line
         [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
-    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _modules_after_import_wsgi(tmp_path: Path) -> set[str]:
+    program = "import json, sys, wsgi; print(json.dumps(sorted(sys.modules)))"
+    loaded: list[str] = json.loads(_after_import_wsgi(tmp_path, program))
     return set(loaded)
 
 
@@ -63,15 +68,5 @@ def test_import_wsgi_loads_nothing_a_web_worker_does_not_need(tmp_path: Path) ->
 
 def test_import_wsgi_leaves_the_garbage_collector_on(tmp_path: Path) -> None:
     """wsgi.py turns the collector off while the app is built; requests need it back on."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "PORTAL_ENV": "development",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'start.db'}",
-    }
     program = "import gc, wsgi; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
-    out = subprocess.run(  # nosec B603 - fixed argv: this interpreter, one line
-        [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "True True"
+    assert _after_import_wsgi(tmp_path, program) == "True True"
