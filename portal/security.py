@@ -271,11 +271,7 @@ def _background_sign_in() -> bool:
     user_id = session.get("_user_id")  # where Flask-Login keeps who signed in
     if not token or user_id is None:
         return False
-    row = (
-        db.session.connection()
-        .execute(_background_statement(), {"token_hash": token_hash(token)})
-        .one_or_none()
-    )
+    row = db.read_columns(_background_statement(), {"token_hash": token_hash(token)}).one_or_none()
     if row is None or _refused(row, row.user_active, user_id):
         return False
     now = utcnow()

@@ -336,12 +336,11 @@ def caseload_flags(case_ids: list[int], user: User | None = None) -> dict[int, d
     }
     if not case_ids:
         return flags
-    db.session.flush()  # what the session would flush before a read (the reads go round it)
     threads, open_ones, plans = _flag_statements(user.role if user is not None else None)
     values = scope_values(case_ids, user, utcnow())
-    # Rows of plain columns through the session's connection: no ORM work per statement. A case
-    # not among `case_ids` (one joining the caseload between two statements) is not shown.
-    read = db.session.connection().execute
+    # Rows of plain columns (db.read_columns). A case not among `case_ids` (one joining the
+    # caseload between two statements) is not shown.
+    read = db.read_columns
     for case_id, waiting, overdue, last_message_at, overdue_thread in read(threads, values):
         if case := flags.get(case_id):
             case["awaiting_reply"] = waiting

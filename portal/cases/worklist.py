@@ -191,12 +191,6 @@ class QueueState:
         return args
 
 
-def _read(statement: Any, values: dict[str, Any]) -> Any:
-    """The rows of one of the queue's statements of columns, through the session's connection
-    (no ORM entities to load, so none of the ORM's per-statement work; issue 17)."""
-    return db.session.connection().execute(statement, values)
-
-
 @cache
 def _alerts_statement(role: Role | None) -> Select[*tuple[Any, ...]]:
     """The open alerts of the cases (`queries.case_scope`), built once (on first use) and reused
@@ -222,7 +216,7 @@ def _open_alert_groups(
         return {}
     found: dict[int, list[AlertRow]] = {}
     statement = _alerts_statement(user.role if user is not None else None)
-    for case_id, *alert in _read(statement, queries.scope_values(case_ids, user, now)):
+    for case_id, *alert in db.read_columns(statement, queries.scope_values(case_ids, user, now)):
         found.setdefault(case_id, []).append(AlertRow(*alert))
     return {cid: group_by_cause(alerts) for cid, alerts in found.items()}
 
@@ -270,7 +264,7 @@ def _timelines(case_ids: list[int], now: datetime) -> dict[int, Timeline]:
     """(practices in the last 7 days, latest practice, next session) per case."""
     if not case_ids:
         return {}
-    rows = _read(_timeline_statement(), {"case_ids": case_ids, **_timeline_values(now)})
+    rows = db.read_columns(_timeline_statement(), {"case_ids": case_ids, **_timeline_values(now)})
     return {case_id: (int(week or 0), last, upcoming) for case_id, week, last, upcoming in rows}
 
 
@@ -447,7 +441,7 @@ def caseload_queue(user: User, *, now: datetime, today: date) -> list[QueueRow]:
     timelines: dict[int, Timeline] = {}
     db.session.flush()  # what the session would flush before a read (the reads go round it)
     values = {"user_id": user.id, **_timeline_values(now)}
-    for row in _read(_caseload_statement(user.role), values):
+    for row in db.read_columns(_caseload_statement(user.role), values):
         (case_id, status, first, removed, last, born, primary, name, household, *timeline) = row
         entry = entries.get(case_id)
         if entry is None:

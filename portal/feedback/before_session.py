@@ -172,12 +172,6 @@ class Prep:
     agenda: str | None = None  # the agenda's text; None when there is none
 
 
-def _read(statement: Any, values: dict[str, Any]) -> Any:
-    """The rows of one of the page's statements of columns, through the session's connection
-    (no ORM entities to load, so none of the ORM's per-statement work)."""
-    return db.session.connection().execute(statement, values)
-
-
 @cache
 def _head_statement() -> Any:
     """One row: the last held session, the next one, the plan's review date, the agenda and the
@@ -269,13 +263,15 @@ def _attempts_statement() -> Any:
 
 def _sessions(case: Case, now: datetime) -> tuple[Any, datetime]:
     fallback = now - timedelta(days=DEFAULT_WINDOW_DAYS)
-    head = _read(_head_statement(), {"case_id": case.id, "now": now, "fallback": fallback}).one()
+    head = db.read_columns(
+        _head_statement(), {"case_id": case.id, "now": now, "fallback": fallback}
+    ).one()
     return head, (head.last_at if head.last_id is not None else fallback)
 
 
 def _practice(prep: Prep, case: Case, now: datetime) -> None:
     ladders: list[tuple[LadderRow, list[StepRow]]] = []
-    for row in _read(_ladders_statement(), {"case_id": case.id}):
+    for row in db.read_columns(_ladders_statement(), {"case_id": case.id}):
         ladder_id, title, target, step_id, *step = row
         if not ladders or ladders[-1][0].id != ladder_id:
             ladders.append((LadderRow(ladder_id, title, target), []))
@@ -283,7 +279,7 @@ def _practice(prep: Prep, case: Case, now: datetime) -> None:
             ladders[-1][1].append(StepRow(step_id, ladder_id, *step))
     attempts = [
         AttemptRow(*row)
-        for row in _read(_attempts_statement(), {"case_id": case.id, "since": prep.since})
+        for row in db.read_columns(_attempts_statement(), {"case_id": case.id, "since": prep.since})
     ]
     attempts.reverse()  # oldest first, for trends
     weeks = max((now - prep.since).days, 1) / 7
@@ -374,7 +370,7 @@ def _checkins(prep: Prep, case: Case) -> None:
         return
     answers: list[AnswerRow] = []
     attendance: list[AttendeeRow] = []
-    for came, ident, respondent, key, overall, comment, guardian_id, name in _read(
+    for came, ident, respondent, key, overall, comment, guardian_id, name in db.read_columns(
         _last_session_statement(), {"session_id": last.id}
     ):
         if came:
@@ -391,7 +387,7 @@ def _checkins(prep: Prep, case: Case) -> None:
             "starts_at": last.starts_at,
             "most": 10 * len(keys),
         }
-        for row in _read(_earlier_statement(), values):
+        for row in db.read_columns(_earlier_statement(), values):
             earlier.setdefault(row.respondent_key, EarlierRow(*row))
     attended = {row.attendee_key for row in attendance}
     for answer in answers:
@@ -462,10 +458,10 @@ def prepare(case: Case, now: datetime) -> Prep:
     _practice(prep, case, now)
     _checkins(prep, case)
     values = {"case_id": case.id, "since": since}
-    prep.weekly = [WeeklyRow(*row) for row in _read(_weekly_statement(), values)]
+    prep.weekly = [WeeklyRow(*row) for row in db.read_columns(_weekly_statement(), values)]
     prep.messages = int(head.messages or 0)
     alerts: list[AlertRow] = []
-    for alert, ident, kind, evidence, created, words, summary in _read(
+    for alert, ident, kind, evidence, created, words, summary in db.read_columns(
         _open_items_statement(), {"case_id": case.id}
     ):
         if alert:

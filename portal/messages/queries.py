@@ -170,11 +170,9 @@ def thread_version_for(user: User | Person, thread_id: int) -> int:
     The statement is built once per role and reused with new values (issue 17: building it
     anew was most of the idle poll's cost), and read through the session's connection (a
     column, no ORM entities: none of the ORM's per-statement work)."""
-    version: int | None = (
-        db.session.connection()
-        .execute(_version_statement(user.role), {"thread_id": thread_id, **visibility_values(user)})
-        .scalar()
-    )
+    version: int | None = db.read_columns(
+        _version_statement(user.role), {"thread_id": thread_id, **visibility_values(user)}
+    ).scalar()
     if version is None:
         abort(404)
     return version
