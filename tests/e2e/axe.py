@@ -32,16 +32,22 @@ def axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
-def axe_violations(page: Page, label: str) -> list[str]:
-    """Run axe on the page as it is now (every <details> opened first, so what is folded away is
-    checked too); one line per violated rule, naming the elements."""
-    found: list[dict[str, Any]] | None = page.evaluate(AXE_RUN_JS)
+def with_axe(page: Page, script: str, arg: Any = None) -> Any:
+    """Evaluate `script` (which resolves to null while the page has no axe) with axe-core in the
+    page, handing it the checker first when the device did not (tests/e2e/sweep.device_for)."""
+    found = page.evaluate(script, arg)
     if found is None:
         # Evaluated through the DevTools protocol: the page keeps its strict CSP, no inline script.
         page.evaluate(axe_source() + "\n;undefined")
-        found = page.evaluate(AXE_RUN_JS)
+        found = page.evaluate(script, arg)
     assert found is not None, "axe-core did not load into the page"
-    return described(found, label)
+    return found
+
+
+def axe_violations(page: Page, label: str) -> list[str]:
+    """Run axe on the page as it is now (every <details> opened first, so what is folded away is
+    checked too); one line per violated rule, naming the elements."""
+    return described(with_axe(page, AXE_RUN_JS), label)
 
 
 def described(found: list[dict[str, Any]], label: str) -> list[str]:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD, LEO_PIN
-from tests.e2e.axe import AXE_RUN_JS, axe_source, described
+from tests.e2e.axe import AXE_RUN_JS, axe_source, described, with_axe
 from tests.e2e.conftest import (
     _SMALL_TARGETS_JS,
     ANA,
@@ -34,13 +34,14 @@ _SKIP = re.compile(r"/logout|/stream|/static/|/updates|/export|\.(json|csv|zip|p
 
 # Everything the sweep reads off a page, in one evaluation: each call into the browser costs a
 # round trip, and the first one using a Playwright selector injects Playwright's own script into the
-# new page (~30 ms). In the order the checks have always run: the language, axe (which opens every
-# <details>), then, on a phone, the touch targets and sideways scrolling with everything open, and
-# the links to follow.
+# new page (~30 ms). axe first (which opens every <details>; null while the page has no axe, see
+# `with_axe`), then the language, on a phone the touch targets and sideways scrolling with
+# everything open, as the checks have always run, and the links to follow.
 _PAGE_FACTS_JS = f"""
 async (phone) => {{
-  const lang = document.documentElement.getAttribute('lang');
   const violations = await ({AXE_RUN_JS})();
+  if (violations === null) return null;  // no axe in the page yet
+  const lang = document.documentElement.getAttribute('lang');
   const small = phone ? ({_SMALL_TARGETS_JS})() : [];
   const root = document.documentElement;
   const overflow = phone ? root.scrollWidth - root.clientWidth : 0;
@@ -123,11 +124,7 @@ def sweep(page: Page, who: str, live_url: str, language: str) -> tuple[list[str]
             continue
         visited.append(urlsplit(page.url).path)
         label = f"{who} {urlsplit(page.url).path}"
-        facts = page.evaluate(_PAGE_FACTS_JS, page.viewport_size == PHONE)
-        if facts["violations"] is None:  # a page opened without the device's axe (device_for)
-            page.evaluate(axe_source() + "\n;undefined")
-            facts = page.evaluate(_PAGE_FACTS_JS, page.viewport_size == PHONE)
-        assert facts["violations"] is not None, "axe-core did not load into the page"
+        facts = with_axe(page, _PAGE_FACTS_JS, page.viewport_size == PHONE)
         if (lang := facts["lang"]) != language:
             problems.append(f"{label}: <html lang={lang!r}> on a page asked for in {language!r}")
         problems += described(facts["violations"], label)
