@@ -15,6 +15,7 @@ from portal.db import get_session, utcnow
 from portal.models import Case, Child, ConsentRecord, DataRequest, User
 from tests.support.browser import Browser
 from tests.support.demo import copied_app, migrated_app
+from tests.support.tallies import kept, recounted
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +186,19 @@ def test_after_names_were_changed_a_second_run_says_how_to_start_afresh(
     _change(app, "names")
     output = _again(app)
     assert len([line for line in output.splitlines() if "make clean-db" in line]) == 1
+
+
+def test_the_demo_clinics_running_totals_agree_with_its_practice_and_tokens(
+    loaded_demo: Path, tmp_path: Path
+) -> None:
+    """Issue 17: the jar and the calm days read running totals, which the demo's practice,
+    rewards and confirmed redemptions leave equal to a recount of the rows."""
+    app = _demo_in_use(loaded_demo, tmp_path)
+    with app.app_context():
+        session = get_session()
+        totals = recounted(session)
+        assert totals.cases and totals.days  # the demo children practised and earned
+        assert kept(session) == totals
 
 
 def test_the_demo_families_dates_agree_with_their_weeks_of_care(

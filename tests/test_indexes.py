@@ -36,6 +36,8 @@ SCOPED_LOOKUPS = [
     ("practice_attempts", ("step_id", "fear_peak", "practiced_at")),  # calm days, index only
     ("audit_log", ("id",)),  # the sealer's unsealed rows (partial index) and the primary key
     ("token_entries", ("case_id",)),
+    ("case_tallies", ("case_id",)),  # the jar's running totals (issue 17)
+    ("step_days", ("step_id", "lowest_peak")),  # a step's calm days, over its days alone
     ("rewards", ("case_id",)),
     ("redemptions", ("case_id",)),
     ("cheers", ("case_id",)),

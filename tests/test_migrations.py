@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -170,3 +171,45 @@ def test_words_stored_for_later_recovers_old_rows_and_downgrades(tmp_path: Path)
         "Ana Okafor rated low: feeling heard, overall"
     )
     back.close()
+
+
+def test_running_totals_are_filled_from_the_rows_already_there_and_downgrade(
+    tmp_path: Path,
+) -> None:
+    """Migration e7c1a4b2d9f3 (issue 17): on a database that already holds practice and tokens
+    (the benchmark's generator, at the revision before), upgrade fills the running totals so they
+    agree with a recount; downgrade drops them; upgrade again fills them again. On the configured
+    database kind (a scratch PostgreSQL database when the tests run on PostgreSQL)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy.orm import Session
+
+    from bench.dataset import Shape, build
+    from tests.support.databases import configured_url, postgres_database
+    from tests.support.rows import _PASSWORD_HASH, _PIN_HASH
+    from tests.support.tallies import kept, recounted
+
+    shape = Shape(2, 4, 30, 300, 20, 4, 5, 100, "mig")
+    with ExitStack() as stack:
+        url = configured_url() or ""
+        if url.startswith("postgres"):
+            url = stack.enter_context(postgres_database(url, "tallies"))
+        else:
+            url = f"sqlite:///{tmp_path / 'tallies.db'}"
+        scratch = create_app(
+            {"TESTING": True, "PORTAL_ENV": "test", "DATABASE_URL": url, "SECRET_KEY": "x" * 40}
+        )
+        with scratch.app_context():
+            upgrade(revision="9b3f2c7d1e60")
+            with database.engine.begin() as connection:
+                build(connection, shape, password_hash=_PASSWORD_HASH, pin_hash=_PIN_HASH)
+            upgrade(revision="heads")
+            with Session(database.engine) as session:
+                totals = recounted(session)
+                assert sum(practices for practices, _, _ in totals.cases.values()) == 300
+                assert kept(session) == totals
+            downgrade(revision="9b3f2c7d1e60")
+            assert "step_days" not in inspect(database.engine).get_table_names()
+            upgrade(revision="heads")
+            with Session(database.engine) as session:
+                assert kept(session) == totals
+            database.engine.dispose()

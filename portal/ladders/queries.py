@@ -21,6 +21,7 @@ from portal.labels import named_kin
 from portal.ladders.scales import tenths
 from portal.models import Case, User
 from portal.models.ladders import (
+    CaseTally,
     Cheer,
     Completion,
     Ladder,
@@ -30,7 +31,6 @@ from portal.models.ladders import (
     Reward,
     StepSuggestion,
     SuggestionStatus,
-    TokenEntry,
 )
 from portal.models.plans import Goal, PlanStatus, PlanVersion
 from portal.policies import is_the_child, therapist_on
@@ -419,18 +419,14 @@ def jar_totals(case_id: int) -> JarTotals:
 
 @cache
 def _jar_statement() -> Select[int, int, int]:
-    # Each counted by the database in an index that holds every column it reads (issue 17:
-    # count(*), not count(id), so PostgreSQL can answer from (case_id, practiced_at) alone).
+    # The practices and the balance are the case's running totals, one row kept by the database
+    # as each entry is written (issue 17: not counted over a history that only grows); a case
+    # that never practised has no row (NULL, read as 0). The waiting rewards are few.
     case_id: BindParameter[int] = bindparam("case_id")
-    practices = (
-        select(func.count())
-        .select_from(PracticeAttempt)
-        .where(PracticeAttempt.case_id == case_id)
-        .scalar_subquery()
-    )
+    practices = select(CaseTally.practices).where(CaseTally.case_id == case_id).scalar_subquery()
     balance = (
-        select(func.coalesce(func.sum(TokenEntry.amount), 0))
-        .where(TokenEntry.case_id == case_id)
+        select(CaseTally.tokens_earned - CaseTally.tokens_spent)
+        .where(CaseTally.case_id == case_id)
         .scalar_subquery()
     )
     pending = (

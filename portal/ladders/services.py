@@ -15,23 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
-from typing import Any, cast
+from typing import TypeVarTuple, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import (
-    ColumnElement,
-    Date,
     Insert,
     Select,
     Table,
     bindparam,
-    distinct,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
@@ -41,6 +37,7 @@ from portal.ladders.pictures import SITUATIONS
 from portal.ladders.scales import to_canonical
 from portal.models import AgeBand, Case, User
 from portal.models.ladders import (
+    CaseTally,
     Cheer,
     Completion,
     FearScale,
@@ -49,6 +46,7 @@ from portal.models.ladders import (
     PracticeAttempt,
     Redemption,
     Reward,
+    StepDay,
     StepRating,
     StepStatus,
     StepSuggestion,
@@ -73,6 +71,7 @@ REWARD_PICTURES = tuple(
     )
 )
 BASE_TOKENS = {Completion.FULL: 3, Completion.PARTIAL: 2, Completion.STOPPED_EARLY: 1}
+_Ts = TypeVarTuple("_Ts")
 
 
 class LadderRuleError(ValueError):
@@ -427,58 +426,44 @@ def _earned_statement() -> Insert:
 
 def calm_days(step: LadderStep) -> int:
     """Separate days on which the peak fear stayed at or under the ladder's threshold."""
-    dialect = db.session.get_bind().dialect.name
-    count = db.session.scalar(_calm_days_of_one_statement(dialect), {"step_id": step.id})
-    return int(count or 0)
+    return int(db.read_columns(_calm_days_of_one_statement(), {"step_id": step.id}).scalar_one())
 
 
 def calm_days_of(steps: list[LadderStep]) -> dict[int, int]:
-    """Calm days per step id, counted by the database over the (step, peak, time) index in one
-    query: never every practice entry brought back to Python (issue 17). Days are UTC days."""
+    """Calm days per step id (UTC days), in one query over the steps' days, never their practice
+    entries: a day's lowest peak is kept in `step_days` as each try is written (issue 17)."""
     if not steps:
         return {}
-    rows = db.session.execute(
-        _calm_days_statement(db.session.get_bind().dialect.name),
-        {"step_ids": [step.id for step in steps]},
-    )
+    rows = db.read_columns(_calm_days_statement(), {"step_ids": [step.id for step in steps]})
     return {step_id: int(count) for step_id, count in rows}
 
 
-def _utc_day(dialect: str) -> ColumnElement[Any]:
-    practiced = PracticeAttempt.practiced_at
-    if dialect == "postgresql":
-        return sql_cast(func.timezone("UTC", practiced), Date)
-    return func.date(practiced)
-
-
-@cache
-def _calm_days_statement(dialect: str) -> Select[int, int]:
-    """Built once per database kind, the steps bound (issue 17)."""
+def _calm(days: Select[*_Ts]) -> Select[*_Ts]:
+    """The steps' days whose lowest peak is within their ladder's threshold: the threshold read
+    now, so a changed one applies to the past days too."""
     return (
-        select(PracticeAttempt.step_id, func.count(distinct(_utc_day(dialect))))
-        .join(LadderStep, LadderStep.id == PracticeAttempt.step_id)
+        days.join(LadderStep, LadderStep.id == StepDay.step_id)
         .join(Ladder, Ladder.id == LadderStep.ladder_id)
-        .where(
-            PracticeAttempt.step_id.in_(bindparam("step_ids", expanding=True)),
-            PracticeAttempt.fear_peak <= Ladder.mastery_peak_max * 10,
-        )
-        .group_by(PracticeAttempt.step_id)
+        .where(StepDay.lowest_peak <= Ladder.mastery_peak_max * 10)
     )
 
 
 @cache
-def _calm_days_of_one_statement(dialect: str) -> Select[int]:
+def _calm_days_statement() -> Select[int, int]:
+    """Built once, the steps bound (issue 17)."""
+    return _calm(
+        select(StepDay.step_id, func.count())
+        .where(StepDay.step_id.in_(bindparam("step_ids", expanding=True)))
+        .group_by(StepDay.step_id)
+    )
+
+
+@cache
+def _calm_days_of_one_statement() -> Select[int]:
     """`calm_days` of one step (each practice logged asks it): the same count as
     `_calm_days_statement`'s, the step bound (built once, issue 17)."""
-    return (
-        select(func.count(distinct(_utc_day(dialect))))
-        .select_from(PracticeAttempt)
-        .join(LadderStep, LadderStep.id == PracticeAttempt.step_id)
-        .join(Ladder, Ladder.id == LadderStep.ladder_id)
-        .where(
-            PracticeAttempt.step_id == bindparam("step_id"),
-            PracticeAttempt.fear_peak <= Ladder.mastery_peak_max * 10,
-        )
+    return _calm(
+        select(func.count()).select_from(StepDay).where(StepDay.step_id == bindparam("step_id"))
     )
 
 
@@ -497,19 +482,26 @@ def _apply_mastery(step: LadderStep) -> tuple[bool, list[LadderStep]]:
 
 
 def token_balance(case_id: int) -> int:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(TokenEntry.amount), 0)).where(TokenEntry.case_id == case_id)
-    )
-    return int(total or 0)
+    """Tokens earned minus tokens spent, from the case's running totals (issue 17)."""
+    earned, spent = _token_totals(case_id)
+    return earned - spent
 
 
 def tokens_earned(case_id: int) -> int:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(TokenEntry.amount), 0)).where(
-            TokenEntry.case_id == case_id, TokenEntry.kind == TokenKind.EARNED
-        )
+    return _token_totals(case_id)[0]
+
+
+def _token_totals(case_id: int) -> tuple[int, int]:
+    """(earned, spent) as the case's tally keeps them; a case that never earned has no row."""
+    row = db.read_columns(_token_totals_statement(), {"case_id": case_id}).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+@cache
+def _token_totals_statement() -> Select[int, int]:
+    return select(CaseTally.tokens_earned, CaseTally.tokens_spent).where(
+        CaseTally.case_id == bindparam("case_id")
     )
-    return int(total or 0)
 
 
 def pending_cost(case_id: int) -> int:

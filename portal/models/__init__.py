@@ -38,6 +38,7 @@ from portal.models.feedback import (
 )
 from portal.models.invitations import Invitation, OutboxEmail
 from portal.models.ladders import (
+    CaseTally,
     Cheer,
     Completion,
     FearScale,
@@ -46,6 +47,7 @@ from portal.models.ladders import (
     PracticeAttempt,
     Redemption,
     Reward,
+    StepDay,
     StepRating,
     StepStatus,
     StepSuggestion,
@@ -95,6 +97,7 @@ __all__ = [
     "CareAlert",
     "Case",
     "CaseStatus",
+    "CaseTally",
     "CaseTask",
     "CaseTherapist",
     "Cheer",
@@ -149,6 +152,7 @@ __all__ = [
     "SessionFeedback",
     "SessionMode",
     "SessionStatus",
+    "StepDay",
     "StepRating",
     "StepStatus",
     "StepSuggestion",

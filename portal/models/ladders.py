@@ -4,16 +4,21 @@ Ladders hang off the case and a goal's `lineage_key`, never a goal row, so they 
 revisions. Fear ratings are stored canonically 0-100 with the value and scale the person used.
 The token ledger is append-only (the migration adds a database trigger) and an award is never
 negative: tokens are spent only through a redemption a guardian confirmed.
+
+`CaseTally` and `StepDay` are running totals of the practice entries and the ledger, kept by
+database triggers (issue 17): the child's tracker reads them instead of counting a history that
+only grows.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -152,7 +157,8 @@ class PracticeAttempt(Base):
     __tablename__ = "practice_attempts"
     __table_args__ = (
         Index("ix_practice_attempts_case_practiced", "case_id", "practiced_at"),
-        # Calm days per step are counted in this index alone (issue 17).
+        # Calm days per step were counted in this index alone (issue 17); they are now read from
+        # `StepDay`, and the index is kept (a drop leaves free pages; see perf_practice_tallies).
         Index("ix_practice_attempts_step_calm", "step_id", "fear_peak", "practiced_at"),
         CheckConstraint("fear_before BETWEEN 0 AND 100", name="fear_before_range"),
         CheckConstraint("fear_peak BETWEEN 0 AND 100", name="fear_peak_range"),
@@ -301,7 +307,8 @@ class TokenEntry(Base):
             name="earned_or_spent",
         ),
         Index("ix_token_entries_case", "case_id", "created_at"),
-        # The jar's balance and the tokens earned are summed in this index alone (issue 17).
+        # The jar's balance was summed in this index alone (issue 17); it is now read from
+        # `CaseTally`, and the index is kept (see perf_practice_tallies).
         Index("ix_token_entries_case_amount", "case_id", "kind", "amount"),
     )
 
@@ -314,3 +321,42 @@ class TokenEntry(Base):
     reason: Mapped[str] = mapped_column(String(200))
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseTally(Base):
+    """A case's running totals (issue 17): its practice entries and the tokens earned and spent,
+    so the jar is one row read, whatever the length of the history.
+
+    Kept by the database itself, not by the app: triggers on practice_attempts and token_entries
+    (migration e7c1a4b2d9f3) add every inserted row in the same statement and transaction, and
+    take back a deleted or moved one, so the totals agree with the rows whoever writes them
+    (the practice form, a bulk load, the retention purge). Never written by the app."""
+
+    __tablename__ = "case_tallies"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    practices: Mapped[int] = mapped_column(Integer)
+    tokens_earned: Mapped[int] = mapped_column(Integer)
+    tokens_spent: Mapped[int] = mapped_column(Integer)  # positive: the spent entries negated
+
+    def __repr__(self) -> str:
+        return f"<CaseTally case_id={self.case_id}>"
+
+
+class StepDay(Base):
+    """A step's practice on one UTC day, as the mastery rule counts it (issue 17): the lowest peak
+    fear of the day's tries. A calm day is a row whose lowest peak is within the ladder's
+    threshold, so the calm days are counted over the step's days in (step_id, lowest_peak), never
+    over its entries, and a changed threshold applies to the past days at once.
+
+    Kept by the same triggers as `CaseTally` (migration e7c1a4b2d9f3); never written by the app."""
+
+    __tablename__ = "step_days"
+    __table_args__ = (Index("ix_step_days_step_peak", "step_id", "lowest_peak"),)
+
+    step_id: Mapped[int] = mapped_column(ForeignKey("ladder_steps.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # UTC, as calm days always were
+    lowest_peak: Mapped[int] = mapped_column(Integer)  # canonical 0-100
+
+    def __repr__(self) -> str:
+        return f"<StepDay step_id={self.step_id} day={self.day}>"

@@ -14,11 +14,16 @@ from portal.ladders import services
 from portal.models import GuardianLink, Role
 from portal.models.ladders import Cheer, Ladder, LadderStep, PracticeAttempt, StepStatus
 from tests.support.browser import Browser
-from tests.support.builders import PRIVATE_NOTE, a_ladder, practice, proposed_plan
+from tests.support.builders import (
+    PRIVATE_NOTE,
+    a_ladder,
+    practice,
+    proposed_plan,
+    thermometer_form,
+)
 from tests.support.rows import PIN, World, born_years_ago, link_guardian, make_user
 from tests.support.session import services_on
 
-KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
 YOUNG_KEY = re.compile(r'name="key" value="([^"]+)"')
 
 
@@ -30,27 +35,6 @@ def _ladder(app: Flask, db_session: Session, world: World) -> list[LadderStep]:
 
 def _count(db_session: Session) -> int:
     return db_session.scalar(select(func.count()).select_from(PracticeAttempt)) or 0
-
-
-def _thermometer_form(browser: Browser, step_id: int, **answers: str) -> dict[str, str]:
-    page = browser.get(f"/me/ladder/steps/{step_id}")
-    assert page.status_code == 200
-    match = KEY.search(page.get_data(as_text=True))
-    assert match
-    form = {
-        "idempotency_key": match.group(1),
-        "when": "now",
-        "fear_before": "4",
-        "fear_peak": "6",
-        "fear_after": "2",
-        "completion": "partial",
-        "coach": "",
-        "prediction": "The dog will bark at me",
-        "outcome": "It did not even look at me",
-        "duration_minutes": "10",
-    }
-    form.update(answers)
-    return form
 
 
 # --- the therapist builds ------------------------------------------------------------------------
@@ -152,7 +136,7 @@ def test_a_child_logs_a_practice_on_the_thermometer_and_sees_the_tokens(
     ladder_page = browser.get("/me/ladder").get_data(as_text=True)
     assert "My token jar" in ladder_page and f"/me/ladder/steps/{steps[0].id}" in ladder_page
     assert f"/me/ladder/steps/{steps[1].id}" not in ladder_page  # locked: no way in
-    form = _thermometer_form(browser, steps[0].id)
+    form = thermometer_form(browser, steps[0].id)
     response = browser.post(f"/me/ladder/steps/{steps[0].id}", form)
     assert response.status_code == 303 and response.headers["Location"] == "/me/ladder"
     page = browser.get("/me/ladder").get_data(as_text=True)
@@ -168,7 +152,7 @@ def test_RL02_the_same_practice_form_twice_stores_one_row(
 ) -> None:
     steps = _ladder(app, db_session, world)
     browser.login("cody1", PIN)
-    form = _thermometer_form(browser, steps[0].id)
+    form = thermometer_form(browser, steps[0].id)
     first = browser.post(f"/me/ladder/steps/{steps[0].id}", form)
     second = browser.post(f"/me/ladder/steps/{steps[0].id}", form)
     assert first.status_code == second.status_code == 303
@@ -191,7 +175,7 @@ def test_IN02_a_practice_with_a_missing_or_wild_rating_keeps_everything_typed(
         {"completion": "cheated"},
         {"idempotency_key": "not-a-key"},
     ):
-        form = _thermometer_form(browser, steps[0].id, **answers)
+        form = thermometer_form(browser, steps[0].id, **answers)
         response = browser.post(f"/me/ladder/steps/{steps[0].id}", form)
         body = response.get_data(as_text=True)
         assert response.status_code == 422, answers
@@ -301,7 +285,7 @@ def test_AZ10_a_teens_private_note_never_reaches_a_guardian(
     teen.login("cody1", PIN)
     world.case1.child.date_of_birth = born_years_ago(14)
     db_session.commit()
-    form = _thermometer_form(teen, steps[0].id, note=PRIVATE_NOTE, note_private="y")
+    form = thermometer_form(teen, steps[0].id, note=PRIVATE_NOTE, note_private="y")
     page = teen.get(f"/me/ladder/steps/{steps[0].id}").get_data(as_text=True)
     assert "Keep this note private from my parents" in page and "Who can see this" in page
     assert teen.post(f"/me/ladder/steps/{steps[0].id}", form).status_code == 303

@@ -6,6 +6,7 @@ the others run inside a caller's `services_on` or `in_app`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,6 +35,7 @@ from portal.models.plans import (
 )
 from portal.models.tasks import TaskKind
 from portal.plans import services as plans
+from tests.support.browser import Browser
 from tests.support.rows import World, link_guardian, make_case, make_user
 from tests.support.session import services_on
 
@@ -165,6 +167,9 @@ def family_plan(app: Flask, db_session: Session, world: World) -> PlanObjects:
 # --- Ladders --------------------------------------------------------------------------------------
 
 
+PRACTICE_KEY = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
+
+
 def a_ladder(
     therapist: User,
     case: Case,
@@ -214,6 +219,29 @@ def practice(
     return ladder_services.do_log_practice(
         actor, case, step, data, on_behalf_of_child=on_behalf, private_notes_allowed=private
     )
+
+
+def thermometer_form(browser: Browser, step_id: int, **answers: str) -> dict[str, str]:
+    """A filled-in practice form of an 8-12 year old (the thermometer), with the key the page
+    gave; `answers` change or add fields."""
+    page = browser.get(f"/me/ladder/steps/{step_id}")
+    assert page.status_code == 200
+    match = PRACTICE_KEY.search(page.get_data(as_text=True))
+    assert match
+    form = {
+        "idempotency_key": match.group(1),
+        "when": "now",
+        "fear_before": "4",
+        "fear_peak": "6",
+        "fear_after": "2",
+        "completion": "partial",
+        "coach": "",
+        "prediction": "The dog will bark at me",
+        "outcome": "It did not even look at me",
+        "duration_minutes": "10",
+    }
+    form.update(answers)
+    return form
 
 
 def build_ladder_scene(
