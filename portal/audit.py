@@ -181,7 +181,9 @@ def append_row(session: Session, values: dict[str, Any]) -> None:
         # A GET read in a deferred transaction; end it so this row is written in one that holds
         # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
         db.will_write()
-    session.execute(_INSERT_ROW, values)
+    # Through the connection, after the flush `session.execute` would do (the change this row
+    # describes goes first): the insert needs none of the session's ORM work (issue 17).
+    db.flushed_connection(session).execute(_INSERT_ROW, values)
     session.info[_UNSEALED] = True
 
 

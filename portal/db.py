@@ -21,7 +21,7 @@ from typing import Any, TypeVarTuple, overload
 from flask import Flask, g, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import DateTime, Engine, Enum, MetaData, String, create_engine, event, literal
-from sqlalchemy.engine import CursorResult, Dialect, make_url
+from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
@@ -123,12 +123,36 @@ def read_only_request() -> bool:
 
 
 def will_write() -> None:
-    """A GET request is about to write: end its read transaction, so the next one starts
-    IMMEDIATE (a deferred reader that then writes could fail at once under load, D7). Any
-    other request is IMMEDIATE already, and nothing of it is committed here."""
+    """A GET request is about to write: on SQLite, end its read transaction, so the next one
+    starts IMMEDIATE (a deferred reader that then writes could fail at once under load, D7). Any
+    other request is IMMEDIATE already, and nothing of it is committed here. PostgreSQL has no
+    deferred transactions to leave: the write joins the read's transaction, which its caller
+    commits (issue 17: ending it first cost a COMMIT and a BEGIN round trip, and a second
+    connection check-out with its ping, on every page that writes its audit row)."""
     if read_only_request():
-        get_session().commit()  # commit point: will_write() ends a GET's read transaction
+        db_session = get_session()
+        if _dialect_of(db_session) == "sqlite":
+            db_session.commit()  # commit point: will_write() ends a GET's read transaction
         g.db_will_write = True
+
+
+def _dialect_of(db_session: Session) -> str:
+    return db_session.get_bind().dialect.name
+
+
+def read_without_transaction() -> None:
+    """A background request that only reads (the idle poll, issue 17): on PostgreSQL its
+    statements run in autocommit, each in its own snapshot as READ COMMITTED gives them anyway,
+    so the request sends no BEGIN and no ROLLBACK (two of an idle poll's five round trips). A
+    write it may still make (ending an expired sign-in, a read's audit row) is one statement,
+    committed as it runs. Only before the request's transaction has begun, and only on a session
+    of the engine's own connections (a test's session on a connection in a transaction is left
+    as it is); SQLite's BEGIN sends nothing over a network and stays."""
+    db_session = get_session()
+    if db_session.in_transaction() or not isinstance(db_session.bind, Engine):
+        return
+    if db_session.bind.dialect.name == "postgresql":
+        db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def build_engine(url: str, **options: Any) -> Engine:
@@ -231,10 +255,15 @@ def read_columns(
     connection. The session's own `execute` autoflushes, then does per-statement ORM work for
     entities such rows never hold (~25 µs a statement, issue 17); this flushes as it would (a
     request that changed something reads its change) and hands the statement to the connection."""
-    db_session = get_session()
+    return flushed_connection(get_session()).execute(statement, values)
+
+
+def flushed_connection(db_session: Session) -> Connection:
+    """`db_session`'s connection, after the flush its own `execute` would do first (a no-op when
+    nothing is pending), for Core statements that need none of its ORM work (issue 17)."""
     if db_session.autoflush:
-        db_session.flush()  # a no-op when nothing is pending
-    return db_session.connection().execute(statement, values)
+        db_session.flush()
+    return db_session.connection()
 
 
 @contextmanager

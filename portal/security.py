@@ -271,6 +271,8 @@ def _background_sign_in() -> bool:
     user_id = session.get("_user_id")  # where Flask-Login keeps who signed in
     if not token or user_id is None:
         return False
+    if request.method in _READS:
+        db.read_without_transaction()
     row = db.read_columns(_background_statement(), {"token_hash": token_hash(token)}).one_or_none()
     if row is None or _refused(row, row.user_active, user_id):
         return False
@@ -292,6 +294,9 @@ def _background_sign_in() -> bool:
         child_mode_child_id=row.child_mode_child_id,
     )
     return True
+
+
+_READS = frozenset({"GET", "HEAD"})
 
 
 @cache
