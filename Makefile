@@ -4,15 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 CHROMIUM ?= /usr/bin/chromium
-# pytest-xdist: one worker more than the cores; each worker has its own test database
-# (tests/support/databases.py). The browser journeys wait on Chromium's replies and the PostgreSQL
-# tests on the database's, so with one worker per core the CPUs sat ~40 % idle (2026-12-05, 2 cores:
-# pytest used 13.5 CPU-minutes in 11 min 48 s); a third worker runs while another waits.
+# pytest-xdist: one worker per core; each worker has its own test database (tests/support/databases.py).
 # --dist loadfile keeps a module on one worker (its scene is built once; the matrix's coverage gate
 # needs all of its cells in one process); --no-loadscope-reorder hands modules out in the order
 # tests/conftest.py gives them, the long ones first.
-PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-PYTEST_PARALLEL ?= -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST_PARALLEL ?= -n auto --dist loadfile --no-loadscope-reorder
 
 .PHONY: demo test test-fast lint typecheck security pytest vnu clean-db sqlmap bench translations compile-translations
 
