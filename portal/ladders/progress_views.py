@@ -59,6 +59,7 @@ def _progress(
     log = practice_log(current_user, case)
     goal_text = {g.lineage_key: g.child_text for g in goals_of(case)}
     target = max((lad.weekly_target for lad in ladders), default=4)
+    tokens = services.token_totals(case.id)  # the balance and the earned, one read (issue 17)
     return render(
         "ladders/progress.html",
         block=block,
@@ -74,8 +75,8 @@ def _progress(
         target=target,
         log=log[:LOG_LENGTH],
         older=max(0, len(log) - LOG_LENGTH),
-        balance=services.token_balance(case.id),
-        earned=services.tokens_earned(case.id),
+        balance=tokens.balance,
+        earned=tokens.earned,
         rewards=rewards_of(case.id),
         redemptions=redemptions_of(case.id),
         suggestions=waiting_suggestions(case.id),

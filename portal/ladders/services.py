@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
-from typing import TypeVarTuple, cast
+from typing import NamedTuple, TypeVarTuple, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -483,18 +483,27 @@ def _apply_mastery(step: LadderStep) -> tuple[bool, list[LadderStep]]:
 
 def token_balance(case_id: int) -> int:
     """Tokens earned minus tokens spent, from the case's running totals (issue 17)."""
-    earned, spent = _token_totals(case_id)
-    return earned - spent
+    return token_totals(case_id).balance
 
 
 def tokens_earned(case_id: int) -> int:
-    return _token_totals(case_id)[0]
+    return token_totals(case_id).earned
 
 
-def _token_totals(case_id: int) -> tuple[int, int]:
-    """(earned, spent) as the case's tally keeps them; a case that never earned has no row."""
+class TokenTotals(NamedTuple):
+    earned: int
+    spent: int
+
+    @property
+    def balance(self) -> int:
+        return self.earned - self.spent
+
+
+def token_totals(case_id: int) -> TokenTotals:
+    """The tokens earned and spent as the case's tally keeps them, in one read; a case that
+    never earned has no row."""
     row = db.read_columns(_token_totals_statement(), {"case_id": case_id}).first()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    return TokenTotals(int(row[0]), int(row[1])) if row else TokenTotals(0, 0)
 
 
 @cache
