@@ -1,9 +1,10 @@
 // The page's side of working offline (issue 15; the worker is static/js/sw.js, served at /sw.js).
 // Registers the worker, shows "Saved on this device…" while practices of this viewer wait to be
-// sent, asks the worker to send them when the connection comes back, and gives each practice
-// form a fresh idempotency key (a form kept for offline use is filled in more than once). A young
-// child's screens take their answers from their own address (a screen kept on the device was drawn
-// for an earlier try), and a try that starts on a kept screen gets a key of its own.
+// sent, asks the worker to send them when the connection comes back (and again while they wait),
+// and gives each practice form a fresh idempotency key (a form kept for offline use is filled in
+// more than once). A young child's screens take their answers from their own address (a screen kept
+// on the device was drawn for an earlier try), and a try that starts on a kept screen gets a key of
+// its own.
 (function () {
   "use strict";
   // Only the child's screens (/me…) are looked after; the rest of Rapport is left alone.
@@ -41,6 +42,21 @@
     if (navigator.onLine && navigator.serviceWorker.controller) {
       navigator.serviceWorker.controller.postMessage("rapport-send");
     }
+  }
+
+  // A connection can come back in name before it works (a tablet rejoining the clinic's wifi), and
+  // the clinic's server can be busy: while practices wait, the page asks again, less and less often
+  // (2 s, 4 s, 8 s … at most once a minute). The worker reloads the page once something is sent.
+  var retry = { timer: null, delay: 2000 };
+
+  function sendWhileWaiting() {
+    clearTimeout(retry.timer);
+    askToSend();
+    waiting(function (count) {
+      if (count === 0) { retry.delay = 2000; return; }
+      retry.timer = setTimeout(sendWhileWaiting, retry.delay);
+      retry.delay = Math.min(retry.delay * 2, 60000);
+    });
   }
 
   function freshKeys() {
@@ -85,6 +101,6 @@
       location.reload();
     }
   });
-  window.addEventListener("online", askToSend);
-  window.addEventListener("pageshow", function () { freshKeys(); showNotice(); askToSend(); });
+  window.addEventListener("online", function () { retry.delay = 2000; sendWhileWaiting(); });
+  window.addEventListener("pageshow", function () { freshKeys(); showNotice(); sendWhileWaiting(); });
 })();

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 from sqlalchemy import func, select
 
 from portal import db
@@ -263,6 +263,42 @@ def _practices_of(live_server: LiveServer, outcome: str) -> int:
             )
             or 0
         )
+
+
+def test_a_practice_whose_first_sending_fails_is_sent_again_without_a_tap(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    """The connection comes back in name before it works (or the server is busy): the worker's
+    first try is refused, and the page asks it again by itself; Leo need not open another screen."""
+    outcome = f"Busy wifi at the pool {uuid.uuid4().hex[:6]}"
+    leo = new_page(viewport=PHONE)
+    kids_sign_in(leo, "leo", "2468")
+    _with_service_worker(leo, "/me/ladder", pages_at_least=3)
+
+    leo.context.set_offline(True)
+    leo.locator(".rung-here a.rung-go").click()
+    leo.get_by_role("group", name="Before").locator("label.thermo-6").click()
+    leo.get_by_role("group", name="Worst moment").locator("label.thermo-5").click()
+    leo.get_by_label("What really happened").fill(outcome)
+    leo.get_by_role("button", name="Save my practice").click()
+    expect(leo.locator("#offline-notice")).to_be_visible()
+
+    posts: list[int] = []
+
+    def busy_once(route: Route) -> None:  # the worker's requests pass through the context's routes
+        if route.request.method == "POST":
+            posts.append(1)
+            if len(posts) == 1:
+                route.fulfill(status=503, body="busy")
+                return
+        route.continue_()
+
+    leo.context.route("**/me/ladder/steps/*", busy_once)
+    leo.context.set_offline(False)
+    leo.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(leo.locator("#offline-notice")).to_be_hidden(timeout=10_000)
+    assert len(posts) == 2  # refused once, then sent again by itself
+    assert _practices_of(live_server, outcome) == 1
 
 
 def test_the_app_can_be_installed(new_page: Callable[..., Page]) -> None:
