@@ -13,7 +13,7 @@ is gone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from typing import Any
@@ -333,6 +333,35 @@ def needs_of(user: User) -> list[Need]:
     )
     g.guardian_needs = needs
     return needs
+
+
+def reading_on_this_page(case_id: int, unread: int) -> None:
+    """A thread page marks the unread messages it shows as read as it loads (an htmx POST): its
+    badges count them as read already, so nobody is told of unread messages they are reading."""
+    g.messages_on_screen = (case_id, unread)
+
+
+def unread_on_this_page() -> int:
+    on_screen: tuple[int, int] | None = g.get("messages_on_screen")
+    return on_screen[1] if on_screen else 0
+
+
+def badge_needs(user: User) -> list[Need]:
+    """`needs_of` less the unread messages this page shows (`reading_on_this_page`): what the
+    navigation badges count."""
+    needs = needs_of(user)
+    on_screen: tuple[int, int] | None = g.get("messages_on_screen")
+    if on_screen is None:
+        return needs
+    case_id, unread = on_screen
+    left = []
+    for need in needs:
+        if need.kind == "messages" and need.case_id == case_id:
+            if need.number <= unread:
+                continue
+            need = replace(need, number=need.number - unread)
+        left.append(need)
+    return left
 
 
 def forget_needs() -> None:

@@ -24,7 +24,7 @@ from portal.consent_documents import CONSENT_DOCUMENTS
 from portal.family import bp
 from portal.family.consent import terms_withdrawn_cases
 from portal.family.forms import AgreeTermsForm, ConsentForm
-from portal.family.needs import describe_all, needs_of
+from portal.family.needs import badge_needs, describe_all, needs_of
 from portal.family.queries import (
     ConsentLine,
     child_tabs,
@@ -46,13 +46,13 @@ from portal.web.htmx import render
 @bp.app_context_processor
 def _needs_badge() -> dict[str, Any]:
     """`needs_count()` is called by base.html only: the navigation badge counts exactly what the
-    family page lists (the same cached query)."""
+    family page lists (the same cached query), less the unread messages a thread page is showing."""
 
     def needs_count() -> int:
         user = current_user._get_current_object()
         if not user.is_authenticated or not user.is_guardian:
             return 0
-        return len(needs_of(user))
+        return len(badge_needs(user))
 
     return {"needs_count": needs_count}
 

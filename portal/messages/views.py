@@ -21,6 +21,12 @@ from portal import db
 from portal.audit_trail import audited
 from portal.cases.queries import get_case_for, require_case
 from portal.db import utcnow
+from portal.family.needs import (
+    badge_needs,
+    reading_on_this_page,
+    unread_messages,
+    unread_on_this_page,
+)
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.i18n import moments
@@ -76,13 +82,11 @@ def _navigation() -> dict[str, Any]:
             return None
         if user.is_guardian:
             # The same one query as the "What needs you" list (unread messages are one of them).
-            from portal.family.needs import needs_of, unread_messages
-
-            return {"unread": unread_messages(needs_of(user))}
+            return {"unread": unread_messages(badge_needs(user))}
         threads, unread = nav_counts(user)
         if user.is_child and not threads:
             return None  # children under 13 have no messaging
-        return {"unread": unread}
+        return {"unread": unread - unread_on_this_page()}
 
     return {"messages_nav": messages_nav}
 
@@ -312,6 +316,8 @@ def _thread_page(
     therapist = primary_therapist(case)
     hours = hours_of(therapist) if therapist else None  # one read for the page and the context
     context = _thread_context(thread, case, before, hours)
+    if context["unread"] and not context["paging_back"]:  # the page marks them read as it loads
+        reading_on_this_page(case.id, context["unread_here"])
     now = utcnow()
     return render(
         "messages/thread.html",

@@ -196,6 +196,38 @@ def test_unread_count_in_the_navigation(
     assert "1 unread" not in page and 'href="/messages"' in page
 
 
+def _badges(page: str) -> tuple[str, str]:
+    """The two navigation badges of a guardian's page: (My family, Messages)."""
+    needs = re.search(r'<span id="nav-needs">(.*?)</span></a>', page)
+    unread = re.search(r'<span id="nav-unread">(.*?)</span></a>', page)
+    assert needs and unread, page
+    return needs.group(1), unread.group(1)
+
+
+def test_a_thread_page_does_not_count_the_messages_it_shows_as_unread(
+    new_browser: Callable[[], Browser], world: World, threads: dict[str, int]
+) -> None:
+    """The page marks what it shows as read as it loads: its badges must not say "1 unread" about
+    the message on the screen (out of hours, the automatic notice is such a message)."""
+    gwen = signed_in(new_browser, "g1@family.test")
+    family_needs, unread = _badges(gwen.get(f"/family/{world.case1.id}").get_data(as_text=True))
+    assert "1 unread" in unread
+    waiting = int(re.findall(r'class="count">(\d+)<', family_needs)[0])
+
+    thread_page = gwen.get(f"/messages/{threads['family_thread']}").get_data(as_text=True)
+    assert 'data-hx-trigger="load"' in thread_page  # it does mark the message read as it loads
+    needs_here, unread_here = _badges(thread_page)
+    assert "unread" not in unread_here
+    assert (re.findall(r'class="count">(\d+)<', needs_here) or ["0"])[0] == str(waiting - 1)
+
+    # Not read yet: any other page still says so (the POST above was never sent).
+    _, still = _badges(gwen.get(f"/family/{world.case1.id}").get_data(as_text=True))
+    assert "1 unread" in still
+    # Paging back shows older messages and marks nothing read: the badge keeps the count.
+    older = gwen.get(f"/messages/{threads['family_thread']}?before=99").get_data(as_text=True)
+    assert "1 unread" in _badges(older)[1]
+
+
 def count_queries(app: Flask, action: Callable[[], object]) -> list[str]:
     statements: list[str] = []
     engine = database.for_app(app).engine
