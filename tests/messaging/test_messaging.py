@@ -375,6 +375,32 @@ def test_a_message_outside_office_hours_gets_an_automatic_notice_once(
     assert [m.kind for m in messages_in(db_session, thread.id)].count(MessageKind.OUT_OF_HOURS) == 1
 
 
+def test_the_inbox_says_the_latest_message_is_an_automatic_notice_not_the_therapists(
+    app: Flask,
+    new_browser: Callable[[], Browser],
+    world: World,
+    db_session: Session,
+    threads: dict[str, int],
+) -> None:
+    thread = db_session.get(MessageThread, threads["family_thread"])
+    assert thread is not None
+    with services_on(app, db_session):
+        post(
+            world.g1,
+            thread,
+            world.case1,
+            "Weekend question",
+            now=datetime(2026, 11, 28, 16, 0, tzinfo=UTC),
+        )
+    gwen = signed_in(new_browser, "g1@family.test")
+    inbox = gwen.get("/messages").get_data(as_text=True)
+    assert '<span class="muted">Automatic notice:</span> Your message arrived outside' in inbox
+    assert "Dr. Tess One:</span> Your message" not in inbox
+    world.g1.language = "es"
+    db_session.flush()
+    assert "Aviso automático:</span>" in gwen.get("/messages").get_data(as_text=True)
+
+
 def test_the_read_mark_is_true_in_spanish_too(
     app: Flask,
     new_browser: Callable[[], Browser],
