@@ -95,7 +95,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN" if read_only_request() else "BEGIN IMMEDIATE")
+        write_lock = not read_only_request()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
+        connection.info[_WRITE_LOCK] = write_lock
+
+
+# Connection.info key (SQLite): the transaction open on this connection began IMMEDIATE.
+_WRITE_LOCK = "rapport_write_lock"
 
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -123,17 +129,29 @@ def read_only_request() -> bool:
 
 
 def will_write() -> None:
-    """A GET request is about to write: on SQLite, end its read transaction, so the next one
-    starts IMMEDIATE (a deferred reader that then writes could fail at once under load, D7). Any
-    other request is IMMEDIATE already, and nothing of it is committed here. PostgreSQL has no
-    deferred transactions to leave: the write joins the read's transaction, which its caller
-    commits (issue 17: ending it first cost a COMMIT and a BEGIN round trip, and a second
-    connection check-out with its ping, on every page that writes its audit row)."""
+    """A GET request is about to write: on SQLite, end its read transaction, so the write runs
+    in one that starts IMMEDIATE (a deferred reader that then writes could fail at once under
+    load, D7). Any other request is IMMEDIATE already, and nothing of it is committed here.
+    PostgreSQL has no deferred transactions to leave: the write joins the read's transaction,
+    which its caller commits (issue 17: ending it first cost a COMMIT and a BEGIN round trip,
+    and a second connection check-out with its ping, on every page that writes its audit row).
+
+    On SQLite the read transaction ends on its own connection: COMMIT, then BEGIN IMMEDIATE,
+    inside the session's transaction (issue 17: not the session's commit, its connection handed
+    back to the pool and a second check-out for the write, on every audited page view). What
+    the database sees is as before: the read transaction commits (anything pending flushed into
+    it first, as the session's commit did) and the write starts holding the lock."""
     if read_only_request():
-        db_session = get_session()
-        if _dialect_of(db_session) == "sqlite":
-            db_session.commit()  # commit point: will_write() ends a GET's read transaction
         g.db_will_write = True
+        db_session = get_session()
+        if _dialect_of(db_session) == "sqlite" and db_session.in_transaction():
+            connection = db_session.connection()  # begun IMMEDIATE if it had no connection yet
+            if not connection.info.get(_WRITE_LOCK):
+                db_session.flush()
+                # commit point: will_write() ends a GET's read transaction
+                connection.exec_driver_sql("COMMIT")
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                connection.info[_WRITE_LOCK] = True
 
 
 def _dialect_of(db_session: Session) -> str:
@@ -182,13 +200,23 @@ class AppDatabase:
         self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, expire_on_commit=False)
         # (event, listener) pairs attached to each request's session, e.g. the audit trail's.
         self.session_events: list[tuple[str, Callable[..., Any]]] = []
+        # The class of this app's request sessions, with the listeners above, and how many of
+        # them it has (a listener added later makes a new class).
+        self._request_sessions: tuple[int, type[Session]] | None = None
 
     def new_session(self) -> Session:
-        """A session for one request, with this app's session listeners attached."""
-        new = self.sessionmaker()
-        for name, listener in self.session_events:
-            event.listen(new, name, listener)
-        return new
+        """A session for one request, with this app's session listeners attached: to a `Session`
+        class of this app's own, made once, so only its request sessions hear them (issue 17:
+        attaching them to each new session, and SQLAlchemy's clean-up when it was collected,
+        cost ~25 µs a request). Made with the sessionmaker's settings of the moment, as
+        `sessionmaker()` makes its sessions."""
+        made = self._request_sessions
+        if made is None or made[0] != len(self.session_events):
+            request_session = type("RequestSession", (Session,), {})
+            for name, listener in self.session_events:
+                event.listen(request_session, name, listener)
+            made = self._request_sessions = (len(self.session_events), request_session)
+        return made[1](**self.sessionmaker.kw)
 
 
 class Database:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_htmx import HTMX
@@ -16,9 +16,25 @@ from flask_wtf.csrf import CSRFProtect
 
 from portal.db import Database
 
+
+class _LoginManager(LoginManager):
+    """Flask-Login, which works out the browser's identifier (a SHA-512 of its address and
+    user agent) on every request for its session protection before looking whether that
+    protection is on; here it is off (`portal.security`: the server-side sessions do that job),
+    so the identifier is not worked out (issue 17). With protection on, Flask-Login's own check
+    runs unchanged."""
+
+    def _session_protection_failed(self) -> bool:
+        mode = current_app.config.get("SESSION_PROTECTION", self.session_protection)
+        if not mode or mode not in ("basic", "strong"):
+            return False
+        failed: bool = super()._session_protection_failed()
+        return failed
+
+
 database = Database()
 babel = Babel()
-login_manager = LoginManager()
+login_manager = _LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
 

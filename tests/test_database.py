@@ -279,3 +279,25 @@ def test_RL07_an_unreachable_database_answers_503_quickly_and_plainly(tmp_path: 
             assert leak not in body, leak
     finally:
         database.for_app(unreachable).engine.dispose()
+
+
+def test_request_sessions_hear_the_app_listeners_and_other_sessions_do_not(app: Flask) -> None:
+    """The audit trail's listener is on this app's request sessions (LG-06: a change's row goes
+    in before its commit), attached once to their class, not to each new session (issue 17);
+    a session made from the app's sessionmaker (a script, the sealer) does not hear it."""
+    from sqlalchemy import event
+
+    from portal.audit_trail import _before_commit
+
+    app_database = database.for_app(app)
+    first, second = app_database.new_session(), app_database.new_session()
+    other = app_database.sessionmaker()
+    try:
+        assert type(first) is type(second)
+        assert event.contains(type(first), "before_commit", _before_commit)
+        assert not event.contains(first, "before_commit", _before_commit)
+        assert not event.contains(Session, "before_commit", _before_commit)
+        assert not event.contains(type(other), "before_commit", _before_commit)
+    finally:
+        for session in (first, second, other):
+            session.close()

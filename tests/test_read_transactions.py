@@ -9,12 +9,17 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, func, select, text
 
 from portal.db import build_engine, get_session, will_write
+from portal.extensions import database
+from portal.models import AuditLog
+from tests.support.browser import Browser
+from tests.support.rows import World
 
 
 @pytest.fixture()
@@ -101,3 +106,48 @@ def test_a_get_that_announces_a_write_takes_the_write_lock(
             )
     with engine.connect() as connection:
         assert connection.execute(text("SELECT body FROM note")).scalar_one() == "touched"
+
+
+WRITES_AND_CONTROL = {"INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "ROLLBACK"}
+
+
+def test_a_page_view_writes_its_audit_row_on_the_connection_it_read_on(
+    live_app: tuple[Flask, World, int],
+) -> None:
+    """Issue 17: an audited page view reads in a deferred transaction, ends it and takes the write
+    lock for its audit row on the same connection (COMMIT, BEGIN IMMEDIATE), not by committing
+    the session and checking a connection out of the pool again; the row is committed before
+    the answer."""
+    app, _world, thread_id = live_app
+    engine = database.for_app(app).engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking only")
+    browser = Browser(app.test_client())
+    browser.login("g1@family.test")
+    with database.for_app(app).sessionmaker() as session:
+        rows_before = session.scalar(select(func.count(AuditLog.id)))
+    checkouts: list[object] = []
+    sent: list[str] = []
+
+    def checkout(*_args: Any) -> None:
+        checkouts.append(None)
+
+    def statement(_conn: Any, _cursor: Any, text_: str, *_args: Any) -> None:
+        sent.append(" ".join(text_.split()[:3]).upper())
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        response = browser.get(f"/messages/{thread_id}")
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "before_cursor_execute", statement)
+    assert response.status_code == 200
+    assert len(checkouts) == 1
+    insert = sent.index("INSERT INTO AUDIT_LOG")
+    assert sent[0] == "BEGIN"
+    assert not [s for s in sent[1 : insert - 2] if s.split()[0] in WRITES_AND_CONTROL]
+    assert sent[insert - 2 : insert] == ["COMMIT", "BEGIN IMMEDIATE"]
+    assert sent[insert + 1 :] == []
+    with database.for_app(app).sessionmaker() as session:
+        assert session.scalar(select(func.count(AuditLog.id))) == rows_before + 1

@@ -453,3 +453,28 @@ def test_SE06_disabling_an_account_ends_its_open_sessions(
     db_session.execute(update(User).where(User.id == world.g1.id).values(active=False))
     db_session.commit()
     assert_sent_to_login(browser.get(f"/family/{world.case1.id}"))
+
+
+def test_flask_logins_own_session_protection_stays_off_and_costs_nothing(
+    app: Flask, world: World, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server-side sessions protect the sign-in (SE-01, SE-02, SE-06); Flask-Login's own
+    protection (the browser's address and user agent) is off, so its identifier of the browser
+    is not worked out on every request (issue 17). Turned on in the config, Flask-Login's own
+    check runs again."""
+    from portal.extensions import login_manager
+
+    worked_out: list[None] = []
+    identifier = login_manager._session_identifier_generator
+
+    def counted() -> str:
+        worked_out.append(None)
+        return str(identifier())
+
+    browser.login("g1@family.test")
+    monkeypatch.setattr(login_manager, "_session_identifier_generator", counted)
+    assert browser.get("/family").status_code in (200, 302)
+    assert worked_out == []
+    monkeypatch.setitem(app.config, "SESSION_PROTECTION", "basic")
+    assert browser.get("/family").status_code in (200, 302)
+    assert worked_out == [None]
