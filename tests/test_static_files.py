@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask, url_for
 
+from portal import create_app
 from portal.web.static_files import static_version
 from tests.support.browser import Browser
 from tests.support.rows import World
@@ -101,3 +102,41 @@ def test_a_signed_in_persons_static_files_neither_vary_on_nor_set_the_cookie(
         assert response.status_code == 200, filename
         assert "Cookie" not in response.headers.get("Vary", ""), filename
         assert "Set-Cookie" not in response.headers, filename
+
+
+def test_outside_debug_mode_a_version_is_worked_out_once_per_process(tmp_path: Path) -> None:
+    """A deployed app's files change only with a deployment (a restart): no `stat` per link."""
+    picture = tmp_path / "pictures" / "dog.svg"
+    picture.parent.mkdir()
+    picture.write_text("<svg>one</svg>")
+    kept = static_version(str(tmp_path), "pictures/dog.svg", watch=False)
+    picture.write_text("<svg>two</svg>")
+    os.utime(picture, ns=(1_000_000_000, 1_000_000_000))
+    assert static_version(str(tmp_path), "pictures/dog.svg", watch=False) == kept
+    assert static_version(str(tmp_path), "pictures/dog.svg") == _version(picture) != kept
+
+
+def test_in_debug_mode_an_edited_stylesheet_gets_a_new_link_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    static = tmp_path / "static"
+    (static / "css").mkdir(parents=True)
+    sheet = static / "css" / "x.css"
+    sheet.write_text("a {}")
+    for debug in (True, False):
+        app = create_app(
+            {
+                "TESTING": True,
+                "PORTAL_ENV": "test",
+                "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            }
+        )
+        app.static_folder = str(static)
+        app.debug = debug
+        with app.test_request_context():
+            first = url_for("static", filename="css/x.css")
+            sheet.write_text("b {}")
+            os.utime(sheet, ns=(2_000_000_000 + debug, 2_000_000_000 + debug))
+            second = url_for("static", filename="css/x.css")
+        assert (first != second) is debug, (debug, first, second)

@@ -105,7 +105,9 @@ def picture(key: str | None, alt: str = "", cls: str = "", size: int = 64) -> Ma
     child's ladder draws fifteen and a macro call costs more than the <img> it writes)."""
     if key not in ALL:
         return escape("")
-    version = static_version(current_app.static_folder or "", f"pictures/{key}.svg")
+    version = static_version(
+        current_app.static_folder or "", f"pictures/{key}.svg", watch=current_app.debug
+    )
     if type(alt) is str and type(cls) is str and type(size) is int:
         mounted_at = request.script_root if has_request_context() else ""
         return _img(mounted_at, version, key, alt, cls, size)

@@ -58,7 +58,9 @@ class TemplateLinks:
         version = None
         if endpoint == "static" and "v" not in values and "filename" in values:
             folder = app.static_folder
-            version = static_version(folder, values["filename"]) if folder else None
+            version = (
+                static_version(folder, values["filename"], watch=app.debug) if folder else None
+            )
         key = (
             endpoint,
             # In the order given (it is the query string's order); with each value's type, so

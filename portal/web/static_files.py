@@ -13,8 +13,11 @@ not changed (the stylesheet and seven scripts), each a request through the whole
 phone on a slow network waited for each one, and at clinic-network scale they were most of the
 requests the app servers answered.
 
-The version of a file is worked out once per file and modification time (a `stat` per link, so a
-developer's edited stylesheet gets a new version without a restart); a link costs ~10 µs.
+The version of a file is worked out once per file and modification time. In debug mode (`flask
+run --debug`, a developer editing the stylesheet) each link checks the file (a `stat`), so an
+edited file gets a new version without a restart; otherwise the files change only with a
+deployment, which restarts the app, and a file's version is worked out once per process (issue 17:
+a child's ladder links 24 files, and the stats were ~2 % of the page).
 """
 
 from __future__ import annotations
@@ -45,9 +48,15 @@ def _inside(static_folder: str, filename: str) -> str | None:
     return path if path.startswith(root + os.sep) else None
 
 
-def static_version(static_folder: str, filename: str) -> str | None:
+_deployed: dict[tuple[str, str], str] = {}
+
+
+def static_version(static_folder: str, filename: str, *, watch: bool = True) -> str | None:
     """The version of a file in the static folder, or None for a name that is not a file there
-    (the link is then left as written and answers 404, as it did)."""
+    (the link is then left as written and answers 404, as it did). `watch=False` (not debug
+    mode): a version once worked out is kept for the life of the process."""
+    if not watch and (kept := _deployed.get((static_folder, filename))) is not None:
+        return kept
     path = _inside(static_folder, filename)
     if path is None:
         return None
@@ -55,14 +64,17 @@ def static_version(static_folder: str, filename: str) -> str | None:
         stat = os.stat(path)
     except OSError:
         return None
-    return _version_of(path, stat.st_mtime_ns, stat.st_size)
+    version = _version_of(path, stat.st_mtime_ns, stat.st_size)
+    if not watch:
+        _deployed[(static_folder, filename)] = version
+    return version
 
 
 def _add_version(endpoint: str, values: dict[str, Any]) -> None:
     if endpoint != "static" or "v" in values or "filename" not in values:
         return
     folder = current_app.static_folder
-    if folder and (version := static_version(folder, values["filename"])):
+    if folder and (version := static_version(folder, values["filename"], watch=current_app.debug)):
         values["v"] = version
 
 
@@ -72,7 +84,8 @@ def _keep_current_versions(response: Response) -> Response:
     asked = request.args.get("v")
     filename = (request.view_args or {}).get("filename")
     folder = current_app.static_folder
-    if asked and filename and folder and asked == static_version(folder, filename):
+    watch = current_app.debug
+    if asked and filename and folder and asked == static_version(folder, filename, watch=watch):
         response.cache_control.no_cache = None
         response.cache_control.public = True
         response.cache_control.max_age = ONE_YEAR
