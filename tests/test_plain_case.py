@@ -1,5 +1,6 @@
-"""Issue 17: the family page and "Before the session" read their case and its care team as plain
-rows (portal.cases.plain), and every rule answers the plain case exactly as the mapped one."""
+"""Issue 17: the family page, "Before the session" and a thread (its page and its poll when the
+thread changed) read their case and its care team as plain rows (portal.cases.plain), and every
+rule answers the plain case exactly as the mapped one."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from werkzeug.exceptions import NotFound
 from portal.cases.plain import plain_case_for
 from portal.cases.queries import get_case_for
 from portal.db import bound, utcnow
-from portal.models import Case, CaseTherapist, Child, GuardianLink
+from portal.messages.queries import hours_of, primary_therapist, thread_members
+from portal.messages.services import do_open_thread
+from portal.models import Case, CaseTherapist, Child, GuardianLink, ThreadKind
 from portal.policies import actions, can
 from tests.support.browser import Browser
+from tests.support.builders import build_threads, second_household, teen_case
 from tests.support.rows import World, guardian_without_consent
 
 
@@ -63,6 +67,19 @@ def test_before_the_session_builds_no_case_child_or_link_object(
     assert built == []
 
 
+def test_a_thread_and_its_poll_build_no_case_child_or_link_object(
+    app: Flask, db_session: Session, browser: Browser, world: World
+) -> None:
+    thread_id = build_threads(app, db_session, world)["family_thread"]
+    browser.login("g1@family.test")
+    with mapped_loads() as built:
+        page = browser.get(f"/messages/{thread_id}")
+        poll = browser.htmx("GET", f"/messages/{thread_id}/updates?v=0")
+    assert page.status_code == 200 and poll.status_code == 200
+    assert "Dr. Tess One" in page.get_data(as_text=True)  # a member, from the plain rows
+    assert built == []
+
+
 def test_the_plain_case_is_found_exactly_where_the_mapped_one_is(
     app: Flask, db_session: Session, world: World
 ) -> None:
@@ -98,3 +115,30 @@ def test_every_rule_answers_the_plain_case_as_the_mapped_one(
                     assert can(person, action, plain, child_mode=child_mode) == can(
                         person, action, mapped, child_mode=child_mode
                     ), (person.display_name, action, child_mode)
+
+
+def test_a_threads_members_and_main_therapist_are_the_same_from_the_plain_case(
+    app: Flask, db_session: Session, world: World
+) -> None:
+    dad, _link = second_household(db_session, world)
+    teen_case_, teen, _mum = teen_case(db_session, world)
+    with app.test_request_context(), bound(db_session):
+        threads = [
+            (do_open_thread(world.t1, world.case1, ThreadKind.FAMILY), world.case1, world.g1),
+            (
+                do_open_thread(world.t1, world.case1, ThreadKind.HOUSEHOLD, dad),
+                world.case1,
+                dad,
+            ),
+            (do_open_thread(world.t1, teen_case_, ThreadKind.TEEN), teen_case_, teen),
+        ]
+        for thread, mapped, member in threads:
+            plain = plain_case_for(member, mapped.id)
+            assert [
+                (m.id, m.display_name, m.is_therapist) for m in thread_members(thread, plain)
+            ] == [(m.id, m.display_name, m.is_therapist) for m in thread_members(thread, mapped)]
+            assert len(thread_members(thread, plain)) >= 2
+            therapist, mapped_therapist = primary_therapist(plain), primary_therapist(mapped)
+            assert therapist is not None and mapped_therapist is not None
+            assert therapist.id == mapped_therapist.id
+            assert hours_of(therapist).zone == hours_of(mapped_therapist).zone

@@ -20,8 +20,9 @@ from portal import db
 from portal.audit_trail import accessed
 from portal.cases.queries import case_ids_visible_to
 from portal.db import utcnow
-from portal.models import Case, CaseTherapist, Child, GuardianLink, Role, User
+from portal.models import Case, CaseTherapist, Child, Clinic, GuardianLink, Role, User
 from portal.models.case_rows import (
+    ClinicZone,
     Named,
     PlainCase,
     PlainChild,
@@ -62,7 +63,12 @@ def _assembled(rows: Sequence[Any]) -> PlainCase:
                 row.therapist_id,
                 row.is_primary,
                 row.ended_at,
-                Named(row.therapist_id, row.therapist_name),
+                Named(
+                    row.therapist_id,
+                    row.therapist_name,
+                    row.therapist_role,
+                    clinic=ClinicZone(row.clinic_zone) if row.clinic_zone is not None else None,
+                ),
             )
         if row.gl_id is not None and row.gl_id not in guardians:
             guardians[row.gl_id] = PlainGuardianLink(
@@ -75,10 +81,10 @@ def _assembled(rows: Sequence[Any]) -> PlainCase:
                 row.restriction,
                 row.valid_from,
                 row.valid_to,
-                Named(row.guardian_id, row.guardian_name),
+                Named(row.guardian_id, row.guardian_name, row.guardian_role),
             )
     child_user = (
-        Named(first.child_user_id, first.child_user_name, first.child_username)
+        Named(first.child_user_id, first.child_user_name, first.child_role, first.child_username)
         if first.child_user_id is not None
         else None
     )
@@ -102,8 +108,9 @@ def _assembled(rows: Sequence[Any]) -> PlainCase:
 
 @cache
 def _plain_case_statement(role: Role) -> Select[*tuple[Any, ...]]:
-    """The case, its child (and the child's sign-in), the therapist links and the guardian links
-    with their people's names, joined: the two link lists multiply (a few rows for one case)."""
+    """The case, its child (and the child's sign-in), the therapist links (with each therapist's
+    clinic time zone) and the guardian links with their people, joined: the two link lists
+    multiply (a few rows for one case)."""
     visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
     child_user, therapist, guardian = aliased(User), aliased(User), aliased(User)
     return (
@@ -117,12 +124,15 @@ def _plain_case_statement(role: Role) -> Select[*tuple[Any, ...]]:
             Child.date_of_birth,
             child_user.id.label("child_user_id"),
             child_user.display_name.label("child_user_name"),
+            child_user.role.label("child_role"),
             child_user.username.label("child_username"),
             CaseTherapist.id.label("ct_id"),
             CaseTherapist.therapist_id,
             CaseTherapist.is_primary,
             CaseTherapist.ended_at,
             therapist.display_name.label("therapist_name"),
+            therapist.role.label("therapist_role"),
+            Clinic.timezone.label("clinic_zone"),
             GuardianLink.id.label("gl_id"),
             GuardianLink.guardian_id,
             GuardianLink.relationship_label,
@@ -133,11 +143,13 @@ def _plain_case_statement(role: Role) -> Select[*tuple[Any, ...]]:
             GuardianLink.valid_from,
             GuardianLink.valid_to,
             guardian.display_name.label("guardian_name"),
+            guardian.role.label("guardian_role"),
         )
         .join(Child, Child.id == Case.child_id)
         .outerjoin(child_user, child_user.id == Child.user_id)
         .outerjoin(CaseTherapist, CaseTherapist.case_id == Case.id)
         .outerjoin(therapist, therapist.id == CaseTherapist.therapist_id)
+        .outerjoin(Clinic, Clinic.id == therapist.clinic_id)  # office hours: their time zone
         .outerjoin(GuardianLink, GuardianLink.case_id == Case.id)
         .outerjoin(guardian, guardian.id == GuardianLink.guardian_id)
         .where(Case.id == bindparam("case_id"), Case.id.in_(visible))

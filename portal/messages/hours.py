@@ -13,6 +13,7 @@ from portal.i18n import clock, day_name
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 from portal.models import ServicePolicy, User
+from portal.models.case_rows import Named
 
 # Form choices; pages name days through Babel (portal/i18n.day_name).
 DAY_NAMES = (
@@ -31,14 +32,14 @@ DEFAULT_TIMEZONE = "America/New_York"
 class Hours:
     """A therapist's policy, or the clinic default when they never saved one."""
 
-    therapist: User
+    therapist: User | Named  # a mapped user, or the plain row of a case's team
     office_days: int = 0b0011111
     opens_at: time = time(9, 0)
     closes_at: time = time(17, 0)
     reply_window_days: int = 2
 
     @classmethod
-    def of(cls, therapist: User, policy: ServicePolicy | None) -> Hours:
+    def of(cls, therapist: User | Named, policy: ServicePolicy | None) -> Hours:
         if policy is None:
             return cls(therapist)
         return cls(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from portal.models.accounts import Role
 from portal.models.cases import (
     AgeBand,
     CaseStatus,
@@ -20,12 +21,34 @@ from portal.models.cases import (
 
 
 @dataclass(frozen=True, slots=True)
+class ClinicZone:
+    """A therapist's clinic as office hours read it (`Hours.zone`)."""
+
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
 class Named:
-    """A person as these pages name them (`link.therapist`, `link.guardian`, `child.user`)."""
+    """A person of the care team as the pages name them (`link.therapist`, `link.guardian`,
+    `child.user`, a thread's members): `User`'s few columns they read."""
 
     id: int
     display_name: str
+    role: Role
     username: str | None = None
+    clinic: ClinicZone | None = None  # a therapist's, for their office hours
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role is Role.THERAPIST
+
+    @property
+    def is_guardian(self) -> bool:
+        return self.role is Role.GUARDIAN
+
+    @property
+    def is_child(self) -> bool:
+        return self.role is Role.CHILD
 
 
 @dataclass(frozen=True, slots=True)
