@@ -20,7 +20,7 @@ from portal.cases.queries import get_case_for
 from portal.db import bound, utcnow
 from portal.messages.queries import hours_of, primary_therapist, thread_members
 from portal.messages.services import do_open_thread
-from portal.models import Case, CaseTherapist, Child, GuardianLink, ThreadKind
+from portal.models import Case, CaseTherapist, Child, GuardianLink, ServicePolicy, ThreadKind
 from portal.policies import actions, can
 from tests.support.browser import Browser
 from tests.support.builders import build_threads, second_household, teen_case
@@ -28,14 +28,15 @@ from tests.support.rows import World, guardian_without_consent
 
 
 @contextmanager
-def mapped_loads() -> Iterator[list[str]]:
-    """The names of the case, child and link objects the ORM builds inside the block."""
+def mapped_loads(*more: type[Any]) -> Iterator[list[str]]:
+    """The names of the case, child and link objects (and of `more`) the ORM builds inside the
+    block."""
     built: list[str] = []
 
     def loaded(target: Any, _context: Any) -> None:
         built.append(type(target).__name__)
 
-    models = (Case, Child, CaseTherapist, GuardianLink)
+    models = (Case, Child, CaseTherapist, GuardianLink, *more)
     for model in models:
         event.listen(model, "load", loaded)
     try:
@@ -67,16 +68,20 @@ def test_before_the_session_builds_no_case_child_or_link_object(
     assert built == []
 
 
-def test_a_thread_and_its_poll_build_no_case_child_or_link_object(
+def test_a_thread_and_its_poll_build_no_case_child_link_or_office_hours_object(
     app: Flask, db_session: Session, browser: Browser, world: World
 ) -> None:
     thread_id = build_threads(app, db_session, world)["family_thread"]
+    db_session.add(ServicePolicy(therapist_id=world.t1.id, office_days=0b1111111))
+    db_session.commit()
     browser.login("g1@family.test")
-    with mapped_loads() as built:
+    with mapped_loads(ServicePolicy) as built:
         page = browser.get(f"/messages/{thread_id}")
         poll = browser.htmx("GET", f"/messages/{thread_id}/updates?v=0")
     assert page.status_code == 200 and poll.status_code == 200
-    assert "Dr. Tess One" in page.get_data(as_text=True)  # a member, from the plain rows
+    text = page.get_data(as_text=True)
+    assert "Dr. Tess One" in text  # a member, from the plain rows
+    assert "Monday–Sunday" in text  # the office hours, from the policy's plain row
     assert built == []
 
 
