@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias, overload
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -35,8 +35,12 @@ from portal.models import (
     GuardianLink,
     User,
 )
+from portal.models.case_rows import PlainCase, PlainGuardianLink
 from portal.models.cases import age_on
 from portal.session_state import in_child_mode
+
+# A case as the rules read it: the mapped one, or its plain rows (`portal.cases.plain`).
+AnyCase: TypeAlias = Case | PlainCase
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +49,27 @@ def today() -> date:
     return utcnow().date()
 
 
-def therapist_on(user: User, case: Case) -> bool:
+def therapist_on(user: User, case: AnyCase) -> bool:
     return user.is_therapist and any(
         link.therapist_id == user.id and link.is_current for link in case.therapist_links
     )
 
 
-def guardian_link_of(user: User, case: Case, now: datetime | None = None) -> GuardianLink | None:
+@overload
+def guardian_link_of(
+    user: User, case: Case, now: datetime | None = None
+) -> GuardianLink | None: ...
+
+
+@overload
+def guardian_link_of(
+    user: User, case: PlainCase, now: datetime | None = None
+) -> PlainGuardianLink | None: ...
+
+
+def guardian_link_of(
+    user: User, case: AnyCase, now: datetime | None = None
+) -> GuardianLink | PlainGuardianLink | None:
     if not user.is_guardian:
         return None
     now = now or utcnow()
@@ -61,7 +79,7 @@ def guardian_link_of(user: User, case: Case, now: datetime | None = None) -> Gua
     return None
 
 
-def is_the_child(user: User, case: Case) -> bool:
+def is_the_child(user: User, case: AnyCase) -> bool:
     return user.is_child and case.child.user_id == user.id
 
 
@@ -76,7 +94,7 @@ class ConsentAnswer(Protocol):
     def action(self) -> ConsentAction: ...
 
 
-def consent_in_force(case: Case, kind: ConsentKind) -> bool:
+def consent_in_force(case: AnyCase, kind: ConsentKind) -> bool:
     """A guardian with authority has given it and none of them has withdrawn it since: a "no"
     from any guardian with authority counts (DESIGN §9)."""
     authority_ids = {
@@ -94,7 +112,7 @@ def consent_in_force(case: Case, kind: ConsentKind) -> bool:
     return ConsentAction.GRANTED in answers and ConsentAction.REVOKED not in answers
 
 
-def _consent_records(case: Case) -> Sequence[ConsentAnswer]:
+def _consent_records(case: AnyCase) -> Sequence[ConsentAnswer]:
     """The case's consent records, oldest first, read once per request however many checks it
     makes (issue 9; issue 17: a POST read them afresh at every check, four times to log one
     practice). A flush that writes a consent record, and any rollback, forget them, so a check
@@ -107,7 +125,7 @@ def _consent_records(case: Case) -> Sequence[ConsentAnswer]:
     return cache[case.id]
 
 
-def remember_consent_records(case: Case, records: Sequence[ConsentAnswer]) -> None:
+def remember_consent_records(case: AnyCase, records: Sequence[ConsentAnswer]) -> None:
     """A page that read all of the case's consent records itself (oldest first) hands them to the
     checks of this request, which then need not read them again (issue 17: the family page)."""
     if has_request_context():
@@ -146,7 +164,7 @@ def _consent_records_statement() -> Select[ConsentKind, int, ConsentAction]:
     )
 
 
-def child_data_allowed(case: Case) -> bool:
+def child_data_allowed(case: AnyCase) -> bool:
     """COPPA (CO-01): nothing from the child until treatment consent, and for under-13s the
     parental consent, are in force."""
     if not consent_in_force(case, ConsentKind.TREATMENT):
@@ -156,7 +174,7 @@ def child_data_allowed(case: Case) -> bool:
     return True
 
 
-def _can_create_child_account(user: User, case: Case) -> bool:
+def _can_create_child_account(user: User, case: AnyCase) -> bool:
     link = guardian_link_of(user, case)
     actor_ok = therapist_on(user, case) or (link is not None and link.can_consent)
     band = case.child.age_band(today())
@@ -168,7 +186,7 @@ def _can_create_child_account(user: User, case: Case) -> bool:
     )
 
 
-def _can_enter_child_mode(user: User, case: Case) -> bool:
+def _can_enter_child_mode(user: User, case: AnyCase) -> bool:
     return (
         guardian_link_of(user, case) is not None
         and case.child.age_band(today()) is not AgeBand.TEEN
@@ -176,12 +194,12 @@ def _can_enter_child_mode(user: User, case: Case) -> bool:
     )
 
 
-def _can_respond_to_plan(user: User, case: Case, child_mode: bool) -> bool:
+def _can_respond_to_plan(user: User, case: AnyCase, child_mode: bool) -> bool:
     link = guardian_link_of(user, case)
     return link is not None and link.can_consent and not child_mode
 
 
-def _can_assent(user: User, case: Case, child_mode: bool) -> bool:
+def _can_assent(user: User, case: AnyCase, child_mode: bool) -> bool:
     """The child assents themselves; a guardian may record it for a young child (or in child
     mode, where the child is holding the guardian's device)."""
     if is_the_child(user, case):
@@ -191,7 +209,7 @@ def _can_assent(user: User, case: Case, child_mode: bool) -> bool:
     return child_mode or case.child.age_band(today()) is AgeBand.YOUNG
 
 
-def _is_member(user: User, case: Case) -> bool:
+def _is_member(user: User, case: AnyCase) -> bool:
     return (
         therapist_on(user, case)
         or guardian_link_of(user, case) is not None
@@ -199,23 +217,23 @@ def _is_member(user: User, case: Case) -> bool:
     )
 
 
-def _at_child_screen(user: User, case: Case, child_mode: bool) -> bool:
+def _at_child_screen(user: User, case: AnyCase, child_mode: bool) -> bool:
     """The child themself, or a guardian who handed their device over (child mode)."""
     if is_the_child(user, case):
         return True
     return guardian_link_of(user, case) is not None and child_mode
 
 
-def _can_log_practice(user: User, case: Case, child_mode: bool) -> bool:
+def _can_log_practice(user: User, case: AnyCase, child_mode: bool) -> bool:
     return _at_child_screen(user, case, child_mode) and child_data_allowed(case)
 
 
-def _grown_up_of(user: User, case: Case, child_mode: bool) -> bool:
+def _grown_up_of(user: User, case: AnyCase, child_mode: bool) -> bool:
     """A guardian acting as themself (not while the child holds the device)."""
     return guardian_link_of(user, case) is not None and not child_mode
 
 
-def _can_suggest_step(user: User, case: Case, child_mode: bool) -> bool:
+def _can_suggest_step(user: User, case: AnyCase, child_mode: bool) -> bool:
     if _grown_up_of(user, case, child_mode):
         return True
     return (
@@ -224,7 +242,7 @@ def _can_suggest_step(user: User, case: Case, child_mode: bool) -> bool:
     )
 
 
-def _guardian_with_authority(user: User, case: Case, child_mode: bool) -> bool:
+def _guardian_with_authority(user: User, case: AnyCase, child_mode: bool) -> bool:
     link = guardian_link_of(user, case)
     return link is not None and link.can_consent and not child_mode
 
@@ -250,15 +268,15 @@ def _any_mode(rule: Callable[[User, Any], bool]) -> Rule:
     return lambda user, obj, _child_mode: rule(user, obj)
 
 
-def _team_or_grown_up(user: User, case: Case, child_mode: bool) -> bool:
+def _team_or_grown_up(user: User, case: AnyCase, child_mode: bool) -> bool:
     return therapist_on(user, case) or _grown_up_of(user, case, child_mode)
 
 
-def _team_or_guardian(user: User, case: Case) -> bool:
+def _team_or_guardian(user: User, case: AnyCase) -> bool:
     return therapist_on(user, case) or guardian_link_of(user, case) is not None
 
 
-def _any_guardian(user: User, case: Case) -> bool:
+def _any_guardian(user: User, case: AnyCase) -> bool:
     return guardian_link_of(user, case) is not None
 
 

@@ -10,62 +10,24 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from flask import abort
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
 
 from portal import db
-from portal.audit_trail import accessed
 from portal.cases.queries import case_ids_visible_to
 from portal.db import utcnow
 from portal.labels import named_kin
 from portal.ladders.scales import tenths
 from portal.models import (
     Case,
-    CaseTherapist,
     Child,
     ConsentAction,
     ConsentKind,
     ConsentRecord,
-    GuardianLink,
     Role,
     User,
 )
+from portal.models.case_rows import PlainCase
 from portal.models.ladders import Completion, LadderStep, PracticeAttempt
-
-
-@cache
-def _case_statement(role: Role) -> Select[Case]:
-    """`get_case_for`'s statement (the case, its child and its whole team, joined) with the child's
-    own sign-in too (the page says how the child signs in), without the therapists' clinic (their
-    office hours are not on this page), the person and moment bound."""
-    visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
-    return (
-        select(Case)
-        .where(Case.id == bindparam("case_id"), Case.id.in_(visible))
-        .options(
-            joinedload(Case.child).joinedload(Child.user),
-            joinedload(Case.therapist_links).joinedload(CaseTherapist.therapist),
-            joinedload(Case.guardian_links).joinedload(GuardianLink.guardian),
-        )
-    )
-
-
-def family_case(guardian: User, case_id: int) -> Case:
-    """The case as `get_case_for` gives it (404 outside the guardian's reach, named to the audit
-    trail alike), in one statement built once."""
-    case = (
-        db.session.scalars(
-            _case_statement(guardian.role),
-            {"case_id": case_id, "user_id": guardian.id, "now": utcnow()},
-        )
-        .unique()
-        .one_or_none()
-    )
-    if case is None:
-        abort(404)
-    accessed("case", case.id, case_id=case.id, child_id=case.child_id)
-    return case
 
 
 @dataclass(frozen=True)
@@ -122,7 +84,7 @@ def _consent_statement() -> Select[ConsentKind, ConsentAction, int, str, str, da
     )
 
 
-def consent_records_of(case: Case) -> list[ConsentLine]:
+def consent_records_of(case: PlainCase) -> list[ConsentLine]:
     """Every consent record of the case, newest first, with the name of who gave it."""
     rows = db.read_columns(_consent_statement(), {"case_id": case.id})
     return [ConsentLine(*row) for row in rows]
@@ -161,7 +123,7 @@ def _practice_statement() -> Select[str, str, datetime, int, Completion, str]:
     )
 
 
-def latest_practice(case: Case, limit: int) -> list[LatestPractice]:
+def latest_practice(case: PlainCase, limit: int) -> list[LatestPractice]:
     """The case's last `limit` practice entries, newest first (as `ladders.queries.practice_log`
     orders them), read as plain columns in one statement."""
     rows = db.read_columns(_practice_statement(), {"case_id": case.id, "limit": limit})

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
+from portal.cases.plain import plain_case_for
 from portal.cases.queries import cases_for, require_case
 from portal.cases.services import (
     WITHDRAWAL_CONSEQUENCES,
@@ -29,7 +30,6 @@ from portal.family.queries import (
     ConsentLine,
     child_tabs,
     consent_records_of,
-    family_case,
     latest_practice,
 )
 from portal.feedback import services as feedback
@@ -69,10 +69,11 @@ def home() -> Response:
 def _family_page(
     case_id: int, *, consent_form: ConsentForm | None = None, status: int = 200
 ) -> Response:
-    # This case with its whole team and the child's sign-in in one statement (another family's
-    # case is a 404 as everywhere); the child switcher needs only each case's id and child's name.
+    # This case with its whole team and the child's sign-in in one statement of plain rows
+    # (another family's case is a 404 as everywhere); the child switcher needs only each case's
+    # id and child's name.
     user: User = current_user._get_current_object()  # read here a dozen times (issue 17)
-    case = family_case(user, case_id)
+    case = plain_case_for(user, case_id)
     tabs = child_tabs(user)
     link = guardian_link_of(user, case)
     assert link is not None

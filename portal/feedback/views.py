@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.audit_trail import audited
+from portal.cases.plain import require_plain_case
 from portal.cases.queries import get_in_case, require_case
 from portal.child.queries import case_for_child_screen
 from portal.feedback import answered, attendance, bp, notes, services
@@ -42,6 +43,7 @@ from portal.feedback.queries import (
 )
 from portal.ladders.services import LadderRuleError, do_cheer
 from portal.models import Case, PracticeAttempt
+from portal.models.case_rows import PlainCase
 from portal.models.feedback import (
     NoteMood,
     Respondent,
@@ -290,7 +292,7 @@ def resolve_alert(case_id: int, alert_id: int) -> Response:
 # --- therapist: before the session ---------------------------------------------------------------
 
 
-def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) -> Response:
+def _before_page(case: PlainCase, form: AgendaForm | None = None, status: int = 200) -> Response:
     from portal.db import utcnow
     from portal.feedback.before_session import PageHelp, prepare
 
@@ -311,7 +313,7 @@ def _before_page(case: Case, form: AgendaForm | None = None, status: int = 200) 
 @bp.get("/cases/<int:case_id>/before-session")
 @audited("read", case="case_id")
 def before_session(case_id: int) -> Response:
-    return _before_page(require_case(case_id, "feedback.manage"))
+    return _before_page(require_plain_case(case_id, "feedback.manage"))
 
 
 @bp.post("/cases/<int:case_id>/before-session/agenda")
@@ -319,7 +321,7 @@ def before_session(case_id: int) -> Response:
 def save_agenda(case_id: int) -> Response:
     from portal.feedback.before_session import do_save_agenda
 
-    case = require_case(case_id, "feedback.manage")
+    case = require_plain_case(case_id, "feedback.manage")
     form = AgendaForm()
     if not form.validate_on_submit():
         return _before_page(case, form, status=422)

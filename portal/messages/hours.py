@@ -12,7 +12,8 @@ from flask_babel import get_locale
 from portal.i18n import clock, day_name
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.models import ServicePolicy, User
+from portal.models import User
+from portal.models.case_rows import Named
 
 # Form choices; pages name days through Babel (portal/i18n.day_name).
 DAY_NAMES = (
@@ -31,23 +32,11 @@ DEFAULT_TIMEZONE = "America/New_York"
 class Hours:
     """A therapist's policy, or the clinic default when they never saved one."""
 
-    therapist: User
+    therapist: User | Named  # a mapped user, or the plain row of a case's team
     office_days: int = 0b0011111
     opens_at: time = time(9, 0)
     closes_at: time = time(17, 0)
     reply_window_days: int = 2
-
-    @classmethod
-    def of(cls, therapist: User, policy: ServicePolicy | None) -> Hours:
-        if policy is None:
-            return cls(therapist)
-        return cls(
-            therapist,
-            policy.office_days,
-            policy.opens_at,
-            policy.closes_at,
-            policy.reply_window_days,
-        )
 
     @property
     def zone(self) -> ZoneInfo:

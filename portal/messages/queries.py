@@ -9,9 +9,9 @@ own household, and their own household thread); the child, aged 13-17, in the te
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
-from typing import Any
+from typing import Any, overload
 
 from flask import abort
 from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
@@ -39,6 +39,8 @@ from portal.models import (
     ThreadRead,
     User,
 )
+from portal.models.case_rows import Named, PlainCase
+from portal.policies import AnyCase
 from portal.session_state import Person
 
 MESSAGE_PAGE = 50  # a thread page shows this many messages; "Earlier messages" pages back
@@ -342,7 +344,7 @@ def _read_marks_statement() -> Select[int, int]:
     )
 
 
-def acknowledged_guardian_ids(case: Case) -> set[int]:
+def acknowledged_guardian_ids(case: AnyCase) -> set[int]:
     latest: dict[int, ConsentAction] = {}
     for given_by, action in db.read_columns(_acknowledged_statement(), {"case_id": case.id}):
         latest[given_by] = action
@@ -361,10 +363,19 @@ def _acknowledged_statement() -> Select[int, ConsentAction]:
     )
 
 
-def thread_members(thread: MessageThread, case: Case) -> list[User]:
-    """Everyone in the thread now, by the same rules as `visible_thread_ids`."""
+@overload
+def thread_members(thread: MessageThread, case: Case) -> list[User]: ...
+
+
+@overload
+def thread_members(thread: MessageThread, case: PlainCase) -> list[Named]: ...
+
+
+def thread_members(thread: MessageThread, case: AnyCase) -> list[User] | list[Named]:
+    """Everyone in the thread now, by the same rules as `visible_thread_ids` (the mapped people
+    of a mapped case, the named ones of its plain rows)."""
     now = utcnow()
-    members = [link.therapist for link in case.therapist_links if link.is_current]
+    members: list[Any] = [link.therapist for link in case.therapist_links if link.is_current]
     if thread.kind is ThreadKind.TEEN:
         child = case.child
         if child.user is not None and 13 <= child.age(now.date()) <= 17:
@@ -385,20 +396,36 @@ def thread_members(thread: MessageThread, case: Case) -> list[User]:
     return members
 
 
-def primary_therapist(case: Case) -> User | None:
-    current = [link for link in case.therapist_links if link.is_current]
+@overload
+def primary_therapist(case: Case) -> User | None: ...
+
+
+@overload
+def primary_therapist(case: PlainCase) -> Named | None: ...
+
+
+def primary_therapist(case: AnyCase) -> User | Named | None:
+    current: list[Any] = [link for link in case.therapist_links if link.is_current]
     primary = next((link for link in current if link.is_primary), None) or next(iter(current), None)
     return primary.therapist if primary else None
 
 
-def hours_of(therapist: User) -> Hours:
-    policy = db.session.scalars(_policy_statement(), {"therapist_id": therapist.id}).one_or_none()
-    return Hours.of(therapist, policy)
+def hours_of(therapist: User | Named) -> Hours:
+    """The therapist's office hours: their policy, or the clinic default when they never saved
+    one. The policy's four columns as a plain row (issue 17: its object was ~0.1 ms of a thread
+    page)."""
+    policy = db.read_columns(_policy_statement(), {"therapist_id": therapist.id}).one_or_none()
+    return Hours(therapist) if policy is None else Hours(therapist, *policy)
 
 
 @cache
-def _policy_statement() -> Select[ServicePolicy]:
-    return select(ServicePolicy).where(ServicePolicy.therapist_id == bindparam("therapist_id"))
+def _policy_statement() -> Select[int, time, time, int]:
+    return select(
+        ServicePolicy.office_days,
+        ServicePolicy.opens_at,
+        ServicePolicy.closes_at,
+        ServicePolicy.reply_window_days,
+    ).where(ServicePolicy.therapist_id == bindparam("therapist_id"))
 
 
 def existing_threads(case: Case) -> list[MessageThread]:

@@ -28,9 +28,10 @@ from sqlalchemy import (
 from portal import db
 from portal.i18n import gettext as _
 from portal.i18n import moments
-from portal.models import Case, ReferenceType
+from portal.models import ReferenceType
 from portal.models.ladders import Ladder, LadderStep, PracticeAttempt
 from portal.models.plans import Goal, PlanStatus, PlanVersion
+from portal.policies import AnyCase
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ RESOLVERS: dict[ReferenceType, Resolver] = {
 }
 
 
-def reference_choices(case: Case) -> list[tuple[str, str]]:
+def reference_choices(case: AnyCase) -> list[tuple[str, str]]:
     """(value, label) pairs for the compose form's "about" list, this case only: the goals in
     their order, the steps by ladder and position, then the five newest practice entries, newest
     first."""
@@ -226,12 +227,12 @@ def reference_choices(case: Case) -> list[tuple[str, str]]:
     ]
 
 
-def check_reference(case: Case, reference: Reference) -> bool:
+def check_reference(case: AnyCase, reference: Reference) -> bool:
     resolver = RESOLVERS.get(reference.ref_type)
     return resolver is not None and reference.ref_id in resolver.labels(case.id, [reference.ref_id])
 
 
-def reference_labels(case: Case, messages: Iterable[Any]) -> dict[tuple[str, int], str]:
+def reference_labels(case: AnyCase, messages: Iterable[Any]) -> dict[tuple[str, int], str]:
     """One query per kind actually referenced on the page: {(type, id): "goal: ..."}. The
     messages are anything with `ref_type` and `ref_id` (the thread page's lines)."""
     wanted: dict[ReferenceType, set[int]] = {}

@@ -68,6 +68,16 @@ def age_band_for(age: int) -> AgeBand:
     return AgeBand.TEEN
 
 
+def therapist_link_current(ended_at: datetime | None) -> bool:
+    """A therapist is on the case until their link ends (`CaseTherapist`, its plain row)."""
+    return ended_at is None
+
+
+def guardian_link_current(valid_from: datetime, valid_to: datetime | None, now: datetime) -> bool:
+    """A guardian link holds from its start until its end (`GuardianLink`, its plain row)."""
+    return valid_from <= now and (valid_to is None or valid_to > now)
+
+
 class CaseStatus(enum.StrEnum):
     INTAKE = "intake"
     ACTIVE = "active"
@@ -171,7 +181,7 @@ class CaseTherapist(Base):
 
     @property
     def is_current(self) -> bool:
-        return self.ended_at is None
+        return therapist_link_current(self.ended_at)
 
 
 class GuardianLink(Base):
@@ -204,4 +214,4 @@ class GuardianLink(Base):
     guardian: Mapped[User] = relationship(foreign_keys=[guardian_id])
 
     def is_current(self, now: datetime) -> bool:
-        return self.valid_from <= now and (self.valid_to is None or self.valid_to > now)
+        return guardian_link_current(self.valid_from, self.valid_to, now)
