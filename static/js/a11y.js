@@ -17,6 +17,16 @@
     window.setTimeout(function () { box.textContent = text; }, 60);
   }
 
+  // What a screen reader says of an element: its words without the parts hidden from it (the
+  // "✓ " before a confirmation is drawn for the eye only).
+  function spokenText(el) {
+    var copy = el.cloneNode(true);
+    Array.prototype.forEach.call(copy.querySelectorAll("[aria-hidden='true']"), function (hidden) {
+      hidden.remove();
+    });
+    return (copy.textContent || "").trim();
+  }
+
   function focusLost() {
     var active = document.activeElement;
     return !active || active === document.body || !active.isConnected;
@@ -42,7 +52,7 @@
     var spoken = null;
     Array.prototype.forEach.call(fresh, function (el) {
       el.setAttribute("data-announced", "1");
-      var text = (el.textContent || "").trim();
+      var text = spokenText(el);
       if (text) { announce(text); spoken = el; }
     });
 

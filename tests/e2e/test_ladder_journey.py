@@ -84,7 +84,10 @@ def test_leo_logs_a_practice_his_father_and_his_therapist_see_it(
     rivera.locator("#practice-log .practice-entry").first.get_by_role(
         "button", name="Send cheer"
     ).click()
-    expect(rivera.get_by_text("Cheer sent. Leo sees it next time.")).to_be_visible()
+    # Shown on the page and read out by the page's live region (the same words: two elements).
+    cheered = "Cheer sent. Leo sees it next time."
+    expect(rivera.locator("p.flash", has_text=cheered)).to_be_visible()
+    expect(rivera.locator("#announcer")).to_have_text(cheered)
     shoot(rivera, "progress-rivera")
 
     leo.goto("/me/ladder")
