@@ -14,12 +14,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from flask import url_for
-from flask_babel import get_timezone
 from markupsafe import Markup, escape
 from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
@@ -30,7 +29,6 @@ from portal.feedback.alerts import AlertGroup, AlertRow, group_by_cause
 from portal.i18n import (
     gettext,
     local_date,
-    local_datetime,
     moments,
     translations,
 )
@@ -606,27 +604,20 @@ class RowPaths:
 
 
 class LocalDates:
-    """`local(value, shape)` is the `local` filter (portal.i18n.local_datetime), each moment said
-    once; a "day" shape shows only the local date, said through portal.i18n.moments."""
+    """`local(value, shape)` is the `local` filter (portal.i18n.local_datetime) for the shapes a
+    row shows ("day", "weekday+time"), through portal.i18n.moments: the zone's offset found once
+    per UTC day, not per moment (issue 17: pytz's conversion was a third of working out the
+    caseload's rows); each day and each time of day are said once per process."""
 
     def __init__(self) -> None:
-        self._zone = get_timezone()
+        self._shapes: dict[str, Callable[[datetime], str]] = {}
         self._said: dict[tuple[str, object], str] = {}
-        # A day: portal.i18n.moments finds the zone's offset once per UTC day, not per moment
-        # (issue 17: pytz's conversion was a third of working out the caseload's rows).
-        self._day = moments("day")
 
     def __call__(self, value: datetime, shape: str) -> str:
-        if shape == "day":
-            return self._day(value)
-        utc = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        # pytz's astimezone gives the right offset itself (normalize is for arithmetic).
-        local = utc.astimezone(self._zone)
-        key = (shape, local)
-        said = self._said.get(key)
+        said = self._shapes.get(shape)
         if said is None:
-            said = self._said[key] = local_datetime(value, shape)
-        return said
+            said = self._shapes[shape] = moments(shape)
+        return said(value)
 
     def of_row(self, row: QueueRow) -> tuple[str, str, str]:
         """A row's last practice, next session and last contact as its facts show them (one
