@@ -315,10 +315,12 @@ def moments(shape: str = "datetime") -> Callable[[datetime], str]:
     of the thread page): the zone and language are looked up once; each day's date and each
     minute's time of day are formatted once per process; and the zone's offset is found once per
     UTC day, when it is the same at both ends of the day (every day but a clock change's, which
-    are converted moment by moment as local_datetime does). Shapes: "datetime" and DATE_SHAPES'."""
+    are converted moment by moment as local_datetime does). Shapes: "datetime", DATE_SHAPES' and
+    theirs with "+time" ("weekday+time": "Mon, Nov 30, 9:05 AM")."""
     zone = _zone()
     language = _locale_name()
-    date_shape = "date" if shape == "datetime" else shape
+    date_shape = "date" if shape == "datetime" else shape.removesuffix("+time")
+    with_time = date_shape != shape
 
     def moment(value: datetime) -> str:
         utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -327,7 +329,7 @@ def moments(shape: str = "datetime") -> Callable[[datetime], str]:
         # unused below); on a clock change's day, the zone converts the moment itself.
         local = zone.normalize(utc.astimezone(zone)) if offset is None else utc + offset
         day = _day_in(language, date_shape, local.date())
-        if shape != "datetime":
+        if not with_time:
             return day
         return f"{day}, {_clock_in(language, local.hour, local.minute)}"
 

@@ -41,3 +41,21 @@ def test_caseload_lists_current_guardians_and_the_therapists_role(
     assert "Primary" in cody and "Co-therapist" not in cody
     cara = page[page.index("Cara SENTINEL_F2") :]
     assert "Co-therapist" in cara[: cara.index("</li>")]  # one row of the work queue (issue 14)
+
+
+def test_a_child_whose_name_was_removed_is_listed_by_the_placeholder_in_the_readers_language(
+    browser: Browser, db_session: Session, world: World
+) -> None:
+    child = world.case1.child
+    child.remove_name(utcnow())
+    world.t1.language = "es"
+    db_session.commit()
+    browser.login("t1@clinic.test")
+    page = browser.get("/caseload").get_data(as_text=True)
+    assert f">Niño/a #{child.id}</a>" in page
+    assert "Cody" not in page and "Child #" not in page
+    world.t1.language = "en"
+    db_session.commit()
+    page = browser.get("/caseload").get_data(as_text=True)
+    assert f">Child #{child.id}</a>" in page
+    assert "Cara SENTINEL_F2" not in page  # only t1's own cases

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.i18n import LANGUAGE_COOKIE, local_date, local_datetime
+from portal.i18n import LANGUAGE_COOKIE, local_date, local_datetime, moments
 from portal.models import MessageThread, OutboxEmail, User
 from tests.i18n_scan import all_templates, untranslated, untranslated_source
 from tests.support.browser import Browser
@@ -316,6 +316,22 @@ def test_dates_and_times_follow_the_language_and_the_clinic_time_zone(app: Flask
         assert local_datetime(moment) == "30 nov 2026, 1:05 p.m."
         assert local_datetime(moment, "weekday_long") == "lun, 30 de noviembre"
         assert local_date(moment.date(), "long") == "30 de noviembre de 2026"
+
+
+@pytest.mark.parametrize("headers", [{"Accept-Language": "en-US"}, SPANISH])
+def test_a_pages_many_moments_read_as_each_one_alone_through_both_clock_changes(
+    app: Flask, headers: dict[str, str]
+) -> None:
+    """`moments(shape)` (a caseload's or a thread's many dates) says what `local_datetime` says
+    of each moment, on the days the clinic's clocks change too (issue 17)."""
+    spring, autumn = datetime(2026, 3, 7, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC)
+    seen = [day + timedelta(minutes=37 * step) for day in (spring, autumn) for step in range(160)]
+    with app.test_request_context(headers=headers):
+        for shape in ("datetime", "day", "weekday", "weekday+time"):
+            said = moments(shape)
+            assert [said(moment) for moment in seen] == [
+                local_datetime(moment, shape) for moment in seen
+            ], shape
 
 
 def test_an_email_goes_out_in_the_language_of_the_person_it_is_for(

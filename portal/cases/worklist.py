@@ -14,12 +14,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
 from flask import url_for
-from flask_babel import get_timezone
 from markupsafe import Markup, escape
 from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
@@ -30,7 +29,6 @@ from portal.feedback.alerts import AlertGroup, AlertRow, group_by_cause
 from portal.i18n import (
     gettext,
     local_date,
-    local_datetime,
     moments,
     translations,
 )
@@ -416,7 +414,8 @@ def _caseload_statement(role: Role) -> Select[*tuple[Any, ...]]:
             Case.id,
             Case.status,
             Child.stored_first_name,
-            Child.name_removed_at,
+            # Whether the name was removed, not when: no moment to read for each row.
+            Child.name_removed_at.is_not(None),
             Child.last_name,
             Child.date_of_birth,
             primary,
@@ -445,7 +444,7 @@ def caseload_queue(user: User, *, now: datetime, today: date) -> list[QueueRow]:
         (case_id, status, first, removed, last, born, primary, name, household, *timeline) = row
         entry = entries.get(case_id)
         if entry is None:
-            child = QueueChild(shown_first_name(first, removed is not None), last, born)
+            child = QueueChild(shown_first_name(first, bool(removed)), last, born)
             entry = entries[case_id] = (QueueCase(case_id, status, child), bool(primary), [])
             week, practiced, upcoming = timeline
             timelines[case_id] = (int(week or 0), practiced, upcoming)
@@ -583,8 +582,7 @@ class RowPaths:
     def __init__(self) -> None:
         self._made: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def __call__(self, endpoint: str, **value: int) -> str:
-        ((name, ident),) = value.items()
+    def _parts(self, endpoint: str, name: str) -> tuple[str, str]:
         parts = self._made.get((endpoint, name))
         if parts is None:
             placeholder: dict[str, Any] = {name: _PLACEHOLDER}
@@ -592,31 +590,34 @@ class RowPaths:
             head, found, tail = built.partition(str(_PLACEHOLDER))
             assert found and str(_PLACEHOLDER) not in tail, built
             parts = self._made[(endpoint, name)] = (head, tail)
-        return f"{parts[0]}{int(ident)}{parts[1]}"
+        return parts
+
+    def __call__(self, endpoint: str, **value: int) -> str:
+        ((name, ident),) = value.items()
+        head, tail = self._parts(endpoint, name)
+        return f"{head}{int(ident)}{tail}"
+
+    def of(self, endpoint: str, name: str = "case_id") -> Callable[[int], str]:
+        """`path(endpoint, name=…)` as a function of the id alone, for a link every row has."""
+        head, tail = self._parts(endpoint, name)
+        return lambda ident: f"{head}{int(ident)}{tail}"
 
 
 class LocalDates:
-    """`local(value, shape)` is the `local` filter (portal.i18n.local_datetime), each moment said
-    once; a "day" shape shows only the local date, said through portal.i18n.moments."""
+    """`local(value, shape)` is the `local` filter (portal.i18n.local_datetime) for the shapes a
+    row shows ("day", "weekday+time"), through portal.i18n.moments: the zone's offset found once
+    per UTC day, not per moment (issue 17: pytz's conversion was a third of working out the
+    caseload's rows); each day and each time of day are said once per process."""
 
     def __init__(self) -> None:
-        self._zone = get_timezone()
+        self._shapes: dict[str, Callable[[datetime], str]] = {}
         self._said: dict[tuple[str, object], str] = {}
-        # A day: portal.i18n.moments finds the zone's offset once per UTC day, not per moment
-        # (issue 17: pytz's conversion was a third of working out the caseload's rows).
-        self._day = moments("day")
 
     def __call__(self, value: datetime, shape: str) -> str:
-        if shape == "day":
-            return self._day(value)
-        utc = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        # pytz's astimezone gives the right offset itself (normalize is for arithmetic).
-        local = utc.astimezone(self._zone)
-        key = (shape, local)
-        said = self._said.get(key)
+        said = self._shapes.get(shape)
         if said is None:
-            said = self._said[key] = local_datetime(value, shape)
-        return said
+            said = self._shapes[shape] = moments(shape)
+        return said(value)
 
     def of_row(self, row: QueueRow) -> tuple[str, str, str]:
         """A row's last practice, next session and last contact as its facts show them (one
@@ -706,15 +707,60 @@ def _as_trans(text: str) -> Markup:
     return Markup(text)  # noqa: S704  # nosec B704  # XS-02 allowlist: catalogue text, values escaped
 
 
+# Stands for a value while a sentence is said once for the page (`_sentence_with`).
+_VALUE = "\x00value\x00"
+
+
+def _sentence_with(msgid: str, name: str) -> Callable[[str], Markup]:
+    """`value -> gettext(msgid, name=escape(value))` as `{% trans %}` gives it, the sentence looked
+    up once for the page and each value put in its place (issue 17: a lookup a row). A value that
+    ends with a full stop goes through `gettext` itself, for its one-full-stop rule."""
+    head, found, tail = gettext(msgid, **{name: _VALUE}).partition(_VALUE)
+    once = bool(found) and _VALUE not in tail
+
+    def said(value: str) -> Markup:
+        escaped = escape(value)
+        if not once or escaped.endswith("."):
+            return _as_trans(gettext(msgid, **{name: escaped}))
+        return _as_trans(f"{head}{escaped}{tail}")
+
+    return said
+
+
+def _evidence(row: QueueRow, top: Urgency, path: RowPaths) -> str:
+    """Where the row's link goes for its top urgency ("" for a rupture with no feedback)."""
+    endpoint = _EVIDENCE[top][0]
+    case_id, flags = row.case.id, row.flags
+    if top is Urgency.RUPTURE:
+        group = next(g for g in row.alert_groups if g.is_rupture)
+        if group.feedback_id:
+            return f"{path(endpoint, case_id=case_id)}#feedback-{group.feedback_id}"
+        return ""
+    if top is Urgency.CONSENT_WITHDRAWN:
+        return f"{path(endpoint, case_id=case_id)}#tasks-title"
+    if top is Urgency.FAMILY_NOTE:
+        return f"{path(endpoint, case_id=case_id)}#note-{flags['oldest_notes']}"
+    if top is Urgency.REPLY_OVERDUE and flags["overdue_thread"]:
+        return path("messages.thread", thread_id=flags["overdue_thread"])
+    if top is Urgency.OTHER_ALERT:
+        return f"{path(endpoint, case_id=case_id)}#alert-{row.alert_groups[0].alerts[0].id}"
+    return path(endpoint, case_id=case_id)
+
+
 def shown_rows(rows: list[QueueRow], today: date) -> list[ShownRow]:
     """The rows as the page shows them: each path from a path built once per endpoint, each
-    date, label, household and count said once for the page, nothing asked per row of Jinja."""
+    date, label, household, count and sentence said once for the page, nothing asked per row of
+    Jinja."""
     catalogue = translations()
     path = RowPaths()
+    case_page = path.of("cases.case_page")
+    before_session = path.of("feedback.before_session")
+    progress = path.of("ladders.progress")
     days = LocalDates()
     word = said_once(lambda msgid: str(catalogue.ugettext(msgid)))
     household = said_once(kin)
     status_label = said_once(label)
+    for_child = _sentence_with("for %(first_name)s", "first_name")
     tries = said_once(
         lambda count: _as_trans(
             catalogue.ungettext("%(count)s try", "%(count)s tries", count)
@@ -727,62 +773,41 @@ def shown_rows(rows: list[QueueRow], today: date) -> list[ShownRow]:
             gettext("%(awaiting_reply)s awaiting your reply", awaiting_reply=count)
         )
     )
+    active = CaseStatus.ACTIVE
     shown = []
     for row in rows:
-        case, flags, top = row.case, row.flags, row.top
-        case_id, child = case.id, case.child
+        case, flags, top, urgencies = row.case, row.flags, row.top, row.urgencies
+        case_id, child, status = case.id, case.child, case.status
         practiced, next_at, contacted = days.of_row(row)
-        evidence = evidence_words = ""
-        if top is not None:
-            endpoint, msgid = _EVIDENCE[top]
-            evidence_words = word(msgid)
-            if top is Urgency.RUPTURE:
-                group = next(g for g in row.alert_groups if g.is_rupture)
-                if group.feedback_id:
-                    evidence = f"{path(endpoint, case_id=case_id)}#feedback-{group.feedback_id}"
-            elif top is Urgency.CONSENT_WITHDRAWN:
-                evidence = f"{path(endpoint, case_id=case_id)}#tasks-title"
-            elif top is Urgency.FAMILY_NOTE:
-                evidence = f"{path(endpoint, case_id=case_id)}#note-{flags['oldest_notes']}"
-            elif top is Urgency.REPLY_OVERDUE and flags["overdue_thread"]:
-                evidence = path("messages.thread", thread_id=flags["overdue_thread"])
-            elif top is Urgency.OTHER_ALERT:
-                alert_id = row.alert_groups[0].alerts[0].id
-                evidence = f"{path(endpoint, case_id=case_id)}#alert-{alert_id}"
-            else:
-                evidence = path(endpoint, case_id=case_id)
-        status = case.status.value
         awaits = bool(flags["awaiting_reply"] and not flags["reply_overdue"])
-        consent_note = status == "paused" and Urgency.CONSENT_WITHDRAWN not in row.urgencies
+        consent_note = status is CaseStatus.PAUSED and Urgency.CONSENT_WITHDRAWN not in urgencies
         shown.append(
             ShownRow(
                 id=case_id,
                 attention=f" queue-attention urgency-{top.value}" if top is not None else "",
-                path=path("cases.case_page", case_id=case_id),
+                path=case_page(case_id),
                 name=child.full_name,
                 age=child.age(today),
-                status=status if status != "active" else "",
-                status_label=status_label(case.status) if status != "active" else "",
+                status="" if status is active else status.value,
+                status_label="" if status is active else status_label(status),
                 is_primary=row.is_primary,
                 guardians=", ".join(
                     f"{name} ({household(kind)})" for name, kind in row.guardian_people
                 ),
-                before_path=path("feedback.before_session", case_id=case_id),
-                for_child=_as_trans(
-                    gettext("for %(first_name)s", first_name=escape(child.first_name))
-                ),
+                before_path=before_session(case_id),
+                for_child=for_child(child.first_name),
                 top=word(_URGENCY_WORDS[top.value]) if top is not None else "",
                 reason=row.reason,
                 rupture=top is Urgency.RUPTURE,
-                evidence=evidence,
-                evidence_words=evidence_words,
-                also=[word(_URGENCY_WORDS[more.value]) for more in row.urgencies[1:]],
+                evidence=_evidence(row, top, path) if top is not None else "",
+                evidence_words=word(_EVIDENCE[top][1]) if top is not None else "",
+                also=[word(_URGENCY_WORDS[more.value]) for more in urgencies[1:]],
                 awaiting=awaiting(flags["awaiting_reply"]) if awaits else None,
                 threads_path=path("messages.case_threads", case_id=case_id) if awaits else "",
                 consent_note=consent_note,
                 plan_path=path("plans.plan_hub", case_id=case_id) if consent_note else "",
                 family_waits=bool(flags["proposed"] and not flags["sign_off"]),
-                progress_path=path("ladders.progress", case_id=case_id),
+                progress_path=progress(case_id),
                 tries=tries(row.practice_week),
                 last=last_on(practiced) if row.last_practice else None,
                 next_at=next_at,
