@@ -73,12 +73,14 @@ def test_outside_a_request_flask_builds_the_link(app: Flask) -> None:
     assert links.built == {}
 
 
-def test_an_edited_static_file_gets_a_new_link(app: Flask, tmp_path: Path) -> None:
+def test_in_debug_mode_an_edited_static_file_gets_a_new_link(app: Flask, tmp_path: Path) -> None:
+    """(Outside debug mode a version is worked out once per process: tests/test_static_files.py.)"""
     folder = tmp_path / "static"
     shutil.copytree(STATIC / "css", folder / "css")
     links = TemplateLinks(app)
     original = app.static_folder
     app.static_folder = str(folder)
+    app.debug = True
     try:
         with app.test_request_context("/"):
             before = links("static", filename="css/rapport.css")
@@ -89,6 +91,7 @@ def test_an_edited_static_file_gets_a_new_link(app: Flask, tmp_path: Path) -> No
             assert after != before
     finally:
         app.static_folder = original
+        app.debug = False
 
 
 def test_another_url_default_turns_keeping_off(app: Flask) -> None:
