@@ -174,6 +174,17 @@ def _create_database(url: str) -> bool:
         admin.dispose()
 
 
+def _as_autovacuum_leaves_it(engine: Any) -> None:
+    """PostgreSQL: VACUUM (ANALYZE) the bulk-loaded tables, as autovacuum does on a server that runs
+    it (the default). Without it the visibility map of a freshly loaded table is empty and every
+    index-only scan reads the table too: the caseload's statement took 6.3 ms instead of 2.6 ms
+    on a machine whose server had autovacuum off. SQLite has no such map (ANALYZE is enough)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM (ANALYZE)")
+
+
 def prepare(url: str, scale: float) -> dict[str, Any]:
     """Build (or reuse) the data set; returns the focus ids and how long the build took."""
     marker = DATA / f"focus-{hashlib.sha256(url.encode()).hexdigest()[:12]}-{scale:g}.json"
@@ -190,6 +201,7 @@ def prepare(url: str, scale: float) -> dict[str, Any]:
         engine = build_engine(url)
         with engine.begin() as connection:
             enrol_second_factor(connection, Shape(**loaded["shape"]))
+        _as_autovacuum_leaves_it(engine)  # an earlier run added rows
         engine.dispose()
         return loaded
     if sqlite:
@@ -214,6 +226,7 @@ def prepare(url: str, scale: float) -> dict[str, Any]:
         )
     with engine.begin() as connection:  # committed: the planner's statistics for the new rows
         connection.exec_driver_sql("ANALYZE")
+    _as_autovacuum_leaves_it(engine)
     engine.dispose()
     info = {
         "focus": asdict(focus),
