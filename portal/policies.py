@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Protocol, TypeAlias, overload
+from typing import Any, Protocol, overload
 
 from flask import abort, g, has_request_context
 from flask_login import current_user
@@ -35,12 +35,9 @@ from portal.models import (
     GuardianLink,
     User,
 )
-from portal.models.case_rows import PlainCase, PlainGuardianLink
+from portal.models.case_rows import AnyCase, PlainCase, PlainGuardianLink
 from portal.models.cases import age_on
 from portal.session_state import in_child_mode
-
-# A case as the rules read it: the mapped one, or its plain rows (`portal.cases.plain`).
-AnyCase: TypeAlias = Case | PlainCase
 
 log = logging.getLogger(__name__)
 

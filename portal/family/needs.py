@@ -341,8 +341,14 @@ def reading_on_this_page(case_id: int, unread: int) -> None:
     g.messages_on_screen = (case_id, unread)
 
 
-def unread_on_this_page() -> int:
+def _on_screen() -> tuple[int, int] | None:
+    """(case id, unread messages) that this page shows, as `reading_on_this_page` noted them."""
     on_screen: tuple[int, int] | None = g.get("messages_on_screen")
+    return on_screen
+
+
+def unread_on_this_page() -> int:
+    on_screen = _on_screen()
     return on_screen[1] if on_screen else 0
 
 
@@ -350,7 +356,7 @@ def badge_needs(user: User) -> list[Need]:
     """`needs_of` less the unread messages this page shows (`reading_on_this_page`): what the
     navigation badges count."""
     needs = needs_of(user)
-    on_screen: tuple[int, int] | None = g.get("messages_on_screen")
+    on_screen = _on_screen()
     if on_screen is None:
         return needs
     case_id, unread = on_screen

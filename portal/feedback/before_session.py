@@ -25,8 +25,8 @@ from portal import db
 from portal.db import written
 from portal.feedback.alerts import AlertGroup, AlertRow, group_by_cause
 from portal.i18n import moments
-from portal.models import Case, User
-from portal.models.case_rows import PlainCase
+from portal.models import User
+from portal.models.case_rows import AnyCase
 from portal.models.feedback import (
     CareAlert,
     Respondent,
@@ -262,7 +262,7 @@ def _attempts_statement() -> Any:
     )
 
 
-def _sessions(case: Case | PlainCase, now: datetime) -> tuple[Any, datetime]:
+def _sessions(case: AnyCase, now: datetime) -> tuple[Any, datetime]:
     fallback = now - timedelta(days=DEFAULT_WINDOW_DAYS)
     head = db.read_columns(
         _head_statement(), {"case_id": case.id, "now": now, "fallback": fallback}
@@ -270,7 +270,7 @@ def _sessions(case: Case | PlainCase, now: datetime) -> tuple[Any, datetime]:
     return head, (head.last_at if head.last_id is not None else fallback)
 
 
-def _practice(prep: Prep, case: Case | PlainCase, now: datetime) -> None:
+def _practice(prep: Prep, case: AnyCase, now: datetime) -> None:
     ladders: list[tuple[LadderRow, list[StepRow]]] = []
     for row in db.read_columns(_ladders_statement(), {"case_id": case.id}):
         ladder_id, title, target, step_id, *step = row
@@ -365,7 +365,7 @@ def _earlier_statement() -> Any:
     )
 
 
-def _checkins(prep: Prep, case: Case | PlainCase) -> None:
+def _checkins(prep: Prep, case: AnyCase) -> None:
     last = prep.last_session
     if last is None:
         return
@@ -451,7 +451,7 @@ def _open_items_statement() -> Any:
     return both.order_by(columns.alert, columns.created, columns.ident)
 
 
-def prepare(case: Case | PlainCase, now: datetime) -> Prep:
+def prepare(case: AnyCase, now: datetime) -> Prep:
     db.session.flush()  # what the session would flush before a read (the reads go round it)
     head, since = _sessions(case, now)
     last = SessionRow(head.last_id, head.last_at) if head.last_id is not None else None
@@ -524,7 +524,7 @@ def do_judge_prediction(actor: User, attempt: PracticeAttempt, came_true: bool |
     db.session.flush()
 
 
-def do_save_agenda(actor: User, case: Case | PlainCase, text: str) -> SessionAgenda:
+def do_save_agenda(actor: User, case: AnyCase, text: str) -> SessionAgenda:
     from portal.db import utcnow
 
     agenda = db.session.scalars(

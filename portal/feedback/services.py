@@ -26,7 +26,7 @@ from portal.db import utcnow
 from portal.i18n import DEFAULT_TIMEZONE, language_of
 from portal.labels import label
 from portal.models import AgeBand, Case, CaseStatus, Clinic, OutboxEmail, User
-from portal.models.case_rows import PlainCase
+from portal.models.case_rows import AnyCase
 from portal.models.feedback import (
     AlertKind,
     CareAlert,
@@ -192,7 +192,7 @@ def sessions_of(case: Case) -> list[TherapySession]:
     )
 
 
-def next_session(case: Case | PlainCase) -> TherapySession | None:
+def next_session(case: AnyCase) -> TherapySession | None:
     return db.session.scalars(
         _next_session_statement(), {"case_id": case.id, "now": utcnow()}
     ).first()

@@ -39,8 +39,7 @@ from portal.models import (
     ThreadRead,
     User,
 )
-from portal.models.case_rows import Named, PlainCase
-from portal.policies import AnyCase
+from portal.models.case_rows import AnyCase, Named, PlainCase
 from portal.session_state import Person
 
 MESSAGE_PAGE = 50  # a thread page shows this many messages; "Earlier messages" pages back

@@ -29,9 +29,9 @@ from portal import db
 from portal.i18n import gettext as _
 from portal.i18n import moments
 from portal.models import ReferenceType
+from portal.models.case_rows import AnyCase
 from portal.models.ladders import Ladder, LadderStep, PracticeAttempt
 from portal.models.plans import Goal, PlanStatus, PlanVersion
-from portal.policies import AnyCase
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,8 @@ from portal.messages.references import (
 )
 from portal.messages.rendering import preview, render_message
 from portal.models import Case, MessageKind, MessageThread, ReferenceType, ThreadKind, User
-from portal.models.case_rows import Named, PlainCase
-from portal.policies import AnyCase, require, today
+from portal.models.case_rows import AnyCase, Named, PlainCase
+from portal.policies import require, today
 from portal.security import background
 from portal.session_state import signed_in_person
 from portal.web.htmx import render, see_other, wants_fragment

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeAlias
 
 from portal.models.accounts import Role
 from portal.models.cases import (
     AgeBand,
+    Case,
     CaseStatus,
     GuardianRestriction,
     age_band_for,
@@ -118,3 +120,7 @@ class PlainCase:
     child: PlainChild
     therapist_links: tuple[PlainTherapistLink, ...]
     guardian_links: tuple[PlainGuardianLink, ...]
+
+
+# A case as the pages and the rules read it: the mapped one, or its plain rows.
+AnyCase: TypeAlias = Case | PlainCase
