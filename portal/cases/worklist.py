@@ -611,7 +611,7 @@ class LocalDates:
 
     def __init__(self) -> None:
         self._shapes: dict[str, Callable[[datetime], str]] = {}
-        self._said: dict[tuple[str, object], str] = {}
+        self._days: dict[date, str] = {}
 
     def __call__(self, value: datetime, shape: str) -> str:
         said = self._shapes.get(shape)
@@ -631,10 +631,9 @@ class LocalDates:
 
     def of_date(self, value: date) -> str:
         """`local_date(value, "day")` (a calendar day, no time zone), each day said once."""
-        key = ("calendar day", value)
-        said = self._said.get(key)
+        said = self._days.get(value)
         if said is None:
-            said = self._said[key] = local_date(value, "day")
+            said = self._days[value] = local_date(value, "day")
         return said
 
 
