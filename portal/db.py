@@ -30,6 +30,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util.typing import TupleAny
 from werkzeug.local import LocalProxy
 
+from portal import write_gate
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -96,8 +98,16 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         write_lock = not read_only_request()
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
+        if write_lock:
+            _begin_immediate(connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
         connection.info[_WRITE_LOCK] = write_lock
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """BEGIN IMMEDIATE, after the app's other writers (portal.write_gate)."""
+    write_gate.begin_immediate(connection.connection.dbapi_connection, connection.exec_driver_sql)
 
 
 # Connection.info key (SQLite): the transaction open on this connection began IMMEDIATE.
@@ -150,7 +160,7 @@ def will_write() -> None:
                 db_session.flush()
                 # commit point: will_write() ends a GET's read transaction
                 connection.exec_driver_sql("COMMIT")
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(connection)
                 connection.info[_WRITE_LOCK] = True
 
 
@@ -180,7 +190,10 @@ def build_engine(url: str, **options: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 5}, **options)
+        # Writers queue at a lock file beside the database (portal.write_gate, issue 17).
+        engine = create_engine(
+            url, connect_args={"timeout": 5, "factory": write_gate.GatedConnection}, **options
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(

@@ -6,6 +6,8 @@ TEST_DATABASE_URL); the PRAGMA tests are SQLite-only and skip on PostgreSQL.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -23,6 +25,7 @@ from portal import create_app
 from portal.db import build_engine
 from portal.extensions import database
 from portal.models import ConsentAction, ConsentRecord, GuardianLink, Role, User
+from portal.write_gate import GatedConnection, begin_immediate
 from tests.support.browser import Browser
 from tests.support.rows import PASSWORD, World
 
@@ -251,6 +254,99 @@ def test_RL05_a_busy_database_is_waited_for_not_failed(
         holder.close()
     with counter_engine.connect() as connection:
         assert connection.execute(text("SELECT value FROM counter")).scalar_one() == 1
+
+
+def _lock_file_is_free(database: Path) -> bool:
+    """Whether an outsider could take the app's writers' lock file right now."""
+    fd = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing lets go of a lock it took
+    return True
+
+
+def test_RL05_writers_hold_the_lock_file_for_exactly_their_transaction(
+    counter_engine: Engine, tmp_path: Path
+) -> None:
+    """Issue 17: the app's writers queue at a lock file, which is held from BEGIN IMMEDIATE to
+    the end of the transaction, however it ends."""
+    database = tmp_path / "counter.db"
+    assert _lock_file_is_free(database)
+    with counter_engine.begin() as connection:
+        connection.execute(text("UPDATE counter SET value = value + 1"))
+        assert not _lock_file_is_free(database)
+    assert _lock_file_is_free(database)  # committed
+
+    with pytest.raises(RuntimeError), counter_engine.begin() as connection:
+        connection.execute(text("UPDATE counter SET value = value + 1"))
+        assert not _lock_file_is_free(database)
+        raise RuntimeError("the view failed")
+    assert _lock_file_is_free(database)  # rolled back
+
+    connection = counter_engine.connect()
+    connection.begin()
+    assert not _lock_file_is_free(database)
+    connection.close()  # handed back to the pool with its transaction open
+    assert _lock_file_is_free(database)
+    with counter_engine.connect() as reader:
+        assert reader.execute(text("SELECT value FROM counter")).scalar_one() == 1
+
+
+def test_RL05_a_second_writer_waits_at_the_lock_file_and_goes_in_when_it_is_free(
+    counter_engine: Engine,
+) -> None:
+    entered = threading.Event()
+
+    def second_writer() -> None:
+        with counter_engine.begin() as connection:
+            entered.set()
+            connection.execute(text("UPDATE counter SET value = value * 10"))
+
+    with counter_engine.begin() as connection:
+        connection.execute(text("UPDATE counter SET value = value + 1"))
+        waiter = threading.Thread(target=second_writer)
+        waiter.start()
+        assert not entered.wait(0.2)  # queued behind the first writer
+    waiter.join(timeout=5)
+    assert entered.is_set()
+    with counter_engine.connect() as reader:  # in order: (0 + 1) * 10
+        assert reader.execute(text("SELECT value FROM counter")).scalar_one() == 10
+
+
+def test_RL05_a_lock_file_held_too_long_costs_at_most_the_busy_timeout(tmp_path: Path) -> None:
+    """A stuck writer (or anything holding the lock file) makes the others wait the busy timeout
+    once, not the lock file's wait and then SQLite's again (RL-07: an answer within 5 s)."""
+    database = tmp_path / "stuck.db"
+    stuck = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(stuck, fcntl.LOCK_EX)
+    connection = GatedConnection(str(database), timeout=0.3, isolation_level=None)
+    holder = sqlite3.connect(database, isolation_level=None)
+    try:
+        started = time.monotonic()
+        begin_immediate(connection, connection.execute)  # only the lock file is taken: goes in
+        assert 0.25 < time.monotonic() - started < 1
+        connection.rollback()
+
+        holder.execute("BEGIN IMMEDIATE")  # and now SQLite's lock too
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            begin_immediate(connection, connection.execute)
+        assert time.monotonic() - started < 0.6  # 0.3 s at the lock file, none after it
+        assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 300  # as it was
+
+        os.close(stuck)  # the lock file is free, SQLite's lock is not: the BEGIN waits and fails
+        stuck = -1
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            begin_immediate(connection, connection.execute)
+        assert _lock_file_is_free(database)  # no transaction began, so none holds the file
+    finally:
+        holder.close()
+        connection.close()
+        if stuck != -1:
+            os.close(stuck)
 
 
 # RL-07: the database is unavailable -----------------------------------------------------------
