@@ -31,16 +31,19 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
+import weakref
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
+from sqlalchemy import Engine, Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from portal import db
+from portal import audit_spool, db
 from portal.db import utcnow
 from portal.models.audit import OUTCOMES, AuditLog
 
@@ -176,8 +179,11 @@ def row_values(
 
 def append_row(session: Session, values: dict[str, Any]) -> None:
     """Insert the row unsealed: one statement, no lock, whatever the table's size. The sealer
-    chains it once its transaction has committed."""
+    chains it once its transaction has committed. A request that only read keeps its row in the
+    audit spool instead, on SQLite (`portal.audit_spool`)."""
     if db.read_only_request():
+        if _spooled(session, values):
+            return
         # A GET read in a deferred transaction; end it so this row is written in one that holds
         # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
         db.will_write()
@@ -185,6 +191,33 @@ def append_row(session: Session, values: dict[str, Any]) -> None:
     # describes goes first): the insert needs none of the session's ORM work (issue 17).
     db.flushed_connection(session).execute(_INSERT_ROW, values)
     session.info[_UNSEALED] = True
+
+
+def _spooled(session: Session, values: dict[str, Any]) -> bool:
+    """Keep a read's row in the spool file of this process when the app spools (SQLite, outside
+    tests) and the file takes it whole; the sealer moves it into the table."""
+    if not has_request_context() or not current_app.config.get("AUDIT_READ_SPOOL"):
+        return False
+    directory = _spool_directory(session)
+    if directory is None:
+        return False
+    try:
+        audit_spool.append(directory, values)
+    except OSError:
+        log.exception("audit spool not writable; the row goes to the database")
+        return False
+    _sealer_of(current_app._get_current_object()).soon()  # type: ignore[attr-defined]
+    return True
+
+
+def _spool_directory(session: Session) -> Path | None:
+    engine = session.get_bind().engine
+    if engine not in _SPOOL_DIRECTORIES:
+        _SPOOL_DIRECTORIES[engine] = audit_spool.spool_directory(engine)
+    return _SPOOL_DIRECTORIES[engine]
+
+
+_SPOOL_DIRECTORIES: weakref.WeakKeyDictionary[Engine, Path | None] = weakref.WeakKeyDictionary()
 
 
 # The stored fields a row's hash covers, in canonical_row's order (not the id, not the hashes).
@@ -240,6 +273,9 @@ def seal(session: Session) -> int | None:
         .limit(1)
     ).first()
     seq, prev_hash = (head[0] or 0, head[1] or GENESIS_HASH) if head else (0, GENESIS_HASH)
+    directory = _spool_directory(session)
+    if directory is not None:  # the reads' rows waiting in the spool join this round
+        audit_spool.move_rows(session.connection(), directory)
     sealed = 0
     while True:
         rows = session.execute(
@@ -313,6 +349,16 @@ def first_overdue(session: Session, grace: timedelta) -> int | None:
     return int(row_id) if row_id is not None else None
 
 
+def spool_overdue(session: Session, grace: timedelta) -> list[str]:
+    """The audit spool files holding rows written more than `grace` ago that no sealer has moved
+    into the trail (SQLite; `portal.audit_spool`)."""
+    directory = _spool_directory(session)
+    if directory is None:
+        return []
+    older_than = time.time() - grace.total_seconds()
+    return audit_spool.overdue_files(session.connection(), directory, older_than)
+
+
 def count_rows(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AuditLog)) or 0)
 
@@ -361,6 +407,7 @@ class _Sealer:
                 try:
                     sealed = seal(session)
                     session.commit()  # commit point: the audit sealer's round
+                    tidy_spool(session)
                 finally:
                     session.close()
         except Exception:  # the next commit or `audit-seal` seals these rows
@@ -370,13 +417,23 @@ class _Sealer:
             self.soon()
 
 
+def tidy_spool(session: Session) -> None:
+    """After a sealer's commit: delete the spool files it has finished with (SQLite)."""
+    directory = _spool_directory(session)
+    if directory is not None:
+        audit_spool.tidy(session, directory)
+
+
+def _sealer_of(app: Flask) -> _Sealer:
+    sealer: _Sealer | None = app.extensions.get("audit_sealer")
+    if sealer is None:
+        sealer = app.extensions.setdefault("audit_sealer", _Sealer(app))
+    return sealer
+
+
 def _after_commit(session: Session) -> None:
     if session.info.pop(_UNSEALED, False) and has_app_context():
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        sealer: _Sealer | None = app.extensions.get("audit_sealer")
-        if sealer is None:
-            sealer = app.extensions.setdefault("audit_sealer", _Sealer(app))
-        sealer.soon()
+        _sealer_of(current_app._get_current_object()).soon()  # type: ignore[attr-defined]
 
 
 def _after_rollback(session: Session) -> None:

@@ -75,12 +75,22 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # seals them into the hash chain (commits in between share the round); None = only
         # `flask --app wsgi audit-seal` seals.
         "AUDIT_SEAL_DELAY": 0.5,
+        # On SQLite, a request that only read keeps its audit row in a spool file beside the
+        # database, which the sealer moves into the trail, instead of taking the database's
+        # one write lock for it (issue 17, portal/audit_spool.py). False: written at once.
+        "AUDIT_READ_SPOOL": True,
     }
 
 
 def _seconds_or_off(value: str) -> float | None:
     """A delay in seconds, or "off" (none: no sealer thread; `audit-seal` from cron instead)."""
     return None if value == "off" else float(value)
+
+
+def _on_or_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise ConfigError(f"expected on or off, not {value!r}")
+    return value == "on"
 
 
 _ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
@@ -96,6 +106,7 @@ _ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PORTAL_RETENTION_MAJORITY_AGE": ("RETENTION_MAJORITY_AGE", int),
     "PORTAL_RETENTION_OPERATIONAL_DAYS": ("RETENTION_OPERATIONAL_DAYS", int),
     "PORTAL_AUDIT_SEAL_DELAY": ("AUDIT_SEAL_DELAY", _seconds_or_off),
+    "PORTAL_AUDIT_READ_SPOOL": ("AUDIT_READ_SPOOL", _on_or_off),
 }
 
 
@@ -118,6 +129,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         if test_config.get("TESTING") and "AUDIT_SEAL_DELAY" not in test_config:
             # Tests share one connection between the app and the test: no sealer thread on it.
             app.config["AUDIT_SEAL_DELAY"] = None
+        if test_config.get("TESTING") and "AUDIT_READ_SPOOL" not in test_config:
+            # Nothing would move a read's row into the table before the test looks for it; the
+            # spool's own tests turn it on with a sealer.
+            app.config["AUDIT_READ_SPOOL"] = False
     if app.config["SMTP_SECURITY"] not in ("none", "starttls", "ssl"):
         raise ConfigError("PORTAL_SMTP_SECURITY must be none, starttls or ssl.")
 

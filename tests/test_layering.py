@@ -16,6 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "portal.config",
             "portal.db",
+            "portal.write_gate",
             "portal.extensions",
             "portal.logs",
             "portal.labels",
@@ -29,6 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "audit and operations below the features",
         (
             "portal.audit",
+            "portal.audit_spool",
             "portal.audit_trail",
             "portal.session_state",
             "portal.ops",

@@ -9,7 +9,7 @@ from portal.models.accounts import (
     Role,
     User,
 )
-from portal.models.audit import AuditLog
+from portal.models.audit import AuditLog, AuditSpoolMark
 from portal.models.calendar import CalendarFeed
 from portal.models.cases import (
     AgeBand,
@@ -91,6 +91,7 @@ __all__ = [
     "AlertKind",
     "AssentChoice",
     "AuditLog",
+    "AuditSpoolMark",
     "AuthSession",
     "Benchmark",
     "CalendarFeed",

@@ -54,3 +54,13 @@ class AuditLog(Base):
     sealed_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     row_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class AuditSpoolMark(Base):
+    """How much of one audit spool file the sealer has moved into `audit_log` (SQLite,
+    `portal.audit_spool`): committed with the rows it moved, so no line is moved twice."""
+
+    __tablename__ = "audit_spool_marks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    done: Mapped[int] = mapped_column(BigInteger)

@@ -115,13 +115,25 @@ def init_app(app: Flask) -> None:
         """Check the audit trail's hash chain (LG-04); exits non-zero at the first bad row."""
         from datetime import timedelta
 
-        from portal.audit import count_rows, count_unsealed, first_overdue, verify_chain
+        from portal.audit import (
+            count_rows,
+            count_unsealed,
+            first_overdue,
+            spool_overdue,
+            verify_chain,
+        )
 
         bad_row = verify_chain(db.session, unsealed_grace=None)
         if bad_row is not None:
             raise click.ClickException(
                 f"audit chain broken at row {bad_row}: it was edited, inserted or follows a "
                 "deleted row"
+            )
+        late_files = spool_overdue(db.session, timedelta(seconds=grace))
+        if late_files:
+            raise click.ClickException(
+                f"audit rows in the spool ({', '.join(late_files)}) have waited more than "
+                f"{grace} s to be sealed: nothing seals the trail (run audit-seal)"
             )
         late_row = first_overdue(db.session, timedelta(seconds=grace))
         if late_row is not None:
@@ -143,11 +155,12 @@ def init_app(app: Flask) -> None:
         shortly after each write; this is for cron, a worker, or before audit-verify)."""
         import time
 
-        from portal.audit import seal
+        from portal.audit import seal, tidy_spool
 
         while True:
             sealed = seal(db.session)
             db.session.commit()  # commit point: the command's work
+            tidy_spool(db.session)
             db.session.close()
             if sealed is None:
                 click.echo("audit seal: another sealer is at work")

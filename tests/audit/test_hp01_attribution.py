@@ -20,6 +20,7 @@ NOT_PHI = {
     "thread_reads",
     "message_notifications",
     "retention_purges",  # a marker that lives only inside a purge's own transaction (CO-04)
+    "audit_spool_marks",  # how far the sealer has moved each audit spool file (names and sizes)
 }
 # PHI tables that do not say who entered a row themselves; they are parts of a row that does
 # (a plan version's goals, benchmarks and who-does-what, all created by `plan_versions.created_by`)

@@ -1,0 +1,246 @@
+"""A read's audit row on SQLite: kept in a spool file, moved into `audit_log` by the sealer
+(issue 17).
+
+SQLite writes under one lock for the whole database. Writing a page view's row into `audit_log`
+made every page that only reads open a write transaction after it answered, and queue for that
+lock with every practice being logged. So on SQLite a request that wrote nothing else appends its
+row, before the response leaves, to a file of its own process beside the database
+(`<database>.audit-spool/<pid>-<random>.rows`, one JSON line per row, one `os.write` each), and
+the sealer's round moves every complete line into `audit_log` and chains it in one transaction,
+half a second later (`AUDIT_SEAL_DELAY`). The page itself opens no write transaction.
+
+What stays true (LG-01, LG-04):
+- **Exactly once.** How far each file has been moved is kept in `audit_spool_marks`, committed
+  in the same transaction as the rows it moved: a sealer that dies before its commit leaves both
+  as they were, one that dies after it leaves the mark past those rows. A file is deleted only
+  once its writer is gone (the writer holds a shared `flock` on it for its life) and every
+  complete line in it is past the mark; its mark goes after it.
+- **Not lost when a worker dies.** A row is in the file (the kernel's page cache) before the
+  response is sent, so a killed worker's rows are moved by the next round of any process. A crash
+  of the whole machine can lose the last moment of them, as it can lose SQLite's last commits
+  under `synchronous = NORMAL`.
+- **Covered by the evidence within seconds**: moved and sealed in one commit, in time order;
+  `audit-verify` reports a spool file left unmoved longer than its grace.
+- **A row that cannot be spooled** (a full disk, a read-only directory) is written into the
+  database as before, so the page still answers only once its row is kept.
+
+PostgreSQL has no database-wide lock, so its reads keep writing their row in their own
+transaction (`portal.db.will_write`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from portal import db
+from portal.models.audit import AuditLog, AuditSpoolMark
+
+# A process starts a new file after this many bytes, so a finished file can be deleted while the
+# process lives on (about 10,000 rows).
+ROTATE_BYTES = 4 * 1024 * 1024
+_SUFFIX = ".rows"
+
+log = logging.getLogger(__name__)
+
+
+def spool_directory(engine: Engine) -> Path | None:
+    """`<database>.audit-spool` for a SQLite database file; None for any other database."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}.audit-spool")
+
+
+# ---- writing: one file per process ----------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.fd: int | None = None
+        self.pid = 0
+        self.size = 0
+
+    def append(self, line: bytes) -> None:
+        with self.lock:
+            if self.fd is None or self.pid != os.getpid() or self.size >= ROTATE_BYTES:
+                self._start_file()
+            assert self.fd is not None
+            written = os.write(self.fd, line)
+            self.size += written
+            if written != len(line):  # a full disk: the caller writes this row to the database
+                raise OSError(f"short write to the audit spool ({written} of {len(line)} bytes)")
+
+    def _start_file(self) -> None:
+        """A new file, held shared for as long as this process writes to it. It is made under a
+        hidden name and renamed once held, so no sealer ever sees it unheld and deletes it."""
+        self.directory.mkdir(mode=0o700, exist_ok=True)
+        name = f"{os.getpid()}-{secrets.token_hex(8)}{_SUFFIX}"
+        hidden = self.directory / f".{name}"
+        fd = os.open(
+            hidden, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600
+        )
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            os.rename(hidden, self.directory / name)
+        except BaseException:
+            os.close(fd)
+            raise
+        previous = self.fd
+        self.fd, self.pid, self.size = fd, os.getpid(), 0
+        if previous is not None:
+            # A finished file: closing it lets a sealer delete it once it is moved. In a process
+            # forked from the writer, this closes only the inherited copy: the parent's hold
+            # belongs to the open file, which the parent still has open.
+            os.close(previous)
+
+
+_writers: dict[Path, _Writer] = {}
+_writers_lock = threading.Lock()
+
+
+def append(directory: Path, values: dict[str, Any]) -> None:
+    """Keep one row (`portal.audit.row_values`) in this process's spool file; OSError when it
+    could not be kept whole."""
+    writer = _writers.get(directory)
+    if writer is None:
+        with _writers_lock:
+            writer = _writers.setdefault(directory, _Writer(directory))
+    writer.append(_encode(values))
+
+
+def _encode(values: dict[str, Any]) -> bytes:
+    fields = dict(values)
+    fields["created_at"] = values["created_at"].isoformat()
+    return (json.dumps(fields, separators=(",", ":"), ensure_ascii=True) + "\n").encode()
+
+
+def _decode(line: bytes) -> dict[str, Any]:
+    fields: dict[str, Any] = json.loads(line)
+    fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+    return fields
+
+
+# ---- moving: in the sealer's transaction ------------------------------------------------------
+
+_TABLE = AuditLog.__table__
+_INSERT_ROW = insert(_TABLE)  # type: ignore[arg-type]
+_MARKS = select(AuditSpoolMark.name, AuditSpoolMark.done)
+
+
+def _files(directory: Path) -> Iterator[str]:
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return iter(())
+    return iter(sorted(n for n in names if n.endswith(_SUFFIX) and not n.startswith(".")))
+
+
+def move_rows(connection: Connection, directory: Path) -> int:
+    """Insert every complete line not yet moved, in time order, and move each file's mark past
+    it, in `connection`'s transaction (the caller commits; on SQLite it holds the write lock, so
+    two sealers never read the same mark). Returns the number of rows moved."""
+    names = list(_files(directory))
+    if not names:
+        return 0
+    marks = {name: done for name, done in connection.execute(_MARKS)}
+    rows: list[dict[str, Any]] = []
+    moved: dict[str, int] = {}
+    for name in names:
+        done = marks.get(name, 0)
+        try:
+            with open(directory / name, "rb") as spool:
+                spool.seek(done)
+                waiting = spool.read()
+        except FileNotFoundError:  # deleted by another sealer since the listing
+            continue
+        end = waiting.rfind(b"\n") + 1  # a line still being written waits for the next round
+        if end:
+            rows.extend(_decode(line) for line in waiting[:end].splitlines())
+            moved[name] = done + end
+    if not rows:
+        return 0
+    rows.sort(key=lambda row: row["created_at"])
+    connection.execute(_INSERT_ROW, rows)
+    for name, done in moved.items():
+        if name in marks:
+            connection.execute(
+                update(AuditSpoolMark).where(AuditSpoolMark.name == name).values(done=done)
+            )
+        else:
+            connection.execute(insert(AuditSpoolMark).values(name=name, done=done))
+    return len(rows)
+
+
+def tidy(session: Session, directory: Path) -> None:
+    """Delete the files whose writer is gone and whose every complete line is moved, then their
+    marks (in that order: a mark without its file is harmless, a file without its mark would be
+    moved again). Commits `session`'s work (the sealer's own session, after its round)."""
+    if not directory.is_dir():
+        return
+    names = list(_files(directory))
+    with db.reading_only():  # only reads: no write lock unless there are marks to delete
+        marks = {name: done for name, done in session.execute(_MARKS)}
+    session.commit()  # commit point: the sealer's tidying (ends the read)
+    for name in names:
+        path = directory / name
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its process still writes to it
+            os.lseek(fd, marks.get(name, 0), os.SEEK_SET)
+            if b"\n" in _read_all(fd):
+                continue  # rows not moved yet: the next round moves them first
+            os.unlink(path)
+        finally:
+            os.close(fd)
+    present = set(_files(directory))
+    gone = [name for name in marks if name not in present]
+    if gone:
+        session.execute(delete(AuditSpoolMark).where(AuditSpoolMark.name.in_(gone)))
+        session.commit()  # commit point: the sealer's tidying (the marks of deleted files)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def overdue_files(connection: Connection, directory: Path, older_than: float) -> list[str]:
+    """Spool files unchanged since `older_than` (a `time.time()`) that still hold complete lines
+    not moved into the trail: rows nothing has sealed (`audit-verify`)."""
+    marks = {name: done for name, done in connection.execute(_MARKS)}
+    late = []
+    for name in _files(directory):
+        try:
+            with open(directory / name, "rb") as spool:
+                if os.fstat(spool.fileno()).st_mtime >= older_than:
+                    continue
+                spool.seek(marks.get(name, 0))
+                if b"\n" in spool.read():
+                    late.append(name)
+        except FileNotFoundError:
+            continue
+    return late
