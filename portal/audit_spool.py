@@ -37,7 +37,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,9 +130,43 @@ def _encode(values: dict[str, Any]) -> bytes:
     return (json.dumps(fields, separators=(",", ":"), ensure_ascii=True) + "\n").encode()
 
 
-def _decode(line: bytes) -> dict[str, Any]:
-    fields: dict[str, Any] = json.loads(line)
-    fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+_FIELDS = frozenset(
+    (
+        "created_at",
+        "actor_id",
+        "actor_role",
+        "child_id",
+        "action",
+        "object_type",
+        "object_id",
+        "outcome",
+        "request_id",
+        "source_ip",
+        "detail",
+    )
+)
+
+
+def _decode(line: bytes, name: str) -> dict[str, Any]:
+    """One spooled row; a line that is not one (a damaged disk, an edit) becomes a row saying
+    so, so the trail records the loss and the sealer does not stop at it."""
+    try:
+        fields: dict[str, Any] = json.loads(line)
+        if set(fields) != _FIELDS:
+            raise ValueError("not the fields of an audit row")
+        fields["created_at"] = datetime.fromisoformat(fields["created_at"])
+        if fields["created_at"].tzinfo is None:
+            raise ValueError("a time without its zone")
+    except (ValueError, TypeError, AttributeError):
+        log.error("unreadable line in the audit spool file %s", name)
+        return {
+            **dict.fromkeys(_FIELDS),
+            "created_at": datetime.now(UTC),
+            "actor_role": "system",
+            "action": "audit_spool",
+            "outcome": "failure",
+            "detail": f"unreadable: {name}"[:200],
+        }
     return fields
 
 
@@ -171,7 +205,7 @@ def move_rows(connection: Connection, directory: Path) -> int:
             continue
         end = waiting.rfind(b"\n") + 1  # a line still being written waits for the next round
         if end:
-            rows.extend(_decode(line) for line in waiting[:end].splitlines())
+            rows.extend(_decode(line, name) for line in waiting[:end].splitlines())
             moved[name] = done + end
     if not rows:
         return 0

@@ -223,6 +223,7 @@ NOT_EXPORTED: dict[str, Any] = {
     "service_policies": _l("therapists' office hours, not about the child"),
     "retention_purges": _l("empty outside a retention purge; holds only a case number"),
     "calendar_feeds": _l("your private calendar link: a secret, not about the child"),
+    "audit_spool_marks": _l("the audit trail's bookkeeping: file names and sizes"),
     # Running totals the database keeps from the practice and token rows (issue 17).
     "case_tallies": _l("totals worked out from the practice and tokens, which are included"),
     "step_days": _l("totals worked out from the practice and tokens, which are included"),

@@ -258,6 +258,15 @@ def test_LG01_a_line_still_being_written_waits_for_the_next_round(
     with engine.begin() as connection:
         assert audit_spool.move_rows(connection, directory) == 1
         assert audit_spool.move_rows(connection, directory) == 0
+    # A damaged line is not lost in silence, and does not stop the sealer.
+    with spool.open("ab") as damaged:
+        damaged.write(b'{"created_at": "yesterday"}\n' + audit_spool._encode(_values(object_id=3)))
+    with engine.begin() as connection:
+        assert audit_spool.move_rows(connection, directory) == 2
+    (noted,) = _rows(engine, action="audit_spool")
+    assert (noted.outcome, noted.actor_role) == ("failure", "system")
+    assert noted.detail == "unreadable: 424242-half.rows"
+    assert [row.object_id for row in _rows(engine, object_type="case")] == [1, 2, 3]
     # A line its dead writer never finished is never moved, and does not keep the file.
     spool.write_bytes(spool.read_bytes() + half[:40])
     _a_round(app)
