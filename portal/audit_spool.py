@@ -81,9 +81,17 @@ class _Writer:
             if self.fd is None or self.pid != os.getpid() or self.size >= ROTATE_BYTES:
                 self._start_file()
             assert self.fd is not None
-            written = os.write(self.fd, line)
+            try:
+                written = os.write(self.fd, line)
+            except OSError:
+                self.size = ROTATE_BYTES  # the next row tries a new file
+                raise
             self.size += written
-            if written != len(line):  # a full disk: the caller writes this row to the database
+            if written != len(line):
+                # A full disk: the caller writes this row into the database. The half line
+                # left behind is never moved; the next row starts a new file, so it is not
+                # joined to it.
+                self.size = ROTATE_BYTES
                 raise OSError(f"short write to the audit spool ({written} of {len(line)} bytes)")
 
     def _start_file(self) -> None:

@@ -305,3 +305,31 @@ def test_LG04_audit_verify_reports_rows_left_in_the_spool(
     assert not spool.exists()  # moved, sealed, and its writer long gone
     result = app.test_cli_runner().invoke(args=["audit-verify", "--grace", "60"])
     assert result.exit_code == 0, result.output
+
+
+def test_LG01_a_row_half_written_to_a_full_disk_is_not_joined_to_the_next_one(
+    spooling: tuple[Flask, World, int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _world, _thread_id, directory = spooling
+    app.config["AUDIT_SEAL_DELAY"] = None
+    engine = database.for_app(app).engine
+    audit_spool.append(directory, _values(object_id=1))
+
+    class FullDisk:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(os, name)
+
+        @staticmethod
+        def write(fd: int, data: bytes) -> int:
+            return os.write(fd, data[:10])  # the disk took ten bytes of the line
+
+    monkeypatch.setattr(audit_spool, "os", FullDisk())
+    with pytest.raises(OSError, match="short write"):  # the caller writes it to the database
+        audit_spool.append(directory, _values(object_id=2))
+    monkeypatch.undo()
+    audit_spool.append(directory, _values(object_id=3))
+    assert len(list(directory.glob("*.rows"))) == 2  # the next row went to a new file
+    with engine.begin() as connection:
+        assert audit_spool.move_rows(connection, directory) == 2
+    assert [row.object_id for row in _rows(engine, object_type="case")] == [1, 3]
+    assert not _rows(engine, action="audit_spool")  # nothing unreadable: no line was joined
