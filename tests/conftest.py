@@ -27,6 +27,10 @@ from tests.support.scene import Scene, build_scene
 # "SystemError: AST constructor recursion depth mismatch" in an unrelated test. Tests of the
 # sealer set AUDIT_SEAL_DELAY themselves.
 os.environ.setdefault("PORTAL_AUDIT_SEAL_DELAY", "off")
+# With no sealer behind them, those apps' page views must not spool their audit rows either: the
+# rows would wait beside the shared test database and join whichever test seals next. Tests of
+# the spool set AUDIT_READ_SPOOL themselves.
+os.environ.setdefault("PORTAL_AUDIT_READ_SPOOL", "off")
 
 # Fixtures shared by all tests that live in tests/support (fixtures cannot be imported by name).
 pytest_plugins = ["tests.support.concurrency"]
