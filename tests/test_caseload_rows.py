@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import Flask
 from sqlalchemy.orm import Session
 
+from portal.cases.worklist import ShownRow
 from portal.db import utcnow
 from portal.models import CaseTherapist, Role
 from tests.support.browser import Browser
 from tests.support.rows import World, link_guardian, make_user
+from tests.support.templates import unpacked_names
 
 
 def test_caseload_lists_current_guardians_and_the_therapists_role(
@@ -59,3 +62,9 @@ def test_a_child_whose_name_was_removed_is_listed_by_the_placeholder_in_the_read
     page = browser.get("/caseload").get_data(as_text=True)
     assert f">Child #{child.id}</a>" in page
     assert "Cara SENTINEL_F2" not in page  # only t1's own cases
+
+
+def test_the_caseload_template_unpacks_each_row_into_its_fields_in_their_order(app: Flask) -> None:
+    # The rows are unpacked by position (issue 17): a field added, removed or moved in ShownRow
+    # and not in the template would put one value where another belongs.
+    assert unpacked_names(app, "cases/caseload.html", "rows") == list(ShownRow._fields)

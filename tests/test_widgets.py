@@ -1,15 +1,17 @@
-"""portal/web/widgets.py: QuickSelect writes exactly what wtforms' Select writes (issue 17: the
-same HTML for less work), escaping included."""
+"""portal/web/widgets.py: QuickSelect and QuickTextArea write exactly what wtforms' Select and
+TextArea write, and `attributes` what `html_params` writes (issue 17: the same HTML for less
+work), escaping included."""
 
 from __future__ import annotations
 
 import pytest
-from wtforms import Form, SelectField
+from markupsafe import Markup
+from wtforms import Form, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
-from wtforms.widgets import Select
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import Select, TextArea, html_params
 
-from portal.web.widgets import QuickSelect
+from portal.web.widgets import QuickSelect, QuickTextArea, attributes
 
 TRICKY = [
     "",
@@ -58,3 +60,32 @@ def test_an_option_with_its_own_attributes_and_a_multiple_select_go_through_wtfo
     quick_many = _field(QuickSelect(multiple=True), required=False, data="")
     plain_many = _field(Select(multiple=True), required=False, data="")
     assert str(quick_many()) == str(plain_many())
+
+
+@pytest.mark.parametrize("value", [*TRICKY, Markup('a "quoted" <b>word</b>'), 5000, None])
+def test_attributes_write_what_html_params_writes(value: object) -> None:
+    given = {
+        "id": value,
+        "class_": "wide",
+        "for_": "body",
+        "data_hx_vals": value,
+        "aria_describedby": "body-error",
+        "required": True,
+        "disabled": False,
+    }
+    assert str(attributes(**given)) == str(html_params(**given))
+
+
+@pytest.mark.parametrize("text", [*TRICKY, None])
+@pytest.mark.parametrize("attrs", [{}, {"aria-describedby": "body-error", "aria-invalid": "true"}])
+def test_quick_textarea_writes_what_wtforms_writes(text: str | None, attrs: dict[str, str]) -> None:
+    def written(widget: TextArea) -> str:
+        class F(Form):
+            body = TextAreaField(
+                "Message", validators=[DataRequired(), Length(max=5000)], widget=widget
+            )
+
+        return str(F(data={"body": text}).body(**attrs))
+
+    assert written(QuickTextArea()) == written(TextArea())
+    assert "<script>" not in written(QuickTextArea())

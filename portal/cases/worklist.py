@@ -12,11 +12,12 @@ then any other open alert.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from flask import url_for
 from markupsafe import Markup, escape
@@ -497,21 +498,24 @@ def _assemble(
     return rows
 
 
-def _matches(row: QueueRow, chosen: str, today: date) -> bool:
-    if chosen == "attention":
-        return row.needs_attention
-    if chosen == "mine":
-        return row.is_primary
-    if chosen == "reply":
-        return Urgency.REPLY_OVERDUE in row.urgencies
-    if chosen == "plan":
-        return Urgency.PLAN_SIGN_OFF in row.urgencies
-    if chosen == "review":
-        due = row.flags["review_due"]
-        return due is not None and due <= today + timedelta(days=REVIEW_SOON_DAYS)
-    if chosen == "paused":
-        return row.case.status is CaseStatus.PAUSED
-    return True
+def _filters_of(row: QueueRow, today: date) -> set[str]:
+    """The filters (FILTERS) that show this row, said in one pass over the row (issue 17: asked
+    filter by filter, the counts were seven calls a row)."""
+    urgencies, due = row.urgencies, row.flags["review_due"]
+    shown = {"all"}
+    if urgencies:
+        shown.add("attention")
+    if row.is_primary:
+        shown.add("mine")
+    if Urgency.REPLY_OVERDUE in urgencies:
+        shown.add("reply")
+    if Urgency.PLAN_SIGN_OFF in urgencies:
+        shown.add("plan")
+    if due is not None and due <= today + timedelta(days=REVIEW_SOON_DAYS):
+        shown.add("review")
+    if row.case.status is CaseStatus.PAUSED:
+        shown.add("paused")
+    return shown
 
 
 def _searched(row: QueueRow, words: str) -> bool:
@@ -535,12 +539,7 @@ def _sort_key(sort: str) -> Any:
         return lambda r: naive(r.next_session, FAR_FUTURE)
     if sort == "contact":
         return lambda r: naive(r.last_contact, datetime.min)
-    return lambda r: (
-        r.top or 99,
-        # Within one kind, the longest waiting first.
-        naive(_waiting_since(r), FAR_FUTURE),
-        r.case.child.last_name.casefold(),
-    )
+    return _by_urgency
 
 
 # The kinds that wait on one row of the flags: since when the oldest of them has waited.
@@ -551,22 +550,34 @@ _SINCE = {
 }
 
 
-def _waiting_since(row: QueueRow) -> datetime | None:
-    if row.top in _SINCE:
-        since: datetime | None = row.flags[_SINCE[row.top]]
-        return since
-    return row.alert_groups[0].alerts[0].created_at if row.alert_groups else None
+def _by_urgency(row: QueueRow) -> tuple[int, datetime, str]:
+    """The most urgent first; within one kind, the longest waiting first (one call a row: the
+    sort asks it of every row)."""
+    top = row.urgencies[0] if row.urgencies else None
+    since: datetime | None
+    if top in _SINCE:
+        since = row.flags[_SINCE[top]]
+    else:
+        since = row.alert_groups[0].alerts[0].created_at if row.alert_groups else None
+    return (
+        top or 99,
+        (since or FAR_FUTURE).replace(tzinfo=None),
+        row.case.child.last_name.casefold(),
+    )
 
 
 def view_of(rows: list[QueueRow], state: QueueState, today: date) -> list[QueueRow]:
-    shown = [row for row in rows if _matches(row, state.filter, today)]
+    shown = rows
+    if state.filter != "all":  # "all" shows every row
+        shown = [row for row in rows if state.filter in _filters_of(row, today)]
     if state.q:
         shown = [row for row in shown if _searched(row, state.q)]
     return sorted(shown, key=_sort_key(state.sort))
 
 
 def filter_counts(rows: list[QueueRow], today: date) -> dict[str, int]:
-    return {name: sum(1 for row in rows if _matches(row, name, today)) for name in FILTERS}
+    counts = Counter(name for row in rows for name in _filters_of(row, today))
+    return {name: counts[name] for name in FILTERS}
 
 
 # On the page (issue 17): a caseload of 40 asked url_for ~160 times, formatted ~120 dates and
@@ -619,37 +630,12 @@ class LocalDates:
             said = self._shapes[shape] = moments(shape)
         return said(value)
 
-    def of_row(self, row: QueueRow) -> tuple[str, str, str]:
-        """A row's last practice, next session and last contact as its facts show them (one
-        call a row from the template, not three)."""
-        last, upcoming, contact = row.last_practice, row.next_session, row.last_contact
-        return (
-            self(last, "day") if last else "",
-            self(upcoming, "weekday+time") if upcoming else "—",
-            self(contact, "day") if contact else "—",
-        )
-
     def of_date(self, value: date) -> str:
         """`local_date(value, "day")` (a calendar day, no time zone), each day said once."""
         said = self._days.get(value)
         if said is None:
             said = self._days[value] = local_date(value, "day")
         return said
-
-
-Said = TypeVar("Said")
-
-
-def said_once(words: Callable[[Any], Said]) -> Callable[[Any], Said]:
-    """`words(value)` said once per value (a label, a household, a count) for this page."""
-    said: dict[Any, Said] = {}
-
-    def once(value: Any) -> Said:
-        if value not in said:
-            said[value] = words(value)
-        return said[value]
-
-    return once
 
 
 class ShownRow(NamedTuple):
@@ -685,6 +671,9 @@ class ShownRow(NamedTuple):
     next_at: str
     contacted: str
 
+
+# A row's extra classes for its top urgency (the template's "queue-attention urgency-3").
+_ATTENTION = {urgency: f" queue-attention urgency-{urgency.value}" for urgency in Urgency}
 
 # Where a row's link goes for its top urgency, and what it says (OTHER_ALERT: the alert itself).
 _EVIDENCE: dict[Urgency, tuple[str, str]] = {
@@ -749,25 +738,27 @@ def _evidence(row: QueueRow, top: Urgency, path: RowPaths) -> str:
 def shown_rows(rows: list[QueueRow], today: date) -> list[ShownRow]:
     """The rows as the page shows them: each path from a path built once per endpoint, each
     date, label, household, count and sentence said once for the page, nothing asked per row of
-    Jinja."""
+    Jinja. What is said once is kept by `functools.cache`, which answers a value it has seen
+    without a Python call (issue 17)."""
     catalogue = translations()
     path = RowPaths()
     case_page = path.of("cases.case_page")
     before_session = path.of("feedback.before_session")
     progress = path.of("ladders.progress")
-    days = LocalDates()
-    word = said_once(lambda msgid: str(catalogue.ugettext(msgid)))
-    household = said_once(kin)
-    status_label = said_once(label)
+    # A row's last practice, next session and last contact, as `local` would say them.
+    day, weekday_time = moments("day"), moments("weekday+time")
+    word = cache(lambda msgid: str(catalogue.ugettext(msgid)))
+    household = cache(kin)
+    status_label = cache(label)
     for_child = _sentence_with("for %(first_name)s", "first_name")
-    tries = said_once(
+    tries = cache(
         lambda count: _as_trans(
             catalogue.ungettext("%(count)s try", "%(count)s tries", count)
             % {"count": count, "num": count}
         )
     )
-    last_on = said_once(lambda day: _as_trans(gettext("last %(when)s", when=escape(day))))
-    awaiting = said_once(
+    last_on = cache(lambda day: _as_trans(gettext("last %(when)s", when=escape(day))))
+    awaiting = cache(
         lambda count: _as_trans(
             gettext("%(awaiting_reply)s awaiting your reply", awaiting_reply=count)
         )
@@ -775,15 +766,18 @@ def shown_rows(rows: list[QueueRow], today: date) -> list[ShownRow]:
     active = CaseStatus.ACTIVE
     shown = []
     for row in rows:
-        case, flags, top, urgencies = row.case, row.flags, row.top, row.urgencies
+        case, flags, urgencies = row.case, row.flags, row.urgencies
+        top = urgencies[0] if urgencies else None
         case_id, child, status = case.id, case.child, case.status
-        practiced, next_at, contacted = days.of_row(row)
+        practiced = day(row.last_practice) if row.last_practice else ""
+        next_at = weekday_time(row.next_session) if row.next_session else "—"
+        contacted = day(row.last_contact) if row.last_contact else "—"
         awaits = bool(flags["awaiting_reply"] and not flags["reply_overdue"])
         consent_note = status is CaseStatus.PAUSED and Urgency.CONSENT_WITHDRAWN not in urgencies
         shown.append(
             ShownRow(
                 id=case_id,
-                attention=f" queue-attention urgency-{top.value}" if top is not None else "",
+                attention=_ATTENTION[top] if top is not None else "",
                 path=case_page(case_id),
                 name=child.full_name,
                 age=child.age(today),
@@ -795,12 +789,12 @@ def shown_rows(rows: list[QueueRow], today: date) -> list[ShownRow]:
                 ),
                 before_path=before_session(case_id),
                 for_child=for_child(child.first_name),
-                top=word(_URGENCY_WORDS[top.value]) if top is not None else "",
+                top=word(_URGENCY_WORDS[top]) if top is not None else "",
                 reason=row.reason,
                 rupture=top is Urgency.RUPTURE,
                 evidence=_evidence(row, top, path) if top is not None else "",
                 evidence_words=word(_EVIDENCE[top][1]) if top is not None else "",
-                also=[word(_URGENCY_WORDS[more.value]) for more in urgencies[1:]],
+                also=[word(_URGENCY_WORDS[more]) for more in urgencies[1:]],
                 awaiting=awaiting(flags["awaiting_reply"]) if awaits else None,
                 threads_path=path("messages.case_threads", case_id=case_id) if awaits else "",
                 consent_note=consent_note,

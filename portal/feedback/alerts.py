@@ -66,7 +66,9 @@ class AlertGroup:
 
     @property
     def is_rupture(self) -> bool:
-        return any(kind in RUPTURE_KINDS for kind in self.kinds)
+        # Over the alerts, not `kinds` (no list made): a caseload asks this of every group
+        # several times (issue 17).
+        return any(alert.kind in RUPTURE_KINDS for alert in self.alerts)
 
     @property
     def feedback_id(self) -> int | None:
@@ -82,5 +84,9 @@ def group_by_cause(alerts: Sequence[OpenAlert]) -> list[AlertGroup]:
     """Ruptures first, then the longest waiting; alerts keep their order within a group."""
     groups: dict[str, AlertGroup] = {}
     for alert in sorted(alerts, key=lambda a: (a.created_at, a.id)):
-        groups.setdefault(cause_of(alert), AlertGroup(cause_of(alert), [])).alerts.append(alert)
+        cause = cause_of(alert)
+        group = groups.get(cause)
+        if group is None:
+            group = groups[cause] = AlertGroup(cause, [])
+        group.alerts.append(alert)
     return sorted(groups.values(), key=lambda g: (not g.is_rupture, g.first.created_at))

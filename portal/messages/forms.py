@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.i18n import lazy_gettext as _l
 from portal.messages.hours import DAY_NAMES
 from portal.models.messages import MAX_MESSAGE_LENGTH
-from portal.web.widgets import QuickSelect
+from portal.web.widgets import QuickSelect, QuickTextArea
 
 
 def _uuid(_form: Any, field: Any) -> None:
@@ -38,6 +38,7 @@ class MessageForm(FlaskForm):
             DataRequired(_l("Write a message first.")),
             Length(max=MAX_MESSAGE_LENGTH, message=_l("A message is at most 5,000 characters.")),
         ],
+        widget=QuickTextArea(),  # written the same for less work, as `about`
     )
     about = SelectField(
         _l("About (optional)"),

@@ -24,6 +24,8 @@ def _is_web_link(url: str) -> bool:
 
 def render_message(text: str) -> Markup:
     """The message as safe HTML; line breaks are kept by CSS (white-space: pre-wrap)."""
+    if "://" not in text:  # no link can be in it: the escaped text, without a regex scan
+        return escape(text)
     pieces: list[str] = []
     position = 0
     for match in _URL.finditer(text):

@@ -8,7 +8,6 @@ a signed-in member, but never extend the idle timeout (SE-05).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from flask import Response, abort, current_app, flash, request
@@ -109,11 +108,12 @@ def thread_title(thread: MessageThread, case: AnyCase, viewer: User) -> str:
     return _("%(child)s: household thread with %(guardian)s", child=child, guardian=guardian)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One message as the thread page shows it, made in Python (issue 17: fifty messages each
     asking the template for their time, link markup and "is it mine" cost more than the rest of
-    the list): the row's columns and what the page writes of them."""
+    the list): the row's columns and what the page writes of them. The template unpacks each
+    line into these names, in this order (tests/messaging/test_thread_lines.py holds the two
+    alike): no attribute looked up through Jinja for each value of each message."""
 
     seq: int
     kind: MessageKind
@@ -121,13 +121,16 @@ class Line:
     author_name: str
     ref_type: ReferenceType | None
     ref_id: int | None
+    about: str | None  # what the message is about, when that is still shown ("goal: ...")
     mine: bool  # the viewer's own message (not an automatic notice)
     iso: str  # the <time datetime>
     when: str  # as the `local` filter writes it
     html: Markup  # the body, escaped, its links made clickable
 
 
-def _lines(messages: Sequence[Any], viewer: User) -> list[Line]:
+def _lines(messages: Sequence[Any], viewer: User, labels: dict[tuple[str, int], str]) -> list[Line]:
+    """The lines of `messages`, each with its reference's label from `labels`
+    (`reference_labels` of the same messages)."""
     moment = moments()
     me = viewer.id
     return [
@@ -138,6 +141,7 @@ def _lines(messages: Sequence[Any], viewer: User) -> list[Line]:
             author_name,
             ref_type,
             ref_id,
+            labels.get((ref_type.value, ref_id)) if ref_type is not None else None,
             author_id == me and kind is MessageKind.MESSAGE,
             created_at.isoformat(),
             moment(created_at),
@@ -279,7 +283,8 @@ def _thread_context(
     thread: MessageThread, case: AnyCase, before: int | None = None, hours: Hours | None = None
 ) -> dict[str, Any]:
     viewer: User = current_user._get_current_object()
-    messages = _lines(messages_of(thread, before), viewer)
+    rows = messages_of(thread, before)
+    messages = _lines(rows, viewer, reference_labels(case, rows))
     marks = read_marks(thread)
     members = thread_members(thread, case)
     own_read = marks.get(viewer.id, 0)
@@ -294,7 +299,6 @@ def _thread_context(
         "case": case,
         "messages": messages,
         "members": members,
-        "labels": reference_labels(case, messages),
         "receipt": _receipt(viewer, messages, marks, members),
         "unread": unread_here > 0,
         "unread_here": unread_here,
