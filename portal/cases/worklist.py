@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from flask import url_for
 from markupsafe import Markup, escape
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal import db
@@ -418,7 +418,7 @@ def _caseload_statement(role: Role) -> Select[*tuple[Any, ...]]:
     timeline = (
         select(Case.id, week.label("week"), last.label("last"), upcoming.label("upcoming"))
         .where(Case.id.in_(visible))
-        .offset(literal_column("0"))
+        .offset(0)
         .subquery("timeline")
     )
     return (
