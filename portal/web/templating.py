@@ -14,21 +14,28 @@ from portal.db import utcnow
 from portal.i18n import LANGUAGES, chosen_language, current_locale, local_date, local_datetime
 from portal.labels import kin, label, named_kin
 from portal.models import AgeBand, Child, User
+from portal.models.case_rows import PlainChild
 from portal.policies import can, today
-from portal.session_state import current_auth_session, in_child_mode
+from portal.session_state import child_named_at_screen, current_auth_session, in_child_mode
 from portal.web.links import TemplateLinks
 
 
-def _child_at_screen() -> Child | None:
-    """The child at the screen, from the session's identity map when the page loaded it already
-    (every child screen does), so asking costs no query there."""
+def _child_at_screen() -> Child | PlainChild | None:
+    """The child at the screen: as the page named it (`session_state.child_at_screen_is`), or from
+    the session's identity map when the page loaded it already (every child screen does one or
+    the other), so asking costs no query there."""
     auth_session = current_auth_session()
     child_id = auth_session.child_mode_child_id if auth_session else None
-    if child_id is not None:
-        return db.session.get(Child, child_id)
     user: User = current_user._get_current_object()
+    named = child_named_at_screen()
+    if child_id is not None:
+        if named is not None and named.id == child_id:
+            return named
+        return db.session.get(Child, child_id)
     if not user.is_child:
         return None
+    if named is not None and named.user_id == user.id:
+        return named
     for loaded in list(db.session.identity_map.values()):
         if isinstance(loaded, Child) and loaded.user_id == user.id:
             return loaded
