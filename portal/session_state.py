@@ -16,6 +16,7 @@ from flask import g
 from flask_login import current_user
 
 from portal.models import AuthSession, Role, User
+from portal.models.case_rows import PlainChild
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +74,16 @@ def in_child_mode() -> bool:
         checked: BackgroundSignIn | None = g.get("background_sign_in")
         return bool(checked and checked.child_mode_child_id)
     return bool(auth_session.child_mode_child_id)
+
+
+def child_at_screen_is(child: PlainChild) -> None:
+    """A child screen that read its case as plain rows names its child here (issue 17): what the
+    layout asks of the child at the screen (their age band, whether they may be in a teen thread)
+    is then answered without a query, as it is from a mapped `Child` a page loaded."""
+    g.child_at_screen = child
+
+
+def child_named_at_screen() -> PlainChild | None:
+    """The child this request's page named (`child_at_screen_is`), if it did."""
+    named: PlainChild | None = g.get("child_at_screen")
+    return named

@@ -15,16 +15,21 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from portal.cases.plain import plain_case_for
-from portal.cases.queries import get_case_for
+from portal.cases.plain import plain_case_for, plain_case_of_child_user
+from portal.cases.queries import get_case_for, get_case_for_child_user
 from portal.db import bound, utcnow
 from portal.messages.queries import hours_of, primary_therapist, thread_members
 from portal.messages.services import do_open_thread
 from portal.models import Case, CaseTherapist, Child, GuardianLink, ServicePolicy, ThreadKind
 from portal.policies import actions, can
 from tests.support.browser import Browser
-from tests.support.builders import build_threads, second_household, teen_case
-from tests.support.rows import World, guardian_without_consent
+from tests.support.builders import (
+    build_ladder_scene,
+    build_threads,
+    second_household,
+    teen_case,
+)
+from tests.support.rows import PIN, World, born_years_ago, guardian_without_consent
 
 
 @contextmanager
@@ -83,6 +88,50 @@ def test_a_thread_and_its_poll_build_no_case_child_link_or_office_hours_object(
     assert "Dr. Tess One" in text  # a member, from the plain rows
     assert "Monday–Sunday" in text  # the office hours, from the policy's plain row
     assert built == []
+
+
+def test_the_childs_tracker_builds_no_case_child_or_link_object(
+    app: Flask, db_session: Session, browser: Browser, world: World
+) -> None:
+    steps = build_ladder_scene(app, db_session, world.t1, world.c1, world.case1, "goal-1")
+    browser.login("cody1", PIN)
+    with mapped_loads() as built:
+        page = browser.get("/me/ladder")
+    assert page.status_code == 200
+    assert "Step rated 2" in page.get_data(as_text=True)
+    assert f"/me/ladder/steps/{steps['step']}" in page.get_data(as_text=True)
+    assert built == []
+
+
+def test_the_tracker_in_child_mode_builds_no_case_child_or_link_object(
+    app: Flask, db_session: Session, browser: Browser, world: World
+) -> None:
+    world.case1.child.date_of_birth = born_years_ago(6)
+    world.case1.child.user_id = None
+    db_session.commit()
+    build_ladder_scene(app, db_session, world.t1, world.g1, world.case1, "goal-1")
+    browser.login("g1@family.test")
+    assert browser.post(f"/family/{world.case1.id}/child-mode").status_code == 303
+    with mapped_loads() as built:
+        page = browser.get("/me/ladder")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "My stars" in text  # the youngest's jar: the band from the plain child
+    assert built == []
+
+
+def test_a_childs_plain_case_is_the_one_the_mapped_read_finds(
+    app: Flask, db_session: Session, world: World
+) -> None:
+    teen = teen_case(db_session, world)[1]  # a third child, with a case of their own
+    people = (world.admin, world.t1, world.g1, world.c1, world.c2, teen)
+    with app.test_request_context(), bound(db_session):
+        for person in people:
+            mapped, plain = get_case_for_child_user(person), plain_case_of_child_user(person)
+            assert (plain.id if plain else None) == (mapped.id if mapped else None)
+            if person.is_child:
+                assert plain is not None and mapped is not None
+                assert plain.child.user_id == mapped.child.user_id == person.id
 
 
 def test_the_plain_case_is_found_exactly_where_the_mapped_one_is(

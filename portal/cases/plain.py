@@ -45,6 +45,18 @@ def plain_case_for(user: User, case_id: int) -> PlainCase:
     return case
 
 
+def plain_case_of_child_user(user: User) -> PlainCase | None:
+    """`get_case_for_child_user` as plain rows: the newest case the signed-in child may see, with
+    its team, in one statement built once (the child's tracker, issue 17)."""
+    values = {"user_id": user.id, "now": utcnow()}
+    rows = db.read_columns(_plain_child_user_statement(user.role), values).all()
+    if not rows:
+        return None
+    case = _assembled(rows)
+    accessed("case", case.id, case_id=case.id, child_id=case.child_id)
+    return case
+
+
 def require_plain_case(case_id: int, action: str) -> PlainCase:
     """`require_case` for a page that only reads the case and its team."""
     case = plain_case_for(current_user, case_id)
@@ -108,10 +120,23 @@ def _assembled(rows: Sequence[Any]) -> PlainCase:
 
 @cache
 def _plain_case_statement(role: Role) -> Select[*tuple[Any, ...]]:
+    """Case `case_id` among those the person may see, with its team."""
+    visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
+    return _case_and_team().where(Case.id == bindparam("case_id"), Case.id.in_(visible))
+
+
+@cache
+def _plain_child_user_statement(role: Role) -> Select[*tuple[Any, ...]]:
+    """The newest case the person may see, with its team (as `get_case_for_child_user` asks)."""
+    visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
+    newest = visible.order_by(visible.selected_columns[0].desc()).limit(1).scalar_subquery()
+    return _case_and_team().where(Case.id == newest)
+
+
+def _case_and_team() -> Select[*tuple[Any, ...]]:
     """The case, its child (and the child's sign-in), the therapist links (with each therapist's
     clinic time zone) and the guardian links with their people, joined: the two link lists
     multiply (a few rows for one case)."""
-    visible = case_ids_visible_to(role, bindparam("user_id"), bindparam("now"))
     child_user, therapist, guardian = aliased(User), aliased(User), aliased(User)
     return (
         select(
@@ -152,5 +177,4 @@ def _plain_case_statement(role: Role) -> Select[*tuple[Any, ...]]:
         .outerjoin(Clinic, Clinic.id == therapist.clinic_id)  # office hours: their time zone
         .outerjoin(GuardianLink, GuardianLink.case_id == Case.id)
         .outerjoin(guardian, guardian.id == GuardianLink.guardian_id)
-        .where(Case.id == bindparam("case_id"), Case.id.in_(visible))
     )

@@ -102,7 +102,7 @@ def _family_page(
         child_assent=next((r for r in records if r.kind is ConsentKind.CHILD_ASSENT), None),
         consent_form=form,
         titles=titles,
-        next_session=feedback.next_session(case),
+        next_session_at=feedback.next_session_start(case),
         feedback_waiting=waiting,
         needs=describe_all(needs, {tab.id: tab.first_name for tab in tabs}),
         needs_by_case={tab.id: sum(1 for n in needs if n.case_id == tab.id) for tab in tabs},

@@ -3,13 +3,16 @@ may see (the case itself comes from `get_case_for`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from portal import db
 from portal.cases.queries import get_in_case
+from portal.models import User
 from portal.models.feedback import CareAlert, SessionFeedback, TherapySession, WeeklyCheckin
 
 
@@ -53,27 +56,40 @@ def own_feedback(case_id: int, guardian_id: int) -> list[SessionFeedback]:
     )
 
 
-def answered_feedback(case_id: int, guardian_id: int, limit: int) -> list[SessionFeedback]:
-    """A guardian's own feedback that the therapist answered, newest first, at most `limit`."""
-    return list(
-        db.session.scalars(
-            _answered_statement(),
-            {"case_id": case_id, "guardian_id": guardian_id, "limit": limit},
-        )
-    )
+class AnsweredFeedback(NamedTuple):
+    """ "You said, we did" on the family page: one answered check-in as plain columns."""
+
+    comment: str
+    answer: str
+    session_starts_at: datetime
+    answered_by_name: str | None
+
+
+def answered_feedback(case_id: int, guardian_id: int, limit: int) -> list[AnsweredFeedback]:
+    """A guardian's own feedback that the therapist answered, newest first, at most `limit`, with
+    its session's start and who answered (issue 17: plain rows, not the feedback, its session
+    and the answering therapist as objects)."""
+    values = {"case_id": case_id, "guardian_id": guardian_id, "limit": limit}
+    return [AnsweredFeedback(*row) for row in db.read_columns(_answered_statement(), values)]
 
 
 @cache
-def _answered_statement() -> Select[SessionFeedback]:
+def _answered_statement() -> Select[str, str, datetime, str | None]:
     """Built once, on first use (issue 17: the family page builds it on every visit)."""
     return (
-        select(SessionFeedback)
+        select(
+            SessionFeedback.comment,
+            SessionFeedback.answer,
+            TherapySession.starts_at,
+            User.display_name,
+        )
+        .join(TherapySession, TherapySession.id == SessionFeedback.session_id)
+        .outerjoin(User, User.id == SessionFeedback.answered_by_id)
         .where(
             SessionFeedback.case_id == bindparam("case_id"),
             SessionFeedback.guardian_id == bindparam("guardian_id"),
             SessionFeedback.answer != "",
         )
-        .options(selectinload(SessionFeedback.session))
         .order_by(SessionFeedback.created_at.desc())
         .limit(bindparam("limit"))
     )

@@ -194,21 +194,30 @@ def sessions_of(case: Case) -> list[TherapySession]:
 
 def next_session(case: AnyCase) -> TherapySession | None:
     return db.session.scalars(
-        _next_session_statement(), {"case_id": case.id, "now": utcnow()}
+        _next_session_statement(TherapySession), {"case_id": case.id, "now": utcnow()}
     ).first()
 
 
+def next_session_start(case: AnyCase) -> datetime | None:
+    """When `next_session` starts, read as one column (issue 17: the family page shows no more
+    of it)."""
+    values = {"case_id": case.id, "now": utcnow()}
+    return db.read_columns(_next_session_statement(TherapySession.starts_at), values).scalar()
+
+
 @cache
-def _next_session_statement() -> Select[TherapySession]:
-    """Built once, on first use (issue 17: the family page builds it on every visit)."""
+def _next_session_statement(what: Any) -> Select[Any]:
+    """The next session (`what`: the entity, or a column of it), built once, on first use (issue
+    17: the family page builds it on every visit)."""
     return (
-        select(TherapySession)
+        select(what)
         .where(
             TherapySession.case_id == bindparam("case_id"),
             TherapySession.status == SessionStatus.SCHEDULED,
             TherapySession.starts_at > bindparam("now"),
         )
         .order_by(TherapySession.starts_at)
+        .limit(1)
     )
 
 

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal import db
 from portal.audit_trail import audited
-from portal.child.queries import require_child_case
+from portal.child.queries import require_child_case, require_plain_child_case
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.i18n import moments
@@ -32,6 +32,7 @@ from portal.ladders.queries import (
 )
 from portal.ladders.scales import POINTS, ScaleError, scale_for, to_canonical
 from portal.models import AgeBand, Case
+from portal.models.case_rows import AnyCase
 from portal.models.ladders import Completion, LadderStep
 from portal.policies import is_the_child, may, today
 from portal.security import child_mode_allowed
@@ -44,7 +45,7 @@ def _suggest_form(case: Case, formdata: object = None) -> SuggestStepForm:
 
 
 def _my_ladder(
-    case: Case, *, suggest_form: SuggestStepForm | None = None, status: int = 200
+    case: AnyCase, *, suggest_form: SuggestStepForm | None = None, status: int = 200
 ) -> Response:
     band = case.child.age_band(today())
     young = band is AgeBand.YOUNG
@@ -83,7 +84,7 @@ def _my_ladder(
 @audited("read")
 @child_mode_allowed
 def child_ladder() -> Response:
-    return _my_ladder(require_child_case("practice.log"))
+    return _my_ladder(require_plain_child_case("practice.log"))
 
 
 # --- logging a practice --------------------------------------------------------------------------

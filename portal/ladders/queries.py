@@ -20,6 +20,7 @@ from portal.cases.queries import get_in_case, reached, visible_case_ids
 from portal.labels import named_kin
 from portal.ladders.scales import tenths
 from portal.models import Case, User
+from portal.models.case_rows import AnyCase
 from portal.models.ladders import (
     CaseTally,
     Cheer,
@@ -260,7 +261,7 @@ class PracticeRow:
         return tenths(getattr(self, which))
 
 
-def may_read_private_notes(user: User, case: Case) -> bool:
+def may_read_private_notes(user: User, case: AnyCase) -> bool:
     return therapist_on(user, case) or is_the_child(user, case)
 
 
@@ -343,7 +344,7 @@ class RecentTry:
         return tenths(getattr(self, which))
 
 
-def recent_tries(user: User, case: Case, limit: int) -> list[RecentTry]:
+def recent_tries(user: User, case: AnyCase, limit: int) -> list[RecentTry]:
     """The case's newest `limit` practice entries, newest first, as `practice_log` orders them."""
     show_private = may_read_private_notes(user, case)
     tries: dict[int, RecentTry] = {}

@@ -12,8 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
+from jinja2 import Template
+from markupsafe import Markup
 
 from portal.audit_trail import audited
 from portal.child.queries import require_child_case
@@ -137,6 +140,22 @@ def jar_of_stars(balance: int, earned: int) -> dict[str, int]:
         "full_jars": (balance - 1) // JAR_SIZE if balance > 0 else 0,
         "size": JAR_SIZE,
     }
+
+
+@bp.app_template_global()
+def drawn_jar(filled: int, new: int, size: int, stars: bool, cls: str) -> Markup:
+    """The jar's drawing (templates/ladders/_jar.html's `jar_drawing`): it depends on these values
+    alone, so it is drawn once per process for each (issue 17: some 80 template steps a star,
+    on every visit to the child's screen). Kept per template object, so an edited template in
+    debug mode draws anew."""
+    template = current_app.jinja_env.get_template("ladders/_jar.html")
+    return _drawn(template, filled, new, size, stars, cls)
+
+
+@lru_cache(maxsize=512)
+def _drawn(template: Template, filled: int, new: int, size: int, stars: bool, cls: str) -> Markup:
+    drawing: Markup = template.module.jar_drawing(filled, new, size, stars, cls)  # type: ignore[attr-defined]
+    return drawing
 
 
 @bp.get("/me/ladder/well-done")

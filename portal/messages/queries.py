@@ -40,7 +40,7 @@ from portal.models import (
     User,
 )
 from portal.models.case_rows import AnyCase, Named, PlainCase
-from portal.session_state import Person
+from portal.session_state import Person, child_named_at_screen
 
 MESSAGE_PAGE = 50  # a thread page shows this many messages; "Earlier messages" pages back
 
@@ -198,14 +198,20 @@ def nav_counts(user: User) -> tuple[int, int]:
 
 
 def _may_have_a_teen_thread(user: User) -> bool:
-    """False only when the child's record is already in this request's session (every child
-    screen loads it) and their birth date is outside the teen thread's 13-17."""
+    """False only when the child's record is already in this request (every child screen loads
+    it, or names its plain row) and their birth date is outside the teen thread's 13-17."""
+    named = child_named_at_screen()
+    if named is not None and named.user_id == user.id:
+        return _teen_by_birth(named.date_of_birth)
     for loaded in list(db.session.identity_map.values()):
         if isinstance(loaded, Child) and loaded.user_id == user.id:
-            today = utcnow().date()
-            born = loaded.date_of_birth
-            return _years_before(today, 18) < born <= _years_before(today, 13)
+            return _teen_by_birth(loaded.date_of_birth)
     return True  # not loaded: the query answers
+
+
+def _teen_by_birth(born: date) -> bool:
+    today = utcnow().date()
+    return _years_before(today, 18) < born <= _years_before(today, 13)
 
 
 @cache

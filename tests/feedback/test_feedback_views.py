@@ -86,6 +86,10 @@ def test_the_loop_guardian_rates_low_therapist_sees_the_alert_and_answers_guardi
     assert (
         "You said, we did" in family and "We will start each session with your questions." in family
     )
+    # Who answered, and the session the words were about.
+    said = "<strong>Dr. Tess One:</strong> We will start each session with your questions."
+    assert said in family
+    assert re.search(r"About the session of \w+ \d+, you wrote: “", family)
 
 
 def test_a_double_submit_stores_one_answer(
