@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from portal import audit_spool, db
 from portal.db import utcnow
-from portal.models.audit import OUTCOMES, AuditLog
+from portal.models.audit import CHAINED_FIELDS, OUTCOMES, AuditLog
 
 GENESIS_HASH = "0" * 64
 # Any constant; it names "the audit sealer" among PostgreSQL advisory locks. Only the sealer
@@ -220,20 +220,6 @@ def _spool_directory(session: Session) -> Path | None:
 _SPOOL_DIRECTORIES: weakref.WeakKeyDictionary[Engine, Path | None] = weakref.WeakKeyDictionary()
 
 
-# The stored fields a row's hash covers, in canonical_row's order (not the id, not the hashes).
-CHAINED_FIELDS = (
-    "created_at",
-    "actor_id",
-    "actor_role",
-    "child_id",
-    "action",
-    "object_type",
-    "object_id",
-    "outcome",
-    "request_id",
-    "source_ip",
-    "detail",
-)
 _CONTENT_COLUMNS = (AuditLog.id, *(getattr(AuditLog, name) for name in CHAINED_FIELDS))
 _TABLE = cast(Table, AuditLog.__table__)
 # One row's insert, built once with the values bound (issue 17: building `insert().values(...)`

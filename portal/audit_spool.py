@@ -45,7 +45,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal import db
-from portal.models.audit import AuditLog, AuditSpoolMark
+from portal.models.audit import CHAINED_FIELDS, AuditLog, AuditSpoolMark
 
 # A process starts a new file after this many bytes, so a finished file can be deleted while the
 # process lives on (about 10,000 rows).
@@ -138,21 +138,7 @@ def _encode(values: dict[str, Any]) -> bytes:
     return (json.dumps(fields, separators=(",", ":"), ensure_ascii=True) + "\n").encode()
 
 
-_FIELDS = frozenset(
-    (
-        "created_at",
-        "actor_id",
-        "actor_role",
-        "child_id",
-        "action",
-        "object_type",
-        "object_id",
-        "outcome",
-        "request_id",
-        "source_ip",
-        "detail",
-    )
-)
+_FIELDS = frozenset(CHAINED_FIELDS)
 
 
 def _decode(line: bytes, name: str) -> dict[str, Any]:

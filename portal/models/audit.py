@@ -20,6 +20,22 @@ from portal.db import Base, utcnow
 
 OUTCOMES = ("success", "denied", "failure", "not_found")
 
+# The stored fields a row's hash covers, in `portal.audit.canonical_row`'s order (not the id,
+# not the hashes); also the fields of a row in the audit spool (`portal.audit_spool`).
+CHAINED_FIELDS = (
+    "created_at",
+    "actor_id",
+    "actor_role",
+    "child_id",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "request_id",
+    "source_ip",
+    "detail",
+)
+
 
 class AuditLog(Base):
     __tablename__ = "audit_log"
