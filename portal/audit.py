@@ -2,7 +2,9 @@
 
 `record(session, action=...)` inserts one row into `audit_log` inside the caller's transaction: it
 is committed with the change it describes, or rolled back with it (LG-06). The insert takes no
-lock and reads nothing, so unrelated requests never wait for each other (issue 17).
+lock and reads nothing, so unrelated requests never wait for each other (issue 17). On SQLite a
+request that only read keeps its row in a spool file instead, which the sealer moves into the
+table in its next round (`portal.audit_spool`): SQLite writes under one database-wide lock.
 
 The evidence is a hash chain that a *sealer* extends after the rows are committed: `seal(session)`
 takes the committed rows that have no `sealed_seq` yet, in id order, gives each the next
