@@ -36,7 +36,6 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -171,36 +170,58 @@ _INSERT_ROW = insert(_TABLE)  # type: ignore[arg-type]
 _MARKS = select(AuditSpoolMark.name, AuditSpoolMark.done)
 
 
-def _files(directory: Path) -> Iterator[str]:
+def _files(directory: Path) -> list[str]:
     try:
         names = os.listdir(directory)
     except FileNotFoundError:
-        return iter(())
-    return iter(sorted(n for n in names if n.endswith(_SUFFIX) and not n.startswith(".")))
+        return []
+    return sorted(n for n in names if n.endswith(_SUFFIX) and not n.startswith("."))
+
+
+def _marks(connection: Connection | Session) -> dict[str, int]:
+    return {name: done for name, done in connection.execute(_MARKS)}
+
+
+def _open(path: Path) -> int | None:
+    """A descriptor for reading a spool file; None once another sealer has deleted it."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+
+
+def _unmoved(fd: int, done: int) -> bytes:
+    """The complete lines after a file's mark (a line still being written waits its turn)."""
+    os.lseek(fd, done, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    waiting = b"".join(chunks)
+    return waiting[: waiting.rfind(b"\n") + 1]
 
 
 def move_rows(connection: Connection, directory: Path) -> int:
     """Insert every complete line not yet moved, in time order, and move each file's mark past
     it, in `connection`'s transaction (the caller commits; on SQLite it holds the write lock, so
     two sealers never read the same mark). Returns the number of rows moved."""
-    names = list(_files(directory))
+    names = _files(directory)
     if not names:
         return 0
-    marks = {name: done for name, done in connection.execute(_MARKS)}
+    marks = _marks(connection)
     rows: list[dict[str, Any]] = []
     moved: dict[str, int] = {}
     for name in names:
-        done = marks.get(name, 0)
-        try:
-            with open(directory / name, "rb") as spool:
-                spool.seek(done)
-                waiting = spool.read()
-        except FileNotFoundError:  # deleted by another sealer since the listing
+        fd = _open(directory / name)
+        if fd is None:
             continue
-        end = waiting.rfind(b"\n") + 1  # a line still being written waits for the next round
-        if end:
-            rows.extend(_decode(line, name) for line in waiting[:end].splitlines())
-            moved[name] = done + end
+        try:
+            done = marks.get(name, 0)
+            waiting = _unmoved(fd, done)
+        finally:
+            os.close(fd)
+        if waiting:
+            rows.extend(_decode(line, name) for line in waiting.splitlines())
+            moved[name] = done + len(waiting)
     if not rows:
         return 0
     rows.sort(key=lambda row: row["created_at"])
@@ -221,23 +242,21 @@ def tidy(session: Session, directory: Path) -> None:
     moved again). Commits `session`'s work (the sealer's own session, after its round)."""
     if not directory.is_dir():
         return
-    names = list(_files(directory))
+    names = _files(directory)
     with db.reading_only():  # only reads: no write lock unless there are marks to delete
-        marks = {name: done for name, done in session.execute(_MARKS)}
+        marks = _marks(session)
     session.commit()  # commit point: the sealer's tidying (ends the read)
     for name in names:
         path = directory / name
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        fd = _open(path)
+        if fd is None:
             continue
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # its process still writes to it
-            os.lseek(fd, marks.get(name, 0), os.SEEK_SET)
-            if b"\n" in _read_all(fd):
+            if _unmoved(fd, marks.get(name, 0)):
                 continue  # rows not moved yet: the next round moves them first
             os.unlink(path)
         finally:
@@ -249,26 +268,18 @@ def tidy(session: Session, directory: Path) -> None:
         session.commit()  # commit point: the sealer's tidying (the marks of deleted files)
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def overdue_files(connection: Connection, directory: Path, older_than: float) -> list[str]:
     """Spool files unchanged since `older_than` (a `time.time()`) that still hold complete lines
     not moved into the trail: rows nothing has sealed (`audit-verify`)."""
-    marks = {name: done for name, done in connection.execute(_MARKS)}
+    marks = _marks(connection)
     late = []
     for name in _files(directory):
-        try:
-            with open(directory / name, "rb") as spool:
-                if os.fstat(spool.fileno()).st_mtime >= older_than:
-                    continue
-                spool.seek(marks.get(name, 0))
-                if b"\n" in spool.read():
-                    late.append(name)
-        except FileNotFoundError:
+        fd = _open(directory / name)
+        if fd is None:
             continue
+        try:
+            if os.fstat(fd).st_mtime < older_than and _unmoved(fd, marks.get(name, 0)):
+                late.append(name)
+        finally:
+            os.close(fd)
     return late
