@@ -7,6 +7,10 @@ writers, so every connection turns foreign keys and WAL on and every transaction
 starts IMMEDIATE. A GET/HEAD request only reads (issue 9): its transactions start deferred, so page
 views read side by side under WAL instead of queueing for the one write lock. The rare GET that
 writes (the sign-in check touching `last_active_at`) calls `will_write()` first.
+
+On PostgreSQL a request that wrote nothing ends its transaction with COMMIT, not with the
+ROLLBACK of the session's close (issue 17): at a ROLLBACK psycopg forgets every statement it
+prepared on the connection. `_commit_if_only_read` says when, and why it cannot commit a write.
 """
 
 from __future__ import annotations
