@@ -194,12 +194,14 @@ def read_without_transaction() -> None:
 # through SQLAlchemy) counts as written.
 _ONLY_READS = "rapport_only_reads"
 _READ_START = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
-_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|set_config|pg_notify)\b", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=2048)
 def _plain_read(statement: str) -> bool:
-    """A SELECT, or a WITH .. SELECT, that names no writing verb (a `FOR UPDATE` counts as one).
+    """A SELECT, or a WITH .. SELECT, that names no writing verb (a `FOR UPDATE` counts as one)
+    and calls neither of the two functions whose effect a COMMIT keeps and no transaction id
+    shows: `set_config` (a setting for the rest of the connection's life) and `pg_notify`.
     Kept per statement text: SQLAlchemy hands over the same string each time a statement runs."""
     return bool(_READ_START.match(statement)) and not _WRITE_WORD.search(statement)
 

@@ -67,10 +67,14 @@ def _add_views(app: Flask) -> None:
         # A SELECT, as far as the statement's text shows: only PostgreSQL knows it wrote.
         return str(db.session.execute(text("SELECT read_commit_mark('function')")).scalar_one())
 
-    @app.get("/_test/change-a-setting")
+    @app.get("/_test/change-a-setting/<how>")
     @public
-    def change_a_setting() -> str:
-        db.session.execute(text("SET statement_timeout = '4321ms'"))  # not LOCAL: until ROLLBACK
+    def change_a_setting(how: str) -> str:
+        # Not LOCAL: the setting lasts until a ROLLBACK undoes it, or for the connection's life.
+        if how == "set":
+            db.session.execute(text("SET statement_timeout = '4321ms'"))
+        else:  # a SELECT, by its first word
+            db.session.execute(text("SELECT set_config('statement_timeout', '4321ms', false)"))
         return "set"
 
 
@@ -150,11 +154,14 @@ def test_a_write_made_by_a_function_is_rolled_back(marks_app: tuple[Flask, Engin
     assert _marks(engine) == []
 
 
-def test_a_setting_a_request_changed_does_not_outlive_it(marks_app: tuple[Flask, Engine]) -> None:
+@pytest.mark.parametrize("how", ["set", "set_config"])
+def test_a_setting_a_request_changed_does_not_outlive_it(
+    marks_app: tuple[Flask, Engine], how: str
+) -> None:
     app, engine = marks_app
     _on_postgresql(engine)
     engine.dispose()  # one connection in the pool: the request's, then the check's
-    assert app.test_client().get("/_test/change-a-setting").status_code == 200
+    assert app.test_client().get(f"/_test/change-a-setting/{how}").status_code == 200
     with engine.connect() as connection:
         timeout = connection.execute(text("SHOW statement_timeout")).scalar_one()
     assert timeout != "4321ms"
