@@ -7,18 +7,24 @@ writers, so every connection turns foreign keys and WAL on and every transaction
 starts IMMEDIATE. A GET/HEAD request only reads (issue 9): its transactions start deferred, so page
 views read side by side under WAL instead of queueing for the one write lock. The rare GET that
 writes (the sign-in check touching `last_active_at`) calls `will_write()` first.
+
+On PostgreSQL a request that wrote nothing ends its transaction with COMMIT, not with the
+ROLLBACK of the session's close (issue 17): at a ROLLBACK psycopg forgets every statement it
+prepared on the connection. `_commit_if_only_read` says when, and why it cannot commit a write.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVarTuple, overload
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import DateTime, Engine, Enum, MetaData, String, create_engine, event, literal
 from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
@@ -183,6 +189,87 @@ def read_without_transaction() -> None:
         db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+# Connection.info key (PostgreSQL): every statement of the transaction open on this connection was
+# a plain read. Set by its begin, unset by anything else; missing (a connection that has not begun
+# through SQLAlchemy) counts as written.
+_ONLY_READS = "rapport_only_reads"
+_READ_START = re.compile(r"\s*(SELECT|WITH)\b", re.IGNORECASE)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|set_config|pg_notify)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=2048)
+def _plain_read(statement: str) -> bool:
+    """A SELECT, or a WITH .. SELECT, that names no writing verb (a `FOR UPDATE` counts as one)
+    and calls neither of the two functions whose effect a COMMIT keeps and no transaction id
+    shows: `set_config` (a setting for the rest of the connection's life) and `pg_notify`.
+    Kept per statement text: SQLAlchemy hands over the same string each time a statement runs."""
+    return bool(_READ_START.match(statement)) and not _WRITE_WORD.search(statement)
+
+
+# Ends a transaction that has no transaction id with COMMIT, in one round trip: PostgreSQL gives
+# a transaction an id when it first writes anything (a row, a row lock of SELECT .. FOR UPDATE,
+# DDL, a write done by a function or a trigger), and runs the statements of one simple-protocol
+# message in order until one fails. If the transaction wrote, the division by zero fails it and
+# the COMMIT after it is never run; the session's close then rolls it back.
+_COMMIT_IF_NOTHING_WRITTEN = "SELECT 1 / (pg_current_xact_id_if_assigned() IS NULL)::int; COMMIT"
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.info[_ONLY_READS] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(connection: Connection, _c: Any, statement: str, *_args: Any) -> None:
+        if not _plain_read(statement):
+            connection.info[_ONLY_READS] = False
+
+
+def _commit_if_only_read(db_session: Session) -> None:
+    """A request that wrote nothing ends its PostgreSQL transaction with COMMIT, not with the
+    ROLLBACK of the session's close (issue 17). At every ROLLBACK psycopg forgets the statements it
+    prepared on the connection, and how often it saw each (it prepares one the sixth time), so a
+    page whose transaction rolled back was parsed and planned anew on every visit; the pool's
+    reset after a COMMIT sends nothing (psycopg rolls back only a connection in a transaction).
+
+    Nothing is committed unless all of these hold, each on its own enough to keep a write out:
+    the caller saw the request end without an exception and below 400; nothing is pending in the
+    session (an object added, changed or deleted and not flushed); no savepoint is open; every
+    statement of the transaction was a plain read (`_plain_read`: a SET, an INSERT, a DO, a CTE
+    that writes, a SELECT .. FOR UPDATE all count as written); and PostgreSQL gave the
+    transaction no id, which it does for any write, however it was made
+    (`_COMMIT_IF_NOTHING_WRITTEN`). Only for a session of the engine's own connections: a test's
+    session on a connection in a transaction is left alone. SQLite keeps its statements across a
+    ROLLBACK, so its reads end as before."""
+    engine = db_session.bind
+    if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+        return
+    transaction = db_session.get_transaction()
+    if transaction is None or db_session.in_nested_transaction():
+        return
+    if db_session.new or db_session.dirty or db_session.deleted:
+        return
+    connections = transaction.connections
+    if len(connections) != 1:
+        return
+    (connection,) = connections
+    if connection.info.get(_ONLY_READS) is not True:
+        return
+    from psycopg.pq import TransactionStatus
+
+    driver_connection = connection.connection.driver_connection
+    if driver_connection is None or driver_connection.info.transaction_status != (
+        TransactionStatus.INTRANS
+    ):
+        return  # autocommit, nothing sent yet, or a failed statement
+    try:
+        with driver_connection.cursor() as cursor:
+            # commit point: a request that wrote nothing ends its read transaction
+            cursor.execute(_COMMIT_IF_NOTHING_WRITTEN, prepare=False)
+    except engine.dialect.loaded_dbapi.Error:
+        return  # it wrote: the session's close rolls it back, as before
+
+
 def build_engine(url: str, **options: Any) -> Engine:
     # A database error's message must not carry the row it was writing (a message body, a
     # password hash) into the error log (LG-03).
@@ -196,13 +283,16 @@ def build_engine(url: str, **options: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 5},
         **options,
     )
+    if parsed.get_backend_name() == "postgresql":
+        _configure_postgresql(engine)
+    return engine
 
 
 class AppDatabase:
@@ -239,6 +329,7 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         app.extensions["rapport_db"] = AppDatabase(build_engine(app.config["DATABASE_URL"]))
+        app.after_request(_note_answer)
         app.teardown_appcontext(_close_session)
 
     @staticmethod
@@ -254,9 +345,23 @@ class Database:
         return self.for_app(current_app).engine
 
 
-def _close_session(_exc: BaseException | None) -> None:
+# `g` key: the request's answer was below 400 (set after the request, read at its teardown).
+_ANSWERED_OK = "db_answered_ok"
+
+
+def _note_answer(response: Response) -> Response:
+    setattr(g, _ANSWERED_OK, response.status_code < 400)
+    return response
+
+
+def _close_session(exc: BaseException | None) -> None:
+    """The end of a request's session: its transaction rolls back, unless the request ended well
+    and wrote nothing, when PostgreSQL's ends with COMMIT (`_commit_if_only_read`)."""
+    answered_ok = g.pop(_ANSWERED_OK, False)
     db_session: Session | None = g.pop("db_session", None)
     if db_session is not None:
+        if exc is None and answered_ok:
+            _commit_if_only_read(db_session)
         db_session.close()
 
 

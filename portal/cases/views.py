@@ -51,12 +51,6 @@ def caseload() -> Response:
         filters=worklist.translated(worklist.FILTERS),
         sorts=worklist.translated(worklist.SORTS),
     )
-    # The caseload writes no audit row (it opens no child's record), so nothing committed its read
-    # transaction and the session's close rolled it back. psycopg forgets what it prepared, and
-    # how often it saw each statement, at every ROLLBACK: none of this page's statements was ever
-    # prepared, and PostgreSQL planned each anew on every visit (issue 17: ~2.4 of the page's
-    # ~4.3 ms of database CPU). Ending the read with COMMIT changes nothing in the data.
-    db.session.commit()  # commit point: the page's read transaction (it wrote nothing)
     return page
 
 
