@@ -28,6 +28,7 @@ from portal import db
 from portal.db import utcnow
 from portal.extensions import htmx, login_manager
 from portal.models import AuthSession, Role, User
+from portal.session_cookie import RememberingSerializer
 from portal.session_state import (
     BackgroundSignIn,
     Person,
@@ -431,8 +432,24 @@ class _SessionCookies(SecureCookieSessionInterface):
         key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
         signing = self._signing
         if signing is None or signing[0] != key:
-            signing = self._signing = (key, super().get_signing_serializer(app))
+            signing = self._signing = (key, self._serializer(app))
         return signing[1]
+
+    def _serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's own serializer (its keys, salt, JSON and signer), as the kind that keeps each
+        payload it wrote or read (`portal/session_cookie.py`): the cookie's bytes are the same."""
+        made = super().get_signing_serializer(app)
+        if made is None:
+            return None
+        return RememberingSerializer(
+            made.secret_keys,
+            salt=made.salt,
+            serializer=made.serializer,
+            serializer_kwargs=made.serializer_kwargs,
+            signer=made.signer,
+            signer_kwargs=made.signer_kwargs,
+            fallback_signers=made.fallback_signers,
+        )
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if not session.modified and _view_flag("is_background"):
