@@ -11,10 +11,12 @@ reads plain columns (`security._background_sign_in`, issue 17) and records what 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import g
 from flask_login import current_user
 
+from portal import db
 from portal.models import AuthSession, Role, User
 from portal.models.case_rows import PlainChild
 
@@ -42,10 +44,39 @@ def background_sign_in() -> BackgroundSignIn | None:
     return checked if checked is not None and "_login_user" not in g else None
 
 
+@dataclass(frozen=True, slots=True)
+class SignInFacts:
+    """What a page's sign-in check read of its session row (`security._load_user`), when it
+    admitted it: what a page asks of the sign-in without changing it, so that its `AuthSession`
+    is loaded only by a view that changes the session."""
+
+    session_id: int
+    child_mode_child_id: int | None
+    password_at: datetime | None
+
+
 def current_auth_session() -> AuthSession | None:
-    _ = current_user.is_authenticated  # makes Flask-Login run the loader, which sets it
+    """This request's sign-in session, as a mapped object a view may change (start or leave child
+    mode, note a typed password, sign out). The sign-in check read its row as plain columns
+    (`SignInFacts`); the object is loaded by its id on the first call, in the request's own
+    transaction, and kept for the request."""
+    _ = current_user.is_authenticated  # makes Flask-Login run the loader, which sets the facts
     auth_session: AuthSession | None = g.get("auth_session")
+    if auth_session is None:
+        facts: SignInFacts | None = g.get("sign_in_facts")
+        if facts is not None:
+            auth_session = g.auth_session = db.session.get(AuthSession, facts.session_id)
     return auth_session
+
+
+def password_typed_at() -> datetime | None:
+    """When the password was last typed in this sign-in (AU-05), without loading the session."""
+    _ = current_user.is_authenticated
+    auth_session: AuthSession | None = g.get("auth_session")
+    if auth_session is not None:
+        return auth_session.password_at
+    facts: SignInFacts | None = g.get("sign_in_facts")
+    return facts.password_at if facts is not None else None
 
 
 def signed_in() -> bool:
@@ -69,11 +100,21 @@ def signed_in_person() -> User | Person:
 def in_child_mode() -> bool:
     """Asked after the sign-in gate loaded the session (it never loads it itself, so an error
     page with the database away asks nothing of it)."""
+    return bool(child_mode_child_id())
+
+
+def child_mode_child_id() -> int | None:
+    """The child a guardian handed the device to, if any, as this request's sign-in holds it: the
+    `AuthSession` when the request loaded it (a view may have just started or left child mode),
+    else what the sign-in check read. Reads only what the check left; never queries."""
     auth_session: AuthSession | None = g.get("auth_session")
-    if auth_session is None:
-        checked: BackgroundSignIn | None = g.get("background_sign_in")
-        return bool(checked and checked.child_mode_child_id)
-    return bool(auth_session.child_mode_child_id)
+    if auth_session is not None:
+        return auth_session.child_mode_child_id
+    facts: SignInFacts | None = g.get("sign_in_facts")
+    if facts is not None:
+        return facts.child_mode_child_id
+    checked: BackgroundSignIn | None = g.get("background_sign_in")
+    return checked.child_mode_child_id if checked is not None else None
 
 
 def child_at_screen_is(child: PlainChild) -> None:

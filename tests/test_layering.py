@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "portal.passwords",
             "portal.i18n",
             "portal.stored_words",
+            "portal.session_cookie",
         ),
     ),
     ("models and consent texts", ("portal.models", "portal.consent_documents")),

@@ -18,23 +18,25 @@ from portal.db import utcnow
 from portal.models import Case, Role, User
 from portal.models.case_rows import AnyCase, PlainCase
 from portal.policies import child_data_allowed, require
-from portal.session_state import child_at_screen_is, current_auth_session
+from portal.session_state import child_at_screen_is, child_mode_child_id, current_auth_session
 
 C = TypeVar("C", bound=AnyCase)
 
 
 def _child_mode_case_id(user: User) -> int | None:
     """The case of the child a guardian handed the device to (None outside child mode)."""
-    auth_session = current_auth_session()
-    if auth_session is None or auth_session.child_mode_child_id is None:
+    child_id = child_mode_child_id()
+    if child_id is None:
         return None
     values = {
-        "child_id": auth_session.child_mode_child_id,
+        "child_id": child_id,
         "user_id": user.id,
         "now": utcnow(),
     }
     case_id = db.session.scalars(_child_mode_statement(user.role), values).first()
     if case_id is None:  # the guardian's link ended while in child mode
+        auth_session = current_auth_session()
+        assert auth_session is not None
         auth_session.child_mode_child_id = None
         db.session.commit()  # commit point: child mode ends with the link, before the 404
         abort(404)

@@ -20,7 +20,7 @@ from flask_login import current_user
 from portal.audit_trail import audited
 from portal.ladders import bp
 from portal.security import public
-from portal.session_state import current_auth_session
+from portal.session_state import child_mode_child_id
 
 SERVICE_WORKER = Path(__file__).resolve().parents[2] / "static" / "js" / "sw.js"
 VIEWER_HEADER = "X-Rapport-Viewer"
@@ -33,8 +33,7 @@ def viewer_tag() -> str:
     if not user.is_authenticated:
         return ""
     if "viewer_tag" not in g:
-        auth_session = current_auth_session()
-        child = auth_session.child_mode_child_id if auth_session else None
+        child = child_mode_child_id()
         key = str(current_app.config["SECRET_KEY"]).encode()
         g.viewer_tag = hmac.new(
             key, f"viewer:{user.id}:{child or ''}".encode(), hashlib.sha256

@@ -19,7 +19,7 @@ from portal.labels import kin, label, named_kin
 from portal.models import AgeBand, Child, User
 from portal.models.case_rows import PlainChild
 from portal.policies import can, today
-from portal.session_state import child_named_at_screen, current_auth_session, in_child_mode
+from portal.session_state import child_mode_child_id, child_named_at_screen, in_child_mode
 from portal.web.links import TemplateLinks
 
 
@@ -27,8 +27,7 @@ def _child_at_screen() -> Child | PlainChild | None:
     """The child at the screen: as the page named it (`session_state.child_at_screen_is`), or from
     the session's identity map when the page loaded it already (every child screen does one or
     the other), so asking costs no query there."""
-    auth_session = current_auth_session()
-    child_id = auth_session.child_mode_child_id if auth_session else None
+    child_id = child_mode_child_id()
     user: User = current_user._get_current_object()
     named = child_named_at_screen()
     if child_id is not None:
