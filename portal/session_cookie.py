@@ -25,13 +25,15 @@ _PLAIN = (str, int, bool)  # bool is an int, listed for the reader
 _REMEMBERED = 4096
 
 
-def _plain_key(obj: Any) -> tuple[tuple[str, Any], ...] | None:
-    """The session's items, when every key is a str and every value a plain str/int/bool."""
+def _plain_key(obj: Any) -> tuple[tuple[str, type, Any], ...] | None:
+    """The session's items with each value's type, when every key is a str and every value a
+    plain str/int/bool. The type is part of the key because `True == 1` (and they hash alike):
+    without it a session holding `1` would be given the payload written for `True`."""
     if type(obj) is not dict:
         return None
-    items = tuple(obj.items())
-    for name, value in items:
-        if type(name) is not str or type(value) not in _PLAIN:
+    items = tuple((name, type(value), value) for name, value in obj.items())
+    for name, kind, _value in items:
+        if type(name) is not str or kind not in _PLAIN:
             return None
     return items
 
@@ -42,7 +44,7 @@ class RememberingSerializer(URLSafeTimedSerializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._dumped: dict[tuple[tuple[str, Any], ...], bytes] = {}
+        self._dumped: dict[tuple[tuple[str, type, Any], ...], bytes] = {}
         self._loaded: dict[bytes, dict[str, Any]] = {}
 
     def dump_payload(self, obj: Any) -> bytes:

@@ -54,3 +54,15 @@ def test_a_changed_session_gets_a_new_cookie_and_a_forged_one_is_refused(app: Fl
     forged = ".".join([payload_after, stamp, signature])
     with pytest.raises(BadSignature):
         ours.loads(forged)
+
+
+def test_a_true_and_a_one_are_kept_apart(app: Flask) -> None:
+    # True == 1 and both hash alike: the kept payload of one must not be handed to the other.
+    ours = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    flasks = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert flasks is not None
+    as_true = ours.loads(ours.dumps({"_fresh": True}))
+    as_one = ours.loads(ours.dumps({"_fresh": 1}))
+    assert as_true["_fresh"] is True
+    assert as_one["_fresh"] == 1 and as_one["_fresh"] is not True
+    assert ours.dumps({"_fresh": 1}).split(".")[0] == flasks.dumps({"_fresh": 1}).split(".")[0]
