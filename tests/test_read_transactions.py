@@ -151,3 +151,44 @@ def test_a_page_view_writes_its_audit_row_on_the_connection_it_read_on(
     assert sent[insert + 1 :] == []
     with database.for_app(app).sessionmaker() as session:
         assert session.scalar(select(func.count(AuditLog.id))) == rows_before + 1
+
+
+def test_a_page_view_that_ends_child_mode_writes_under_the_write_lock(
+    live_app: tuple[Flask, World, int],
+) -> None:
+    """D7: the child's screen, in child mode, finds the guardian's link ended and ends child mode
+    before its 404. That page view read in a deferred transaction; its write must start one that
+    holds the lock from its BEGIN (an upgraded reader can fail at once under load)."""
+    from datetime import timedelta
+
+    from portal.db import utcnow
+    from portal.models import AuthSession, GuardianLink
+
+    app, world, _thread_id = live_app
+    engine = database.for_app(app).engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking only")
+    browser = Browser(app.test_client())
+    browser.login("g1@family.test")
+    assert browser.post(f"/family/{world.case1.id}/child-mode").status_code == 303
+    with database.for_app(app).sessionmaker() as session:
+        session.get_one(GuardianLink, world.link1.id).valid_to = utcnow() - timedelta(seconds=1)
+        session.commit()
+    sent: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text_: str, *_args: Any) -> None:
+        sent.append(" ".join(text_.split()[:2]).upper())
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        assert browser.get("/me").status_code == 404
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    update = sent.index("UPDATE AUTH_SESSIONS")
+    begins = [s for s in sent[:update] if s.startswith("BEGIN")]
+    assert begins[-1] == "BEGIN IMMEDIATE"
+    with database.for_app(app).sessionmaker() as session:
+        modes = session.scalars(
+            select(AuthSession.child_mode_child_id).where(AuthSession.user_id == world.g1.id)
+        ).all()
+        assert set(modes) == {None}

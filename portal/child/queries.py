@@ -35,6 +35,7 @@ def _child_mode_case_id(user: User) -> int | None:
     }
     case_id = db.session.scalars(_child_mode_statement(user.role), values).first()
     if case_id is None:  # the guardian's link ended while in child mode
+        db.will_write()  # a page view's deferred read must not turn into a write (D7)
         auth_session = current_auth_session()
         assert auth_session is not None
         auth_session.child_mode_child_id = None
