@@ -35,6 +35,7 @@ def _child_mode_case_id(user: User) -> int | None:
     }
     case_id = db.session.scalars(_child_mode_statement(user.role), values).first()
     if case_id is None:  # the guardian's link ended while in child mode
+        db.will_write()
         auth_session.child_mode_child_id = None
         db.session.commit()  # commit point: child mode ends with the link, before the 404
         abort(404)
