@@ -8,6 +8,10 @@ data set (make bench runs it itself); DATABASE_URL and BENCH_SCALE as for make b
 INPROCESS_TRIES (default 30) and INPROCESS_PAGES ("poll,anchor": only the pages whose names contain
 one of these words) make it usable under `valgrind --tool=callgrind`, which counts instructions
 whatever the machine's load: run it with two numbers of tries and divide the difference.
+
+Logging a practice (the POST of bench.run's key pages) is measured only when INPROCESS_PAGES names
+it ("practice"): each try stores a practice in the focus child's history, which the other pages
+read, so it is never part of a run that measures them.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ import re
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.dataset import TOTP_SECRET
 from bench.report import table
-from bench.run import DATA, PASSWORD, PIN, _database_url
+from bench.run import DATA, PASSWORD, PIN, PRACTICE, _database_url
 
 TRANSACTION_CONTROL = re.compile(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT)", re.I)
 
@@ -107,6 +112,8 @@ def measure(scale: float, tries: int, wanted: list[str]) -> dict[str, dict[str, 
             204,
         ),
     }
+    if any(w in "log a practice" for w in wanted):
+        pages["log a practice"] = (_practice_post(app, child, focus["step_id"]), 303)
     if wanted:
         pages = {k: v for k, v in pages.items() if any(w in k for w in wanted)}
 
@@ -132,6 +139,25 @@ def measure(scale: float, tries: int, wanted: list[str]) -> dict[str, dict[str, 
         wall, cpu = _fastest(call, tries)
         results[name] = {"ms": round(wall, 2), "cpu_ms": round(cpu, 2), "sql": len(statements)}
     return results
+
+
+def _practice_post(app: Any, child: Any, step_id: int) -> Callable[[], Any]:
+    """The child logs a practice as bench.run's POST does: a new idempotency key each time (the
+    same key twice is answered from the first attempt, RL-02), and always the same cookie, as wrk
+    sends it (a client that kept the cookies it is given would carry one more "Saved!" message
+    in its session with each try, and each try would cost more than the one before)."""
+    page = child.get(f"/me/ladder/steps/{step_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    fields = {"csrf_token": token.group(1), **PRACTICE}
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = {"Cookie": f"{name}={child.get_cookie(name).value}"}
+    poster = app.test_client(use_cookies=False)
+    return lambda: poster.post(
+        f"/me/ladder/steps/{step_id}",
+        data={**fields, "idempotency_key": uuid.uuid4().hex},
+        headers=cookie,
+    )
 
 
 def main() -> None:

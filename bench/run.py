@@ -333,6 +333,17 @@ def wrk(ports: list[int], page: Page, connections: int, seconds: int, run: int) 
     }
 
 
+# The practice the child logs, over and over (bench.inprocess sends the same).
+PRACTICE = {
+    "when": "now",
+    "fear_before": "6",
+    "fear_peak": "4",
+    "fear_after": "2",
+    "completion": "full",
+    "coach": "",
+}
+
+
 def key_pages(port: int, focus: dict[str, Any]) -> list[Page]:
     child = sign_in(port, focus["child_username"])
     guardian = sign_in(port, focus["guardian_email"])
@@ -343,17 +354,7 @@ def key_pages(port: int, focus: dict[str, Any]) -> list[Page]:
     poll = re.search(r'hx-get="(/messages/\d+/updates\?v=\d+)"', thread)
     if not poll:
         raise RuntimeError("the thread page has no poll address")
-    practice = urllib.parse.urlencode(
-        {
-            "csrf_token": child.csrf,
-            "when": "now",
-            "fear_before": "6",
-            "fear_peak": "4",
-            "fear_after": "2",
-            "completion": "full",
-            "coach": "",
-        }
-    )
+    practice = urllib.parse.urlencode({"csrf_token": child.csrf, **PRACTICE})
     return [
         Page("child's tracker", "/me/ladder", child.cookie),
         Page(

@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.ops import cli
     from portal.security import init_security
     from portal.web.errors import init_errors
+    from portal.web.reads_first import init_reads_first
     from portal.web.requests import PortalRequest
     from portal.web.static_files import init_static_files
     from portal.web.templating import init_templating
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_migrations(app, database, directory=str(app.root_path + "/../migrations"))
     init_security(app)
     init_errors(app)
+    init_reads_first(app)
     init_audit_trail(app)
     init_templating(app, htmx_file=HTMX_FILE)
     init_static_files(app)

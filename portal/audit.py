@@ -183,12 +183,12 @@ def append_row(session: Session, values: dict[str, Any]) -> None:
     """Insert the row unsealed: one statement, no lock, whatever the table's size. The sealer
     chains it once its transaction has committed. A request that only read keeps its row in the
     audit spool instead, on SQLite (`portal.audit_spool`)."""
-    if db.read_only_request():
-        if _spooled(session, values):
-            return
-        # A GET read in a deferred transaction; end it so this row is written in one that holds
-        # SQLite's write lock from its start (D7), never an upgrade that can fail under load.
-        db.will_write()
+    if db.read_only_request() and _spooled(session, values):
+        return
+    # A GET, or a reads-first POST (portal.web.reads_first), read in a deferred transaction; end
+    # it so this row is written in one that holds SQLite's write lock from its start (D7), never
+    # an upgrade that can fail under load. Anything else holds the lock already: no-op.
+    db.will_write()
     # Through the connection, after the flush `session.execute` would do (the change this row
     # describes goes first): the insert needs none of the session's ORM work (issue 17).
     db.flushed_connection(session).execute(_INSERT_ROW, values)

@@ -247,6 +247,10 @@ def _after_request(response: Response) -> Response:
     declared = _declared()
     if declared is None or not signed_in():
         return response
+    # The answer is decided: a reads-first request (portal.web.reads_first) that has not written
+    # takes the write lock for its row, without reading again what it decided on.
+    if request.method not in SAFE_METHODS:
+        db.will_write(recheck=False)
     if status in (403, 404):
         _record_denial(declared, status)
         return response

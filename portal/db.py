@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVarTuple, overload
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask.globals import _cv_app
 from sqlalchemy import DateTime, Engine, Enum, MetaData, String, create_engine, event, literal
 from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
@@ -103,12 +103,26 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        write_lock = not read_only_request()
+        # A reads-first request that ended without writing left its reads on the connection.
+        connection.info.pop(_READS, None)
+        reads_first = _reads_first_request()
+        write_lock = not reads_first and not read_only_request()
         if write_lock:
             _begin_immediate(connection)
         else:
             connection.exec_driver_sql("BEGIN")
         connection.info[_WRITE_LOCK] = write_lock
+        if reads_first:
+            connection.info[_READS] = []
+            g.db_reads_first_before = frozenset(vars(g))
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_statement(connection: Any, _c: Any, statement: str, parameters: Any, *_a: Any) -> None:
+        reads = connection.info.get(_READS)
+        if reads is not None:
+            if not statement.lstrip()[:6].upper() == "SELECT":
+                raise RuntimeError("a reads-first request wrote before will_write()")
+            reads.append((statement, tuple(parameters)))
 
 
 def _begin_immediate(connection: Connection) -> None:
@@ -118,6 +132,23 @@ def _begin_immediate(connection: Connection) -> None:
 
 # Connection.info key (SQLite): the transaction open on this connection began IMMEDIATE.
 _WRITE_LOCK = "rapport_write_lock"
+# Connection.info key (SQLite): the statements a reads-first request read with, in its deferred
+# transaction, before it took the write lock (`reads_first`).
+_READS = "rapport_reads"
+
+
+class ReadsChanged(Exception):
+    """A reads-first request's reads gave other rows once it held the write lock: what it decided
+    on them must be decided again (`portal.web.reads_first`)."""
+
+
+def _reads_first_request() -> bool:
+    """A request to a view declared `reads_first` (portal.web.reads_first) that has not yet
+    announced its write."""
+    if not has_request_context() or g.get("db_will_write"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "reads_first", False))
 
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -144,7 +175,7 @@ def read_only_request() -> bool:
     return has_request_context() and request.method in _READ_METHODS and not g.get("db_will_write")
 
 
-def will_write() -> None:
+def will_write(*, recheck: bool = True) -> None:
     """A GET request is about to write: on SQLite, end its read transaction, so the write runs
     in one that starts IMMEDIATE (a deferred reader that then writes could fail at once under
     load, D7). Any other request is IMMEDIATE already, and nothing of it is committed here.
@@ -156,7 +187,12 @@ def will_write() -> None:
     inside the session's transaction (issue 17: not the session's commit, its connection handed
     back to the pool and a second check-out for the write, on every audited page view). What
     the database sees is as before: the read transaction commits (anything pending flushed into
-    it first, as the session's commit did) and the write starts holding the lock."""
+    it first, as the session's commit did) and the write starts holding the lock.
+
+    A POST to a view declared `reads_first` (portal.web.reads_first) read in a deferred
+    transaction as well: it takes the lock the same way and reads again what it read
+    (`_lock_after_reads`). `recheck=False` only once its answer is decided and all that is left
+    to write is the audit row saying so (the audit trail's after-request hook)."""
     if read_only_request():
         g.db_will_write = True
         db_session = get_session()
@@ -168,6 +204,55 @@ def will_write() -> None:
                 connection.exec_driver_sql("COMMIT")
                 _begin_immediate(connection)
                 connection.info[_WRITE_LOCK] = True
+    elif _reads_first_request():
+        g.db_will_write = True
+        db_session = get_session()
+        if _dialect_of(db_session) == "sqlite" and db_session.in_transaction():
+            connection = db_session.connection()
+            if not connection.info.get(_WRITE_LOCK):  # a test's connection holds it from before
+                _lock_after_reads(connection, recheck=recheck)
+
+
+def _lock_after_reads(connection: Connection, *, recheck: bool) -> None:
+    """A reads-first request (SQLite) is about to write: take the write lock, then read again
+    every statement it read with, and raise `ReadsChanged` unless each gives the rows it gave
+    in the deferred transaction.
+
+    Why that keeps the request as isolated as one that held the lock from its first statement:
+    its decision (signed in? whose case? may they? which step, in what state?) is a function of
+    the rows those statements returned, of the request and of the clock. The statements are
+    read again, whole and with the same parameters, once in the read transaction's snapshot
+    (what the request saw) and once under the lock, before anything is written (the latest
+    committed state, which no other writer can change until this transaction ends). Equal rows
+    mean the request would have decided the same under the lock, so nothing it writes rests on
+    a stale read; a row changed, added or removed since (a sign-out, a withdrawn consent, a
+    retired step, another practice that moved the step) means it decides again, under the lock.
+    What it read in the deferred transaction may be stale by up to its length (a few
+    milliseconds); only its decision waits on that, never a write. An answer already decided
+    (a refusal, a form sent back) writes only its audit row, unchecked (`recheck=False`): that
+    row records what was answered, on reads at most that old, and nothing else rests on them.
+    Every statement passes `before_cursor_execute`, so no read of the request escapes the
+    comparison (lazy loads included), and a write before this point is refused there."""
+    reads = connection.info.pop(_READS, None) or []
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+
+    def rows_now() -> list[list[Any]]:
+        cursor = dbapi_connection.cursor()
+        try:
+            return [
+                cursor.execute(statement, parameters).fetchall() for statement, parameters in reads
+            ]
+        finally:
+            cursor.close()
+
+    seen = rows_now() if recheck else None
+    # commit point: a reads-first request ends its read transaction to take the write lock
+    connection.exec_driver_sql("COMMIT")
+    _begin_immediate(connection)
+    connection.info[_WRITE_LOCK] = True
+    if recheck and rows_now() != seen:
+        raise ReadsChanged
 
 
 def _dialect_of(db_session: Session) -> str:

@@ -38,6 +38,7 @@ from portal.policies import is_the_child, may, today
 from portal.security import child_mode_allowed
 from portal.session_state import in_child_mode
 from portal.web.htmx import render, see_other
+from portal.web.reads_first import reads_first
 
 
 def _suggest_form(case: Case, formdata: object = None) -> SuggestStepForm:
@@ -200,7 +201,12 @@ def _practice_input(form: PracticeForm, case: Case) -> services.PracticeInput | 
 @bp.post("/me/ladder/steps/<int:step_id>")
 @audited("create", ladder_step="step_id")
 @child_mode_allowed
+@reads_first
 def log_practice(step_id: int) -> Response:
+    """Reads first (issue 17): on SQLite the sign-in, the case, the consent, the step and the
+    form are read and checked without the write lock, which is taken only once the try is valid;
+    `will_write()` then checks that every row read is still as it was (or the request runs again
+    under the lock), so the try is stored exactly when it would have been before."""
     case = require_child_case("practice.log")
     step = get_case_step(case, step_id)
     form = _practice_form(case, formdata=request.form)
@@ -208,6 +214,7 @@ def log_practice(step_id: int) -> Response:
     band = case.child.age_band(today())
     if data is None:
         return _retry_page(case, step, form, band)
+    db.will_write()
     try:
         result = services.do_log_practice(
             current_user,
