@@ -35,7 +35,9 @@ _KEPT = frozenset({"db_session", "db_will_write"})
 
 def reads_first(view: F) -> F:
     """Declare a view that reads in a deferred transaction and calls `db.will_write()` before it
-    changes anything (a write before that is refused: `portal.db`)."""
+    changes anything (a write before that is refused: `portal.db`). Not for a view with a rate
+    limit: a second run under the lock runs the before-request hooks again, so it would count
+    the request twice."""
     view.reads_first = True  # type: ignore[attr-defined]
     return view
 
