@@ -120,7 +120,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_statement(connection: Any, _c: Any, statement: str, parameters: Any, *_a: Any) -> None:
         reads = connection.info.get(_READS)
         if reads is not None:
-            if not statement.lstrip()[:6].upper() == "SELECT":
+            if statement.lstrip()[:6].upper() != "SELECT":
                 raise RuntimeError("a reads-first request wrote before will_write()")
             reads.append((statement, tuple(parameters)))
 

@@ -69,14 +69,21 @@ def current_auth_session() -> AuthSession | None:
     return auth_session
 
 
+def _held_sign_in() -> AuthSession | SignInFacts | None:
+    """What this request holds of its sign-in row: the `AuthSession` when a view loaded it (and may
+    have just changed it), else what the sign-in check read. Never queries."""
+    auth_session: AuthSession | None = g.get("auth_session")
+    if auth_session is not None:
+        return auth_session
+    facts: SignInFacts | None = g.get("sign_in_facts")
+    return facts
+
+
 def password_typed_at() -> datetime | None:
     """When the password was last typed in this sign-in (AU-05), without loading the session."""
     _ = current_user.is_authenticated
-    auth_session: AuthSession | None = g.get("auth_session")
-    if auth_session is not None:
-        return auth_session.password_at
-    facts: SignInFacts | None = g.get("sign_in_facts")
-    return facts.password_at if facts is not None else None
+    held = _held_sign_in()
+    return held.password_at if held is not None else None
 
 
 def signed_in() -> bool:
@@ -107,12 +114,9 @@ def child_mode_child_id() -> int | None:
     """The child a guardian handed the device to, if any, as this request's sign-in holds it: the
     `AuthSession` when the request loaded it (a view may have just started or left child mode),
     else what the sign-in check read. Reads only what the check left; never queries."""
-    auth_session: AuthSession | None = g.get("auth_session")
-    if auth_session is not None:
-        return auth_session.child_mode_child_id
-    facts: SignInFacts | None = g.get("sign_in_facts")
-    if facts is not None:
-        return facts.child_mode_child_id
+    held = _held_sign_in()
+    if held is not None:
+        return held.child_mode_child_id
     checked: BackgroundSignIn | None = g.get("background_sign_in")
     return checked.child_mode_child_id if checked is not None else None
 
