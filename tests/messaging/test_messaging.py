@@ -11,8 +11,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from portal import db
 from portal.extensions import database
@@ -296,20 +297,49 @@ def test_a_message_can_be_about_a_goal_of_the_same_case_only(
     gwen = signed_in(new_browser, "g1@family.test")
     page = gwen.get(f"/messages/{thread_id}?about=goal:{goal1.id}").get_data(as_text=True)
     assert f'<option selected value="goal:{goal1.id}">' in page
-    foreign = gwen.post(
-        f"/messages/{thread_id}",
-        {"body": "About theirs", "idempotency_key": str(uuid.uuid4()), "about": f"goal:{goal2.id}"},
-    )
+    foreign = _send_about(gwen, thread_id, "About theirs", f"goal:{goal2.id}")
     assert foreign.status_code == 422
-    ok = gwen.post(
-        f"/messages/{thread_id}",
-        {"body": "About ours", "idempotency_key": str(uuid.uuid4()), "about": f"goal:{goal1.id}"},
-    )
+    ok = _send_about(gwen, thread_id, "About ours", f"goal:{goal1.id}")
     assert ok.status_code == 303
     stored = messages_in(db_session, thread_id)[-1]
     assert (stored.ref_type.value if stored.ref_type else None, stored.ref_id) == ("goal", goal1.id)
     shown = gwen.get(f"/messages/{thread_id}").get_data(as_text=True)
     assert f"about: Cody — goal: {goal1.child_text}" in shown
+
+
+def _send_about(browser: Browser, thread_id: int, body: str, about: str) -> TestResponse:
+    return browser.post(
+        f"/messages/{thread_id}",
+        {"body": body, "idempotency_key": str(uuid.uuid4()), "about": about},
+    )
+
+
+def test_a_message_about_something_no_longer_shown_says_so_in_both_languages(
+    app: Flask,
+    new_browser: Callable[[], Browser],
+    world: World,
+    db_session: Session,
+    threads: dict[str, int],
+) -> None:
+    plan = active_plan_for(app, db_session, world.t1, world.case1, world.g1, world.c1)
+    goal = plan.goals[0]
+    thread_id = threads["family_thread"]
+    gwen = signed_in(new_browser, "g1@family.test")
+    sent = _send_about(gwen, thread_id, "About ours", f"goal:{goal.id}")
+    assert sent.status_code == 303
+    page = gwen.get(f"/messages/{thread_id}").get_data(as_text=True)
+    assert f"about: Cody — goal: {goal.child_text}" in page
+    # The goal is out of the family's reach now (as a goal of another case would be).
+    about = select(Message.id).where(Message.thread_id == thread_id, Message.ref_id == goal.id)
+    db_session.execute(
+        update(Message).where(Message.id == about.scalar_subquery()).values(ref_id=goal.id + 10_000)
+    )
+    db_session.commit()
+    page = gwen.get(f"/messages/{thread_id}").get_data(as_text=True)
+    assert "about: Cody — something no longer shown" in page
+    assert goal.child_text not in page.split('id="compose"')[0]
+    spanish = gwen.get(f"/messages/{thread_id}", headers={"Accept-Language": "es"})
+    assert "sobre: Cody — algo que ya no se muestra" in spanish.get_data(as_text=True)
 
 
 def test_office_hours_are_saved_and_shown_to_families(
