@@ -51,46 +51,6 @@ def _file_app(tmp_path: Path) -> Flask:
     return app
 
 
-def test_RL02_ten_parallel_posts_with_one_key_store_one_practice(tmp_path: Path) -> None:
-    app = _file_app(tmp_path)
-    with app.test_request_context():
-        session = get_session()
-        world = build_world(session)
-        _, steps = a_ladder(world.t1, world.case1)
-        session.commit()
-        step_id = steps[0].id
-    child = Browser(app.test_client())
-    child.login("cody1", PIN)
-    page = child.get(f"/me/ladder/steps/{step_id}").get_data(as_text=True)
-    match = KEY.search(page)
-    assert match
-    form = {
-        "csrf_token": child.ensure_token(),
-        "idempotency_key": match.group(1),
-        "when": "now",
-        "fear_peak": "5",
-        "completion": "full",
-        "coach": "",
-    }
-    cookie = child.client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    assert cookie is not None
-
-    def post(_: int) -> tuple[int, str]:
-        client = app.test_client()
-        client.set_cookie(cookie.key, cookie.value)
-        response = client.post(f"/me/ladder/steps/{step_id}", data=form)
-        return response.status_code, response.headers.get("Location", "")
-
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        answers = list(pool.map(post, range(10)))
-    assert answers == [(303, "/me/ladder")] * 10
-    with app.app_context():
-        session = get_session()
-        assert session.scalar(select(func.count()).select_from(PracticeAttempt)) == 1
-        assert session.scalar(select(func.count()).select_from(TokenEntry)) == 1
-    app.extensions["rapport_db"].engine.dispose()
-
-
 class Child:
     """Cody signed in on a device, on a step of his ladder."""
 
@@ -100,13 +60,16 @@ class Child:
         self.browser = Browser(app.test_client())
         self.browser.login("cody1", PIN)
 
-    def log(self, **fields: str) -> Any:
+    def form(self) -> dict[str, str]:
+        """The step's form as the page gives it (its idempotency key), filled in as a full try."""
         page = self.browser.get(f"/me/ladder/steps/{self.step_id}").get_data(as_text=True)
         match = KEY.search(page)
         assert match
         form = {"idempotency_key": match.group(1), "when": "now", "fear_peak": "5"}
-        form |= {"completion": "full", "coach": "", **fields}
-        return self.browser.post(f"/me/ladder/steps/{self.step_id}", form)
+        return form | {"completion": "full", "coach": ""}
+
+    def log(self, **fields: str) -> Any:
+        return self.browser.post(f"/me/ladder/steps/{self.step_id}", self.form() | fields)
 
 
 @pytest.fixture()
@@ -123,6 +86,30 @@ def ladder_app(tmp_path: Path) -> Iterator[tuple[Flask, Path, int]]:
         yield app, path, step_id
     finally:
         app.extensions["rapport_db"].engine.dispose()
+
+
+def test_RL02_ten_parallel_posts_with_one_key_store_one_practice(
+    ladder_app: tuple[Flask, Path, int],
+) -> None:
+    app, _path, step_id = ladder_app
+    child = Child(app, step_id)
+    form = {"csrf_token": child.browser.ensure_token(), **child.form()}
+    cookie = child.browser.client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+
+    def post(_: int) -> tuple[int, str]:
+        client = app.test_client()
+        client.set_cookie(cookie.key, cookie.value)
+        response = client.post(f"/me/ladder/steps/{step_id}", data=form)
+        return response.status_code, response.headers.get("Location", "")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(post, range(10)))
+    assert answers == [(303, "/me/ladder")] * 10
+    with app.app_context():
+        session = get_session()
+        assert session.scalar(select(func.count()).select_from(PracticeAttempt)) == 1
+        assert session.scalar(select(func.count()).select_from(TokenEntry)) == 1
 
 
 def _between_read_and_write(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
