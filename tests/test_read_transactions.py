@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,21 @@ def test_a_get_that_announces_a_write_takes_the_write_lock(
 WRITES_AND_CONTROL = {"INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "ROLLBACK"}
 
 
+@contextmanager
+def _statements_sent(engine: Engine) -> Iterator[list[str]]:
+    """The first three words of each statement `engine` sends meanwhile, upper-cased."""
+    sent: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text_: str, *_args: Any) -> None:
+        sent.append(" ".join(text_.split()[:3]).upper())
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+
+
 def test_a_page_view_writes_its_audit_row_on_the_connection_it_read_on(
     live_app: tuple[Flask, World, int],
 ) -> None:
@@ -127,21 +143,16 @@ def test_a_page_view_writes_its_audit_row_on_the_connection_it_read_on(
     with database.for_app(app).sessionmaker() as session:
         rows_before = session.scalar(select(func.count(AuditLog.id)))
     checkouts: list[object] = []
-    sent: list[str] = []
 
     def checkout(*_args: Any) -> None:
         checkouts.append(None)
 
-    def statement(_conn: Any, _cursor: Any, text_: str, *_args: Any) -> None:
-        sent.append(" ".join(text_.split()[:3]).upper())
-
     event.listen(engine, "checkout", checkout)
-    event.listen(engine, "before_cursor_execute", statement)
     try:
-        response = browser.get(f"/messages/{thread_id}")
+        with _statements_sent(engine) as sent:
+            response = browser.get(f"/messages/{thread_id}")
     finally:
         event.remove(engine, "checkout", checkout)
-        event.remove(engine, "before_cursor_execute", statement)
     assert response.status_code == 200
     assert len(checkouts) == 1
     insert = sent.index("INSERT INTO AUDIT_LOG")
@@ -174,17 +185,9 @@ def test_a_page_view_that_ends_child_mode_writes_under_the_write_lock(
     with database.for_app(app).sessionmaker() as session:
         session.get_one(GuardianLink, world.link1.id).valid_to = utcnow() - timedelta(seconds=1)
         session.commit()
-    sent: list[str] = []
-
-    def statement(_conn: Any, _cursor: Any, text_: str, *_args: Any) -> None:
-        sent.append(" ".join(text_.split()[:2]).upper())
-
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
+    with _statements_sent(engine) as sent:
         assert browser.get("/me").status_code == 404
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-    update = sent.index("UPDATE AUTH_SESSIONS")
+    update = sent.index("UPDATE AUTH_SESSIONS SET")
     begins = [s for s in sent[:update] if s.startswith("BEGIN")]
     assert begins[-1] == "BEGIN IMMEDIATE"
     with database.for_app(app).sessionmaker() as session:
